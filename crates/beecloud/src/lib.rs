@@ -1,0 +1,1 @@
+//! beecloud SDK (work in progress).

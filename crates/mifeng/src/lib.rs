@@ -1,0 +1,1 @@
+//! mifeng SDK (work in progress).

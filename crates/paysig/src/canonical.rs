@@ -1,0 +1,158 @@
+//! Canonical parameter strings: which pairs are signed, in which order, how they are joined.
+
+use crate::SignError;
+use crate::params::Params;
+
+/// Whether pairs with an empty value take part in the string.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EmptyValues {
+    /// `k=` stays in the string (Sunmi).
+    Keep,
+    /// Pairs with an empty value are left out.
+    Drop,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+enum Order {
+    Sorted,
+    Fixed(Vec<String>),
+}
+
+/// The rules that turn [`Params`] into the string that is signed.
+///
+/// ```
+/// use paysig::{CanonicalRules, Params};
+/// let p = Params::new().with("b", "2").with("sign", "X").with("a", "").with("c", "3");
+/// let rules = CanonicalRules::sorted().exclude(["sign"]);
+/// assert_eq!(rules.build(&p).unwrap(), "a=&b=2&c=3");
+/// assert_eq!(rules.clone().drop_empty().build(&p).unwrap(), "b=2&c=3");
+/// let fixed = CanonicalRules::fixed(["c", "b"]);
+/// assert_eq!(fixed.build(&p).unwrap(), "c=3&b=2");
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct CanonicalRules {
+    order: Order,
+    exclude: Vec<String>,
+    empty: EmptyValues,
+}
+
+impl CanonicalRules {
+    /// All pairs sorted by key bytes (ASCII order), empty values kept.
+    pub fn sorted() -> Self {
+        CanonicalRules {
+            order: Order::Sorted,
+            exclude: Vec::new(),
+            empty: EmptyValues::Keep,
+        }
+    }
+
+    /// Exactly these keys in this order; a key missing from the params is an error.
+    pub fn fixed<I, S>(keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        CanonicalRules {
+            order: Order::Fixed(keys.into_iter().map(Into::into).collect()),
+            exclude: Vec::new(),
+            empty: EmptyValues::Keep,
+        }
+    }
+
+    /// Leaves these keys out (e.g. `sign`, image parameters).
+    pub fn exclude<I, S>(mut self, keys: I) -> Self
+    where
+        I: IntoIterator<Item = S>,
+        S: Into<String>,
+    {
+        self.exclude.extend(keys.into_iter().map(Into::into));
+        self
+    }
+
+    /// Leaves out pairs whose value is empty.
+    pub fn drop_empty(mut self) -> Self {
+        self.empty = EmptyValues::Drop;
+        self
+    }
+
+    /// Keeps pairs whose value is empty (the default).
+    pub fn keep_empty(mut self) -> Self {
+        self.empty = EmptyValues::Keep;
+        self
+    }
+
+    fn takes(&self, k: &str, v: &str) -> bool {
+        !self.exclude.iter().any(|e| e == k) && (self.empty == EmptyValues::Keep || !v.is_empty())
+    }
+
+    /// Builds `k=v&k=v` (no secret appended; see [`crate::Md5Signer`] for that).
+    pub fn build(&self, params: &Params) -> Result<String, SignError> {
+        let mut out =
+            String::with_capacity(params.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
+        let mut push = |k: &str, v: &str| {
+            if !out.is_empty() {
+                out.push('&');
+            }
+            out.push_str(k);
+            out.push('=');
+            out.push_str(v);
+        };
+        match &self.order {
+            Order::Sorted => {
+                let mut pairs: Vec<(&str, &str)> =
+                    params.iter().filter(|(k, v)| self.takes(k, v)).collect();
+                // Stable sort by raw key bytes: Rust's str ordering is byte ordering.
+                pairs.sort_by(|a, b| a.0.cmp(b.0));
+                for (k, v) in pairs {
+                    push(k, v);
+                }
+            }
+            Order::Fixed(keys) => {
+                for k in keys {
+                    let v = params
+                        .get(k)
+                        .ok_or_else(|| SignError::MissingField { field: k.clone() })?;
+                    if self.takes(k, v) {
+                        push(k, v);
+                    }
+                }
+            }
+        }
+        Ok(out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sunmi_documented_string_a() {
+        // sunmi.txt §2.1.2 step 1.
+        let p = Params::new()
+            .with("orderId", "sda1212")
+            .with("msn", "V206D88200036")
+            .with("amount", "1")
+            .with("oriOrderId", "148983452364238")
+            .with("app_id", "sm5b9b4daef3463")
+            .with("businessId", "453975342343")
+            .with("charset", "utf8")
+            .with("sign", "ignored");
+        assert_eq!(
+            CanonicalRules::sorted()
+                .exclude(["sign"])
+                .build(&p)
+                .unwrap(),
+            "amount=1&app_id=sm5b9b4daef3463&businessId=453975342343&charset=utf8&msn=V206D88200036&orderId=sda1212&oriOrderId=148983452364238"
+        );
+    }
+
+    #[test]
+    fn fixed_order_reports_the_missing_field() {
+        let p = Params::new().with("a", "1");
+        assert!(matches!(
+            CanonicalRules::fixed(["a", "b"]).build(&p),
+            Err(SignError::MissingField { field }) if field == "b"
+        ));
+    }
+}

@@ -1,0 +1,62 @@
+//! Transport errors.
+
+/// Why a call got no usable HTTP answer. Names the host, never the query or body.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum HttpError {
+    /// The connection could not be made: the request provably never reached the server.
+    #[error("could not connect to {host}: {reason}")]
+    Connect {
+        /// The host (and port).
+        host: String,
+        /// The transport's reason.
+        reason: String,
+    },
+    /// No answer in time; the server may or may not have acted on the request.
+    #[error("no answer from {host} in time")]
+    Timeout {
+        /// The host (and port).
+        host: String,
+    },
+    /// The response body could not be read (connection closed early, truncated).
+    #[error("response body from {host} could not be read: {reason}")]
+    Body {
+        /// The host (and port).
+        host: String,
+        /// The transport's reason.
+        reason: String,
+    },
+    /// Another transport failure after the request may have been sent.
+    #[error("request to {host} failed: {reason}")]
+    Transport {
+        /// The host (and port).
+        host: String,
+        /// The transport's reason.
+        reason: String,
+    },
+    /// The server answered with a non-success HTTP status.
+    #[error("{host} answered HTTP {status}: {snippet}")]
+    Status {
+        /// The host (and port).
+        host: String,
+        /// The HTTP status.
+        status: u16,
+        /// The start of the body (at most 200 characters), for diagnosis.
+        snippet: String,
+    },
+    /// The HTTP client could not be built.
+    #[error("HTTP client could not be built: {0}")]
+    Build(String),
+}
+
+impl HttpError {
+    /// True when the request provably never reached a server, so sending it elsewhere
+    /// cannot cause a double charge.
+    pub fn never_sent(&self) -> bool {
+        matches!(self, HttpError::Connect { .. })
+    }
+
+    /// True for a 5xx answer.
+    pub fn is_server_error(&self) -> bool {
+        matches!(self, HttpError::Status { status, .. } if *status >= 500)
+    }
+}

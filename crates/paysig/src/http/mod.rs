@@ -1,0 +1,30 @@
+//! The one HTTP sender all four provider crates use (feature `http`).
+//!
+//! Provider crates build and sign a [`Request`] and parse the [`Response`]; this module sends
+//! it: one pooled `reqwest` client with timeouts, retry with backoff for requests the caller
+//! marks idempotent (queries) and never for the others (create, refund), transport failures
+//! mapped to [`HttpError`], and one tracing span per call. The span records provider,
+//! operation, method, host and path, status, attempts: never the query string, headers or
+//! body, where tokens, signatures and personal data travel.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), paysig::http::HttpError> {
+//! use paysig::http::{HttpClient, HttpConfig, Request};
+//! let client = HttpClient::new(HttpConfig::default())?;
+//! let url = url::Url::parse("http://127.0.0.1:8080/v1/trade/query").unwrap();
+//! let resp = client
+//!     .send(Request::post_form("sunmi", "query", url, "a=1".into()).idempotent())
+//!     .await?
+//!     .require_success()?;
+//! println!("{}", resp.status);
+//! # Ok(()) }
+//! ```
+
+mod client;
+mod error;
+mod request;
+
+pub use client::{HttpClient, HttpConfig, RetryPolicy};
+pub use error::HttpError;
+pub use request::{Body, Method, Request, Response};
+pub use url::Url;

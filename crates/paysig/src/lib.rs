@@ -1,0 +1,52 @@
+//! # paysig
+//!
+//! Signing, verification and exact money for the payhub provider crates (Mifeng Pay, Pooul,
+//! Sunmi, BeeCloud). No I/O, except the shared HTTP sender behind the `http` feature.
+//!
+//! - [`Money`]: exact fen amounts; [`money::wire`] serde adapters for each wire unit.
+//! - [`lenient`]: readers that accept a number where a string is documented and the reverse.
+//! - [`Params`], [`CanonicalRules`], [`Md5Signer`]: canonical parameter strings and MD5 signs.
+//! - [`RsaPrivateKey`], [`RsaPublicKey`]: SHA256withRSA over two interchangeable backends.
+//! - [`jwt`]: compact RS256 tokens.
+//! - [`Verified`]: the only way to hold a value whose signature was checked.
+//! - [`SecretString`]: credentials that never print.
+//! - `http` (feature): the one sender all providers use; see the module docs.
+//!
+//! ```
+//! use paysig::{CanonicalRules, Md5Signer, Params, SecretString};
+//! use paysig::md5::{HexCase, KeySuffix};
+//!
+//! // Sunmi §2.1: sort all but `sign`, keep empty values, append the app_key, MD5, upper hex.
+//! let sunmi = Md5Signer::new(CanonicalRules::sorted().exclude(["sign"]), KeySuffix::Append, HexCase::Upper);
+//! let key = SecretString::from("dd3ac24736589ae17d333e362859bf4c");
+//! let params = Params::new().with("msn", "V206D88200036").with("app_id", "sm5b9b4daef3463");
+//! let sign = sunmi.sign(&params, &key).unwrap();
+//! assert_eq!(sign.len(), 32);
+//! ```
+
+#![warn(missing_docs)]
+
+pub mod canonical;
+mod error;
+pub mod jwt;
+pub mod lenient;
+pub mod md5;
+pub mod money;
+mod nonce;
+pub mod params;
+pub mod rsa;
+pub mod secret;
+mod verified;
+
+#[cfg(feature = "http")]
+pub mod http;
+
+pub use canonical::CanonicalRules;
+pub use error::SignError;
+pub use md5::Md5Signer;
+pub use money::{Money, MoneyError};
+pub use nonce::nonce;
+pub use params::{FormError, Params};
+pub use rsa::{RsaPrivateKey, RsaPublicKey};
+pub use secret::{ExposeSecret, SecretString};
+pub use verified::Verified;

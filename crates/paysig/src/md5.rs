@@ -1,0 +1,280 @@
+//! MD5 signatures over canonical strings, compared in constant time.
+
+use crate::SignError;
+use crate::canonical::CanonicalRules;
+use crate::params::Params;
+use crate::secret::{ExposeSecret, SecretString};
+use crate::verified::Verified;
+use md5::{Digest, Md5};
+use subtle::ConstantTimeEq;
+
+/// Letter case of a hex digest.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum HexCase {
+    /// `0-9a-f`.
+    Lower,
+    /// `0-9A-F`.
+    Upper,
+}
+
+/// How the secret is joined to the canonical string before hashing.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum KeySuffix {
+    /// The secret is appended directly, no separator (Sunmi: `...&orderId=1<app_key>`).
+    Append,
+    /// `&<name>=<secret>` is appended (`...&key=<secret>`).
+    Param(String),
+}
+
+impl KeySuffix {
+    /// `&key=<secret>`, the most common form.
+    pub fn key_param() -> Self {
+        KeySuffix::Param("key".into())
+    }
+}
+
+/// Whether verification accepts either letter case.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CaseCheck {
+    /// Only the signer's case is accepted.
+    Exact,
+    /// Upper or lower case is accepted (where a provider says so).
+    Insensitive,
+}
+
+/// MD5 hex digest of `data`.
+///
+/// ```
+/// use paysig::md5::{md5_hex, HexCase};
+/// assert_eq!(md5_hex(b"", HexCase::Lower), "d41d8cd98f00b204e9800998ecf8427e");
+/// ```
+pub fn md5_hex(data: &[u8], case: HexCase) -> String {
+    let digest = Md5::digest(data);
+    let mut s = String::with_capacity(32);
+    let table = match case {
+        HexCase::Lower => b"0123456789abcdef",
+        HexCase::Upper => b"0123456789ABCDEF",
+    };
+    for b in digest {
+        s.push(table[(b >> 4) as usize] as char);
+        s.push(table[(b & 0xf) as usize] as char);
+    }
+    s
+}
+
+/// Compares two byte strings in constant time (for equal lengths).
+pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && bool::from(a.ct_eq(b))
+}
+
+fn ascii_lower(s: &str) -> Vec<u8> {
+    s.bytes().map(|b| b.to_ascii_lowercase()).collect()
+}
+
+/// Checks that `signature` is the MD5 of `message` and, if so, returns `value` as verified.
+///
+/// For schemes that hash a concatenation rather than a parameter string (BeeCloud's
+/// `md5(app_id + timestamp + app_key)`): the caller builds `message`, including the secret.
+pub fn verify_hex<T>(
+    value: T,
+    message: &[u8],
+    signature: &str,
+    case: CaseCheck,
+    expected_case: HexCase,
+) -> Result<Verified<T>, SignError> {
+    if signature.is_empty() {
+        return Err(SignError::MissingSignature {
+            field: "sign".into(),
+        });
+    }
+    if signature.len() != 32 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(SignError::BadEncoding { encoding: "hex" });
+    }
+    let expected = md5_hex(message, expected_case);
+    let ok = match case {
+        CaseCheck::Exact => ct_eq(expected.as_bytes(), signature.as_bytes()),
+        CaseCheck::Insensitive => ct_eq(&ascii_lower(&expected), &ascii_lower(signature)),
+    };
+    if ok {
+        Ok(Verified::new(value))
+    } else {
+        Err(SignError::Mismatch)
+    }
+}
+
+/// Each stage of an MD5 signature, for debugging "Invalid Sign" answers.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SignStages {
+    /// The canonical parameter string, without the secret.
+    pub canonical: String,
+    /// The string that was hashed, with the secret replaced by `***`.
+    pub masked: String,
+    /// The signature.
+    pub signature: String,
+}
+
+/// An MD5 signing scheme: canonical rules, how the key is joined, and the output case.
+///
+/// ```
+/// use paysig::{CanonicalRules, Md5Signer, Params, SecretString};
+/// use paysig::md5::{HexCase, KeySuffix};
+/// let signer = Md5Signer::new(CanonicalRules::sorted().exclude(["sign"]), KeySuffix::key_param(), HexCase::Upper);
+/// let key = SecretString::from("k");
+/// let p = Params::new().with("b", "2").with("a", "1");
+/// let sig = signer.sign(&p, &key).unwrap();
+/// assert_eq!(sig, paysig::md5::md5_hex(b"a=1&b=2&key=k", HexCase::Upper));
+/// let p = p.with("sign", sig);
+/// assert!(signer.verify_field(p, "sign", &key).is_ok());
+/// ```
+#[derive(Debug, Clone)]
+pub struct Md5Signer {
+    rules: CanonicalRules,
+    suffix: KeySuffix,
+    case: HexCase,
+    check: CaseCheck,
+}
+
+impl Md5Signer {
+    /// A signer; verification accepts only `case` until [`Md5Signer::case_insensitive`].
+    pub fn new(rules: CanonicalRules, suffix: KeySuffix, case: HexCase) -> Self {
+        Md5Signer {
+            rules,
+            suffix,
+            case,
+            check: CaseCheck::Exact,
+        }
+    }
+
+    /// Accept either letter case when verifying.
+    pub fn case_insensitive(mut self) -> Self {
+        self.check = CaseCheck::Insensitive;
+        self
+    }
+
+    fn joined(&self, canonical: &str, key: &str) -> String {
+        match &self.suffix {
+            KeySuffix::Append => format!("{canonical}{key}"),
+            KeySuffix::Param(name) if canonical.is_empty() => format!("{name}={key}"),
+            KeySuffix::Param(name) => format!("{canonical}&{name}={key}"),
+        }
+    }
+
+    /// Signs the params.
+    pub fn sign(&self, params: &Params, key: &SecretString) -> Result<String, SignError> {
+        let canonical = self.rules.build(params)?;
+        Ok(md5_hex(
+            self.joined(&canonical, key.expose_secret()).as_bytes(),
+            self.case,
+        ))
+    }
+
+    /// Signs and returns every stage, the secret masked.
+    pub fn stages(&self, params: &Params, key: &SecretString) -> Result<SignStages, SignError> {
+        let canonical = self.rules.build(params)?;
+        let masked = self.joined(&canonical, "***");
+        let signature = md5_hex(
+            self.joined(&canonical, key.expose_secret()).as_bytes(),
+            self.case,
+        );
+        Ok(SignStages {
+            canonical,
+            masked,
+            signature,
+        })
+    }
+
+    /// Verifies `signature` over `params`; on success the params come back verified.
+    pub fn verify(
+        &self,
+        params: Params,
+        signature: &str,
+        key: &SecretString,
+    ) -> Result<Verified<Params>, SignError> {
+        let canonical = self.rules.build(&params)?;
+        let message = self.joined(&canonical, key.expose_secret());
+        verify_hex(params, message.as_bytes(), signature, self.check, self.case)
+    }
+
+    /// Verifies params that carry their own signature in `field` (which the rules must exclude).
+    pub fn verify_field(
+        &self,
+        params: Params,
+        field: &str,
+        key: &SecretString,
+    ) -> Result<Verified<Params>, SignError> {
+        let sig = match params.get(field) {
+            Some(s) if !s.is_empty() => s.to_owned(),
+            _ => {
+                return Err(SignError::MissingSignature {
+                    field: field.into(),
+                });
+            }
+        };
+        self.verify(params, &sig, key)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn signer() -> Md5Signer {
+        Md5Signer::new(
+            CanonicalRules::sorted().exclude(["sign"]),
+            KeySuffix::Append,
+            HexCase::Upper,
+        )
+    }
+
+    #[test]
+    fn verify_reports_each_failure_distinctly() {
+        let key = SecretString::from("k");
+        let p = Params::new().with("a", "1");
+        let sig = signer().sign(&p, &key).unwrap();
+        assert!(signer().verify(p.clone(), &sig, &key).is_ok());
+        assert_eq!(
+            signer()
+                .verify(p.clone(), &sig.to_lowercase(), &key)
+                .unwrap_err(),
+            SignError::Mismatch
+        );
+        assert!(
+            signer()
+                .case_insensitive()
+                .verify(p.clone(), &sig.to_lowercase(), &key)
+                .is_ok()
+        );
+        assert_eq!(
+            signer().verify(p.clone(), "", &key).unwrap_err(),
+            SignError::MissingSignature {
+                field: "sign".into()
+            }
+        );
+        assert_eq!(
+            signer().verify(p.clone(), "zz", &key).unwrap_err(),
+            SignError::BadEncoding { encoding: "hex" }
+        );
+        assert_eq!(
+            signer().verify_field(p.clone(), "sign", &key).unwrap_err(),
+            SignError::MissingSignature {
+                field: "sign".into()
+            }
+        );
+        let wrong = SecretString::from("j");
+        assert_eq!(
+            signer().verify(p, &sig, &wrong).unwrap_err(),
+            SignError::Mismatch
+        );
+    }
+
+    #[test]
+    fn stages_mask_the_key() {
+        let key = SecretString::from("topsecret");
+        let st = signer()
+            .stages(&Params::new().with("a", "1"), &key)
+            .unwrap();
+        assert_eq!(st.masked, "a=1***");
+        assert!(!format!("{st:?}").contains("topsecret"));
+        assert_eq!(st.signature, md5_hex(b"a=1topsecret", HexCase::Upper));
+    }
+}

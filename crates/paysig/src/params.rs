@@ -1,0 +1,198 @@
+//! Ordered raw parameter pairs, as sent or as received.
+//!
+//! Signing and verification always work on these raw pairs, never on a typed struct that has
+//! been serialised again: a field the SDK does not model must still be covered by the
+//! signature, and a re-serialisation must never change the bytes that were signed.
+
+use std::fmt;
+
+/// Why a form body could not be read into [`Params`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum FormError {
+    /// The same key appeared twice; which value was signed would be ambiguous.
+    #[error("form field {key:?} appears more than once")]
+    DuplicateKey {
+        /// The repeated key.
+        key: String,
+    },
+    /// The body is not UTF-8 once percent-decoded.
+    #[error("form body is not valid UTF-8 after percent-decoding")]
+    NotUtf8,
+}
+
+/// Ordered `(key, value)` pairs.
+///
+/// ```
+/// use paysig::Params;
+/// let p = Params::parse_form(b"b=2&a=x+y%21").unwrap();
+/// assert_eq!(p.get("a"), Some("x y!"));
+/// assert!(Params::parse_form(b"a=1&a=2").is_err());
+/// ```
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct Params(Vec<(String, String)>);
+
+impl Params {
+    /// No pairs.
+    pub fn new() -> Self {
+        Params(Vec::new())
+    }
+
+    /// Appends a pair (builder style).
+    pub fn with(mut self, key: impl Into<String>, value: impl Into<String>) -> Self {
+        self.push(key, value);
+        self
+    }
+
+    /// Appends a pair.
+    pub fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
+        self.0.push((key.into(), value.into()));
+    }
+
+    /// Appends a pair only when `value` is `Some`.
+    pub fn push_opt(&mut self, key: impl Into<String>, value: Option<impl Into<String>>) {
+        if let Some(v) = value {
+            self.push(key, v);
+        }
+    }
+
+    /// Sets `key` to `value`, replacing an existing pair in place or appending.
+    pub fn set(&mut self, key: &str, value: impl Into<String>) {
+        match self.0.iter_mut().find(|(k, _)| k == key) {
+            Some(pair) => pair.1 = value.into(),
+            None => self.push(key, value),
+        }
+    }
+
+    /// The first value for `key`.
+    pub fn get(&self, key: &str) -> Option<&str> {
+        self.0
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
+    }
+
+    /// Removes and returns the value of `key`.
+    pub fn remove(&mut self, key: &str) -> Option<String> {
+        let i = self.0.iter().position(|(k, _)| k == key)?;
+        Some(self.0.remove(i).1)
+    }
+
+    /// The pairs in order.
+    pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
+        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+    }
+
+    /// Number of pairs.
+    pub fn len(&self) -> usize {
+        self.0.len()
+    }
+
+    /// True when there are no pairs.
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    /// Reads an `application/x-www-form-urlencoded` body: percent-decoding, `+` as space.
+    /// A key that appears twice is an error.
+    pub fn parse_form(body: &[u8]) -> Result<Params, FormError> {
+        let mut out: Vec<(String, String)> = Vec::new();
+        for (k, v) in form_urlencoded::parse(body) {
+            // form_urlencoded replaces invalid UTF-8 with U+FFFD; a signed body must not be
+            // silently altered, so refuse it instead.
+            if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
+                return Err(FormError::NotUtf8);
+            }
+            if out.iter().any(|(ek, _)| *ek == k) {
+                return Err(FormError::DuplicateKey {
+                    key: k.into_owned(),
+                });
+            }
+            out.push((k.into_owned(), v.into_owned()));
+        }
+        Ok(Params(out))
+    }
+
+    /// Encodes the pairs, in order, as an `application/x-www-form-urlencoded` body.
+    pub fn to_form(&self) -> String {
+        let mut s = form_urlencoded::Serializer::new(String::new());
+        for (k, v) in &self.0 {
+            s.append_pair(k, v);
+        }
+        s.finish()
+    }
+
+    /// Builds pairs from the top-level members of a JSON object, scalars written as their
+    /// JSON text without quotes (`"a"` → `a`, `1` → `1`, `null` → empty). Nested objects and
+    /// arrays are kept as their compact JSON text.
+    pub fn from_json_object(obj: &serde_json::Map<String, serde_json::Value>) -> Params {
+        let mut p = Params::new();
+        for (k, v) in obj {
+            let text = match v {
+                serde_json::Value::String(s) => s.clone(),
+                serde_json::Value::Null => String::new(),
+                other => other.to_string(),
+            };
+            p.push(k.clone(), text);
+        }
+        p
+    }
+}
+
+impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Params {
+    fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
+        Params(
+            iter.into_iter()
+                .map(|(k, v)| (k.into(), v.into()))
+                .collect(),
+        )
+    }
+}
+
+/// Shows keys and values; values of keys that look secret are masked.
+impl fmt::Debug for Params {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut m = f.debug_map();
+        for (k, v) in &self.0 {
+            if crate::secret::is_secret_key(k) {
+                m.entry(k, &"***");
+            } else {
+                m.entry(k, v);
+            }
+        }
+        m.finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn form_round_trip_keeps_order_and_decodes() {
+        let p = Params::parse_form(b"z=%E5%95%86%E7%B1%B3&a=1+2&e=").unwrap();
+        assert_eq!(
+            p.iter().collect::<Vec<_>>(),
+            vec![("z", "商米"), ("a", "1 2"), ("e", "")]
+        );
+        assert_eq!(Params::parse_form(p.to_form().as_bytes()).unwrap(), p);
+    }
+
+    #[test]
+    fn duplicate_and_bad_utf8_are_errors() {
+        assert_eq!(
+            Params::parse_form(b"a=1&b=2&a=1").unwrap_err(),
+            FormError::DuplicateKey { key: "a".into() }
+        );
+        assert_eq!(
+            Params::parse_form(b"a=%FF").unwrap_err(),
+            FormError::NotUtf8
+        );
+    }
+
+    #[test]
+    fn debug_masks_secret_looking_keys() {
+        let p = Params::new().with("app_key", "s3cr3t").with("a", "1");
+        let d = format!("{p:?}");
+        assert!(!d.contains("s3cr3t") && d.contains("\"a\": \"1\""), "{d}");
+    }
+}

@@ -1,0 +1,90 @@
+//! aws-lc-rs backend.
+
+use crate::SignError;
+use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
+use aws_lc_rs::rand::SystemRandom;
+use aws_lc_rs::rsa::{KeySize, PublicKey};
+use aws_lc_rs::signature::{self, KeyPair, RsaKeyPair, UnparsedPublicKey};
+
+fn bad(what: &str) -> SignError {
+    SignError::BadKey {
+        reason: format!("not an RSA {what} (PKCS#8/SPKI or PKCS#1 DER expected)"),
+    }
+}
+
+pub(super) struct Public {
+    spki: Vec<u8>,
+    key: UnparsedPublicKey<Vec<u8>>,
+}
+
+impl Public {
+    /// SPKI or PKCS#1 `RSAPublicKey`; parsed now so a bad key fails at load, not at a notify.
+    pub(super) fn from_der(der: &[u8]) -> Result<Self, SignError> {
+        let parsed = PublicKey::from_der(der).map_err(|_| bad("public key"))?;
+        let spki: PublicKeyX509Der<'static> = parsed.as_der().map_err(|_| bad("public key"))?;
+        let spki = spki.as_ref().to_vec();
+        let key = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, spki.clone());
+        Ok(Public { spki, key })
+    }
+
+    pub(super) fn spki(&self) -> Vec<u8> {
+        self.spki.clone()
+    }
+
+    pub(super) fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
+        self.key.verify(message, sig).is_ok()
+    }
+}
+
+pub(super) struct Private(RsaKeyPair);
+
+impl Private {
+    pub(super) fn from_der(der: &[u8]) -> Result<Self, SignError> {
+        RsaKeyPair::from_pkcs8(der)
+            .or_else(|_| RsaKeyPair::from_der(der))
+            .map(Private)
+            .map_err(|_| bad("private key"))
+    }
+
+    pub(super) fn pkcs8(&self) -> Result<Vec<u8>, SignError> {
+        let der: Pkcs8V1Der<'static> = self.0.as_der().map_err(|_| bad("private key"))?;
+        Ok(der.as_ref().to_vec())
+    }
+
+    pub(super) fn sign(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        let mut sig = vec![0; self.0.public_modulus_len()];
+        self.0
+            .sign(
+                &signature::RSA_PKCS1_SHA256,
+                &SystemRandom::new(),
+                message,
+                &mut sig,
+            )
+            .map_err(|_| SignError::Signing {
+                reason: "aws-lc refused to sign".into(),
+            })?;
+        Ok(sig)
+    }
+
+    pub(super) fn public_spki(&self) -> Vec<u8> {
+        let der: PublicKeyX509Der<'static> = self
+            .0
+            .public_key()
+            .as_der()
+            .expect("an RSA public key always encodes");
+        der.as_ref().to_vec()
+    }
+
+    pub(super) fn public(&self) -> Public {
+        let spki = self.public_spki();
+        let key = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, spki.clone());
+        Public { spki, key }
+    }
+}
+
+pub(super) fn generate_2048_pkcs8() -> Result<Vec<u8>, SignError> {
+    let kp = RsaKeyPair::generate(KeySize::Rsa2048).map_err(|_| SignError::Signing {
+        reason: "key generation failed".into(),
+    })?;
+    Private(kp).pkcs8()
+}

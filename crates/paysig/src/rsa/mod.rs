@@ -1,0 +1,347 @@
+//! SHA256withRSA (RSASSA-PKCS1-v1_5 with SHA-256) signing and verification.
+//!
+//! Keys load from PEM (`PUBLIC KEY` = SPKI, `RSA PUBLIC KEY` = PKCS#1, `PRIVATE KEY` = PKCS#8,
+//! `RSA PRIVATE KEY` = PKCS#1) or from bare base64 DER, the way Sunmi prints its public key.
+//!
+//! Two backends do the arithmetic, chosen by cargo feature and, when both are built, per key:
+//! - `aws-lc` (default): aws-lc-rs, which reqwest's rustls already builds; constant-time and
+//!   much faster to verify than the pure-Rust crate, and not affected by RUSTSEC-2023-0071.
+//! - `rsa-backend`: the pure-Rust `rsa` crate, for targets where aws-lc cannot be built.
+//!   Its private-key operations are subject to RUSTSEC-2023-0071 (a timing side channel);
+//!   use it for verification, or where that risk is accepted.
+//!
+//! ```
+//! # #[cfg(feature = "aws-lc")] {
+//! use paysig::{RsaPrivateKey, RsaPublicKey};
+//! let key = RsaPrivateKey::generate_2048().unwrap();
+//! let public = key.public_key();
+//! let sig = key.sign_sha256_base64(b"amount=1&state=3").unwrap();
+//! assert!(public.verify_sha256((), b"amount=1&state=3", &sig).is_ok());
+//! assert!(public.verify_sha256((), b"amount=2&state=3", &sig).is_err());
+//! # }
+//! ```
+
+#[cfg(feature = "aws-lc")]
+mod aws;
+#[cfg(feature = "rsa-backend")]
+mod rustcrypto;
+
+#[cfg(not(any(feature = "aws-lc", feature = "rsa-backend")))]
+compile_error!("paysig needs an RSA backend: enable feature `aws-lc` (default) or `rsa-backend`");
+
+use crate::SignError;
+use crate::verified::Verified;
+use base64::Engine;
+use base64::engine::general_purpose::STANDARD;
+use std::fmt;
+use std::sync::Arc;
+
+/// Which library does the RSA arithmetic.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// aws-lc-rs (feature `aws-lc`, default).
+    #[cfg(feature = "aws-lc")]
+    AwsLc,
+    /// The pure-Rust `rsa` crate (feature `rsa-backend`).
+    #[cfg(feature = "rsa-backend")]
+    RustCrypto,
+}
+
+impl Default for Backend {
+    #[allow(unreachable_code)]
+    fn default() -> Self {
+        #[cfg(feature = "aws-lc")]
+        return Backend::AwsLc;
+        #[cfg(feature = "rsa-backend")]
+        return Backend::RustCrypto;
+    }
+}
+
+impl Backend {
+    /// Every backend built into this binary.
+    pub fn all() -> Vec<Backend> {
+        vec![
+            #[cfg(feature = "aws-lc")]
+            Backend::AwsLc,
+            #[cfg(feature = "rsa-backend")]
+            Backend::RustCrypto,
+        ]
+    }
+}
+
+#[derive(Clone)]
+enum PublicInner {
+    #[cfg(feature = "aws-lc")]
+    AwsLc(Arc<aws::Public>),
+    #[cfg(feature = "rsa-backend")]
+    RustCrypto(Arc<rustcrypto::Public>),
+}
+
+#[derive(Clone)]
+enum PrivateInner {
+    #[cfg(feature = "aws-lc")]
+    AwsLc(Arc<aws::Private>),
+    #[cfg(feature = "rsa-backend")]
+    RustCrypto(Arc<rustcrypto::Private>),
+}
+
+/// An RSA public key that verifies SHA256withRSA signatures. Cheap to clone.
+#[derive(Clone)]
+pub struct RsaPublicKey {
+    spki: Arc<Vec<u8>>,
+    inner: PublicInner,
+}
+
+/// An RSA private key that makes SHA256withRSA signatures. Cheap to clone; never prints.
+#[derive(Clone)]
+pub struct RsaPrivateKey {
+    pkcs8: Arc<secrecy::SecretBox<Vec<u8>>>,
+    inner: PrivateInner,
+}
+
+impl fmt::Debug for RsaPublicKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "RsaPublicKey({} bytes SPKI, {:?})",
+            self.spki.len(),
+            self.backend()
+        )
+    }
+}
+
+impl fmt::Debug for RsaPrivateKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "RsaPrivateKey([REDACTED], {:?})", self.backend())
+    }
+}
+
+fn decode_b64_der(text: &str) -> Result<Vec<u8>, SignError> {
+    let compact: String = text.chars().filter(|c| !c.is_whitespace()).collect();
+    STANDARD.decode(compact).map_err(|_| SignError::BadKey {
+        reason: "not PEM and not base64 DER".into(),
+    })
+}
+
+impl RsaPublicKey {
+    /// Loads PEM (SPKI or PKCS#1) or bare base64 DER (SPKI or PKCS#1) with the default backend.
+    pub fn from_pem_or_base64(text: &str) -> Result<Self, SignError> {
+        Self::from_pem_or_base64_with(text, Backend::default())
+    }
+
+    /// As [`RsaPublicKey::from_pem_or_base64`], with a chosen backend.
+    pub fn from_pem_or_base64_with(text: &str, backend: Backend) -> Result<Self, SignError> {
+        let der = if text.contains("-----BEGIN") {
+            let p = pem::parse(text.trim()).map_err(|e| SignError::BadKey {
+                reason: format!("PEM: {e}"),
+            })?;
+            match p.tag() {
+                "PUBLIC KEY" | "RSA PUBLIC KEY" => p.into_contents(),
+                other => {
+                    return Err(SignError::BadKey {
+                        reason: format!("PEM label {other:?} is not a public key"),
+                    });
+                }
+            }
+        } else {
+            decode_b64_der(text)?
+        };
+        Self::from_der_with(&der, backend)
+    }
+
+    /// Loads DER, SPKI or PKCS#1 `RSAPublicKey`.
+    pub fn from_der_with(der: &[u8], backend: Backend) -> Result<Self, SignError> {
+        let (inner, spki) = match backend {
+            #[cfg(feature = "aws-lc")]
+            Backend::AwsLc => {
+                let k = aws::Public::from_der(der)?;
+                let spki = k.spki();
+                (PublicInner::AwsLc(Arc::new(k)), spki)
+            }
+            #[cfg(feature = "rsa-backend")]
+            Backend::RustCrypto => {
+                let k = rustcrypto::Public::from_der(der)?;
+                let spki = k.spki();
+                (PublicInner::RustCrypto(Arc::new(k)), spki)
+            }
+        };
+        Ok(RsaPublicKey {
+            spki: Arc::new(spki),
+            inner,
+        })
+    }
+
+    /// The same key on another backend.
+    pub fn with_backend(&self, backend: Backend) -> Result<Self, SignError> {
+        Self::from_der_with(&self.spki, backend)
+    }
+
+    /// The backend this key uses.
+    pub fn backend(&self) -> Backend {
+        match &self.inner {
+            #[cfg(feature = "aws-lc")]
+            PublicInner::AwsLc(_) => Backend::AwsLc,
+            #[cfg(feature = "rsa-backend")]
+            PublicInner::RustCrypto(_) => Backend::RustCrypto,
+        }
+    }
+
+    /// The key as SPKI DER.
+    pub fn to_spki_der(&self) -> &[u8] {
+        &self.spki
+    }
+
+    /// The key as a `PUBLIC KEY` PEM.
+    pub fn to_pem(&self) -> String {
+        pem::encode(&pem::Pem::new("PUBLIC KEY", self.spki.to_vec()))
+    }
+
+    /// Checks a raw signature over `message`.
+    pub fn verify_sha256_raw(&self, message: &[u8], signature: &[u8]) -> Result<(), SignError> {
+        let ok = match &self.inner {
+            #[cfg(feature = "aws-lc")]
+            PublicInner::AwsLc(k) => k.verify(message, signature),
+            #[cfg(feature = "rsa-backend")]
+            PublicInner::RustCrypto(k) => k.verify(message, signature),
+        };
+        if ok { Ok(()) } else { Err(SignError::Mismatch) }
+    }
+
+    /// Checks a base64 signature over `message`; on success returns `value` as verified.
+    pub fn verify_sha256<T>(
+        &self,
+        value: T,
+        message: &[u8],
+        signature_b64: &str,
+    ) -> Result<Verified<T>, SignError> {
+        if signature_b64.is_empty() {
+            return Err(SignError::MissingSignature {
+                field: "sign".into(),
+            });
+        }
+        let sig = STANDARD
+            .decode(signature_b64)
+            .map_err(|_| SignError::BadEncoding { encoding: "base64" })?;
+        self.verify_sha256_raw(message, &sig)?;
+        Ok(Verified::new(value))
+    }
+}
+
+impl RsaPrivateKey {
+    /// Loads PEM (PKCS#8 or PKCS#1) or bare base64 DER (PKCS#8 or PKCS#1), default backend.
+    pub fn from_pem_or_base64(text: &str) -> Result<Self, SignError> {
+        Self::from_pem_or_base64_with(text, Backend::default())
+    }
+
+    /// As [`RsaPrivateKey::from_pem_or_base64`], with a chosen backend.
+    pub fn from_pem_or_base64_with(text: &str, backend: Backend) -> Result<Self, SignError> {
+        let der = if text.contains("-----BEGIN") {
+            let p = pem::parse(text.trim()).map_err(|e| SignError::BadKey {
+                reason: format!("PEM: {e}"),
+            })?;
+            match p.tag() {
+                "PRIVATE KEY" | "RSA PRIVATE KEY" => p.into_contents(),
+                other => {
+                    return Err(SignError::BadKey {
+                        reason: format!("PEM label {other:?} is not a private key"),
+                    });
+                }
+            }
+        } else {
+            decode_b64_der(text)?
+        };
+        Self::from_der_with(&der, backend)
+    }
+
+    /// Loads DER, PKCS#8 or PKCS#1 `RSAPrivateKey`.
+    pub fn from_der_with(der: &[u8], backend: Backend) -> Result<Self, SignError> {
+        let (inner, pkcs8) = match backend {
+            #[cfg(feature = "aws-lc")]
+            Backend::AwsLc => {
+                let k = aws::Private::from_der(der)?;
+                let pkcs8 = k.pkcs8()?;
+                (PrivateInner::AwsLc(Arc::new(k)), pkcs8)
+            }
+            #[cfg(feature = "rsa-backend")]
+            Backend::RustCrypto => {
+                let k = rustcrypto::Private::from_der(der)?;
+                let pkcs8 = k.pkcs8()?;
+                (PrivateInner::RustCrypto(Arc::new(k)), pkcs8)
+            }
+        };
+        Ok(RsaPrivateKey {
+            pkcs8: Arc::new(secrecy::SecretBox::new(Box::new(pkcs8))),
+            inner,
+        })
+    }
+
+    /// A fresh 2048-bit key (tests, the sandbox, examples).
+    pub fn generate_2048() -> Result<Self, SignError> {
+        #[cfg(feature = "aws-lc")]
+        let pkcs8 = aws::generate_2048_pkcs8()?;
+        #[cfg(all(not(feature = "aws-lc"), feature = "rsa-backend"))]
+        let pkcs8 = rustcrypto::generate_2048_pkcs8()?;
+        Self::from_der_with(&pkcs8, Backend::default())
+    }
+
+    /// The same key on another backend.
+    pub fn with_backend(&self, backend: Backend) -> Result<Self, SignError> {
+        use secrecy::ExposeSecret;
+        Self::from_der_with(self.pkcs8.expose_secret(), backend)
+    }
+
+    /// The backend this key uses.
+    pub fn backend(&self) -> Backend {
+        match &self.inner {
+            #[cfg(feature = "aws-lc")]
+            PrivateInner::AwsLc(_) => Backend::AwsLc,
+            #[cfg(feature = "rsa-backend")]
+            PrivateInner::RustCrypto(_) => Backend::RustCrypto,
+        }
+    }
+
+    /// The matching public key, on the same backend.
+    pub fn public_key(&self) -> RsaPublicKey {
+        let spki = match &self.inner {
+            #[cfg(feature = "aws-lc")]
+            PrivateInner::AwsLc(k) => k.public_spki(),
+            #[cfg(feature = "rsa-backend")]
+            PrivateInner::RustCrypto(k) => k.public_spki(),
+        };
+        let inner = match &self.inner {
+            #[cfg(feature = "aws-lc")]
+            PrivateInner::AwsLc(k) => PublicInner::AwsLc(Arc::new(k.public())),
+            #[cfg(feature = "rsa-backend")]
+            PrivateInner::RustCrypto(k) => PublicInner::RustCrypto(Arc::new(k.public())),
+        };
+        RsaPublicKey {
+            spki: Arc::new(spki),
+            inner,
+        }
+    }
+
+    /// The key as a PKCS#8 `PRIVATE KEY` PEM (to hand to a test peer or the sandbox).
+    pub fn to_pkcs8_pem(&self) -> secrecy::SecretString {
+        use secrecy::ExposeSecret;
+        pem::encode(&pem::Pem::new(
+            "PRIVATE KEY",
+            self.pkcs8.expose_secret().clone(),
+        ))
+        .into()
+    }
+
+    /// Signs `message`, returning the raw signature.
+    pub fn sign_sha256_raw(&self, message: &[u8]) -> Result<Vec<u8>, SignError> {
+        match &self.inner {
+            #[cfg(feature = "aws-lc")]
+            PrivateInner::AwsLc(k) => k.sign(message),
+            #[cfg(feature = "rsa-backend")]
+            PrivateInner::RustCrypto(k) => k.sign(message),
+        }
+    }
+
+    /// Signs `message`, returning standard base64.
+    pub fn sign_sha256_base64(&self, message: &[u8]) -> Result<String, SignError> {
+        Ok(STANDARD.encode(self.sign_sha256_raw(message)?))
+    }
+}

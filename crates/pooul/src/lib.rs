@@ -1,0 +1,1 @@
+//! pooul SDK (work in progress).

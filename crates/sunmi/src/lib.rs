@@ -1,0 +1,1 @@
+//! sunmi SDK (work in progress).
