@@ -1,1 +1,118 @@
-fn main() {}
+//! Workspace automation for payhub, run as `cargo xtask <command>`.
+//!
+//! * `fixtures [--check]`: extract the JSON samples of `docs/upstream/` into
+//!   `fixtures/<provider>/` (see [`fixtures`]).
+//! * `ci [--skip-redis]`: the local CI pipeline (see [`ci`]).
+
+mod ci;
+mod fixtures;
+
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+
+const USAGE: &str = "\
+usage: cargo xtask <command>
+
+commands:
+  fixtures [--check]   extract the JSON samples of docs/upstream/ into fixtures/<provider>/;
+                       with --check, compare instead of writing (exit 1 on any difference)
+  ci [--skip-redis]    fmt, clippy, redis, test (incl. ignored), fixtures --check, doc;
+                       --skip-redis does not start redis nor run ignored tests
+  help                 this message";
+
+/// The workspace root (the parent of this crate's directory).
+fn workspace_root() -> PathBuf {
+    let manifest = Path::new(env!("CARGO_MANIFEST_DIR"));
+    manifest.parent().unwrap_or(manifest).to_path_buf()
+}
+
+#[derive(Debug, PartialEq, Eq)]
+enum Command {
+    Fixtures { check: bool },
+    Ci(ci::Options),
+    Help,
+}
+
+fn parse(args: &[String]) -> Result<Command, String> {
+    let (cmd, rest) = match args.split_first() {
+        None => return Ok(Command::Help),
+        Some((cmd, rest)) => (cmd.as_str(), rest),
+    };
+    let mut flags: Vec<&str> = rest.iter().map(String::as_str).collect();
+    let mut take = |flag: &str| {
+        let found = flags.contains(&flag);
+        flags.retain(|f| *f != flag);
+        found
+    };
+    let command = match cmd {
+        "fixtures" => Command::Fixtures {
+            check: take("--check"),
+        },
+        "ci" => Command::Ci(ci::Options {
+            skip_redis: take("--skip-redis"),
+        }),
+        "help" | "-h" | "--help" => Command::Help,
+        other => return Err(format!("unknown command `{other}`")),
+    };
+    match flags.first() {
+        Some(extra) => Err(format!("unexpected argument `{extra}` for `{cmd}`")),
+        None => Ok(command),
+    }
+}
+
+fn main() -> ExitCode {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let command = match parse(&args) {
+        Ok(c) => c,
+        Err(e) => {
+            eprintln!("error: {e}\n\n{USAGE}");
+            return ExitCode::from(2);
+        }
+    };
+    let root = workspace_root();
+    let result = match command {
+        Command::Help => {
+            println!("{USAGE}");
+            Ok(true)
+        }
+        Command::Fixtures { check: false } => fixtures::write(&root).map(|()| true),
+        Command::Fixtures { check: true } => fixtures::check(&root),
+        Command::Ci(opts) => ci::run(&root, opts).map(|()| true),
+    };
+    match result {
+        Ok(true) => ExitCode::SUCCESS,
+        Ok(false) => ExitCode::FAILURE,
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn args(s: &[&str]) -> Vec<String> {
+        s.iter().map(|a| a.to_string()).collect()
+    }
+
+    #[test]
+    fn parses_commands() {
+        assert_eq!(
+            parse(&args(&["fixtures", "--check"])),
+            Ok(Command::Fixtures { check: true })
+        );
+        assert_eq!(
+            parse(&args(&["fixtures"])),
+            Ok(Command::Fixtures { check: false })
+        );
+        assert!(matches!(
+            parse(&args(&["ci", "--skip-redis"])),
+            Ok(Command::Ci(ci::Options { skip_redis: true }))
+        ));
+        assert_eq!(parse(&args(&[])), Ok(Command::Help));
+        assert!(parse(&args(&["fixtures", "--bogus"])).is_err());
+        assert!(parse(&args(&["deploy"])).is_err());
+    }
+}

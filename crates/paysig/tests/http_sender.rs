@@ -1,0 +1,263 @@
+//! The shared sender: bytes on the wire, retry only when marked idempotent, typed transport
+//! errors, and a tracing span that never records a secret.
+
+use paysig::http::{Body, HttpClient, HttpConfig, HttpError, Request, RetryPolicy, Url};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use wiremock::matchers::{body_string, header, method, path, query_param};
+use wiremock::{Mock, MockServer, ResponseTemplate};
+
+fn client(timeout_ms: u64) -> HttpClient {
+    HttpClient::new(HttpConfig {
+        timeout: Duration::from_millis(timeout_ms),
+        retry: RetryPolicy {
+            max_attempts: 3,
+            initial_backoff: Duration::from_millis(10),
+            max_backoff: Duration::from_millis(20),
+        },
+        ..HttpConfig::default()
+    })
+    .unwrap()
+}
+
+fn url(server: &MockServer, p: &str) -> Url {
+    Url::parse(&format!("{}{p}", server.uri())).unwrap()
+}
+
+#[tokio::test]
+async fn sends_each_body_kind_with_its_content_type() {
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .and(path("/form"))
+        .and(header(
+            "content-type",
+            "application/x-www-form-urlencoded; charset=utf8",
+        ))
+        .and(body_string("a=1&b=%E5%95%86"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/json"))
+        .and(header("content-type", "application/json"))
+        .and(body_string(r#"{"x":1}"#))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/jwt"))
+        .and(query_param("merchant_id", "123"))
+        .and(header("content-type", "text/plain"))
+        .and(body_string("h.p.s"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(method("GET"))
+        .and(path("/get"))
+        .and(query_param("para", "{\"a\":1}"))
+        .respond_with(ResponseTemplate::new(200).set_body_raw("{}", "application/json"))
+        .expect(1)
+        .mount(&server)
+        .await;
+
+    let c = client(2000);
+    let mut form = Request::post_form("t", "form", url(&server, "/form"), "a=1&b=%E5%95%86".into());
+    form.body = Body::Form {
+        body: "a=1&b=%E5%95%86".into(),
+        charset: Some("utf8"),
+    };
+    assert_eq!(c.send(form).await.unwrap().text_lossy(), "ok");
+    c.send(Request::post_json(
+        "t",
+        "json",
+        url(&server, "/json"),
+        br#"{"x":1}"#.to_vec(),
+    ))
+    .await
+    .unwrap();
+    c.send(Request::post_text(
+        "t",
+        "jwt",
+        url(&server, "/jwt?merchant_id=123"),
+        "text/plain",
+        "h.p.s".into(),
+    ))
+    .await
+    .unwrap();
+    let mut u = url(&server, "/get");
+    u.query_pairs_mut().append_pair("para", "{\"a\":1}");
+    let r = c.send(Request::get("t", "get", u)).await.unwrap();
+    assert_eq!(
+        (r.status, r.content_type.as_deref()),
+        (200, Some("application/json"))
+    );
+}
+
+#[tokio::test]
+async fn idempotent_calls_are_retried_on_5xx_until_success() {
+    let server = MockServer::start().await;
+    Mock::given(path("/q"))
+        .respond_with(ResponseTemplate::new(503))
+        .up_to_n_times(2)
+        .expect(2)
+        .mount(&server)
+        .await;
+    Mock::given(path("/q"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = client(2000)
+        .send(Request::get("t", "query", url(&server, "/q")).idempotent())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+}
+
+#[tokio::test]
+async fn idempotent_calls_give_up_after_max_attempts_with_the_last_answer() {
+    let server = MockServer::start().await;
+    Mock::given(path("/q"))
+        .respond_with(ResponseTemplate::new(502).set_body_string("bad gateway"))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let r = client(2000)
+        .send(Request::get("t", "query", url(&server, "/q")).idempotent())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 502);
+    match r.require_success().unwrap_err() {
+        HttpError::Status {
+            status, snippet, ..
+        } => assert_eq!((status, snippet.as_str()), (502, "bad gateway")),
+        e => panic!("{e:?}"),
+    }
+}
+
+#[tokio::test]
+async fn creates_are_never_retried_not_on_5xx_and_not_on_timeout() {
+    let server = MockServer::start().await;
+    Mock::given(path("/create"))
+        .respond_with(ResponseTemplate::new(500))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/slow"))
+        .respond_with(ResponseTemplate::new(200).set_delay(Duration::from_millis(800)))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(200);
+    let r = c
+        .send(Request::post_json(
+            "t",
+            "create",
+            url(&server, "/create"),
+            b"{}".to_vec(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 500);
+    let e = c
+        .send(Request::post_json(
+            "t",
+            "create",
+            url(&server, "/slow"),
+            b"{}".to_vec(),
+        ))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, HttpError::Timeout { .. }), "{e:?}");
+    assert!(!e.never_sent());
+}
+
+#[tokio::test]
+async fn a_refused_connection_is_a_connect_error_that_was_never_sent() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    drop(listener);
+    let u = Url::parse(&format!("http://127.0.0.1:{port}/x")).unwrap();
+    let e = client(1000)
+        .send(Request::post_json("t", "create", u, b"{}".to_vec()))
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(e, HttpError::Connect { ref host, .. } if host == &format!("127.0.0.1:{port}")),
+        "{e:?}"
+    );
+    assert!(e.never_sent());
+}
+
+#[tokio::test]
+async fn a_truncated_body_is_a_body_error() {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move {
+        let (mut sock, _) = listener.accept().await.unwrap();
+        let mut buf = [0u8; 4096];
+        let _ = sock.read(&mut buf).await;
+        let _ = sock
+            .write_all(b"HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n{\"code\":\"1")
+            .await;
+        let _ = sock.shutdown().await;
+    });
+    let u = Url::parse(&format!("http://{addr}/x")).unwrap();
+    let e = client(2000)
+        .send(Request::post_json("t", "create", u, b"{}".to_vec()))
+        .await
+        .unwrap_err();
+    assert!(matches!(e, HttpError::Body { .. }), "{e:?}");
+}
+
+#[derive(Clone, Default)]
+struct Captured(Arc<Mutex<Vec<u8>>>);
+
+impl std::io::Write for Captured {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn the_tracing_span_never_records_a_secret() {
+    let captured = Captured::default();
+    let sink = captured.clone();
+    let subscriber = tracing_subscriber::fmt()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(move || sink.clone())
+        .with_ansi(false)
+        .finish();
+    let _guard = tracing::subscriber::set_default(subscriber);
+
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/api/pay/query"))
+        .respond_with(ResponseTemplate::new(500))
+        .mount(&server)
+        .await;
+    let u = url(&server, "/v1/api/pay/query?token=TOKEN-SECRET-1");
+    let req = Request::post_form("mifeng", "query", u, "secret=BODY-SECRET-2".into())
+        .header("authorization", "HEADER-SECRET-3")
+        .idempotent();
+    let _ = client(2000).send(req).await.unwrap();
+
+    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
+    assert!(
+        logs.contains("paysig.http")
+            && logs.contains("/v1/api/pay/query")
+            && logs.contains("mifeng"),
+        "{logs}"
+    );
+    assert!(logs.contains("retrying"), "{logs}");
+    for secret in ["TOKEN-SECRET-1", "BODY-SECRET-2", "HEADER-SECRET-3"] {
+        assert!(!logs.contains(secret), "{secret} leaked into: {logs}");
+    }
+}

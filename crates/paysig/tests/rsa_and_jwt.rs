@@ -1,0 +1,242 @@
+//! Key loading in every documented format, and JWT rejection paths, on every backend.
+
+use base64::Engine;
+use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
+use paysig::jwt::{self, JwtError, Segment};
+use paysig::rsa::Backend;
+use paysig::{RsaPrivateKey, RsaPublicKey, SignError};
+use std::path::Path;
+
+fn key_file(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/signing/keys")
+            .join(name),
+    )
+    .unwrap()
+}
+
+fn pem_body(pem: &str) -> String {
+    pem.lines().filter(|l| !l.starts_with("-----")).collect()
+}
+
+#[test]
+fn keys_load_from_every_format_and_agree() {
+    for backend in Backend::all() {
+        let pkcs8 =
+            RsaPrivateKey::from_pem_or_base64_with(&key_file("test_rsa_pkcs8.pem"), backend)
+                .unwrap();
+        let pkcs1 =
+            RsaPrivateKey::from_pem_or_base64_with(&key_file("test_rsa_pkcs1.pem"), backend)
+                .unwrap();
+        let bare8 = RsaPrivateKey::from_pem_or_base64_with(
+            &pem_body(&key_file("test_rsa_pkcs8.pem")),
+            backend,
+        )
+        .unwrap();
+        let spki =
+            RsaPublicKey::from_pem_or_base64_with(&key_file("test_rsa_spki.pem"), backend).unwrap();
+        let pub1 =
+            RsaPublicKey::from_pem_or_base64_with(&key_file("test_rsa_pkcs1_pub.pem"), backend)
+                .unwrap();
+        let bare_spki = RsaPublicKey::from_pem_or_base64_with(
+            &pem_body(&key_file("test_rsa_spki.pem")),
+            backend,
+        )
+        .unwrap();
+        let bare_pkcs1 = RsaPublicKey::from_pem_or_base64_with(
+            &pem_body(&key_file("test_rsa_pkcs1_pub.pem")),
+            backend,
+        )
+        .unwrap();
+        assert_eq!(pkcs8.public_key().to_spki_der(), spki.to_spki_der());
+        assert_eq!(pkcs1.public_key().to_spki_der(), spki.to_spki_der());
+        for signer in [&pkcs8, &pkcs1, &bare8] {
+            let sig = signer.sign_sha256_base64(b"m").unwrap();
+            for verifier in [&spki, &pub1, &bare_spki, &bare_pkcs1] {
+                assert!(
+                    verifier.verify_sha256((), b"m", &sig).is_ok(),
+                    "{backend:?}"
+                );
+            }
+        }
+    }
+}
+
+#[test]
+fn bad_keys_are_typed_errors_without_key_material() {
+    for backend in Backend::all() {
+        let e = RsaPublicKey::from_pem_or_base64_with("not a key!", backend).unwrap_err();
+        assert!(matches!(e, SignError::BadKey { .. }), "{e:?}");
+        let e = RsaPublicKey::from_pem_or_base64_with(&key_file("test_rsa_pkcs8.pem"), backend)
+            .unwrap_err();
+        assert!(
+            matches!(e, SignError::BadKey { ref reason } if reason.contains("PRIVATE KEY")),
+            "{e:?}"
+        );
+        let e = RsaPrivateKey::from_pem_or_base64_with(&STANDARD.encode(b"garbage der"), backend)
+            .unwrap_err();
+        assert!(matches!(e, SignError::BadKey { .. }));
+    }
+    let private = RsaPrivateKey::from_pem_or_base64(&key_file("test_rsa_pkcs8.pem")).unwrap();
+    let body = pem_body(&key_file("test_rsa_pkcs8.pem"));
+    let debug = format!("{private:?}");
+    assert!(
+        debug.contains("REDACTED") && !debug.contains(&body[40..80]),
+        "{debug}"
+    );
+}
+
+#[test]
+fn signature_errors_are_distinct() {
+    let key = RsaPrivateKey::from_pem_or_base64(&key_file("test_rsa_pkcs8.pem")).unwrap();
+    let public = key.public_key();
+    let sig = key.sign_sha256_base64(b"m").unwrap();
+    assert_eq!(
+        public.verify_sha256((), b"m", "").unwrap_err(),
+        SignError::MissingSignature {
+            field: "sign".into()
+        }
+    );
+    assert_eq!(
+        public.verify_sha256((), b"m", "!!!").unwrap_err(),
+        SignError::BadEncoding { encoding: "base64" }
+    );
+    assert_eq!(
+        public.verify_sha256((), b"n", &sig).unwrap_err(),
+        SignError::Mismatch
+    );
+    assert_eq!(
+        public
+            .verify_sha256((), b"m", &STANDARD.encode([0u8; 10]))
+            .unwrap_err(),
+        SignError::Mismatch
+    );
+}
+
+fn token_parts(token: &str) -> Vec<String> {
+    token.split('.').map(str::to_owned).collect()
+}
+
+#[test]
+fn jwt_round_trips_and_rejects_each_tampering_with_its_own_error() {
+    for backend in Backend::all() {
+        let key = RsaPrivateKey::from_pem_or_base64_with(&key_file("test_rsa_pkcs8.pem"), backend)
+            .unwrap();
+        let public = key.public_key();
+        let claims = serde_json::json!({"code": 0, "data": {"total_fee": 1}, "nonce_str": "n"});
+        let token = jwt::encode_rs256(&claims, &key).unwrap();
+        let got: paysig::Verified<serde_json::Value> = jwt::decode_rs256(&token, &public).unwrap();
+        assert_eq!(*got, claims);
+        let p = token_parts(&token);
+        let d = |t: &str| jwt::decode_rs256::<serde_json::Value>(t, &public).unwrap_err();
+
+        assert_eq!(
+            d(&format!("{}.{}", p[0], p[1])),
+            JwtError::Segments { found: 2 }
+        );
+        assert_eq!(d(&format!("{token}.x")), JwtError::Segments { found: 4 });
+        assert_eq!(
+            d(&format!("@@.{}.{}", p[1], p[2])),
+            JwtError::Base64 {
+                segment: Segment::Header
+            }
+        );
+        assert_eq!(
+            d(&format!("{}.@@.{}", p[0], p[2])),
+            JwtError::Base64 {
+                segment: Segment::Payload
+            }
+        );
+        assert_eq!(
+            d(&format!("{}.{}.@@", p[0], p[1])),
+            JwtError::Base64 {
+                segment: Segment::Signature
+            }
+        );
+        let not_json = URL_SAFE_NO_PAD.encode("{nope");
+        assert!(matches!(
+            d(&format!("{not_json}.{}.{}", p[1], p[2])),
+            JwtError::Json {
+                segment: Segment::Header,
+                ..
+            }
+        ));
+
+        // alg none, with and without a signature
+        let none = URL_SAFE_NO_PAD.encode(r#"{"alg":"none","typ":"JWT"}"#);
+        assert_eq!(
+            d(&format!("{none}.{}.", p[1])),
+            JwtError::Algorithm {
+                found: "none".into()
+            }
+        );
+        assert_eq!(
+            d(&format!("{none}.{}.{}", p[1], p[2])),
+            JwtError::Algorithm {
+                found: "none".into()
+            }
+        );
+        // HS256 "signed" with the public key as the HMAC secret: refused before any check
+        let hs = URL_SAFE_NO_PAD.encode(r#"{"alg":"HS256","typ":"JWT"}"#);
+        assert_eq!(
+            d(&format!("{hs}.{}.{}", p[1], p[2])),
+            JwtError::Algorithm {
+                found: "HS256".into()
+            }
+        );
+        let noalg = URL_SAFE_NO_PAD.encode(r#"{"typ":"JWT"}"#);
+        assert_eq!(
+            d(&format!("{noalg}.{}.{}", p[1], p[2])),
+            JwtError::Algorithm {
+                found: String::new()
+            }
+        );
+
+        // tampered payload
+        let forged =
+            URL_SAFE_NO_PAD.encode(r#"{"code":0,"data":{"total_fee":100000},"nonce_str":"n"}"#);
+        assert_eq!(
+            d(&format!("{}.{forged}.{}", p[0], p[2])),
+            JwtError::Signature
+        );
+        // wrong key
+        let other = RsaPrivateKey::generate_2048()
+            .unwrap()
+            .with_backend(backend)
+            .unwrap();
+        let foreign = jwt::encode_rs256(&claims, &other).unwrap();
+        assert_eq!(d(&foreign), JwtError::Signature);
+        // verified but not the expected shape
+        #[derive(serde::Deserialize, Debug)]
+        #[allow(dead_code)]
+        struct Wanted {
+            missing: u8,
+        }
+        assert!(matches!(
+            jwt::decode_rs256::<Wanted>(&token, &public).unwrap_err(),
+            JwtError::Json {
+                segment: Segment::Payload,
+                ..
+            }
+        ));
+    }
+}
+
+#[test]
+fn backends_are_interchangeable() {
+    let all = Backend::all();
+    let key = RsaPrivateKey::from_pem_or_base64(&key_file("test_rsa_pkcs8.pem")).unwrap();
+    for a in &all {
+        for b in &all {
+            let token =
+                jwt::encode_rs256(&serde_json::json!({"x": 1}), &key.with_backend(*a).unwrap())
+                    .unwrap();
+            let public = key.public_key().with_backend(*b).unwrap();
+            assert!(
+                jwt::decode_rs256::<serde_json::Value>(&token, &public).is_ok(),
+                "{a:?} -> {b:?}"
+            );
+        }
+    }
+}
