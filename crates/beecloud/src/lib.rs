@@ -1,1 +1,65 @@
-//! beecloud SDK (work in progress).
+//! # beecloud
+//!
+//! Client for the BeeCloud RESTful API V1 (beta) (`docs/upstream/beecloud.md`): one API in front
+//! of WeChat Pay, Alipay and UnionPay. Covered:
+//!
+//! | section | endpoint | method |
+//! |---|---|---|
+//! | §1 Server 列表 | four production hosts, the test server | [`Environment`], random host per call with failover |
+//! | §2 支付 | `POST /1/rest/bill` | [`Client::bill`] |
+//! | §3 退款 | `POST /1/rest/refund` | [`Client::refund`] |
+//! | §4 订单查询 | `GET /1/rest/bills` | [`Client::bills`], [`Client::all_bills`] |
+//! | §5 退款查询 | `GET /1/rest/refunds` | [`Client::refunds`], [`Client::all_refunds`] |
+//! | §6 退款状态更新 | `GET /1/rest/refund/status` | [`Client::refund_status`] |
+//! | webhook (not in the document) | POST JSON to the merchant | [`notify::Webhook`] |
+//!
+//! Every call carries `app_id`, `timestamp` (ms) and `app_sign = md5(app_id + timestamp +
+//! app_key)` in lowercase hex. Amounts are [`paysig::Money`], sent in fen.
+//!
+//! ## Inferred, and switchable
+//! - Failover: the document allows any host at random; the official SDKs never failed over.
+//!   This client fails over (see [`Client`]); [`hosts::InOrder`] or a one-host
+//!   [`Environment::Custom`] turns random choice off.
+//! - `title`'s limit is self-contradictory in the document: [`TitleRule`].
+//! - The webhook is not in the document: both schemes BeeCloud used are supported,
+//!   [`notify::WebhookScheme`], and whether the timestamp is required, [`notify::TimestampCheck`].
+//! - The V1 webhook signature covers only the timestamp, not the fee or the transaction id:
+//!   always check the amount ([`WebhookEvent::check_amount`]) and, under V1, confirm a payment
+//!   with [`Client::bills`] (see [`notify`]).
+//! - `refund_no` must start with the refund day: the Beijing date (UTC+8) of [`Config::clock`],
+//!   since BeeCloud checks it in China ([`clock::BEIJING`]).
+//! - `total_fee` / `refund_fee` above `i32::MAX` fen are refused (the document's type is
+//!   `Integer`): [`model::MAX_FEE_FEN`].
+//!
+//! ## Quick start
+//! ```no_run
+//! use beecloud::{BillChannel, BillRequest, BillResponse, Client, Config, Environment};
+//! use paysig::Money;
+//! # async fn demo() -> Result<(), beecloud::Error> {
+//! let client = Client::new(Config::new("app-id", "app-key", Environment::Production))?;
+//! let bill = BillRequest::new(BillChannel::WxNative, Money::parse_yuan("0.01").unwrap(), "201506101035040000001", "白开水");
+//! if let BillResponse::WxNative(qr) = client.bill(&bill).await? {
+//!     println!("show a QR code of {}", qr.code_url);
+//! }
+//! # Ok(()) }
+//! ```
+
+#![warn(missing_docs)]
+
+mod client;
+pub mod clock;
+mod config;
+mod error;
+pub mod hosts;
+pub mod model;
+pub mod notify;
+mod validate;
+
+pub use client::Client;
+pub use config::{Config, Environment, PRODUCTION_HOSTS, TEST_HOST, TitleRule};
+pub use error::{Error, NotifyError};
+pub use model::{
+    BillChannel, BillRequest, BillResponse, BillsQuery, Channel, QrPayMode, RefundChannel,
+    RefundRequest, RefundsQuery, ResultCode,
+};
+pub use notify::{ACK, Webhook, WebhookConfig, WebhookEvent, WebhookScheme};

@@ -1,1 +1,72 @@
-//! mifeng SDK (work in progress).
+//! # mifeng: Mifeng Pay (蜜蜂支付) for payhub
+//!
+//! Mifeng Pay is a payment aggregator: the merchant creates an order through the open API and
+//! sends the payer to the returned `pay_url`; Mifeng notifies the merchant's `notify_url`.
+//!
+//! Covered from `docs/upstream/mifeng.md`: §接口授权 (`accesstoken`), §使用规则 (20 calls/s
+//! per merchant), §统一下单 (`unifiedorder`), §订单查询 (`query`), §余额查询 (`balance`), with
+//! every documented field, state and error code.
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), mifeng::Error> {
+//! use mifeng::{Client, Config, Environment, UnifiedOrderRequest};
+//! use paysig::Money;
+//!
+//! let client = Client::new(Config::new(Environment::Production, "10086", "merchant-secret"))?;
+//! let order = UnifiedOrderRequest::new(
+//!     "1",
+//!     "20150320010101001",
+//!     Money::parse_yuan("10.00").unwrap(),
+//!     "203.0.113.7".parse().unwrap(),
+//!     "https://shop.example/mifeng/notify".parse().unwrap(),
+//! );
+//! let created = client.unified_order(&order).await?;
+//! println!("pay at {} (order {})", created.pay_url, created.order_no);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Token and rate limit
+//! The client fetches the token on first use, refreshes it before it expires, refreshes once
+//! and repeats once when a call is answered "token invalid", and never lets two refreshes of
+//! one store run at once ([`token`]). Only the newest token is valid, so processes of one
+//! merchant must share a store: [`RedisTokenStore`] (feature `redis`). Calls wait for a slot of
+//! the 20 calls/s budget ([`ratelimit`]); [`RedisRateLimiter`] shares it between processes.
+//!
+//! ## Inferred, with a switch
+//! - The notify scheme ([`notify`]): the document's section is missing; [`NotifyTrust`]
+//!   chooses signature, query, or both (default).
+//! - POST body encoding ([`BodyEncoding`], form by default): the document names no content type.
+//! - Code 2 from `query` ([`QueryCode2`]): documented as a parameter error.
+//!
+//! ## Features
+//! - `redis` (off by default): [`RedisTokenStore`] and [`RedisRateLimiter`].
+
+#![warn(missing_docs)]
+
+mod client;
+mod config;
+mod error;
+pub mod model;
+pub mod notify;
+pub mod ratelimit;
+pub mod token;
+
+mod handle_notify;
+
+pub use client::Client;
+pub use config::{
+    BodyEncoding, Config, Environment, NotifyTrust, QueryCode2, RateLimit, TokenMethod,
+};
+pub use error::{Error, NotifyError};
+pub use model::{
+    ApiCode, BalanceCode, BalanceResponse, NotifyDelivery, NotifyState, Operation, OrderState,
+    QueryCode, QueryOrderResponse, Reply, UnifiedOrderCode, UnifiedOrderRequest,
+    UnifiedOrderResponse,
+};
+pub use notify::{ACK, Notification, NotifyOutcome};
+#[cfg(feature = "redis")]
+pub use ratelimit::redis::RedisRateLimiter;
+pub use ratelimit::{LocalRateLimiter, RateLimiter};
+#[cfg(feature = "redis")]
+pub use token::redis::RedisTokenStore;
+pub use token::{MemoryTokenStore, StoredToken, TokenStore};

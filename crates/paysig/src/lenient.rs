@@ -160,6 +160,44 @@ where
     d.deserialize_option(V(PhantomData))
 }
 
+struct BoolVisitor;
+
+impl<'de> Visitor<'de> for BoolVisitor {
+    type Value = bool;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a boolean (true/false, \"true\"/\"false\", 1/0)")
+    }
+    fn visit_bool<E: de::Error>(self, v: bool) -> Result<bool, E> {
+        Ok(v)
+    }
+    fn visit_u64<E: de::Error>(self, v: u64) -> Result<bool, E> {
+        match v {
+            0 => Ok(false),
+            1 => Ok(true),
+            _ => Err(E::custom(format!("{v} is not a boolean"))),
+        }
+    }
+    fn visit_i64<E: de::Error>(self, v: i64) -> Result<bool, E> {
+        match u64::try_from(v) {
+            Ok(v) => self.visit_u64(v),
+            Err(_) => Err(E::custom(format!("{v} is not a boolean"))),
+        }
+    }
+    fn visit_str<E: de::Error>(self, v: &str) -> Result<bool, E> {
+        match v {
+            "true" | "TRUE" | "True" | "1" => Ok(true),
+            "false" | "FALSE" | "False" | "0" => Ok(false),
+            _ => Err(E::custom(format!("{v:?} is not a boolean"))),
+        }
+    }
+}
+
+/// Reads a `bool` from `true`/`false`, `"true"`/`"false"` (any of three casings), `1`/`0` or `"1"`/`"0"`; anything
+/// else (including `"yes"`, `2`) is an error.
+pub fn bool<'de, D: Deserializer<'de>>(d: D) -> Result<bool, D::Error> {
+    d.deserialize_any(BoolVisitor)
+}
+
 /// Reads a JSON value that may arrive either as itself or as a JSON-encoded string of itself
 /// (Sunmi's `cloudPayInfo`, Pooul's `pay_info`).
 ///
@@ -198,6 +236,31 @@ mod tests {
         o: Option<u8>,
         #[serde(default, deserialize_with = "opt_string")]
         s: Option<String>,
+    }
+
+    #[derive(serde::Deserialize)]
+    struct B {
+        #[serde(deserialize_with = "super::bool")]
+        b: bool,
+    }
+
+    #[test]
+    fn bools_in_every_documented_spelling() {
+        for (text, want) in [
+            ("true", true),
+            ("\"false\"", false),
+            ("1", true),
+            ("\"0\"", false),
+        ] {
+            let b: B = serde_json::from_str(&format!("{{\"b\":{text}}}")).unwrap();
+            assert_eq!(b.b, want, "{text}");
+        }
+        for bad in ["2", "\"yes\"", "null", "-1"] {
+            assert!(
+                serde_json::from_str::<B>(&format!("{{\"b\":{bad}}}")).is_err(),
+                "{bad}"
+            );
+        }
     }
 
     #[test]

@@ -34,6 +34,7 @@ pub mod md5;
 pub mod money;
 mod nonce;
 pub mod params;
+pub mod rawjson;
 pub mod rsa;
 pub mod secret;
 mod verified;

@@ -2,7 +2,6 @@
 //! errors, and a tracing span that never records a secret.
 
 use paysig::http::{Body, HttpClient, HttpConfig, HttpError, Request, RetryPolicy, Url};
-use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use wiremock::matchers::{body_string, header, method, path, query_param};
@@ -214,50 +213,59 @@ async fn a_truncated_body_is_a_body_error() {
     assert!(matches!(e, HttpError::Body { .. }), "{e:?}");
 }
 
-#[derive(Clone, Default)]
-struct Captured(Arc<Mutex<Vec<u8>>>);
-
-impl std::io::Write for Captured {
-    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
-        self.0.lock().unwrap().extend_from_slice(buf);
-        Ok(buf.len())
-    }
-    fn flush(&mut self) -> std::io::Result<()> {
-        Ok(())
-    }
-}
-
 #[tokio::test]
-async fn the_tracing_span_never_records_a_secret() {
-    let captured = Captured::default();
-    let sink = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_max_level(tracing::Level::TRACE)
-        .with_writer(move || sink.clone())
-        .with_ansi(false)
-        .finish();
-    let _guard = tracing::subscriber::set_default(subscriber);
-
+async fn send_with_prepares_every_attempt_anew() {
     let server = MockServer::start().await;
-    Mock::given(path("/v1/api/pay/query"))
+    Mock::given(path("/q"))
         .respond_with(ResponseTemplate::new(500))
+        .up_to_n_times(2)
         .mount(&server)
         .await;
-    let u = url(&server, "/v1/api/pay/query?token=TOKEN-SECRET-1");
-    let req = Request::post_form("mifeng", "query", u, "secret=BODY-SECRET-2".into())
-        .header("authorization", "HEADER-SECRET-3")
-        .idempotent();
-    let _ = client(2000).send(req).await.unwrap();
+    Mock::given(path("/q"))
+        .respond_with(ResponseTemplate::new(200))
+        .mount(&server)
+        .await;
+    let mut prepared = 0;
+    let r = client(2000)
+        .send_with(|| {
+            prepared += 1;
+            Ok::<_, HttpError>(
+                Request::post_text(
+                    "t",
+                    "query",
+                    url(&server, "/q"),
+                    "text/plain",
+                    paysig::nonce(),
+                )
+                .idempotent(),
+            )
+        })
+        .await
+        .unwrap();
+    assert_eq!((r.status, prepared), (200, 3));
+    let bodies: std::collections::HashSet<Vec<u8>> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|r| r.body)
+        .collect();
+    assert_eq!(bodies.len(), 3, "each attempt must carry its own nonce");
 
-    let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
-    assert!(
-        logs.contains("paysig.http")
-            && logs.contains("/v1/api/pay/query")
-            && logs.contains("mifeng"),
-        "{logs}"
-    );
-    assert!(logs.contains("retrying"), "{logs}");
-    for secret in ["TOKEN-SECRET-1", "BODY-SECRET-2", "HEADER-SECRET-3"] {
-        assert!(!logs.contains(secret), "{secret} leaked into: {logs}");
-    }
+    // A non-idempotent first request is prepared and sent once.
+    let mut prepared = 0;
+    let r = client(2000)
+        .send_with(|| {
+            prepared += 1;
+            Ok::<_, HttpError>(Request::post_text(
+                "t",
+                "refund",
+                url(&server, "/none"),
+                "text/plain",
+                "x".into(),
+            ))
+        })
+        .await
+        .unwrap();
+    assert_eq!((r.status, prepared), (404, 1));
 }

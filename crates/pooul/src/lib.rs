@@ -1,1 +1,81 @@
-//! pooul SDK (work in progress).
+//! # pooul
+//!
+//! Client for Pooul (普尔瀚达) `/v2` payments: WeChat and Alipay through one API, with every
+//! request and answer carried as a compact RS256 JWT.
+//!
+//! ```no_run
+//! # async fn demo(merchant_key: paysig::RsaPrivateKey, pooul_key: paysig::RsaPublicKey)
+//! # -> Result<(), pooul::Error> {
+//! use pooul::{Client, Config, Environment, PayRequest, PayType};
+//! use paysig::Money;
+//!
+//! let client = Client::new(Config::new(
+//!     Environment::Test,
+//!     "5399355381712172",
+//!     merchant_key,
+//!     pooul_key,
+//! ))?;
+//! let order = PayRequest::new(PayType::WechatScan, "order-1", Money::from_fen(221), "Coffee")
+//!     .spbill_create_ip("127.0.0.1");
+//! let reply = client.pay(&order).await?;
+//! println!("show this as a QR code: {:?}", reply.data.code_url);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Covered (docs/upstream/pooul.md)
+//! - 统一支付 Pay order, all seven pay types ([`PayType`]): [`Client::pay`];
+//!   `common.micro` with reminders 1 and 2 (query while paying, then reverse): [`Client::micro_pay`].
+//! - 查询订单 [`Client::query`], 关闭订单 [`Client::close`], 撤销订单 [`Client::reverse`],
+//!   申请退款 [`Client::refund`], 退款查询 [`Client::refund_query`].
+//! - 支付结果通知 / 退款结果通知: [`notify`], [`Client::verify_pay_notify`],
+//!   [`Client::verify_refund_notify`], acknowledged with [`ACK`].
+//!
+//! ## Transport
+//! pooul.md documents the payloads only; authentication is from Pooul's developer docs (see
+//! `shared/provider-notes.md`). Every call is `POST <host>/v2/...?merchant_id=<16 digits>`,
+//! `Content-Type: text/plain`, whose whole body is the compact RS256 JWT of the JSON payload,
+//! signed with the merchant's private key, with a fresh `nonce_str` (32 alphanumerics) in
+//! every payload, including every retry of a query.
+//!
+//! An answer is told apart by its body, after trimming whitespace:
+//! - it starts with `{`: unsigned plain JSON `{code, msg}`. Only a failure (`code` ≠ 0) is
+//!   reported, as [`Error::Api`] with `signed: false`; an unsigned "success" is never believed
+//!   ([`Error::Unsigned`]). [`PlainJsonFailures::Reject`] refuses unsigned failures too.
+//! - it is three non-empty dot-separated base64url segments: a JWT, verified with Pooul's
+//!   public key (RS256 only). A JWT that fails verification (another key, another `alg`,
+//!   tampering) is [`Error::ResponseSignature`], never a warning.
+//! - anything else: [`Error::Decode`] (or [`Error::Http`] for a non-2xx status).
+//!
+//! ## Inferences (switchable)
+//! - Unsigned failures: [`PlainJsonFailures`].
+//! - A verified answer whose `mch_trade_id`/`merchant_id` differ from the request's is refused:
+//!   [`EchoCheck`].
+//! - The micro-pay flow treats a pay without a trustworthy answer as the document's "系统错误"
+//!   and queries it ([`UnknownPayOutcome`]); the reverse waits the document's 15 s unless
+//!   [`ReverseDelay::Override`].
+//! - `refund_state` (pooul.md's sample) and `refund_status` (developer docs) are read as one
+//!   field; `refunds` may be a list or one object.
+//! - `mch_refund_id` (developer docs, not pooul.md) is optional.
+
+#![warn(missing_docs)]
+
+mod client;
+pub mod config;
+pub mod error;
+pub mod micropay;
+pub mod model;
+pub mod notify;
+
+pub use client::Client;
+pub use config::{
+    Config, EchoCheck, Environment, MicroPayTimings, PlainJsonFailures, ReverseDelay,
+    UnknownPayOutcome,
+};
+pub use error::{Error, NotifyError};
+pub use micropay::MicroPayOutcome;
+pub use model::codes::{MchAppType, PayTypeCode, RefundStatus, TradeState};
+pub use model::pay::{AppPayInfo, JsapiPayInfo, PayData, PayInfo, PayRequest, PayType};
+pub use model::refund::{RefundItem, RefundQueryData, RefundQueryRequest, RefundRequest};
+pub use model::trade::{Ack, TradeData, TradeRef};
+pub use model::{Answer, Reply};
+pub use notify::{ACK, PayNotify, PayNotifyData, RefundNotify, RefundNotifyData};

@@ -1,1 +1,77 @@
-//! sunmi SDK (work in progress).
+//! # sunmi
+//!
+//! SDK for the Sunmi cloud trade API (商米云交易, `docs/upstream/sunmi.txt`): card-trade
+//! query for Sunmi financial devices, WeChat official-account and mini-program payment,
+//! order query, refund, and the RSA-signed payment/refund notify.
+//!
+//! Requests are form POSTs with `app_id`, `charset=utf8` and the MD5 `sign` of §2.1
+//! ([`request_signer`]). Answers are `{code, msg, data}`: `code` 10000 only means the request
+//! arrived; a `data.sub_code` is a business error ([`Error::Api`]), the order outcome is
+//! `data.state` ([`TradeState`]).
+//!
+//! ```no_run
+//! # async fn demo() -> Result<(), sunmi::Error> {
+//! use paysig::{Money, SecretString};
+//! use sunmi::{Client, Config, MiniPayRequest, OrderRef, PollConfig, QueryRequest, Terminal};
+//!
+//! let client = Client::new(Config::test("my_app_id", SecretString::from("my_app_key"))?)?;
+//! let order = client
+//!     .mini_pay(&MiniPayRequest {
+//!         merchant_no: "8202915737".into(),
+//!         total_amount: Money::from_fen(1),
+//!         mini_app_id: "wx2e5f6590644de622".into(),
+//!         open_id: "oG-NZ5LHRuFlGF7bKEbXtjxkHS3s".into(),
+//!         order_id: "SFD42343242364723482".into(),
+//!         app_version: None,
+//!         notify_url: None,
+//!     })
+//!     .await?;
+//! // hand order.cloud_pay_info to wx.requestPayment, then:
+//! if order.is_paying() {
+//!     let query = QueryRequest {
+//!         terminal: Terminal::MerchantNo(order.merchant_no.clone()),
+//!         order: OrderRef::MisId(order.mis_id.clone()),
+//!     };
+//!     let settled = client.poll_until_final(&query, &PollConfig::default()).await?;
+//!     println!("state {}", settled.state);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Coverage
+//! - §2.1 request sign, §2.2 notify verification ([`verify_notify`], [`TEST_PUBLIC_KEY`]).
+//! - §3.3.1 `swipeQuery` ([`Client::swipe_query`]), §3.4 [`CardType`], §3.5 [`CardGov`].
+//! - §4.3.1 / §5.3.1 `payBind` ([`Client::pay_bind`], [`BindConfig`]).
+//! - §4.3.2 `jsApiPay` ([`Client::js_api_pay`]), §5.3.2 `miniPay` ([`Client::mini_pay`]).
+//! - §4.3.3 `query` ([`Client::query`], [`Client::poll_until_final`]).
+//! - §4.3.4 `refund` ([`Client::refund`]).
+//! - §4.3.5 / §6 notify ([`verify_notify`], [`ACK`]); §7.1 [`SystemCode`], §7.2 [`BusinessCode`].
+//!
+//! ## Inferences (each switchable or documented where it applies)
+//! - Whether `state` 2 ends polling: [`UnpaidPolicy`].
+//! - `miniPay` `notifyUrl` is documented `String(32)` (likely a copy error):
+//!   [`Config::mini_pay_notify_url_max`].
+//! - `buyerLogonId` is documented as required but missing from every sample: optional.
+//! - The `Content-Type` header is `application/x-www-form-urlencoded` without a charset
+//!   parameter (the document names none); the `charset=utf8` form field goes on every call.
+//! - `jsApiPay`'s `payTime` sample is `yyyyMMddHHmmss`, not the documented unix time: kept as
+//!   text in [`OrderResult::pay_time`].
+
+#![warn(missing_docs)]
+
+mod client;
+mod config;
+mod error;
+pub mod model;
+pub mod notify;
+
+pub use client::{Client, IMAGE_PARAMS, request_signer};
+pub use config::{Config, Environment, PollConfig, UnpaidPolicy};
+pub use error::{Error, NotifyError};
+pub use model::{
+    BindConfig, BusinessCode, CardGov, CardType, CloudPayInfo, JsApiPayRequest, MiniPayRequest,
+    OrderRef, OrderResult, OrderType, OriginalOrder, PayBindOutcome, PayBindRequest, Platform,
+    QueryRequest, QueryResult, RefundRequest, RefundResult, SwipeQueryRequest, SwipeResultCode,
+    SwipeTrade, SwipeTradeRef, SystemCode, Terminal, TradeDate, TradeState, WalletType,
+};
+pub use notify::{ACK, Notification, RefundOrigin, TEST_PUBLIC_KEY, verify_notify};

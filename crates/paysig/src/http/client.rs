@@ -99,22 +99,47 @@ impl HttpClient {
     /// or a 5xx answer; others are sent exactly once. A final 5xx comes back as
     /// `Ok(Response)`: use [`Response::require_success`] or read the provider's error body.
     pub async fn send(&self, req: Request) -> Result<Response, HttpError> {
+        self.send_with(|| Ok::<_, HttpError>(req.clone())).await
+    }
+
+    /// As [`HttpClient::send`], but the request is prepared anew for every attempt, for
+    /// providers whose requests must not be repeated byte for byte (Pooul's `nonce_str` must
+    /// be unique per request, so each retry is re-signed). Whether retries happen at all is
+    /// read from the first prepared request's `idempotent` flag.
+    ///
+    /// ```no_run
+    /// # async fn demo(client: paysig::http::HttpClient, url: url::Url) -> Result<(), paysig::http::HttpError> {
+    /// use paysig::http::Request;
+    /// let resp = client
+    ///     .send_with(|| Ok::<_, paysig::http::HttpError>(
+    ///         Request::post_text("pooul", "query", url.clone(), "text/plain", paysig::nonce()).idempotent(),
+    ///     ))
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_with<E, F>(&self, mut prepare: F) -> Result<Response, E>
+    where
+        E: From<HttpError>,
+        F: FnMut() -> Result<Request, E>,
+    {
+        let first = prepare()?;
         let span = tracing::info_span!(
             "paysig.http",
-            provider = req.provider,
-            operation = req.operation,
-            method = ?req.method,
-            host = %req.host(),
-            path = req.url.path(),
+            provider = first.provider,
+            operation = first.operation,
+            method = ?first.method,
+            host = %first.host(),
+            path = first.url.path(),
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
         );
         async {
-            let attempts = if req.idempotent {
+            let attempts = if first.idempotent {
                 self.retry.max_attempts.max(1)
             } else {
                 1
             };
+            let mut req = first;
             let mut attempt = 1;
             loop {
                 let outcome = self.send_once(&req).await;
@@ -132,7 +157,7 @@ impl HttpClient {
                         }
                         Err(e) => tracing::warn!(error = %e, "failed"),
                     }
-                    return outcome;
+                    return outcome.map_err(E::from);
                 }
                 let wait = self.retry.backoff(attempt);
                 tracing::info!(
@@ -142,6 +167,7 @@ impl HttpClient {
                 );
                 tokio::time::sleep(wait).await;
                 attempt += 1;
+                req = prepare()?;
             }
         }
         .instrument(span)

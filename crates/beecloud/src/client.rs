@@ -1,0 +1,440 @@
+//! The client: one typed method per endpoint of beecloud.md, host choice and failover.
+
+use crate::clock::{beijing_today, unix_millis};
+use crate::config::Config;
+use crate::error::Error;
+use crate::hosts::sanitized;
+use crate::model::{
+    BillChannel, BillRecord, BillRequest, BillResponse, BillsPage, BillsQuery, Channel, Envelope,
+    Paged, QrPayMode, RefundChannel, RefundRecord, RefundRequest, RefundResponse, RefundStatus,
+    RefundsPage, RefundsQuery, ResultCode, Window, WindowPara,
+};
+use crate::notify::Webhook;
+use paysig::ExposeSecret;
+use paysig::http::{HttpClient, HttpError, Request, Response, Url};
+use paysig::md5::{HexCase, md5_hex};
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+
+const PROVIDER: &str = "beecloud";
+
+/// The BeeCloud client. Cheap to clone.
+///
+/// Each call goes to one host picked by [`Config::host_picker`] (random by default, as §1
+/// allows) and fails over to the next:
+/// - queries (GET) on any transport error or 5xx answer;
+/// - bills and refunds (POST) only when the connection could not be made, i.e. the request
+///   provably never left: a bill sent twice could charge twice. Any later failure comes back
+///   as [`Error::MaybeSent`].
+///
+/// When every host failed, [`Error::AllHostsFailed`] lists what each answered.
+#[derive(Debug, Clone)]
+pub struct Client {
+    config: Arc<Config>,
+    http: HttpClient,
+    hosts: Arc<[Url]>,
+}
+
+/// `app_id`, `timestamp`, `app_sign`: the auth fields of every call.
+#[derive(Serialize)]
+struct Auth<'a> {
+    app_id: &'a str,
+    timestamp: i64,
+    app_sign: String,
+}
+
+impl Client {
+    /// A client with its own HTTP sender built from [`Config::http`].
+    pub fn new(config: Config) -> Result<Self, Error> {
+        let http = HttpClient::new(config.http.clone())?;
+        Self::with_http(config, http)
+    }
+
+    /// A client on a shared HTTP sender (its retry policy then applies per host to queries).
+    pub fn with_http(config: Config, http: HttpClient) -> Result<Self, Error> {
+        crate::validate::non_blank("app_id", &config.app_id)?;
+        if config.app_key.expose_secret().is_empty() {
+            return Err(Error::Config {
+                reason: "app_key is empty".into(),
+            });
+        }
+        let hosts = config.environment.base_urls()?;
+        Ok(Client {
+            config: Arc::new(config),
+            http,
+            hosts: hosts.into(),
+        })
+    }
+
+    /// The configuration.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// The webhook verifier of [`Config::webhook`], on the configured clock.
+    pub fn webhook(&self) -> Option<Webhook> {
+        let cfg = self.config.webhook.clone()?;
+        Some(Webhook::new(self.config.app_id.clone(), cfg).with_clock(self.config.clock.clone()))
+    }
+
+    fn auth(&self) -> Auth<'_> {
+        let timestamp = unix_millis(self.config.clock.now());
+        let message = format!(
+            "{}{timestamp}{}",
+            self.config.app_id,
+            self.config.app_key.expose_secret()
+        );
+        Auth {
+            app_id: &self.config.app_id,
+            timestamp,
+            app_sign: md5_hex(message.as_bytes(), HexCase::Lower),
+        }
+    }
+
+    /// Creates a bill (beecloud.md §2 支付, `POST /1/rest/bill`) and returns what the channel
+    /// needs next (a QR code, SDK parameters, a form).
+    ///
+    /// Never resent to another host once it may have reached one: on [`Error::MaybeSent`],
+    /// query the bill with [`Client::bills`] before creating it again.
+    pub async fn bill(&self, req: &BillRequest) -> Result<BillResponse, Error> {
+        req.validate(self.config.title_rule)?;
+        let (return_url, openid, show_url, qr_pay_mode) = match &req.channel {
+            BillChannel::WxJsapi { openid } => (None, Some(openid.as_str()), None, None),
+            BillChannel::AliWeb {
+                return_url,
+                show_url,
+            } => (Some(return_url.as_str()), None, show_url.as_deref(), None),
+            BillChannel::AliQrcode {
+                return_url,
+                qr_pay_mode,
+            } => (
+                Some(return_url.as_str()),
+                None,
+                None,
+                qr_pay_mode.map(QrPayMode::as_str),
+            ),
+            BillChannel::UnWeb { return_url } => (Some(return_url.as_str()), None, None, None),
+            BillChannel::WxApp
+            | BillChannel::WxNative
+            | BillChannel::AliApp
+            | BillChannel::UnApp => (None, None, None, None),
+        };
+        let body = BillBody {
+            auth: self.auth(),
+            channel: req.channel.as_str(),
+            total_fee: req.total_fee.fen(),
+            bill_no: &req.bill_no,
+            title: &req.title,
+            optional: req.optional.as_ref(),
+            return_url,
+            openid,
+            show_url,
+            qr_pay_mode,
+        };
+        self.post("bill", "/1/rest/bill", &body, |b| {
+            BillResponse::from_json(&req.channel, b)
+        })
+        .await
+    }
+
+    /// Refunds a paid bill (beecloud.md §3 退款, `POST /1/rest/refund`).
+    ///
+    /// `refund_no` is checked against today's Beijing date from [`Config::clock`]. For
+    /// [`RefundChannel::Ali`], the answer's `url` must be opened to confirm the refund.
+    /// Never resent to another host once it may have reached one: on [`Error::MaybeSent`],
+    /// query it with [`Client::refunds`].
+    pub async fn refund(&self, req: &RefundRequest) -> Result<RefundResponse, Error> {
+        req.validate(beijing_today(self.config.clock.now()))?;
+        let body = RefundBody {
+            auth: self.auth(),
+            channel: req.channel,
+            refund_no: &req.refund_no,
+            bill_no: &req.bill_no,
+            refund_fee: req.refund_fee.fen(),
+            optional: req.optional.as_ref(),
+        };
+        self.post("refund", "/1/rest/refund", &body, |b| {
+            serde_json::from_slice(b)
+        })
+        .await
+    }
+
+    /// One page of bills (beecloud.md §4 订单查询, `GET /1/rest/bills?para=`).
+    pub async fn bills(&self, query: &BillsQuery) -> Result<BillsPage, Error> {
+        query.validate()?;
+        let para = BillsPara {
+            auth: self.auth(),
+            channel: &query.channel,
+            bill_no: query.bill_no.as_deref(),
+            window: (&query.window).into(),
+        };
+        self.get("bills", "/1/rest/bills", &para).await
+    }
+
+    /// Every bill matching the query, walking the pages from the query's `skip` with its
+    /// `limit` (50 if unset).
+    pub async fn all_bills(&self, query: &BillsQuery) -> Result<Vec<BillRecord>, Error> {
+        walk(query.clone(), "bills", async |q: &BillsQuery| {
+            Ok(self.bills(q).await?.bills)
+        })
+        .await
+    }
+
+    /// One page of refunds (beecloud.md §5 退款查询, `GET /1/rest/refunds?para=`).
+    pub async fn refunds(&self, query: &RefundsQuery) -> Result<RefundsPage, Error> {
+        query.validate()?;
+        let para = RefundsPara {
+            auth: self.auth(),
+            channel: &query.channel,
+            bill_no: query.bill_no.as_deref(),
+            refund_no: query.refund_no.as_deref(),
+            window: (&query.window).into(),
+        };
+        self.get("refunds", "/1/rest/refunds", &para).await
+    }
+
+    /// Every refund matching the query, walking the pages like [`Client::all_bills`].
+    pub async fn all_refunds(&self, query: &RefundsQuery) -> Result<Vec<RefundRecord>, Error> {
+        walk(query.clone(), "refunds", async |q: &RefundsQuery| {
+            Ok(self.refunds(q).await?.refunds)
+        })
+        .await
+    }
+
+    /// Asks BeeCloud to update and return a WeChat refund's status (beecloud.md §6 退款状态更新,
+    /// `GET /1/rest/refund/status?para=`). The document supports only the WX channel, so the
+    /// channel is not a parameter: `WX` is always sent.
+    pub async fn refund_status(&self, refund_no: &str) -> Result<RefundStatus, Error> {
+        crate::validate::non_blank("refund_no", refund_no)?;
+        let para = RefundStatusPara {
+            auth: self.auth(),
+            channel: RefundChannel::Wx,
+            refund_no,
+        };
+        self.get("refund_status", "/1/rest/refund/status", &para)
+            .await
+    }
+
+    fn endpoint(&self, base: &Url, path: &str) -> Url {
+        let mut url = base.clone();
+        url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+        url.set_query(None);
+        url.set_fragment(None);
+        url
+    }
+
+    /// GET with `para=<JSON>`; fails over on transport errors and 5xx.
+    async fn get<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        para: &impl Serialize,
+    ) -> Result<T, Error> {
+        let para = serde_json::to_string(para).map_err(|e| Error::Decode {
+            operation,
+            reason: format!("request could not be serialised: {e}"),
+        })?;
+        let mut failures = Vec::new();
+        for i in sanitized(self.config.host_picker.as_ref(), self.hosts.len()) {
+            let mut url = self.endpoint(&self.hosts[i], path);
+            url.query_pairs_mut().append_pair("para", &para);
+            match self
+                .http
+                .send(Request::get(PROVIDER, operation, url).idempotent())
+                .await
+            {
+                Ok(resp) if resp.status >= 500 => failures.push(status_error(resp)),
+                Ok(resp) => return decode(operation, resp, |b| serde_json::from_slice(b)),
+                Err(e) => failures.push(e),
+            }
+            tracing::warn!(operation, host = %self.hosts[i], "BeeCloud host failed, trying the next");
+        }
+        Err(Error::AllHostsFailed {
+            operation,
+            failures,
+        })
+    }
+
+    /// POST of a JSON body; fails over only while no host could be connected to.
+    async fn post<T>(
+        &self,
+        operation: &'static str,
+        path: &str,
+        body: &impl Serialize,
+        parse: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
+    ) -> Result<T, Error> {
+        let body = serde_json::to_vec(body).map_err(|e| Error::Decode {
+            operation,
+            reason: format!("request could not be serialised: {e}"),
+        })?;
+        let mut failures = Vec::new();
+        for i in sanitized(self.config.host_picker.as_ref(), self.hosts.len()) {
+            let req = Request::post_json(
+                PROVIDER,
+                operation,
+                self.endpoint(&self.hosts[i], path),
+                body.clone(),
+            );
+            let host = req.host();
+            match self.http.send(req).await {
+                Ok(resp) if resp.status >= 500 => {
+                    return Err(Error::MaybeSent {
+                        operation,
+                        host,
+                        source: status_error(resp),
+                    });
+                }
+                Ok(resp) => return decode(operation, resp, parse),
+                Err(e) if e.never_sent() => {
+                    tracing::warn!(operation, %host, "BeeCloud host unreachable, trying the next");
+                    failures.push(e);
+                }
+                Err(source) => {
+                    return Err(Error::MaybeSent {
+                        operation,
+                        host,
+                        source,
+                    });
+                }
+            }
+        }
+        Err(Error::AllHostsFailed {
+            operation,
+            failures,
+        })
+    }
+}
+
+fn status_error(resp: Response) -> HttpError {
+    match resp.require_success() {
+        Err(e) => e,
+        Ok(r) => HttpError::Status {
+            host: r.host,
+            status: r.status,
+            snippet: String::new(),
+        },
+    }
+}
+
+/// Reads an answer: HTTP status, then `result_code`, then the operation's fields.
+fn decode<T>(
+    operation: &'static str,
+    resp: Response,
+    parse: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
+) -> Result<T, Error> {
+    let resp = resp.require_success()?;
+    let envelope: Envelope = serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
+        operation,
+        reason: e.to_string(),
+    })?;
+    if envelope.result_code != ResultCode::Ok {
+        return Err(Error::Api {
+            operation,
+            code: envelope.result_code,
+            msg: envelope.result_msg.unwrap_or_default(),
+            err_detail: envelope.err_detail,
+        });
+    }
+    parse(&resp.body).map_err(|e| Error::Decode {
+        operation,
+        reason: e.to_string(),
+    })
+}
+
+/// Walks pages until one comes back short.
+async fn walk<Q: Paged, R: PartialEq>(
+    mut query: Q,
+    operation: &'static str,
+    mut fetch: impl AsyncFnMut(&Q) -> Result<Vec<R>, Error>,
+) -> Result<Vec<R>, Error> {
+    let window: &mut Window = query.window_mut();
+    let limit = window.limit.unwrap_or(crate::model::MAX_LIMIT);
+    window.limit = Some(limit);
+    let mut skip = window.skip.unwrap_or(0);
+    let mut all: Vec<R> = Vec::new();
+    let mut last_len = 0;
+    loop {
+        query.window_mut().skip = Some(skip);
+        let page = fetch(&query).await?;
+        let n = page.len();
+        // A server that ignores `skip` would repeat the same page forever.
+        if n > 0 && n == last_len && all.len() >= n && all[all.len() - n..] == page[..] {
+            return Err(Error::Decode {
+                operation,
+                reason: format!("the page at skip={skip} repeats the previous one"),
+            });
+        }
+        all.extend(page);
+        if n < limit as usize || n == 0 {
+            return Ok(all);
+        }
+        last_len = n;
+        skip = skip.saturating_add(n as u32);
+    }
+}
+
+#[derive(Serialize)]
+struct BillBody<'a> {
+    #[serde(flatten)]
+    auth: Auth<'a>,
+    channel: &'static str,
+    total_fee: u64,
+    bill_no: &'a str,
+    title: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    optional: Option<&'a Map<String, Value>>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    return_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    openid: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    show_url: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    qr_pay_mode: Option<&'static str>,
+}
+
+#[derive(Serialize)]
+struct RefundBody<'a> {
+    #[serde(flatten)]
+    auth: Auth<'a>,
+    channel: RefundChannel,
+    refund_no: &'a str,
+    bill_no: &'a str,
+    refund_fee: u64,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    optional: Option<&'a Map<String, Value>>,
+}
+
+#[derive(Serialize)]
+struct BillsPara<'a> {
+    #[serde(flatten)]
+    auth: Auth<'a>,
+    channel: &'a Channel,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bill_no: Option<&'a str>,
+    #[serde(flatten)]
+    window: WindowPara,
+}
+
+#[derive(Serialize)]
+struct RefundsPara<'a> {
+    #[serde(flatten)]
+    auth: Auth<'a>,
+    channel: &'a Channel,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    bill_no: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    refund_no: Option<&'a str>,
+    #[serde(flatten)]
+    window: WindowPara,
+}
+
+#[derive(Serialize)]
+struct RefundStatusPara<'a> {
+    #[serde(flatten)]
+    auth: Auth<'a>,
+    channel: RefundChannel,
+    refund_no: &'a str,
+}

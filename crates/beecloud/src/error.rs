@@ -1,0 +1,150 @@
+//! The errors of the client and of the webhook verifier.
+
+use crate::model::ResultCode;
+use paysig::Money;
+use paysig::http::HttpError;
+
+/// Why a call to BeeCloud failed. No variant carries the app key or any other secret.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request field breaks a documented rule; nothing was sent.
+    #[error("invalid {field}: {reason}")]
+    Validation {
+        /// The offending field, as named on the wire.
+        field: &'static str,
+        /// What rule it breaks.
+        reason: String,
+    },
+    /// The configuration cannot work (no host, a host URL that cannot carry a path).
+    #[error("invalid configuration: {reason}")]
+    Config {
+        /// What is wrong.
+        reason: String,
+    },
+    /// A transport failure or an HTTP status that is not worth trying on another host
+    /// (e.g. a 4xx answer).
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// A bill or refund reached a server (or may have) and then failed: BeeCloud may have
+    /// acted on it. It was NOT sent to another host, because that could charge or refund
+    /// twice. Query the bill or refund (`bills` / `refunds`) before deciding to resend.
+    #[error(
+        "{operation} may have been sent to {host} before it failed ({source}); \
+         query its state before resending"
+    )]
+    MaybeSent {
+        /// `bill` or `refund`.
+        operation: &'static str,
+        /// The host that received (or may have received) the request.
+        host: String,
+        /// The transport failure or the 5xx answer.
+        source: HttpError,
+    },
+    /// Every host was tried and none gave a usable answer; lists what each one answered, in
+    /// the order they were tried. For a bill or refund this only happens when no host could be
+    /// connected to, so nothing was sent.
+    #[error("{operation}: all {} BeeCloud hosts failed: {}", .failures.len(), list(.failures))]
+    AllHostsFailed {
+        /// The operation.
+        operation: &'static str,
+        /// What each host answered, in the order tried.
+        failures: Vec<HttpError>,
+    },
+    /// The body is not the documented JSON (not JSON, truncated JSON, a field missing or of
+    /// the wrong type).
+    #[error("{operation}: response could not be decoded: {reason}")]
+    Decode {
+        /// The operation.
+        operation: &'static str,
+        /// What was wrong.
+        reason: String,
+    },
+    /// BeeCloud answered with a `result_code` other than 0.
+    #[error("{operation}: BeeCloud result_code {} {}: {msg}{}", code.code(), code.result_msg(), detail(.err_detail))]
+    Api {
+        /// The operation.
+        operation: &'static str,
+        /// The typed `result_code`.
+        code: ResultCode,
+        /// `result_msg` as sent.
+        msg: String,
+        /// `err_detail`, BeeCloud's explanation, when present.
+        err_detail: Option<String>,
+    },
+}
+
+fn list(failures: &[HttpError]) -> String {
+    failures
+        .iter()
+        .map(ToString::to_string)
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+fn detail(d: &Option<String>) -> String {
+    match d {
+        Some(d) if !d.is_empty() => format!(" ({d})"),
+        _ => String::new(),
+    }
+}
+
+/// Why a webhook was rejected. Answer anything but [`crate::notify::ACK`] so BeeCloud retries
+/// (it retries for about 36 hours).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum NotifyError {
+    /// The body is not a JSON object.
+    #[error("webhook body is not a JSON object: {reason}")]
+    Malformed {
+        /// The parser's reason.
+        reason: String,
+    },
+    /// A field appears twice: which copy was signed is ambiguous, so the message is refused.
+    #[error("webhook field {field:?} appears more than once")]
+    DuplicateField {
+        /// The repeated field.
+        field: String,
+    },
+    /// A field the scheme needs is absent or `null`.
+    #[error("webhook field {field:?} is missing")]
+    MissingField {
+        /// The absent field.
+        field: &'static str,
+    },
+    /// A field has a type or value the scheme does not allow.
+    #[error("webhook field {field:?} is invalid: {reason}")]
+    InvalidField {
+        /// The field.
+        field: &'static str,
+        /// Why.
+        reason: String,
+    },
+    /// The signature check failed (missing, not hex, or not matching).
+    #[error("webhook signature rejected: {0}")]
+    Signature(#[from] paysig::SignError),
+    /// The timestamp lies outside the configured tolerance window (a replay or a wrong clock).
+    #[error(
+        "webhook timestamp {timestamp_ms} is {skew_ms} ms away from now, beyond the {tolerance_ms} ms allowed"
+    )]
+    Stale {
+        /// The webhook's timestamp, ms since the epoch.
+        timestamp_ms: i64,
+        /// Distance to the receiver's clock, ms.
+        skew_ms: i64,
+        /// The configured tolerance, ms.
+        tolerance_ms: i64,
+    },
+    /// The webhook names another BeeCloud app.
+    #[error("webhook is for app {got:?}, not the configured app")]
+    AppIdMismatch {
+        /// The app_id in the webhook.
+        got: String,
+    },
+    /// The notified amount is not the amount the merchant expected.
+    #[error("webhook amount {got} differs from the expected {expected}")]
+    AmountMismatch {
+        /// What the merchant expected.
+        expected: Money,
+        /// What the webhook says.
+        got: Money,
+    },
+}

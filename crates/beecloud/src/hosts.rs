@@ -1,0 +1,114 @@
+//! Which host each call goes to (beecloud.md §1: 所有server可无差别使用，也可随机使用, any server
+//! may be used, at random).
+
+use rand::SeedableRng;
+use rand::rngs::StdRng;
+use rand::seq::SliceRandom;
+use std::fmt::Debug;
+use std::sync::Mutex;
+
+/// Chooses, for one call, the order in which the hosts are tried: the first is where the call
+/// goes, the others are the failover order.
+pub trait HostPicker: Send + Sync + Debug {
+    /// A permutation of `0..count`. Indices out of range or repeated are ignored and missing
+    /// ones appended, so a faulty picker never makes a host unreachable.
+    fn order(&self, count: usize) -> Vec<usize>;
+}
+
+/// Uniformly random order per call, as the official SDKs picked (they did not fail over).
+///
+/// A shuffle rather than "the next in the list": when one host is down, its share of calls
+/// spreads over all the others instead of doubling the load of its neighbour.
+#[derive(Debug)]
+pub struct RandomPicker {
+    rng: Mutex<StdRng>,
+}
+
+impl RandomPicker {
+    /// Seeded from the operating system.
+    pub fn new() -> Self {
+        RandomPicker {
+            rng: Mutex::new(StdRng::from_os_rng()),
+        }
+    }
+
+    /// Seeded, for reproducible tests.
+    pub fn seeded(seed: u64) -> Self {
+        RandomPicker {
+            rng: Mutex::new(StdRng::seed_from_u64(seed)),
+        }
+    }
+}
+
+impl Default for RandomPicker {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl HostPicker for RandomPicker {
+    fn order(&self, count: usize) -> Vec<usize> {
+        let mut order: Vec<usize> = (0..count).collect();
+        // A poisoned lock only means another thread panicked mid-shuffle; the RNG state is
+        // still a valid RNG state.
+        let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
+        order.shuffle(&mut *rng);
+        order
+    }
+}
+
+/// Always the configured order: the first host, then the next (deterministic tests, or a
+/// preferred host with fallbacks).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct InOrder;
+
+impl HostPicker for InOrder {
+    fn order(&self, count: usize) -> Vec<usize> {
+        (0..count).collect()
+    }
+}
+
+/// The picker's order, repaired into a permutation of `0..count`.
+pub(crate) fn sanitized(picker: &dyn HostPicker, count: usize) -> Vec<usize> {
+    let mut seen = vec![false; count];
+    let mut out = Vec::with_capacity(count);
+    for i in picker.order(count) {
+        if i < count && !seen[i] {
+            seen[i] = true;
+            out.push(i);
+        }
+    }
+    out.extend((0..count).filter(|&i| !seen[i]));
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[derive(Debug)]
+    struct Broken;
+    impl HostPicker for Broken {
+        fn order(&self, _: usize) -> Vec<usize> {
+            vec![7, 1, 1]
+        }
+    }
+
+    #[test]
+    fn a_faulty_picker_still_reaches_every_host() {
+        assert_eq!(sanitized(&Broken, 3), vec![1, 0, 2]);
+    }
+
+    #[test]
+    fn random_order_is_a_permutation_and_reproducible() {
+        let a = RandomPicker::seeded(7);
+        let b = RandomPicker::seeded(7);
+        for _ in 0..20 {
+            let o = a.order(4);
+            assert_eq!(o, b.order(4));
+            let mut s = o.clone();
+            s.sort();
+            assert_eq!(s, vec![0, 1, 2, 3]);
+        }
+    }
+}

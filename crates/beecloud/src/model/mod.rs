@@ -1,0 +1,20 @@
+//! Wire types: requests, answers, channels and codes (beecloud.md §2 to §6).
+
+mod bill;
+mod channel;
+mod codes;
+mod query;
+mod refund;
+
+pub use bill::{
+    AliAppPayment, AliQrcodePayment, AliWebPayment, BillRequest, BillResponse, MAX_FEE_FEN,
+    UnAppPayment, UnWebPayment, WxAppPayment, WxJsapiPayment, WxNativePayment,
+};
+pub use channel::{BillChannel, Channel, QrPayMode, RefundChannel};
+pub use codes::{Envelope, ResultCode};
+pub use query::{
+    BillRecord, BillsPage, BillsQuery, MAX_LIMIT, Paged, RefundRecord, RefundStatus, RefundsPage,
+    RefundsQuery, Window,
+};
+pub(crate) use query::{WindowPara, millis, read_bool};
+pub use refund::{RefundRequest, RefundResponse, validate_refund_no};

@@ -1,0 +1,349 @@
+//! Webhooks: valid samples of both schemes verify; each tampered field, a missing or wrong
+//! signature, a duplicate field, bad JSON and a stale timestamp each fail with their own error.
+//! The samples are signed here with the md-5 crate directly, not with the crate under test.
+
+mod common;
+
+use beecloud::clock::FixedClock;
+use beecloud::notify::{SchemeVersion, TimestampCheck, TransactionType};
+use beecloud::{Channel, NotifyError, Webhook, WebhookConfig};
+use common::*;
+use paysig::{Money, SignError};
+use serde_json::{Value, json};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// md5(APP_ID + APP_SECRET + "1433903704000"), computed outside Rust with
+/// `python3 -c 'import hashlib; print(hashlib.md5(b"0950c062-5e41-44e3-8f52-f89d8cf2b6ebtest-app-secret1433903704000").hexdigest())'`.
+const V1_SIGN_AT_NOW: &str = "da9f9088225d651eaaa6dda9c9d41e14";
+/// md5(APP_ID + "201506101035040000001" + "PAY" + "WX" + "1" + MASTER_SECRET), computed with
+/// python3's hashlib likewise.
+const V2_SIGNATURE_SAMPLE: &str = "0d0528d7a61be444ba4c3d95dbc689b3";
+
+fn v1_hook() -> Webhook {
+    Webhook::new(APP_ID, WebhookConfig::v1(APP_SECRET)).with_clock(Arc::new(FixedClock(NOW)))
+}
+
+fn v2_hook() -> Webhook {
+    Webhook::new(APP_ID, WebhookConfig::v2(MASTER_SECRET)).with_clock(Arc::new(FixedClock(NOW)))
+}
+
+fn v1_body(timestamp: i64) -> Value {
+    let sign = md5_lower(&format!("{APP_ID}{APP_SECRET}{timestamp}"));
+    json!({
+        "sign": sign, "timestamp": timestamp, "channelType": "WX", "transactionType": "PAY",
+        "transactionId": "201506101035040000001", "transactionFee": 1, "tradeSuccess": true,
+        "messageDetail": {"transaction_id": "1006410636201505250163820565", "total_fee": "1"},
+        "optional": {"agentId": "Alice"}
+    })
+}
+
+fn v2_sign(id: &str, ty: &str, ch: &str, fee: &str) -> String {
+    md5_lower(&format!("{APP_ID}{id}{ty}{ch}{fee}{MASTER_SECRET}"))
+}
+
+fn v2_body() -> Value {
+    json!({
+        "signature": v2_sign("201506101035040000001", "PAY", "WX", "1"),
+        "timestamp": NOW_MS, "channel_type": "WX", "sub_channel_type": "WX_NATIVE",
+        "transaction_type": "PAY", "transaction_id": "201506101035040000001",
+        "transaction_fee": 1, "trade_success": true,
+        "message_detail": {"out_trade_no": "201506101035040000001"},
+        "optional": {"agentId": "Alice"}
+    })
+}
+
+fn bytes(v: &Value) -> Vec<u8> {
+    serde_json::to_vec(v).unwrap()
+}
+
+#[test]
+fn the_independent_md5_matches_the_precomputed_constants() {
+    assert_eq!(
+        md5_lower(&format!("{APP_ID}{APP_SECRET}{NOW_MS}")),
+        V1_SIGN_AT_NOW
+    );
+    assert_eq!(
+        v2_sign("201506101035040000001", "PAY", "WX", "1"),
+        V2_SIGNATURE_SAMPLE
+    );
+}
+
+#[test]
+fn a_valid_v1_webhook_verifies_into_a_typed_event() {
+    let body = v1_body(NOW_MS);
+    assert_eq!(body["sign"], V1_SIGN_AT_NOW);
+    let event = v1_hook().verify(&bytes(&body)).unwrap().into_inner();
+    assert_eq!(event.scheme, SchemeVersion::V1);
+    assert_eq!(event.transaction_type, TransactionType::Pay);
+    assert_eq!(event.channel_type, Channel::Wx);
+    assert_eq!(event.sub_channel_type, None);
+    assert_eq!(event.transaction_id, "201506101035040000001");
+    assert_eq!(event.transaction_fee, Money::from_fen(1));
+    assert_eq!(event.trade_success, Some(true));
+    assert!(event.is_paid());
+    assert_eq!(event.timestamp_ms, Some(NOW_MS));
+    assert_eq!(event.optional, Some(json!({"agentId": "Alice"})));
+    assert_eq!(
+        event.message_detail.as_ref().unwrap()["transaction_id"],
+        "1006410636201505250163820565"
+    );
+    assert!(event.check_amount(Money::from_fen(1)).is_ok());
+    assert_eq!(
+        event.check_amount(Money::from_fen(100)),
+        Err(NotifyError::AmountMismatch {
+            expected: Money::from_fen(100),
+            got: Money::from_fen(1)
+        })
+    );
+}
+
+#[test]
+fn a_valid_v2_webhook_verifies_into_a_typed_event() {
+    let body = v2_body();
+    assert_eq!(body["signature"], V2_SIGNATURE_SAMPLE);
+    let event = v2_hook().verify(&bytes(&body)).unwrap().into_inner();
+    assert_eq!(event.scheme, SchemeVersion::V2);
+    assert_eq!(event.sub_channel_type, Some(Channel::WxNative));
+    assert_eq!(event.transaction_fee, Money::from_fen(1));
+    assert!(event.is_paid());
+    // Refunds and later channels come through typed, unknown values kept.
+    let mut refund = v2_body();
+    refund["transaction_type"] = json!("REFUND");
+    refund["channel_type"] = json!("KUAIQIAN");
+    refund["transaction_fee"] = json!("250");
+    refund["trade_success"] = json!("false");
+    refund["signature"] = json!(v2_sign(
+        "201506101035040000001",
+        "REFUND",
+        "KUAIQIAN",
+        "250"
+    ));
+    let event = v2_hook().verify(&bytes(&refund)).unwrap().into_inner();
+    assert_eq!(event.transaction_type, TransactionType::Refund);
+    assert_eq!(event.channel_type, Channel::Unknown("KUAIQIAN".into()));
+    assert_eq!(event.transaction_fee, Money::from_fen(250));
+    assert!(!event.is_paid());
+}
+
+#[test]
+fn the_signature_is_checked_in_either_case() {
+    let mut body = v2_body();
+    body["signature"] = json!(V2_SIGNATURE_SAMPLE.to_uppercase());
+    assert!(v2_hook().verify(&bytes(&body)).is_ok());
+}
+
+#[test]
+fn v2_fee_is_signed_as_an_integer() {
+    let mut body = v2_body();
+    body["transaction_fee"] = json!(1.0);
+    let event = v2_hook().verify(&bytes(&body)).unwrap();
+    assert_eq!(event.transaction_fee, Money::from_fen(1));
+    body["transaction_fee"] = json!(1.5);
+    assert!(matches!(
+        v2_hook().verify(&bytes(&body)),
+        Err(NotifyError::InvalidField {
+            field: "transaction_fee",
+            ..
+        })
+    ));
+    body["transaction_fee"] = json!(-1);
+    assert!(matches!(
+        v2_hook().verify(&bytes(&body)),
+        Err(NotifyError::InvalidField {
+            field: "transaction_fee",
+            ..
+        })
+    ));
+}
+
+#[test]
+fn each_signed_v2_field_tampered_fails() {
+    for (field, value) in [
+        ("transaction_id", json!("201506101035040000002")),
+        ("transaction_type", json!("REFUND")),
+        ("channel_type", json!("ALI")),
+        ("transaction_fee", json!(100)),
+    ] {
+        let mut body = v2_body();
+        body[field] = value;
+        assert_eq!(
+            v2_hook().verify(&bytes(&body)).unwrap_err(),
+            NotifyError::Signature(SignError::Mismatch),
+            "{field}"
+        );
+    }
+}
+
+#[test]
+fn v1_signs_only_the_timestamp_so_the_amount_check_is_what_catches_a_forged_fee() {
+    let mut body = v1_body(NOW_MS);
+    body["timestamp"] = json!(NOW_MS + 1);
+    assert_eq!(
+        v1_hook().verify(&bytes(&body)).unwrap_err(),
+        NotifyError::Signature(SignError::Mismatch)
+    );
+    // The documented V1 weakness: the fee is not signed.
+    let mut body = v1_body(NOW_MS);
+    body["transactionFee"] = json!(100_000);
+    let event = v1_hook().verify(&bytes(&body)).unwrap();
+    assert!(matches!(
+        event.check_amount(Money::from_fen(1)),
+        Err(NotifyError::AmountMismatch { .. })
+    ));
+}
+
+#[test]
+fn missing_wrong_or_malformed_signatures_fail_distinctly() {
+    let mut body = v2_body();
+    body.as_object_mut().unwrap().remove("signature");
+    assert_eq!(
+        v2_hook().verify(&bytes(&body)).unwrap_err(),
+        NotifyError::Signature(SignError::MissingSignature {
+            field: "signature".into()
+        })
+    );
+    let mut body = v1_body(NOW_MS);
+    body["sign"] = json!("");
+    assert_eq!(
+        v1_hook().verify(&bytes(&body)).unwrap_err(),
+        NotifyError::Signature(SignError::MissingSignature {
+            field: "sign".into()
+        })
+    );
+    body["sign"] = json!("not-hex");
+    assert_eq!(
+        v1_hook().verify(&bytes(&body)).unwrap_err(),
+        NotifyError::Signature(SignError::BadEncoding { encoding: "hex" })
+    );
+    let wrong_key = Webhook::new(APP_ID, WebhookConfig::v2("another-secret"))
+        .with_clock(Arc::new(FixedClock(NOW)));
+    assert_eq!(
+        wrong_key.verify(&bytes(&v2_body())).unwrap_err(),
+        NotifyError::Signature(SignError::Mismatch)
+    );
+    let other_app = Webhook::new("another-app", WebhookConfig::v1(APP_SECRET))
+        .with_clock(Arc::new(FixedClock(NOW)));
+    assert_eq!(
+        other_app.verify(&bytes(&v1_body(NOW_MS))).unwrap_err(),
+        NotifyError::Signature(SignError::Mismatch)
+    );
+    // A V2 body offered to a V1 verifier has no `sign`.
+    assert!(matches!(
+        v1_hook().verify(&bytes(&v2_body())),
+        Err(NotifyError::Signature(SignError::MissingSignature { .. }))
+    ));
+}
+
+#[test]
+fn a_missing_signed_field_is_named() {
+    let mut body = v2_body();
+    body.as_object_mut().unwrap().remove("channel_type");
+    assert_eq!(
+        v2_hook().verify(&bytes(&body)).unwrap_err(),
+        NotifyError::MissingField {
+            field: "channel_type"
+        }
+    );
+    let mut body = v1_body(NOW_MS);
+    body["timestamp"] = Value::Null;
+    assert_eq!(
+        v1_hook().verify(&bytes(&body)).unwrap_err(),
+        NotifyError::MissingField { field: "timestamp" }
+    );
+}
+
+#[test]
+fn duplicate_fields_and_bad_json_are_refused() {
+    let sig = V2_SIGNATURE_SAMPLE;
+    let dup = format!(
+        r#"{{"signature":"{sig}","transaction_id":"201506101035040000001","transaction_type":"PAY","channel_type":"WX","transaction_fee":1,"transaction_fee":100,"timestamp":{NOW_MS}}}"#
+    );
+    assert_eq!(
+        v2_hook().verify(dup.as_bytes()).unwrap_err(),
+        NotifyError::DuplicateField {
+            field: "transaction_fee".into()
+        }
+    );
+    for bad in [&b"not json"[..], b"[1,2]", b"{\"signature\":", b"\xff\xfe"] {
+        assert!(
+            matches!(v2_hook().verify(bad), Err(NotifyError::Malformed { .. })),
+            "{bad:?}"
+        );
+    }
+}
+
+#[test]
+fn a_timestamp_outside_the_window_is_stale() {
+    let five_min = 300_000;
+    assert!(
+        v1_hook()
+            .verify(&bytes(&v1_body(NOW_MS - five_min)))
+            .is_ok()
+    );
+    for ts in [NOW_MS - five_min - 1, NOW_MS + five_min + 1] {
+        assert_eq!(
+            v1_hook().verify(&bytes(&v1_body(ts))).unwrap_err(),
+            NotifyError::Stale {
+                timestamp_ms: ts,
+                skew_ms: five_min + 1,
+                tolerance_ms: five_min
+            }
+        );
+    }
+    let wide = Webhook::new(
+        APP_ID,
+        WebhookConfig::v1(APP_SECRET)
+            .timestamp_check(TimestampCheck::Within(Duration::from_secs(3600))),
+    )
+    .with_clock(Arc::new(FixedClock(NOW)));
+    assert!(wide.verify(&bytes(&v1_body(NOW_MS - 3_000_000))).is_ok());
+
+    let mut stale = v2_body();
+    stale["timestamp"] = json!(NOW_MS - 3_600_000);
+    assert!(matches!(
+        v2_hook().verify(&bytes(&stale)),
+        Err(NotifyError::Stale { .. })
+    ));
+    let skip = Webhook::new(
+        APP_ID,
+        WebhookConfig::v2(MASTER_SECRET).timestamp_check(TimestampCheck::Skip),
+    );
+    assert!(skip.verify(&bytes(&stale)).is_ok());
+    stale.as_object_mut().unwrap().remove("timestamp");
+    assert!(skip.verify(&bytes(&stale)).is_ok());
+    assert_eq!(
+        v2_hook().verify(&bytes(&stale)).unwrap_err(),
+        NotifyError::MissingField { field: "timestamp" }
+    );
+}
+
+#[test]
+fn a_webhook_naming_another_app_is_refused() {
+    let mut body = v2_body();
+    body["app_id"] = json!("someone-else");
+    assert_eq!(
+        v2_hook().verify(&bytes(&body)).unwrap_err(),
+        NotifyError::AppIdMismatch {
+            got: "someone-else".into()
+        }
+    );
+    body["app_id"] = json!(APP_ID);
+    assert!(v2_hook().verify(&bytes(&body)).is_ok());
+}
+
+#[test]
+fn the_client_builds_the_configured_verifier_on_its_clock() {
+    let c = beecloud::Client::new(
+        config(&["http://127.0.0.1:9".into()]).with_webhook(WebhookConfig::v1(APP_SECRET)),
+    )
+    .unwrap();
+    assert!(
+        c.webhook()
+            .unwrap()
+            .verify(&bytes(&v1_body(NOW_MS)))
+            .is_ok()
+    );
+    assert!(client(&["http://127.0.0.1:9".into()]).webhook().is_none());
+    assert_eq!(beecloud::ACK, "success");
+}

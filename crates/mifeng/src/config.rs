@@ -1,0 +1,176 @@
+//! Where and how the client talks to Mifeng.
+
+use crate::ratelimit::RateLimiter;
+use crate::token::TokenStore;
+use paysig::SecretString;
+use paysig::http::HttpConfig;
+use std::num::NonZeroU32;
+use std::sync::Arc;
+use std::time::Duration;
+use url::Url;
+
+/// The Mifeng host.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    /// `https://open.mifengpay.com` (mifeng.md §接口授权).
+    Production,
+    /// Any other base URL: a sandbox (the document names no sandbox host), a proxy, a test
+    /// server. Paths are appended to it (`{base}/v1/api/pay/...`).
+    Custom(Url),
+}
+
+impl Environment {
+    /// The base URL.
+    pub fn base_url(&self) -> Url {
+        match self {
+            // A literal that always parses; kept out of a `const` only because Url has no const
+            // constructor.
+            Environment::Production => Url::parse("https://open.mifengpay.com/")
+                .unwrap_or_else(|_| unreachable!("valid literal")),
+            Environment::Custom(u) => u.clone(),
+        }
+    }
+}
+
+/// How `unifiedorder`, `query` and `balance` bodies are encoded.
+///
+/// **Inferred**: the document says "POST" without a content type. Form encoding is the
+/// default, as on platforms of the same template; switch to JSON if Mifeng refuses it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum BodyEncoding {
+    /// `application/x-www-form-urlencoded`.
+    #[default]
+    Form,
+    /// `application/json`, `timestamp` and `mch_id` as JSON integers (their documented type).
+    Json,
+}
+
+/// How the token is requested (the document allows GET and POST).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum TokenMethod {
+    /// POST of a form (whatever [`BodyEncoding`] says): the secret travels in the body, not
+    /// in a URL that proxies may log.
+    #[default]
+    Post,
+    /// GET with `mch_id` and `secret` in the query, as in the document's example.
+    Get,
+}
+
+/// What code 2 from `query` means.
+///
+/// The document says 参数校验不通过 (parameter check failed) for `query`, while for
+/// `unifiedorder` and `balance` code 2 is token校验不通过 (token invalid). Since the token is
+/// one of the parameters, the platform may well answer 2 to a superseded token on `query` too.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum QueryCode2 {
+    /// As documented: a parameter error, returned at once.
+    #[default]
+    ParamInvalid,
+    /// Treat it as "token invalid": refresh the token once and repeat the query once.
+    /// Safe (a query changes nothing) but each refresh supersedes the previous token.
+    TokenInvalid,
+}
+
+/// How [`crate::Client::handle_notify`] decides that a notify is genuine.
+///
+/// The notify signature scheme is **inferred** (mifeng.md lists 异步通知 but the section is
+/// missing; the scheme comes from a document of the same platform template). A query over
+/// the authenticated API is the confirmed way to learn an order's state.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum NotifyTrust {
+    /// Check the inferred signature, then query the order and trust the queried state and
+    /// amount (both must agree with the notify).
+    #[default]
+    SignatureAndQuery,
+    /// Query the order only; the notify is a mere "something happened to order X".
+    QueryOnly,
+    /// Check the inferred signature only.
+    SignatureOnly,
+}
+
+/// The rate limit of mifeng.md §使用规则: at most 20 calls per second per merchant.
+#[derive(Clone)]
+pub struct RateLimit {
+    /// Calls per second per mch_id (20, the documented ceiling; lower it to keep a margin).
+    pub per_second: NonZeroU32,
+    /// How long a call waits for a free slot before failing with
+    /// [`crate::Error::RateLimited`].
+    pub max_wait: Duration,
+    /// The limiter. `None`: one limiter shared by every client of this process (keyed by
+    /// mch_id). Give a [`crate::RedisRateLimiter`] (feature `redis`) to share the budget
+    /// between processes.
+    pub limiter: Option<Arc<dyn RateLimiter>>,
+}
+
+impl Default for RateLimit {
+    fn default() -> Self {
+        RateLimit {
+            per_second: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            max_wait: Duration::from_secs(10),
+            limiter: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for RateLimit {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("RateLimit")
+            .field("per_second", &self.per_second)
+            .field("max_wait", &self.max_wait)
+            .field("limiter", &self.limiter)
+            .finish()
+    }
+}
+
+/// Everything the client needs. Credentials are [`SecretString`]s: `{:?}` never shows them.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The host.
+    pub environment: Environment,
+    /// 商户编号.
+    pub mch_id: String,
+    /// 接口密钥.
+    pub secret: SecretString,
+    /// Timeouts and retry of the HTTP sender.
+    pub http: HttpConfig,
+    /// A token is refreshed this long before it expires (default 5 minutes). Capped at half
+    /// the token's lifetime so a short-lived token is not refreshed on every call.
+    pub token_refresh_skew: Duration,
+    /// Where tokens are kept. `None`: in this client's memory ([`crate::MemoryTokenStore`]).
+    /// Several processes of one merchant must share one store ([`crate::RedisTokenStore`]),
+    /// as refreshing supersedes every earlier token.
+    pub token_store: Option<Arc<dyn TokenStore>>,
+    /// The rate limit.
+    pub rate_limit: RateLimit,
+    /// Body encoding of the POST endpoints.
+    pub body_encoding: BodyEncoding,
+    /// GET or POST for `accesstoken`.
+    pub token_method: TokenMethod,
+    /// Meaning of code 2 from `query`.
+    pub query_code_2: QueryCode2,
+    /// How notifies are trusted.
+    pub notify_trust: NotifyTrust,
+}
+
+impl Config {
+    /// A configuration with defaults for everything but the credentials.
+    pub fn new(
+        environment: Environment,
+        mch_id: impl Into<String>,
+        secret: impl Into<SecretString>,
+    ) -> Self {
+        Config {
+            environment,
+            mch_id: mch_id.into(),
+            secret: secret.into(),
+            http: HttpConfig::default(),
+            token_refresh_skew: Duration::from_secs(300),
+            token_store: None,
+            rate_limit: RateLimit::default(),
+            body_encoding: BodyEncoding::default(),
+            token_method: TokenMethod::default(),
+            query_code_2: QueryCode2::default(),
+            notify_trust: NotifyTrust::default(),
+        }
+    }
+}

@@ -1,0 +1,179 @@
+//! Every documented code and state, with its documented meaning.
+//!
+//! Each enum keeps an `Unknown(raw)` variant: Mifeng may add codes, and an unknown one must
+//! reach the caller as it came, never be folded into a known one.
+
+use std::fmt;
+
+/// Defines a code enum: documented variants, `Unknown(i64)`, lenient serde (int or string).
+macro_rules! code_enum {
+    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal,)+ }) => {
+        $(#[$meta])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+        pub enum $name {
+            $($(#[$vmeta])* $variant,)+
+            /// A value the document does not list, kept as received.
+            Unknown(i64),
+        }
+
+        impl $name {
+            /// The wire value.
+            pub fn code(self) -> i64 {
+                match self {
+                    $($name::$variant => $value,)+
+                    $name::Unknown(raw) => raw,
+                }
+            }
+        }
+
+        impl From<i64> for $name {
+            fn from(raw: i64) -> Self {
+                match raw {
+                    $($value => $name::$variant,)+
+                    other => $name::Unknown(other),
+                }
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                write!(f, "{}", self.code())
+            }
+        }
+
+        impl<'de> serde::Deserialize<'de> for $name {
+            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+                paysig::lenient::number::<D, i64>(d).map($name::from)
+            }
+        }
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_i64(self.code())
+            }
+        }
+    };
+}
+
+code_enum! {
+    /// Error codes of 统一下单 (mifeng.md §统一下单 错误码).
+    UnifiedOrderCode {
+        /// 1 找不到数据: no data found.
+        NotFound = 1,
+        /// 2 token校验不通过: the token failed validation (expired or superseded).
+        TokenInvalid = 2,
+        /// 4 账号状态异常: the merchant account is in an abnormal state.
+        AccountAbnormal = 4,
+        /// 9 插入数据库失败: inserting into the database failed.
+        DatabaseInsertFailed9 = 9,
+        /// 10 插入数据库失败: inserting into the database failed (the document gives 9 and 10
+        /// the same meaning).
+        DatabaseInsertFailed10 = 10,
+        /// -1 money 参数有误: the `money` parameter is wrong.
+        MoneyInvalid = -1,
+        /// -2 channel_no 参数有误: the `channel_no` parameter is wrong.
+        ChannelNoInvalid = -2,
+        /// -3 out_order_no 参数有误: the `out_order_no` parameter is wrong (e.g. reused).
+        OutOrderNoInvalid = -3,
+        /// -4 找不到合适的银行卡，没有配置或者限额已超过: no suitable bank card (none configured,
+        /// or its limit is exceeded).
+        NoSuitableBankCard = -4,
+        /// -5 未开通对应通道的频道信息: the channel for this `channel_no` is not enabled.
+        ChannelNotEnabled = -5,
+    }
+}
+
+code_enum! {
+    /// Error codes of 订单查询 (mifeng.md §订单查询 错误码).
+    QueryCode {
+        /// 1 找不到数据: no such order.
+        NotFound = 1,
+        /// 2 参数校验不通过: a parameter failed validation. (For the other endpoints 2 means
+        /// "token invalid"; see [`crate::QueryCode2`].)
+        ParamInvalid = 2,
+    }
+}
+
+code_enum! {
+    /// Error codes of 余额查询 (mifeng.md §余额查询 错误码).
+    BalanceCode {
+        /// 1 找不到数据: no data found.
+        NotFound = 1,
+        /// 2 token校验不通过: the token failed validation.
+        TokenInvalid = 2,
+        /// 3 参数校验不通过: a parameter failed validation.
+        ParamInvalid = 3,
+    }
+}
+
+code_enum! {
+    /// 订单查询 `state` (mifeng.md §订单查询 响应参数).
+    OrderState {
+        /// 0 未出码: no payment code issued yet.
+        NoCode = 0,
+        /// 1 交易失败: the payment failed.
+        Failed = 1,
+        /// 2 待支付: awaiting payment.
+        AwaitingPayment = 2,
+        /// 3 交易成功: paid.
+        Success = 3,
+    }
+}
+
+code_enum! {
+    /// 订单查询 `notify_succ` (mifeng.md §订单查询 响应参数).
+    NotifyDelivery {
+        /// 0 通知失败: the notify was not delivered.
+        Failed = 0,
+        /// 1 通知成功: the notify was delivered.
+        Delivered = 1,
+    }
+}
+
+code_enum! {
+    /// Notify `state`. **Inferred**: taken from a document of the same platform template
+    /// (provider-notes.md), not confirmed for Mifeng; note that it is numbered differently
+    /// from [`OrderState`].
+    NotifyState {
+        /// 1 未出码: no payment code issued yet.
+        NoCode = 1,
+        /// 2 待支付: awaiting payment.
+        AwaitingPayment = 2,
+        /// 3 交易成功: paid.
+        Success = 3,
+        /// 4 交易失败: the payment failed.
+        Failed = 4,
+    }
+}
+
+/// A business error code, typed by the endpoint that returned it (the same number means
+/// different things on different endpoints).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ApiCode {
+    /// From `accesstoken`, which documents no error codes.
+    AccessToken(i64),
+    /// From `unifiedorder`.
+    UnifiedOrder(UnifiedOrderCode),
+    /// From `query`.
+    Query(QueryCode),
+    /// From `balance`.
+    Balance(BalanceCode),
+}
+
+impl ApiCode {
+    /// The raw code.
+    pub fn code(self) -> i64 {
+        match self {
+            ApiCode::AccessToken(c) => c,
+            ApiCode::UnifiedOrder(c) => c.code(),
+            ApiCode::Query(c) => c.code(),
+            ApiCode::Balance(c) => c.code(),
+        }
+    }
+}
+
+impl fmt::Display for ApiCode {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.code())
+    }
+}

@@ -1,0 +1,135 @@
+//! Wire types of mifeng.md: requests, answers, codes.
+
+mod codes;
+mod order;
+mod token;
+
+pub use codes::{
+    ApiCode, BalanceCode, NotifyDelivery, NotifyState, OrderState, QueryCode, UnifiedOrderCode,
+};
+pub(crate) use order::text as check_text;
+pub use order::{BalanceResponse, QueryOrderResponse, UnifiedOrderRequest, UnifiedOrderResponse};
+pub use token::AccessTokenResponse;
+
+use serde::Deserialize;
+
+/// A successful answer: the typed `data` and the envelope's `msg` and `request_id`.
+///
+/// Derefs to `data`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Reply<T> {
+    /// The typed `data` object.
+    pub data: T,
+    /// The envelope's `msg` (e.g. `"ok"`).
+    pub msg: String,
+    /// The envelope's `request_id`, for support requests to Mifeng.
+    pub request_id: Option<String>,
+}
+
+impl<T> std::ops::Deref for Reply<T> {
+    type Target = T;
+    fn deref(&self) -> &T {
+        &self.data
+    }
+}
+
+/// The envelope every endpoint answers with: `{code, msg, data, request_id}`.
+#[derive(Debug, Clone, Deserialize)]
+pub struct Envelope {
+    /// 0 is success; other values are per endpoint.
+    #[serde(deserialize_with = "paysig::lenient::number")]
+    pub code: i64,
+    /// The message.
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub msg: Option<String>,
+    /// The payload (`{}` on failure).
+    #[serde(default)]
+    pub data: Option<serde_json::Value>,
+    /// The request id (absent from the accesstoken sample).
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub request_id: Option<String>,
+}
+
+/// The documented endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// `v1/api/pay/accesstoken` (§接口授权).
+    AccessToken,
+    /// `/v1/api/pay/unifiedorder` (§统一下单).
+    UnifiedOrder,
+    /// `/v1/api/pay/query` (§订单查询).
+    Query,
+    /// `/v1/api/pay/balance` (§余额查询).
+    Balance,
+}
+
+impl Operation {
+    /// The name used in errors and tracing spans.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::AccessToken => "accesstoken",
+            Operation::UnifiedOrder => "unifiedorder",
+            Operation::Query => "query",
+            Operation::Balance => "balance",
+        }
+    }
+
+    /// The path below the base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Operation::AccessToken => "v1/api/pay/accesstoken",
+            Operation::UnifiedOrder => "v1/api/pay/unifiedorder",
+            Operation::Query => "v1/api/pay/query",
+            Operation::Balance => "v1/api/pay/balance",
+        }
+    }
+
+    /// The meaning of a non-zero `code` from this endpoint.
+    pub fn api_code(self, code: i64) -> ApiCode {
+        match self {
+            Operation::AccessToken => ApiCode::AccessToken(code),
+            Operation::UnifiedOrder => ApiCode::UnifiedOrder(code.into()),
+            Operation::Query => ApiCode::Query(code.into()),
+            Operation::Balance => ApiCode::Balance(code.into()),
+        }
+    }
+}
+
+/// Reads an answer body of `op`: `Ok` with the typed `data` when `code` is 0,
+/// [`crate::Error::Api`] with the typed code otherwise, [`crate::Error::Decode`] when the body
+/// is not the documented envelope.
+pub fn decode_reply<T: serde::de::DeserializeOwned>(
+    op: Operation,
+    body: &[u8],
+) -> Result<Reply<T>, crate::Error> {
+    use crate::Error;
+    let env: Envelope = serde_json::from_slice(body).map_err(|e| Error::Decode {
+        operation: op.name(),
+        reason: e.to_string(),
+        request_id: None,
+    })?;
+    let msg = env.msg.unwrap_or_default();
+    if env.code != 0 {
+        return Err(Error::Api {
+            operation: op.name(),
+            code: op.api_code(env.code),
+            msg,
+            request_id: env.request_id,
+        });
+    }
+    let data = env.data.ok_or_else(|| Error::Decode {
+        operation: op.name(),
+        reason: "code 0 without data".into(),
+        request_id: env.request_id.clone(),
+    })?;
+    let data = serde_json::from_value(data).map_err(|e| Error::Decode {
+        operation: op.name(),
+        reason: e.to_string(),
+        request_id: env.request_id.clone(),
+    })?;
+    Ok(Reply {
+        data,
+        msg,
+        request_id: env.request_id,
+    })
+}

@@ -1,0 +1,203 @@
+//! The access token lifecycle (mifeng.md §接口授权).
+//!
+//! The document asks for a central token holder: a token lives 2 hours and **each refresh
+//! supersedes every earlier token**, so two refreshers racing each other invalidate one
+//! another. Hence:
+//!
+//! - one [`TokenStore`] per merchant, shared by every client of that merchant: the in-process
+//!   [`MemoryTokenStore`] (the default) or, with the `redis` feature, [`RedisTokenStore`](crate::RedisTokenStore) for
+//!   several processes;
+//! - a store lets exactly one caller refresh at a time (single flight) and hands the new
+//!   token to everyone waiting;
+//! - a token is refreshed [`crate::Config::token_refresh_skew`] before it expires, and when a
+//!   call is answered "token invalid" (code 2) the client asks the store for a token other than
+//!   the rejected one, then repeats the call once.
+
+#[cfg(feature = "redis")]
+pub(crate) mod redis;
+
+use crate::Error;
+use async_trait::async_trait;
+use paysig::{ExposeSecret, SecretString};
+use std::collections::HashMap;
+use std::fmt;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A token and the moment it expires.
+#[derive(Debug, Clone)]
+pub struct StoredToken {
+    /// The token.
+    pub token: SecretString,
+    /// When it was issued, Unix milliseconds.
+    pub issued_at_ms: u64,
+    /// Expiry, Unix milliseconds (wall clock, so that processes can share it).
+    pub expires_at_ms: u64,
+}
+
+/// Unix time now in milliseconds.
+pub(crate) fn now_ms() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_millis() as u64)
+        .unwrap_or(0)
+}
+
+/// Which stored token a caller can use.
+#[derive(Clone)]
+pub struct TokenWant {
+    skew: Duration,
+    rejected: Option<SecretString>,
+}
+
+impl fmt::Debug for TokenWant {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("TokenWant")
+            .field("skew", &self.skew)
+            .field("rejected", &self.rejected.is_some())
+            .finish()
+    }
+}
+
+impl TokenWant {
+    /// Any token that expires later than `skew` from now.
+    pub fn fresh(skew: Duration) -> Self {
+        TokenWant {
+            skew,
+            rejected: None,
+        }
+    }
+
+    /// As [`TokenWant::fresh`], and not `rejected` (a token Mifeng just refused).
+    pub fn replacing(skew: Duration, rejected: SecretString) -> Self {
+        TokenWant {
+            skew,
+            rejected: Some(rejected),
+        }
+    }
+
+    /// Whether `t` will do, judged now.
+    pub fn accepts(&self, t: &StoredToken) -> bool {
+        if let Some(r) = &self.rejected
+            && paysig::md5::ct_eq(
+                r.expose_secret().as_bytes(),
+                t.token.expose_secret().as_bytes(),
+            )
+        {
+            return false;
+        }
+        // The skew is capped at half the lifetime: a token living 60 s with a 5 min skew would
+        // otherwise be refreshed on every call, superseding itself each time.
+        let half_life = t.expires_at_ms.saturating_sub(t.issued_at_ms) / 2;
+        let skew = (self.skew.as_millis() as u64).min(half_life);
+        t.expires_at_ms > now_ms().saturating_add(skew)
+    }
+}
+
+/// Fetches a new token from Mifeng (the client implements it; a store calls it at most once
+/// per refresh).
+#[async_trait]
+pub trait TokenFetcher: Send + Sync {
+    /// Calls `accesstoken`.
+    async fn fetch(&self) -> Result<StoredToken, Error>;
+}
+
+/// Keeps a merchant's token and makes sure that callers sharing the store refresh it once.
+#[async_trait]
+pub trait TokenStore: Send + Sync + fmt::Debug {
+    /// Returns a token that `want` accepts: the stored one if it does, otherwise the one
+    /// fetched through `fetcher`. When several callers need a new token at the same time,
+    /// exactly one of them calls `fetcher` and the others get its result.
+    async fn get_or_refresh(
+        &self,
+        mch_id: &str,
+        want: &TokenWant,
+        fetcher: &dyn TokenFetcher,
+    ) -> Result<StoredToken, Error>;
+}
+
+/// The in-process store (the default): a slot per mch_id, each with a
+/// `tokio::sync::Mutex` around the refresh and a second look at the slot once the mutex is
+/// held, so the callers that queued behind a refresh take its token instead of refreshing
+/// again. Callers that queued behind a refresh that failed get its error rather than each
+/// trying again in turn.
+#[derive(Debug, Default)]
+pub struct MemoryTokenStore {
+    slots: Mutex<HashMap<String, Arc<Slot>>>,
+}
+
+#[derive(Debug, Default)]
+struct Slot {
+    current: Mutex<Option<StoredToken>>,
+    /// Number of refreshes finished, readable without waiting for `refresh`.
+    finished: AtomicU64,
+    refresh: tokio::sync::Mutex<Flight>,
+}
+
+/// The last refresh, guarded by the single-flight mutex.
+#[derive(Debug, Default)]
+struct Flight {
+    finished: u64,
+    failure: Option<Error>,
+}
+
+impl Slot {
+    fn usable(&self, want: &TokenWant) -> Option<StoredToken> {
+        let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
+        current.as_ref().filter(|t| want.accepts(t)).cloned()
+    }
+}
+
+impl MemoryTokenStore {
+    /// An empty store.
+    pub fn new() -> Self {
+        Self::default()
+    }
+
+    fn slot(&self, mch_id: &str) -> Arc<Slot> {
+        let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        slots.entry(mch_id.to_owned()).or_default().clone()
+    }
+}
+
+#[async_trait]
+impl TokenStore for MemoryTokenStore {
+    async fn get_or_refresh(
+        &self,
+        mch_id: &str,
+        want: &TokenWant,
+        fetcher: &dyn TokenFetcher,
+    ) -> Result<StoredToken, Error> {
+        let slot = self.slot(mch_id);
+        if let Some(t) = slot.usable(want) {
+            return Ok(t);
+        }
+        let seen = slot.finished.load(Ordering::SeqCst);
+        let mut flight = slot.refresh.lock().await;
+        // Whoever held the mutex before us may have stored exactly what we need.
+        if let Some(t) = slot.usable(want) {
+            return Ok(t);
+        }
+        // A refresh finished, failing, while we queued: share its outcome.
+        if flight.finished != seen
+            && let Some(e) = &flight.failure
+        {
+            return Err(e.clone());
+        }
+        let outcome = fetcher.fetch().await;
+        flight.finished += 1;
+        slot.finished.store(flight.finished, Ordering::SeqCst);
+        match outcome {
+            Ok(fresh) => {
+                flight.failure = None;
+                *slot.current.lock().unwrap_or_else(|p| p.into_inner()) = Some(fresh.clone());
+                Ok(fresh)
+            }
+            Err(e) => {
+                flight.failure = Some(e.clone());
+                Err(e)
+            }
+        }
+    }
+}

@@ -1,0 +1,352 @@
+//! The client: one typed method per `/v2` operation, over one signed transport.
+
+use crate::config::{Config, EchoCheck, PlainJsonFailures};
+use crate::error::{Error, NotifyError};
+use crate::model::pay::{PayData, PayRequest};
+use crate::model::refund::{RefundQueryData, RefundQueryRequest, RefundRequest};
+use crate::model::trade::{Ack, TradeData};
+use crate::model::{Envelope, Reply, validate};
+use crate::notify::{self, PayNotify, RefundNotify};
+use paysig::Verified;
+use paysig::http::{HttpClient, Request, Response};
+use serde::de::DeserializeOwned;
+use serde_json::{Map, Value};
+use std::sync::Arc;
+use url::Url;
+
+const PROVIDER: &str = "pooul";
+
+/// A Pooul client. Cheap to clone; printing it never shows the private key.
+#[derive(Debug, Clone)]
+pub struct Client {
+    config: Arc<Config>,
+    http: HttpClient,
+    base: Url,
+}
+
+/// What a response body is, decided by its first bytes (see [`Client`]'s transport notes in
+/// the crate docs).
+enum BodyKind<'a> {
+    /// Starts with `{`: unsigned plain JSON.
+    Json,
+    /// Three non-empty dot-separated base64url segments: a compact JWT.
+    Jwt(&'a str),
+    /// Anything else.
+    Other,
+}
+
+fn classify(body: &[u8]) -> BodyKind<'_> {
+    let Ok(text) = std::str::from_utf8(body) else {
+        return BodyKind::Other;
+    };
+    let text = text.trim();
+    if text.starts_with('{') {
+        return BodyKind::Json;
+    }
+    let base64url = |s: &str| {
+        !s.is_empty()
+            && s.bytes()
+                .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'='))
+    };
+    let segments: Vec<&str> = text.split('.').collect();
+    if segments.len() == 3 && segments.iter().all(|s| base64url(s)) {
+        BodyKind::Jwt(text)
+    } else {
+        BodyKind::Other
+    }
+}
+
+impl Client {
+    /// Builds a client with its own HTTP sender from `config.http`.
+    pub fn new(config: Config) -> Result<Client, Error> {
+        let http = HttpClient::new(config.http.clone())?;
+        Self::with_http(config, http)
+    }
+
+    /// Builds a client over a shared HTTP sender (its timeouts and retry policy apply).
+    pub fn with_http(config: Config, http: HttpClient) -> Result<Client, Error> {
+        validate::merchant_id(&config.merchant_id)?;
+        let base = config.environment.base_url();
+        Ok(Client {
+            config: Arc::new(config),
+            http,
+            base,
+        })
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// 统一支付 Pay order (pooul.md "收款 Pay / 统一支付 Pay order", `POST /v2/pay`), every
+    /// pay type. For `common.micro` prefer [`Client::micro_pay`], which follows the
+    /// document's query-then-reverse reminders.
+    pub async fn pay(&self, request: &PayRequest) -> Result<Reply<PayData>, Error> {
+        let body = request.wire_body()?;
+        let env = self
+            .call("pay", "v2/pay", body, Some(&request.mch_trade_id), false)
+            .await?;
+        self.typed_data("pay", env)
+    }
+
+    /// 查询订单 Query (pooul.md "查询订单 Query", `POST /v2/pay/query`). Safe to repeat:
+    /// repeated on transport failure, each attempt with a fresh `nonce_str`.
+    pub async fn query(&self, mch_trade_id: &str) -> Result<Reply<TradeData>, Error> {
+        let body = Self::trade_body(mch_trade_id)?;
+        let env = self
+            .call("query", "v2/pay/query", body, Some(mch_trade_id), true)
+            .await?;
+        self.typed_data("query", env)
+    }
+
+    /// 关闭订单 Close (pooul.md "关闭订单 Close", `POST /v2/pay/close`). The document advises
+    /// waiting 5 minutes after creating an order before closing it; that is left to the caller.
+    pub async fn close(&self, mch_trade_id: &str) -> Result<Ack, Error> {
+        let body = Self::trade_body(mch_trade_id)?;
+        let env = self
+            .call("close", "v2/pay/close", body, Some(mch_trade_id), false)
+            .await?;
+        Ok(Ack {
+            msg: env.msg,
+            data: env.data,
+        })
+    }
+
+    /// 撤销订单 Reverse (pooul.md "撤销订单 Reverse", `POST /v2/pay/reverse`): closes an unpaid
+    /// order or refunds a paid one (orders up to 7 days old). Sent at once: the document's
+    /// 15 s minimum after paying is enforced by [`Client::micro_pay`], not here.
+    pub async fn reverse(&self, mch_trade_id: &str) -> Result<Ack, Error> {
+        let body = Self::trade_body(mch_trade_id)?;
+        let env = self
+            .call("reverse", "v2/pay/reverse", body, Some(mch_trade_id), false)
+            .await?;
+        Ok(Ack {
+            msg: env.msg,
+            data: env.data,
+        })
+    }
+
+    /// 申请退款 Refund (pooul.md "申请退款 Refund", `POST /v2/pay/refund`). A success means
+    /// the refund was ACCEPTED, not that money moved: follow it with [`Client::refund_query`]
+    /// or the refund notify. Sent once, never repeated automatically.
+    pub async fn refund(&self, request: &RefundRequest) -> Result<Ack, Error> {
+        let body = request.wire_body()?;
+        let env = self
+            .call(
+                "refund",
+                "v2/pay/refund",
+                body,
+                Some(&request.mch_trade_id),
+                false,
+            )
+            .await?;
+        Ok(Ack {
+            msg: env.msg,
+            data: env.data,
+        })
+    }
+
+    /// 退款查询 Refund query (pooul.md "退款查询 Refund query", `POST /v2/pay/refund_query`).
+    /// Safe to repeat, like [`Client::query`].
+    pub async fn refund_query(
+        &self,
+        request: &RefundQueryRequest,
+    ) -> Result<Reply<RefundQueryData>, Error> {
+        let body = request.wire_body()?;
+        let env = self
+            .call(
+                "refund_query",
+                "v2/pay/refund_query",
+                body,
+                Some(&request.mch_trade_id),
+                true,
+            )
+            .await?;
+        self.typed_data("refund_query", env)
+    }
+
+    /// Verifies a 支付结果通知 (pay notify) body with Pooul's key and checks it is for this
+    /// merchant. Answer [`crate::ACK`] once it is processed.
+    pub fn verify_pay_notify(&self, body: &[u8]) -> Result<Verified<PayNotify>, NotifyError> {
+        let n = notify::verify_pay_notify(body, &self.config.pooul_public_key)?;
+        self.same_merchant(&n.data.merchant_id)?;
+        Ok(n)
+    }
+
+    /// Verifies a 退款结果通知 (refund notify) body, as [`Client::verify_pay_notify`].
+    pub fn verify_refund_notify(&self, body: &[u8]) -> Result<Verified<RefundNotify>, NotifyError> {
+        let n = notify::verify_refund_notify(body, &self.config.pooul_public_key)?;
+        self.same_merchant(&n.data.merchant_id)?;
+        Ok(n)
+    }
+
+    fn same_merchant(&self, got: &str) -> Result<(), NotifyError> {
+        if got != self.config.merchant_id {
+            return Err(NotifyError::MerchantMismatch {
+                expected: self.config.merchant_id.clone(),
+                got: got.to_owned(),
+            });
+        }
+        Ok(())
+    }
+
+    fn trade_body(mch_trade_id: &str) -> Result<Map<String, Value>, Error> {
+        validate::non_empty("mch_trade_id", mch_trade_id)?;
+        let mut body = Map::new();
+        body.insert("mch_trade_id".into(), mch_trade_id.into());
+        Ok(body)
+    }
+
+    fn typed_data<T: DeserializeOwned>(
+        &self,
+        operation: &'static str,
+        env: Envelope,
+    ) -> Result<Reply<T>, Error> {
+        let data = env.data.ok_or_else(|| Error::Decode {
+            operation,
+            reason: "no `data` in a successful answer".into(),
+        })?;
+        let data = serde_json::from_value(data).map_err(|e| Error::Decode {
+            operation,
+            reason: e.to_string(),
+        })?;
+        Ok(Reply { msg: env.msg, data })
+    }
+
+    /// Signs `body` (with a fresh `nonce_str` per attempt), sends it, verifies the answer.
+    /// A `repeatable` call (a query) is retried per the sender's [`paysig::http::RetryPolicy`]
+    /// on a transport failure or 5xx, re-signed each time because `nonce_str` must be unique
+    /// per request.
+    async fn call(
+        &self,
+        operation: &'static str,
+        path: &str,
+        mut body: Map<String, Value>,
+        mch_trade_id: Option<&str>,
+        repeatable: bool,
+    ) -> Result<Envelope, Error> {
+        let mut url = self.base.join(path).map_err(|e| Error::Validation {
+            field: "environment",
+            reason: format!("cannot join {path}: {e}"),
+        })?;
+        url.query_pairs_mut()
+            .append_pair("merchant_id", &self.config.merchant_id);
+        let merchant_key = &self.config.merchant_key;
+        let resp = self
+            .http
+            .send_with(|| {
+                // A fresh nonce, hence a fresh signature, for every attempt: Pooul refuses a
+                // repeated nonce_str.
+                body.insert("nonce_str".into(), paysig::nonce().into());
+                let json = serde_json::to_vec(&body).map_err(|e| Error::Signing {
+                    reason: e.to_string(),
+                })?;
+                let token = paysig::jwt::encode_rs256_bytes(&json, merchant_key).map_err(|e| {
+                    Error::Signing {
+                        reason: e.to_string(),
+                    }
+                })?;
+                let request =
+                    Request::post_text(PROVIDER, operation, url.clone(), "text/plain", token);
+                Ok::<_, Error>(if repeatable {
+                    request.idempotent()
+                } else {
+                    request
+                })
+            })
+            .await?;
+        let env = self.read_answer(operation, resp)?;
+        self.check_echo(operation, &env, mch_trade_id)?;
+        Ok(env)
+    }
+
+    fn read_answer(&self, operation: &'static str, resp: Response) -> Result<Envelope, Error> {
+        let http_status = resp.status;
+        let decode = |reason: String| Error::Decode { operation, reason };
+        match classify(&resp.body) {
+            BodyKind::Json => {
+                let env: Envelope = match serde_json::from_slice(&resp.body) {
+                    Ok(env) => env,
+                    Err(e) => {
+                        resp.require_success()?;
+                        return Err(decode(e.to_string()));
+                    }
+                };
+                if env.code == 0 || self.config.plain_json_failures == PlainJsonFailures::Reject {
+                    return Err(Error::Unsigned {
+                        operation,
+                        code: env.code,
+                    });
+                }
+                Err(Error::Api {
+                    operation,
+                    code: env.code,
+                    msg: env.msg.unwrap_or_default(),
+                    http_status,
+                    signed: false,
+                })
+            }
+            BodyKind::Jwt(token) => {
+                let verified =
+                    paysig::jwt::decode_rs256::<Value>(token, &self.config.pooul_public_key)
+                        .map_err(|source| Error::ResponseSignature { operation, source })?;
+                let env: Envelope = serde_json::from_value(verified.into_inner())
+                    .map_err(|e| decode(e.to_string()))?;
+                if env.code != 0 {
+                    return Err(Error::Api {
+                        operation,
+                        code: env.code,
+                        msg: env.msg.unwrap_or_default(),
+                        http_status,
+                        signed: true,
+                    });
+                }
+                resp.require_success()?;
+                Ok(env)
+            }
+            BodyKind::Other => {
+                resp.require_success()?;
+                Err(decode(
+                    "neither a JSON object nor a compact JWT (three base64url segments)".into(),
+                ))
+            }
+        }
+    }
+
+    fn check_echo(
+        &self,
+        operation: &'static str,
+        env: &Envelope,
+        mch_trade_id: Option<&str>,
+    ) -> Result<(), Error> {
+        if self.config.echo_check == EchoCheck::Ignore {
+            return Ok(());
+        }
+        let Some(data) = env.data.as_ref().and_then(Value::as_object) else {
+            return Ok(());
+        };
+        let echoed = |key: &str| match data.get(key) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(Value::Number(n)) => Some(n.to_string()),
+            _ => None,
+        };
+        let expected = [
+            ("merchant_id", Some(self.config.merchant_id.as_str())),
+            ("mch_trade_id", mch_trade_id),
+        ];
+        for (field, want) in expected {
+            if let (Some(want), Some(got)) = (want, echoed(field))
+                && got != want
+            {
+                return Err(Error::Mismatch {
+                    operation,
+                    field,
+                    expected: want.to_owned(),
+                    got,
+                });
+            }
+        }
+        Ok(())
+    }
+}

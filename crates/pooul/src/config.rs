@@ -1,0 +1,204 @@
+//! Hosts, credentials and the switches for behaviours the document leaves open.
+
+use paysig::http::HttpConfig;
+use paysig::{RsaPrivateKey, RsaPublicKey};
+use std::time::Duration;
+use url::Url;
+
+/// Which Pooul host the client talks to.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Environment {
+    /// The test host `https://api-dev.pooul.com/`.
+    Test,
+    /// The production host `https://api.pooul.com/`.
+    Production,
+    /// Any other base URL (a local mock, a proxy). A path prefix is kept.
+    Custom(Url),
+}
+
+impl Environment {
+    /// The base URL, always ending in `/` so that `v2/...` joins below it.
+    pub fn base_url(&self) -> Url {
+        let mut url = match self {
+            Environment::Test => Url::parse("https://api-dev.pooul.com/"),
+            Environment::Production => Url::parse("https://api.pooul.com/"),
+            Environment::Custom(url) => Ok(url.clone()),
+        }
+        .unwrap_or_else(|_| unreachable!("the documented hosts are valid URLs"));
+        if !url.path().ends_with('/') {
+            let path = format!("{}/", url.path());
+            url.set_path(&path);
+        }
+        url.set_query(None);
+        url
+    }
+}
+
+/// What to do with a response that is plain JSON instead of a signed JWT.
+///
+/// Pooul's developer docs say a failure "may" come back as unsigned `{code, msg}`. Whatever
+/// the choice here, an unsigned body that claims success (`code` 0) is never believed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum PlainJsonFailures {
+    /// Report an unsigned `{code, msg}` with a non-zero code as [`crate::Error::Api`]
+    /// (with `signed: false`).
+    #[default]
+    Accept,
+    /// Refuse every unsigned body with [`crate::Error::Unsigned`].
+    Reject,
+}
+
+/// Whether a response's `mch_trade_id` / `merchant_id` must be the ones asked about.
+///
+/// The document does not say that Pooul echoes them, but every sample does. Checking them
+/// stops a signed answer about another order (replayed, or mixed up by a proxy) from being
+/// taken for this one. This is an inference: switch it off if Pooul ever answers otherwise.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum EchoCheck {
+    /// A differing echoed value is [`crate::Error::Mismatch`]; an absent one is accepted.
+    #[default]
+    Enforce,
+    /// Do not compare.
+    Ignore,
+}
+
+/// The earliest moment a reverse may be sent after a micro-pay request.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum ReverseDelay {
+    /// 15 s, the document's minimum ("建议支付后至少15s后再调用撤销订单接口").
+    #[default]
+    DocumentMinimum,
+    /// A caller-chosen delay, shorter or longer than the document's.
+    Override(Duration),
+}
+
+impl ReverseDelay {
+    /// The document's minimum delay before a reverse.
+    pub const DOCUMENT_MINIMUM: Duration = Duration::from_secs(15);
+
+    /// The delay in force.
+    pub fn duration(self) -> Duration {
+        match self {
+            ReverseDelay::DocumentMinimum => Self::DOCUMENT_MINIMUM,
+            ReverseDelay::Override(d) => d,
+        }
+    }
+}
+
+/// What [`crate::Client::micro_pay`] does when the pay call ends without a trustworthy
+/// answer (timeout, truncated body, 5xx, garbage, bad signature).
+///
+/// The document only says to query after a "系统错误"; reading every such failure as one is
+/// an inference.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum UnknownPayOutcome {
+    /// Query after `system_error_wait`, then poll and reverse like a paying trade.
+    #[default]
+    QueryThenReverse,
+    /// Return the error at once; the caller settles the order (query or reverse) itself.
+    ReturnError,
+}
+
+/// Timings of [`crate::Client::micro_pay`] (reminders 1 and 2 of `common.micro`).
+///
+/// All times are measured from the moment the pay request is sent.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MicroPayTimings {
+    /// Time between queries while the trade is paying (document: "建议10秒").
+    pub poll_interval: Duration,
+    /// No query is sent after this (document: "超时(建议30秒)").
+    pub poll_deadline: Duration,
+    /// Wait before the first query when the pay call ended without a usable answer
+    /// (document: "系统错误" → "等待5秒后调用【查询订单API】").
+    pub system_error_wait: Duration,
+    /// Earliest reverse.
+    pub reverse_delay: ReverseDelay,
+    /// Reverse calls before giving up (document: "当撤销无返回或错误时，请再次调用").
+    pub reverse_attempts: u32,
+    /// Wait between two reverse calls.
+    pub reverse_retry_interval: Duration,
+}
+
+impl Default for MicroPayTimings {
+    fn default() -> Self {
+        MicroPayTimings {
+            poll_interval: Duration::from_secs(10),
+            poll_deadline: Duration::from_secs(30),
+            system_error_wait: Duration::from_secs(5),
+            reverse_delay: ReverseDelay::DocumentMinimum,
+            reverse_attempts: 3,
+            reverse_retry_interval: Duration::from_secs(5),
+        }
+    }
+}
+
+/// Everything a [`crate::Client`] needs. Printing it never shows the private key.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// Which host.
+    pub environment: Environment,
+    /// The merchant number Pooul assigned: 16 digits, checked by [`crate::Client::new`].
+    pub merchant_id: String,
+    /// The merchant's RSA private key: signs every request JWT.
+    pub merchant_key: RsaPrivateKey,
+    /// Pooul's RSA public key: verifies every response and notify JWT.
+    pub pooul_public_key: RsaPublicKey,
+    /// Timeouts and retry of the HTTP sender (queries only are repeated).
+    pub http: HttpConfig,
+    /// Micro-pay flow timings.
+    pub micropay: MicroPayTimings,
+    /// Unsigned failure bodies.
+    pub plain_json_failures: PlainJsonFailures,
+    /// Comparing echoed identifiers.
+    pub echo_check: EchoCheck,
+    /// Micro-pay after a pay call without a trustworthy answer.
+    pub micropay_unknown_outcome: UnknownPayOutcome,
+}
+
+impl Config {
+    /// A configuration with the default timings and switches.
+    pub fn new(
+        environment: Environment,
+        merchant_id: impl Into<String>,
+        merchant_key: RsaPrivateKey,
+        pooul_public_key: RsaPublicKey,
+    ) -> Self {
+        Config {
+            environment,
+            merchant_id: merchant_id.into(),
+            merchant_key,
+            pooul_public_key,
+            http: HttpConfig::default(),
+            micropay: MicroPayTimings::default(),
+            plain_json_failures: PlainJsonFailures::default(),
+            echo_check: EchoCheck::default(),
+            micropay_unknown_outcome: UnknownPayOutcome::default(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn base_urls_end_in_a_slash() {
+        assert_eq!(
+            Environment::Test.base_url().as_str(),
+            "https://api-dev.pooul.com/"
+        );
+        assert_eq!(
+            Environment::Production.base_url().as_str(),
+            "https://api.pooul.com/"
+        );
+        let custom = Url::parse("http://127.0.0.1:9/prefix").unwrap();
+        assert_eq!(
+            Environment::Custom(custom)
+                .base_url()
+                .join("v2/pay")
+                .unwrap()
+                .as_str(),
+            "http://127.0.0.1:9/prefix/v2/pay"
+        );
+    }
+}

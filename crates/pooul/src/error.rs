@@ -1,0 +1,126 @@
+//! Errors of client calls ([`Error`]) and of notifies ([`NotifyError`]). None carries a secret.
+
+use paysig::Money;
+use paysig::http::HttpError;
+use paysig::jwt::JwtError;
+
+/// Why a client call failed.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A request field (or the configuration) is invalid; nothing was sent.
+    #[error("invalid {field}: {reason}")]
+    Validation {
+        /// The field, by its wire name.
+        field: &'static str,
+        /// What is wrong.
+        reason: String,
+    },
+    /// No usable HTTP answer (connect, timeout, truncated body, non-2xx status).
+    #[error(transparent)]
+    Http(#[from] HttpError),
+    /// The answer is neither a JWT nor JSON, or its payload is not the documented shape.
+    #[error("pooul {operation}: response could not be decoded: {reason}")]
+    Decode {
+        /// The operation (`pay`, `query`, ...).
+        operation: &'static str,
+        /// The parser's message.
+        reason: String,
+    },
+    /// Pooul refused the request: `code` is not 0 ("0为成功，非0为失败"). The document lists
+    /// no codes beyond that, so the code is kept raw.
+    #[error("pooul {operation}: refused with code {code}: {msg}")]
+    Api {
+        /// The operation.
+        operation: &'static str,
+        /// Pooul's `code`.
+        code: i64,
+        /// Pooul's `msg`.
+        msg: String,
+        /// The HTTP status it came with.
+        http_status: u16,
+        /// Whether the answer was a verified JWT (`false`: unsigned plain JSON).
+        signed: bool,
+    },
+    /// The answer is a JWT that does not verify with Pooul's public key (wrong key, wrong
+    /// `alg`, tampered, malformed).
+    #[error("pooul {operation}: response JWT refused: {source}")]
+    ResponseSignature {
+        /// The operation.
+        operation: &'static str,
+        /// Why.
+        source: JwtError,
+    },
+    /// The answer is unsigned plain JSON that cannot be believed: it claims success, or
+    /// [`crate::PlainJsonFailures::Reject`] is configured.
+    #[error("pooul {operation}: unsigned plain-JSON response (code {code}) refused")]
+    Unsigned {
+        /// The operation.
+        operation: &'static str,
+        /// The `code` it carried.
+        code: i64,
+    },
+    /// A verified answer is about another order or merchant (see [`crate::EchoCheck`]), or
+    /// reports paid with another amount (`total_fee`, in fen, in [`crate::Client::micro_pay`]).
+    #[error("pooul {operation}: response {field} is {got:?}, expected {expected:?}")]
+    Mismatch {
+        /// The operation.
+        operation: &'static str,
+        /// `mch_trade_id`, `merchant_id` or `total_fee`.
+        field: &'static str,
+        /// What was asked about.
+        expected: String,
+        /// What came back.
+        got: String,
+    },
+    /// The request could not be signed (bad private key).
+    #[error("signing the request failed: {reason}")]
+    Signing {
+        /// Why.
+        reason: String,
+    },
+    /// The micro-pay flow could not reverse an order whose outcome stayed unknown: the
+    /// order must be reversed or checked by hand.
+    #[error("micro-pay {mch_trade_id}: reverse failed after {attempts} attempts: {last}")]
+    ReverseFailed {
+        /// The order.
+        mch_trade_id: String,
+        /// Reverse calls made.
+        attempts: u32,
+        /// The last call's error.
+        last: Box<Error>,
+    },
+}
+
+/// Why a pay or refund notify was refused.
+#[derive(Debug, thiserror::Error)]
+pub enum NotifyError {
+    /// The body is not UTF-8, so it cannot be a compact JWT.
+    #[error("notify body is not UTF-8")]
+    NotUtf8,
+    /// The JWT was refused: segments, base64, header JSON, `alg` other than RS256 (`none`,
+    /// `HS256`, ...), or a signature that does not verify with Pooul's public key.
+    #[error("notify JWT refused: {0}")]
+    Jwt(#[from] JwtError),
+    /// The verified payload is not the documented notify shape.
+    #[error("notify payload is not the documented shape: {reason}")]
+    Payload {
+        /// The parser's message.
+        reason: String,
+    },
+    /// The notify is for another merchant.
+    #[error("notify is for merchant {got:?}, expected {expected:?}")]
+    MerchantMismatch {
+        /// This client's merchant.
+        expected: String,
+        /// The notify's merchant.
+        got: String,
+    },
+    /// The notified amount differs from the order's amount.
+    #[error("notified amount {got} differs from the expected {expected}")]
+    AmountMismatch {
+        /// The merchant's order amount.
+        expected: Money,
+        /// The notified `total_fee`.
+        got: Money,
+    },
+}

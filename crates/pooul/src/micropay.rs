@@ -1,0 +1,252 @@
+//! The `common.micro` flow of the document's reminders 1 and 2.
+//!
+//! 1. Send the pay. `trade_state` 0: paid, done.
+//! 2. `trade_state` 6 (paying) or 2 (not paid): query every `poll_interval` (10 s) until a
+//!    final state or until `poll_deadline` (30 s) has passed since the pay was sent.
+//!    A pay that ended without a usable answer (timeout, truncated body, 5xx, garbage: the
+//!    document's "系统错误") is treated the same way, the first query after
+//!    `system_error_wait` (5 s).
+//! 3. Still not final: reverse, never before `reverse_delay` (15 s) after the pay was sent,
+//!    and repeat the reverse on error ("当撤销无返回或错误时，请再次调用").
+//!
+//! Inference (the document does not say): a pay refused with a `code` ([`Error::Api`]) or a
+//! connection that was never made is returned as an error without querying: Pooul either
+//! refused the order or never saw it. An answer that cannot be trusted (bad signature, about
+//! another order, an unsigned "success") says nothing about the order, so it is queried like
+//! a system error: reversing an order of unknown outcome is the move that cannot lose money.
+//! [`crate::UnknownPayOutcome::ReturnError`] returns these errors instead.
+
+use crate::client::Client;
+use crate::config::{MicroPayTimings, UnknownPayOutcome};
+use crate::error::Error;
+use crate::model::Reply;
+use crate::model::codes::TradeState;
+use crate::model::pay::{PayData, PayRequest, PayType};
+use crate::model::trade::{Ack, TradeData};
+use paysig::http::HttpError;
+use tokio::time::{Instant, sleep_until};
+
+/// How the flow ended; each variant is one path of the document's reminders.
+#[derive(Debug, Clone, PartialEq)]
+pub enum MicroPayOutcome {
+    /// The pay answered `trade_state` 0.
+    PaidAtOnce(Reply<PayData>),
+    /// The pay said paying (or gave no usable answer); a later query found it paid. A query
+    /// that reports paid with a `total_fee` other than the request's is
+    /// [`Error::Mismatch`] instead.
+    PaidAfterQuery {
+        /// The query that saw `trade_state` 0.
+        trade: Reply<TradeData>,
+        /// Queries sent.
+        queries: u32,
+    },
+    /// A final state without payment: 3 closed or 5 reversed. No money moved.
+    NotPaid {
+        /// The state seen.
+        state: TradeState,
+        /// Queries sent.
+        queries: u32,
+    },
+    /// A state a fresh micro-pay should not reach (1 refund, 4 finished, 7 partially paid,
+    /// 8 over-paid, or unknown): money may have moved. Check the order by hand.
+    NeedsReview {
+        /// The state seen.
+        state: TradeState,
+        /// Queries sent.
+        queries: u32,
+    },
+    /// No final state by the deadline: the order was reversed (closed if unpaid, refunded
+    /// to the payer if paid).
+    Reversed {
+        /// The last state a query reported, if any query answered.
+        last_state: Option<TradeState>,
+        /// Queries sent.
+        queries: u32,
+        /// Reverse calls sent (more than 1 when a reverse failed and was repeated).
+        reverse_attempts: u32,
+        /// The reverse's answer.
+        ack: Ack,
+    },
+}
+
+/// What a `trade_state` means for the flow.
+enum Verdict {
+    Paid,
+    Pending,
+    NotPaid,
+    Review,
+}
+
+fn judge(state: TradeState) -> Verdict {
+    match state {
+        TradeState::Success => Verdict::Paid,
+        TradeState::Paying | TradeState::NotPaid => Verdict::Pending,
+        TradeState::Closed | TradeState::Reversed => Verdict::NotPaid,
+        TradeState::Refund
+        | TradeState::Finished
+        | TradeState::PartiallyPaid
+        | TradeState::OverPaid
+        | TradeState::Unknown(_) => Verdict::Review,
+    }
+}
+
+fn check_timings(t: &MicroPayTimings) -> Result<(), Error> {
+    if t.poll_interval.is_zero() {
+        return Err(Error::Validation {
+            field: "micropay.poll_interval",
+            reason: "must be longer than zero".into(),
+        });
+    }
+    if t.reverse_attempts == 0 {
+        return Err(Error::Validation {
+            field: "micropay.reverse_attempts",
+            reason: "at least one reverse must be allowed".into(),
+        });
+    }
+    Ok(())
+}
+
+/// Whether a failed pay may still have charged the payer, so its outcome must be queried.
+fn outcome_unknown(e: &Error) -> bool {
+    match e {
+        Error::Http(HttpError::Connect { .. }) => false,
+        Error::Http(
+            HttpError::Timeout { .. }
+            | HttpError::Body { .. }
+            | HttpError::Transport { .. }
+            | HttpError::Status { .. },
+        )
+        | Error::Decode { .. }
+        | Error::ResponseSignature { .. }
+        | Error::Unsigned { .. }
+        | Error::Mismatch { .. } => true,
+        Error::Http(HttpError::Build(_))
+        | Error::Validation { .. }
+        | Error::Api { .. }
+        | Error::Signing { .. }
+        | Error::ReverseFailed { .. } => false,
+    }
+}
+
+impl Client {
+    /// 统一反扫支付 `common.micro` with the follow-up of reminders 1 and 2 (pooul.md
+    /// "统一反扫支付 common.micro"): pay, query while paying, reverse if still unknown.
+    /// Timings come from [`crate::Config::micropay`]; see the [`crate::micropay`] module.
+    pub async fn micro_pay(&self, request: &PayRequest) -> Result<MicroPayOutcome, Error> {
+        if !matches!(request.pay_type, PayType::Micro { .. }) {
+            return Err(Error::Validation {
+                field: "pay_type",
+                reason: "micro_pay needs PayType::Micro (common.micro)".into(),
+            });
+        }
+        let timings = self.config().micropay.clone();
+        check_timings(&timings)?;
+        let id = request.mch_trade_id.as_str();
+        let sent_at = Instant::now();
+        let (first_wait, mut last_state) = match self.pay(request).await {
+            Ok(reply) => match reply.data.trade_state {
+                // The samples always carry a state; without one the outcome is unknown.
+                None => (timings.poll_interval, None),
+                Some(state) => match judge(state) {
+                    Verdict::Paid => return Ok(MicroPayOutcome::PaidAtOnce(reply)),
+                    Verdict::Pending => (timings.poll_interval, Some(state)),
+                    Verdict::NotPaid => {
+                        return Ok(MicroPayOutcome::NotPaid { state, queries: 0 });
+                    }
+                    Verdict::Review => {
+                        return Ok(MicroPayOutcome::NeedsReview { state, queries: 0 });
+                    }
+                },
+            },
+            Err(e)
+                if outcome_unknown(&e)
+                    && self.config().micropay_unknown_outcome
+                        == UnknownPayOutcome::QueryThenReverse =>
+            {
+                tracing::warn!(operation = "micro_pay", error = %e, "pay outcome unknown, querying");
+                (timings.system_error_wait, None)
+            }
+            Err(e) => return Err(e),
+        };
+
+        let deadline = sent_at + timings.poll_deadline;
+        let mut next = sent_at + first_wait;
+        let mut queries = 0;
+        while next <= deadline {
+            sleep_until(next).await;
+            queries += 1;
+            match self.query(id).await {
+                Ok(reply) => {
+                    let state = reply.data.trade_state;
+                    match judge(state) {
+                        Verdict::Paid => {
+                            if let Some(got) = reply.data.total_fee
+                                && got != request.total_fee
+                            {
+                                return Err(Error::Mismatch {
+                                    operation: "query",
+                                    field: "total_fee",
+                                    expected: request.total_fee.to_fen_string(),
+                                    got: got.to_fen_string(),
+                                });
+                            }
+                            return Ok(MicroPayOutcome::PaidAfterQuery {
+                                trade: reply,
+                                queries,
+                            });
+                        }
+                        Verdict::Pending => last_state = Some(state),
+                        Verdict::NotPaid => {
+                            return Ok(MicroPayOutcome::NotPaid { state, queries });
+                        }
+                        Verdict::Review => {
+                            return Ok(MicroPayOutcome::NeedsReview { state, queries });
+                        }
+                    }
+                }
+                // A failed query tells nothing: keep asking until the deadline, then reverse,
+                // which is safe whatever the real state is.
+                Err(e) => tracing::warn!(operation = "micro_pay", error = %e, "query failed"),
+            }
+            next += timings.poll_interval;
+        }
+
+        sleep_until(sent_at + timings.reverse_delay.duration()).await;
+        self.reverse_with_retry(id, &timings, last_state, queries)
+            .await
+    }
+
+    async fn reverse_with_retry(
+        &self,
+        id: &str,
+        timings: &MicroPayTimings,
+        last_state: Option<TradeState>,
+        queries: u32,
+    ) -> Result<MicroPayOutcome, Error> {
+        let mut attempt = 1;
+        loop {
+            match self.reverse(id).await {
+                Ok(ack) => {
+                    return Ok(MicroPayOutcome::Reversed {
+                        last_state,
+                        queries,
+                        reverse_attempts: attempt,
+                        ack,
+                    });
+                }
+                Err(e) if attempt >= timings.reverse_attempts => {
+                    return Err(Error::ReverseFailed {
+                        mch_trade_id: id.to_owned(),
+                        attempts: attempt,
+                        last: Box::new(e),
+                    });
+                }
+                Err(e) => {
+                    tracing::warn!(operation = "micro_pay", error = %e, "reverse failed, repeating");
+                    tokio::time::sleep(timings.reverse_retry_interval).await;
+                    attempt += 1;
+                }
+            }
+        }
+    }
+}

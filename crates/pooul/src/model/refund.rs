@@ -1,0 +1,222 @@
+//! 申请退款 Refund and 退款查询 Refund query.
+
+use super::codes::RefundStatus;
+use super::trade::TradeData;
+use super::validate;
+use crate::Error;
+use paysig::Money;
+use serde::{Deserialize, Deserializer};
+use serde_json::{Map, Value};
+use url::Url;
+
+/// A 申请退款 request. `nonce_str` is added by the client (one in a deserialised body is
+/// ignored).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(try_from = "RefundWire")]
+pub struct RefundRequest {
+    /// `mch_trade_id`: the paid order.
+    pub mch_trade_id: String,
+    /// `mch_refund_id`: the merchant's refund number. Not in pooul.md; Pooul's newer docs
+    /// require it. Recommended: a retried refund with the same number cannot refund twice.
+    pub mch_refund_id: Option<String>,
+    /// `refund_fee` in fen, at least 1 fen.
+    pub refund_fee: Money,
+    /// `refund_desc`: the reason.
+    pub refund_desc: String,
+    /// `notify_url`: http(s), without query parameters ("不允许带参数").
+    pub notify_url: Option<Url>,
+}
+
+impl RefundRequest {
+    /// A request with the required fields.
+    pub fn new(
+        mch_trade_id: impl Into<String>,
+        refund_fee: Money,
+        refund_desc: impl Into<String>,
+    ) -> Self {
+        RefundRequest {
+            mch_trade_id: mch_trade_id.into(),
+            mch_refund_id: None,
+            refund_fee,
+            refund_desc: refund_desc.into(),
+            notify_url: None,
+        }
+    }
+
+    /// Sets `mch_refund_id`.
+    pub fn mch_refund_id(mut self, id: impl Into<String>) -> Self {
+        self.mch_refund_id = Some(id.into());
+        self
+    }
+
+    /// Sets `notify_url`.
+    pub fn notify_url(mut self, url: Url) -> Self {
+        self.notify_url = Some(url);
+        self
+    }
+
+    /// The validated JSON body as it is signed, without `nonce_str` (which the client adds
+    /// per request). Fails with [`Error::Validation`] naming the field.
+    pub fn wire_body(&self) -> Result<Map<String, Value>, Error> {
+        let mut body = Map::new();
+        validate::non_empty("mch_trade_id", &self.mch_trade_id)?;
+        body.insert("mch_trade_id".into(), self.mch_trade_id.as_str().into());
+        if let Some(id) = &self.mch_refund_id {
+            validate::non_empty("mch_refund_id", id)?;
+            body.insert("mch_refund_id".into(), id.as_str().into());
+        }
+        if self.refund_fee.fen() == 0 {
+            return Err(Error::Validation {
+                field: "refund_fee",
+                reason: "must be at least 1 fen".into(),
+            });
+        }
+        body.insert("refund_fee".into(), self.refund_fee.fen().into());
+        validate::non_empty("refund_desc", &self.refund_desc)?;
+        body.insert("refund_desc".into(), self.refund_desc.as_str().into());
+        if let Some(url) = &self.notify_url {
+            validate::notify_url("notify_url", url)?;
+            body.insert("notify_url".into(), url.as_str().into());
+        }
+        Ok(body)
+    }
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundWire {
+    #[serde(default, rename = "nonce_str")]
+    _nonce_str: Option<Value>,
+    #[serde(deserialize_with = "paysig::lenient::string")]
+    mch_trade_id: String,
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    mch_refund_id: Option<String>,
+    #[serde(with = "paysig::money::wire::fen_int")]
+    refund_fee: Money,
+    #[serde(deserialize_with = "paysig::lenient::string")]
+    refund_desc: String,
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    notify_url: Option<String>,
+}
+
+impl TryFrom<RefundWire> for RefundRequest {
+    type Error = String;
+
+    fn try_from(w: RefundWire) -> Result<Self, String> {
+        let notify_url = w
+            .notify_url
+            .map(|u| Url::parse(&u).map_err(|e| format!("notify_url: {e}")))
+            .transpose()?;
+        Ok(RefundRequest {
+            mch_trade_id: w.mch_trade_id,
+            mch_refund_id: w.mch_refund_id,
+            refund_fee: w.refund_fee,
+            refund_desc: w.refund_desc,
+            notify_url,
+        })
+    }
+}
+
+/// A 退款查询 request (a `nonce_str` in a deserialised body is ignored).
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[serde(from = "RefundQueryWire")]
+pub struct RefundQueryRequest {
+    /// `mch_trade_id`: required by pooul.md.
+    pub mch_trade_id: String,
+    /// `mch_refund_id`: narrows the answer to one refund (Pooul's newer docs).
+    pub mch_refund_id: Option<String>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct RefundQueryWire {
+    #[serde(default, rename = "nonce_str")]
+    _nonce_str: Option<Value>,
+    #[serde(deserialize_with = "paysig::lenient::string")]
+    mch_trade_id: String,
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    mch_refund_id: Option<String>,
+}
+
+impl From<RefundQueryWire> for RefundQueryRequest {
+    fn from(w: RefundQueryWire) -> Self {
+        RefundQueryRequest {
+            mch_trade_id: w.mch_trade_id,
+            mch_refund_id: w.mch_refund_id,
+        }
+    }
+}
+
+impl RefundQueryRequest {
+    /// All refunds of an order.
+    pub fn new(mch_trade_id: impl Into<String>) -> Self {
+        RefundQueryRequest {
+            mch_trade_id: mch_trade_id.into(),
+            mch_refund_id: None,
+        }
+    }
+
+    /// Only the refund with this merchant refund number.
+    pub fn mch_refund_id(mut self, id: impl Into<String>) -> Self {
+        self.mch_refund_id = Some(id.into());
+        self
+    }
+
+    /// The validated JSON body, without `nonce_str`.
+    pub fn wire_body(&self) -> Result<Map<String, Value>, Error> {
+        let mut body = Map::new();
+        validate::non_empty("mch_trade_id", &self.mch_trade_id)?;
+        body.insert("mch_trade_id".into(), self.mch_trade_id.as_str().into());
+        if let Some(id) = &self.mch_refund_id {
+            validate::non_empty("mch_refund_id", id)?;
+            body.insert("mch_refund_id".into(), id.as_str().into());
+        }
+        Ok(body)
+    }
+}
+
+/// One refund of an order.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct RefundItem {
+    /// `refund_id`: Pooul's refund number.
+    #[serde(deserialize_with = "paysig::lenient::string")]
+    pub refund_id: String,
+    /// `mch_refund_id`: the merchant's refund number, when one was given.
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub mch_refund_id: Option<String>,
+    /// `refund_fee` in fen.
+    #[serde(with = "paysig::money::wire::fen_int")]
+    pub refund_fee: Money,
+    /// `refund_desc`.
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub refund_desc: Option<String>,
+    /// `refund_status`; read from `refund_state` too, the name in pooul.md's sample.
+    #[serde(alias = "refund_state")]
+    pub refund_status: RefundStatus,
+}
+
+/// `data` of a 退款查询 answer: the order and its refunds ("会返回多条退款记录").
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RefundQueryData {
+    /// `refunds`: one entry per refund.
+    #[serde(default, deserialize_with = "one_or_many")]
+    pub refunds: Vec<RefundItem>,
+    /// The order's fields (`trade_state` 1 = 转入退款, amounts, ...).
+    #[serde(flatten)]
+    pub trade: TradeData,
+}
+
+/// `refunds` as a list, or as one object (the refund notify in Pooul's developer docs).
+pub(crate) fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RefundItem>, D::Error> {
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum OneOrMany {
+        Many(Vec<RefundItem>),
+        One(RefundItem),
+    }
+    Ok(match Option::<OneOrMany>::deserialize(d)? {
+        None => Vec::new(),
+        Some(OneOrMany::Many(v)) => v,
+        Some(OneOrMany::One(r)) => vec![r],
+    })
+}

@@ -1,0 +1,163 @@
+//! 支付结果通知 (pay notify) and 退款结果通知 (refund notify).
+//!
+//! The HTTP body Pooul posts is a compact RS256 JWT signed with Pooul's private key. It is
+//! verified over the exact bytes received, with `alg` pinned to RS256 (`none`, `HS256` and the
+//! rest are refused before any signature arithmetic), and only then parsed. The refund notify
+//! is documented as "方式与支付结果通知一样"; its payload shape comes from Pooul's developer
+//! docs, where `refunds` is one object: a list is accepted too.
+//!
+//! The same notify may arrive several times (15/15/30/180/1800/1800/1800/1800/3600 s):
+//! process it idempotently, check the amount with [`PayNotify::ensure_amount`], then answer
+//! [`ACK`].
+
+use crate::error::NotifyError;
+use crate::model::codes::{PayTypeCode, TradeState};
+use crate::model::refund::{RefundItem, one_or_many};
+use paysig::{Money, RsaPublicKey, Verified};
+use serde::Deserialize;
+use serde::de::DeserializeOwned;
+
+/// The acknowledgement body ("需要响应字符串"success"（大小写皆可）").
+pub const ACK: &str = "success";
+
+/// A verified pay notify payload.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PayNotify {
+    /// `code`: 0 for a normal notify.
+    #[serde(deserialize_with = "paysig::lenient::number")]
+    pub code: i64,
+    /// `msg`, when present.
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub msg: Option<String>,
+    /// `data`.
+    pub data: PayNotifyData,
+    /// `nonce_str`.
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub nonce_str: Option<String>,
+}
+
+/// `data` of a pay notify.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct PayNotifyData {
+    /// `trade_id`: Pooul's order number.
+    #[serde(deserialize_with = "paysig::lenient::string")]
+    pub trade_id: String,
+    /// `attach`, as sent with the pay.
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub attach: Option<String>,
+    /// `mch_trade_id`.
+    #[serde(deserialize_with = "paysig::lenient::string")]
+    pub mch_trade_id: String,
+    /// `merchant_id`.
+    #[serde(deserialize_with = "paysig::lenient::string")]
+    pub merchant_id: String,
+    /// `pay_type`.
+    pub pay_type: PayTypeCode,
+    /// `total_fee` in fen.
+    #[serde(with = "paysig::money::wire::fen_int")]
+    pub total_fee: Money,
+    /// `trade_state`.
+    pub trade_state: TradeState,
+    /// `trade_info`.
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub trade_info: Option<String>,
+}
+
+impl PayNotify {
+    /// True when the notify reports a paid order (`code` 0 and `trade_state` 0).
+    pub fn is_paid(&self) -> bool {
+        self.code == 0 && self.data.trade_state == TradeState::Success
+    }
+
+    /// Checks the notified `total_fee` against the order's amount ("校验返回的订单金额是否与
+    /// 商户侧的订单金额一致").
+    pub fn ensure_amount(&self, expected: Money) -> Result<(), NotifyError> {
+        if self.data.total_fee != expected {
+            return Err(NotifyError::AmountMismatch {
+                expected,
+                got: self.data.total_fee,
+            });
+        }
+        Ok(())
+    }
+}
+
+/// A verified refund notify payload.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RefundNotify {
+    /// `code`.
+    #[serde(deserialize_with = "paysig::lenient::number")]
+    pub code: i64,
+    /// `msg`.
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub msg: Option<String>,
+    /// `data`.
+    pub data: RefundNotifyData,
+}
+
+/// `data` of a refund notify.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+pub struct RefundNotifyData {
+    /// `trade_id`.
+    #[serde(deserialize_with = "paysig::lenient::string")]
+    pub trade_id: String,
+    /// `mch_trade_id`.
+    #[serde(deserialize_with = "paysig::lenient::string")]
+    pub mch_trade_id: String,
+    /// `merchant_id`.
+    #[serde(deserialize_with = "paysig::lenient::string")]
+    pub merchant_id: String,
+    /// `pay_type`.
+    #[serde(default)]
+    pub pay_type: Option<PayTypeCode>,
+    /// `refunds`: one object in the developer docs, a list in refund query; both read.
+    #[serde(deserialize_with = "one_or_many")]
+    pub refunds: Vec<RefundItem>,
+}
+
+impl RefundNotify {
+    /// Checks that the notified refunds add up to the amount the merchant refunded.
+    pub fn ensure_refunded(&self, expected: Money) -> Result<(), NotifyError> {
+        let mut got = Money::from_fen(0);
+        for r in &self.data.refunds {
+            got = got
+                .checked_add(r.refund_fee)
+                .map_err(|e| NotifyError::Payload {
+                    reason: e.to_string(),
+                })?;
+        }
+        if got != expected {
+            return Err(NotifyError::AmountMismatch { expected, got });
+        }
+        Ok(())
+    }
+}
+
+/// Verifies a pay notify body with Pooul's public key and parses it.
+pub fn verify_pay_notify(
+    body: &[u8],
+    pooul_public_key: &RsaPublicKey,
+) -> Result<Verified<PayNotify>, NotifyError> {
+    verify(body, pooul_public_key)
+}
+
+/// Verifies a refund notify body with Pooul's public key and parses it.
+pub fn verify_refund_notify(
+    body: &[u8],
+    pooul_public_key: &RsaPublicKey,
+) -> Result<Verified<RefundNotify>, NotifyError> {
+    verify(body, pooul_public_key)
+}
+
+fn verify<T: DeserializeOwned>(
+    body: &[u8],
+    key: &RsaPublicKey,
+) -> Result<Verified<T>, NotifyError> {
+    let token = std::str::from_utf8(body).map_err(|_| NotifyError::NotUtf8)?;
+    let raw = paysig::jwt::verify_rs256(token, key)?;
+    raw.try_map(|bytes| {
+        serde_json::from_slice(&bytes).map_err(|e| NotifyError::Payload {
+            reason: e.to_string(),
+        })
+    })
+}

@@ -1,0 +1,210 @@
+//! Pay and refund notifies: a valid one verifies; every kind of forgery fails with its own error.
+
+mod common;
+
+use base64::Engine;
+use base64::engine::general_purpose::URL_SAFE_NO_PAD;
+use common::*;
+use paysig::Money;
+use paysig::jwt::{JwtError, Segment};
+use pooul::notify::{verify_pay_notify, verify_refund_notify};
+use pooul::{NotifyError, PayTypeCode, RefundStatus, TradeState};
+use serde_json::{Value, json};
+
+fn pay_payload() -> Value {
+    json!({
+        "code": 0,
+        "data": {
+            "trade_id": "5b3783f101c9117d132f2813", "attach": "Alex attach",
+            "mch_trade_id": "alextest.scan.113", "merchant_id": MERCHANT_ID,
+            "pay_type": "wechat.scan", "total_fee": 221, "trade_state": 0, "trade_info": "支付成功"
+        },
+        "nonce_str": "wZovMzOCaTJaicnL"
+    })
+}
+
+fn b64(s: &str) -> String {
+    URL_SAFE_NO_PAD.encode(s)
+}
+
+fn pooul_public() -> paysig::RsaPublicKey {
+    keys().pooul.public_key()
+}
+
+#[test]
+fn a_valid_pay_notify_verifies_and_is_typed() {
+    let body = signed(&pay_payload(), &keys().pooul);
+    let n = verify_pay_notify(body.as_bytes(), &pooul_public()).unwrap();
+    assert!(n.is_paid());
+    assert_eq!(n.data.total_fee, Money::from_fen(221));
+    assert_eq!(n.data.trade_state, TradeState::Success);
+    assert_eq!(n.data.pay_type, PayTypeCode::WechatScan);
+    assert_eq!(n.data.attach.as_deref(), Some("Alex attach"));
+    n.ensure_amount(Money::from_fen(221)).unwrap();
+    let err = n.ensure_amount(Money::from_fen(2210)).unwrap_err();
+    assert!(matches!(
+        err,
+        NotifyError::AmountMismatch { expected, got } if expected.fen() == 2210 && got.fen() == 221
+    ));
+    assert_eq!(pooul::ACK, "success");
+}
+
+#[test]
+fn the_client_checks_the_merchant() {
+    let c = client("http://127.0.0.1:9");
+    let body = signed(&pay_payload(), &keys().pooul);
+    assert!(c.verify_pay_notify(body.as_bytes()).is_ok());
+    let mut other = pay_payload();
+    other["data"]["merchant_id"] = json!("1333259781809471");
+    let body = signed(&other, &keys().pooul);
+    let err = c.verify_pay_notify(body.as_bytes()).unwrap_err();
+    assert!(
+        matches!(err, NotifyError::MerchantMismatch { .. }),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_notify_signed_with_another_key_fails() {
+    let body = signed(&pay_payload(), &keys().other);
+    let err = verify_pay_notify(body.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(
+        matches!(err, NotifyError::Jwt(JwtError::Signature)),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn a_tampered_amount_fails() {
+    let body = signed(&pay_payload(), &keys().pooul);
+    let parts: Vec<&str> = body.split('.').collect();
+    let mut forged = pay_payload();
+    forged["data"]["total_fee"] = json!(1);
+    let tampered = format!("{}.{}.{}", parts[0], b64(&forged.to_string()), parts[2]);
+    let err = verify_pay_notify(tampered.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(
+        matches!(err, NotifyError::Jwt(JwtError::Signature)),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn alg_none_and_hs256_are_refused() {
+    let payload = b64(&pay_payload().to_string());
+    let none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), payload);
+    let err = verify_pay_notify(none.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(
+        matches!(&err, NotifyError::Jwt(JwtError::Algorithm { found }) if found == "none"),
+        "{err:?}"
+    );
+
+    // HS256 "signed" with the public key as the HMAC secret: refused on the header alone.
+    let hs = format!(
+        "{}.{}.{}",
+        b64(r#"{"alg":"HS256","typ":"JWT"}"#),
+        payload,
+        b64("mac")
+    );
+    let err = verify_pay_notify(hs.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(
+        matches!(&err, NotifyError::Jwt(JwtError::Algorithm { found }) if found == "HS256"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn malformed_tokens_fail_each_with_its_own_error() {
+    let body = signed(&pay_payload(), &keys().pooul);
+    let parts: Vec<&str> = body.split('.').collect();
+
+    let two = format!("{}.{}", parts[0], parts[1]);
+    let err = verify_pay_notify(two.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(
+        matches!(err, NotifyError::Jwt(JwtError::Segments { found: 2 })),
+        "{err:?}"
+    );
+
+    let bad_b64 = format!("{}.{}.{}", parts[0], "***", parts[2]);
+    let err = verify_pay_notify(bad_b64.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(
+        matches!(
+            err,
+            NotifyError::Jwt(JwtError::Base64 {
+                segment: Segment::Payload
+            })
+        ),
+        "{err:?}"
+    );
+
+    let err = verify_pay_notify(&[0xff, 0xfe, b'.', b'.'], &pooul_public()).unwrap_err();
+    assert!(matches!(err, NotifyError::NotUtf8), "{err:?}");
+
+    let missing_sig = format!("{}.{}.", parts[0], parts[1]);
+    let err = verify_pay_notify(missing_sig.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(
+        matches!(err, NotifyError::Jwt(JwtError::Signature)),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn signed_but_malformed_payloads_fail() {
+    // A duplicate total_fee: a reader that kept the first and a reader that kept the last
+    // would see different amounts, so the payload is refused.
+    let dup = r#"{"code":0,"data":{"trade_id":"t","mch_trade_id":"m","merchant_id":"5399355381712172","pay_type":"wechat.scan","total_fee":1,"total_fee":221,"trade_state":0}}"#;
+    let token = paysig::jwt::encode_rs256_bytes(dup.as_bytes(), &keys().pooul).unwrap();
+    let err = verify_pay_notify(token.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(
+        matches!(&err, NotifyError::Payload { reason } if reason.contains("duplicate")),
+        "{err:?}"
+    );
+
+    let mut no_fee = pay_payload();
+    no_fee["data"].as_object_mut().unwrap().remove("total_fee");
+    let token = signed(&no_fee, &keys().pooul);
+    let err = verify_pay_notify(token.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(matches!(err, NotifyError::Payload { .. }), "{err:?}");
+
+    let mut float_fee = pay_payload();
+    float_fee["data"]["total_fee"] = json!(2.21);
+    let token = signed(&float_fee, &keys().pooul);
+    let err = verify_pay_notify(token.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(matches!(err, NotifyError::Payload { .. }), "{err:?}");
+}
+
+#[test]
+fn refund_notify_reads_one_refund_or_a_list() {
+    let one = json!({
+        "code": 0, "msg": "success",
+        "data": {
+            "trade_id": "5b34b9a9", "mch_trade_id": "alextest.jsapi.33", "merchant_id": MERCHANT_ID,
+            "pay_type": "wechat.jsapi",
+            "refunds": {"refund_id": "5b34ba3d", "mch_refund_id": "r1", "refund_fee": 5, "refund_desc": "Alex", "refund_status": 0}
+        }
+    });
+    let n = verify_refund_notify(signed(&one, &keys().pooul).as_bytes(), &pooul_public()).unwrap();
+    assert_eq!(n.data.refunds.len(), 1);
+    assert_eq!(n.data.refunds[0].refund_status, RefundStatus::Success);
+    assert_eq!(n.data.refunds[0].mch_refund_id.as_deref(), Some("r1"));
+    n.ensure_refunded(Money::from_fen(5)).unwrap();
+    assert!(matches!(
+        n.ensure_refunded(Money::from_fen(6)),
+        Err(NotifyError::AmountMismatch { .. })
+    ));
+
+    let mut many = one.clone();
+    many["data"]["refunds"] = json!([
+        {"refund_id": "a", "refund_fee": 5, "refund_status": 1},
+        {"refund_id": "b", "refund_fee": 100, "refund_status": 3}
+    ]);
+    let n = verify_refund_notify(signed(&many, &keys().pooul).as_bytes(), &pooul_public()).unwrap();
+    assert_eq!(n.data.refunds[1].refund_status, RefundStatus::Abnormal);
+    n.ensure_refunded(Money::from_fen(105)).unwrap();
+
+    let err =
+        verify_refund_notify(signed(&one, &keys().other).as_bytes(), &pooul_public()).unwrap_err();
+    assert!(
+        matches!(err, NotifyError::Jwt(JwtError::Signature)),
+        "{err:?}"
+    );
+}

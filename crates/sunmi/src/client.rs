@@ -1,0 +1,267 @@
+//! The client: one typed method per endpoint of sunmi.txt chapters 3-5.
+
+use crate::config::{Config, PollConfig, UnpaidPolicy};
+use crate::error::{Error, NotifyError};
+use crate::model::{
+    BusinessCode, Envelope, JsApiPayRequest, MiniPayRequest, OrderResult, PayBindOutcome,
+    PayBindRequest, QueryRequest, QueryResult, RefundRequest, RefundResult, SubError,
+    SwipeQueryRequest, SwipeTrade, SystemCode, TradeState,
+};
+use crate::notify::Notification;
+use paysig::http::{HttpClient, Request};
+use paysig::md5::{HexCase, KeySuffix};
+use paysig::{CanonicalRules, Md5Signer, Params, Verified};
+use serde::de::DeserializeOwned;
+use url::Url;
+
+const PROVIDER: &str = "sunmi";
+
+/// Parameters carrying base64 images, left out of the MD5 sign (sunmi.txt §2.1.2 step 1).
+/// None of the trade endpoints of chapters 3-5 has one; the list is here so that an image
+/// endpoint added later is signed as documented.
+pub const IMAGE_PARAMS: &[&str] = &[];
+
+/// The request signer of sunmi.txt §2.1: every parameter but `sign` and image parameters,
+/// sorted by name, `k=v&k=v` with empty values kept, the app_key appended with no separator,
+/// MD5, 32 uppercase hex digits.
+pub fn request_signer() -> Md5Signer {
+    let mut excluded = vec!["sign"];
+    excluded.extend_from_slice(IMAGE_PARAMS);
+    Md5Signer::new(
+        CanonicalRules::sorted().exclude(excluded).keep_empty(),
+        KeySuffix::Append,
+        HexCase::Upper,
+    )
+}
+
+/// The Sunmi trade client. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Client {
+    config: Config,
+    base: Url,
+    http: HttpClient,
+    signer: Md5Signer,
+}
+
+impl Client {
+    /// A client with its own HTTP pool built from the config's timeouts.
+    pub fn new(config: Config) -> Result<Client, Error> {
+        let http = HttpClient::new(config.http_config())?;
+        Client::with_http(config, http)
+    }
+
+    /// A client sharing an existing HTTP pool (its timeouts and retry policy apply).
+    pub fn with_http(config: Config, http: HttpClient) -> Result<Client, Error> {
+        let mut base = config.environment.base_url();
+        if base.cannot_be_a_base() {
+            return Err(Error::Validation {
+                field: "environment",
+                reason: "the base URL cannot carry a path".into(),
+            });
+        }
+        // `Url::join` would drop a last path segment without a trailing slash.
+        if !base.path().ends_with('/') {
+            let path = format!("{}/", base.path());
+            base.set_path(&path);
+        }
+        crate::model::check("app_id", &config.app_id, 32)?;
+        Ok(Client {
+            config,
+            base,
+            http,
+            signer: request_signer(),
+        })
+    }
+
+    /// The configuration in use.
+    pub fn config(&self) -> &Config {
+        &self.config
+    }
+
+    /// `swipeQuery`: a card trade made on a Sunmi financial device (sunmi.txt §3.3.1).
+    /// Sent with retry (it is a read).
+    pub async fn swipe_query(&self, req: &SwipeQueryRequest) -> Result<SwipeTrade, Error> {
+        let mut p = self.base_params();
+        req.write(&mut p)?;
+        let data = self
+            .call("swipeQuery", "v1/trade/swipeQuery", p, true)
+            .await?;
+        decode_data("swipeQuery", data)
+    }
+
+    /// `payBind`: binds a payment directory or an app ID, or reads the configuration
+    /// (sunmi.txt §4.3.1, §5.3.1). The official account needs two calls: first
+    /// [`crate::BindConfig::AttentionAppId`], then [`crate::BindConfig::PayUrl`].
+    pub async fn pay_bind(&self, req: &PayBindRequest) -> Result<PayBindOutcome, Error> {
+        let mut p = self.base_params();
+        req.write(&mut p)?;
+        match self.call("payBind", "v1/trade/payBind", p, false).await? {
+            Some(serde_json::Value::String(s)) if s == "Success" => Ok(PayBindOutcome::Success),
+            Some(other) => Ok(PayBindOutcome::Data(other)),
+            None => Err(Error::Decode {
+                operation: "payBind",
+                reason: "the answer has no data".into(),
+            }),
+        }
+    }
+
+    /// `jsApiPay`: a WeChat official-account order (sunmi.txt §4.3.2); `totalAmount` is sent
+    /// in yuan. Sent once. When [`OrderResult::is_paying`], use
+    /// [`Client::poll_until_final`].
+    pub async fn js_api_pay(&self, req: &JsApiPayRequest) -> Result<OrderResult, Error> {
+        let mut p = self.base_params();
+        req.write(&mut p)?;
+        let data = self.call("jsApiPay", "v1/trade/jsApiPay", p, false).await?;
+        decode_data("jsApiPay", data)
+    }
+
+    /// `miniPay`: a WeChat mini-program order (sunmi.txt §5.3.2); `totalAmount` is sent in
+    /// fen. Sent once. When [`OrderResult::is_paying`], use [`Client::poll_until_final`].
+    pub async fn mini_pay(&self, req: &MiniPayRequest) -> Result<OrderResult, Error> {
+        let mut p = self.base_params();
+        req.write(&mut p, self.config.mini_pay_notify_url_max)?;
+        let data = self.call("miniPay", "v1/trade/miniPay", p, false).await?;
+        decode_data("miniPay", data)
+    }
+
+    /// `query`: any non-card order (sunmi.txt §4.3.3, §5.3.3). Sent with retry.
+    pub async fn query(&self, req: &QueryRequest) -> Result<QueryResult, Error> {
+        let mut p = self.base_params();
+        req.write(&mut p)?;
+        let data = self.call("query", "v1/trade/query", p, true).await?;
+        decode_data("query", data)
+    }
+
+    /// `refund`: a full or partial refund, `amount` in fen (sunmi.txt §4.3.4, §5.3.4).
+    /// Sent once: on [`Error::outcome_unknown`], query the refund before trying again.
+    /// Only `state` [`TradeState::Success`] means the money went back.
+    pub async fn refund(&self, req: &RefundRequest) -> Result<RefundResult, Error> {
+        let mut p = self.base_params();
+        req.write(&mut p)?;
+        let data = self.call("refund", "v1/trade/refund", p, false).await?;
+        decode_data("refund", data)
+    }
+
+    /// Polls `query` after "用户支付中" until a final state (sunmi.txt §4.3.2, §5.3.2: "建议在
+    /// 10秒（含）后开始查询"): waits `initial_delay`, then queries every `interval` until
+    /// `state` is 3, 4 or 5 (or 2 with [`UnpaidPolicy::Final`]), or the `deadline` passes
+    /// ([`Error::PollTimeout`]).
+    ///
+    /// Business codes D01 处理中 and D07 用户支付中 (and D08 订单未支付 under
+    /// [`UnpaidPolicy::KeepPolling`]) mean "ask again"; any other error is returned at once
+    /// (the query itself is already retried on transport failures).
+    pub async fn poll_until_final(
+        &self,
+        req: &QueryRequest,
+        poll: &PollConfig,
+    ) -> Result<QueryResult, Error> {
+        // A malformed request fails now rather than after the first wait.
+        req.write(&mut Params::new())?;
+        if poll.interval.is_zero() {
+            return Err(Error::Validation {
+                field: "interval",
+                reason: "the polling interval must be longer than zero".into(),
+            });
+        }
+        let start = tokio::time::Instant::now();
+        let deadline = start + poll.deadline;
+        tokio::time::sleep_until((start + poll.initial_delay).min(deadline)).await;
+        let mut last_state = None;
+        loop {
+            match self.query(req).await {
+                Ok(r) if is_done(r.state, poll.unpaid) => return Ok(r),
+                Ok(r) => last_state = Some(r.state),
+                Err(Error::Api { code, .. }) if keep_polling(&code, poll.unpaid) => {}
+                Err(e) => return Err(e),
+            }
+            let now = tokio::time::Instant::now();
+            if now + poll.interval > deadline {
+                return Err(Error::PollTimeout {
+                    last_state,
+                    waited: now - start,
+                });
+            }
+            tokio::time::sleep(poll.interval).await;
+        }
+    }
+
+    /// Verifies a notify body with the configured Sunmi public key
+    /// (see [`crate::notify::verify_notify`]).
+    pub fn verify_notify(&self, body: &[u8]) -> Result<Verified<Notification>, NotifyError> {
+        crate::notify::verify_notify(body, &self.config.sunmi_public_key)
+    }
+
+    fn base_params(&self) -> Params {
+        // Every endpoint lists app_id and charset ("默认utf8 不动") as required.
+        Params::new()
+            .with("app_id", self.config.app_id.as_str())
+            .with("charset", "utf8")
+    }
+
+    async fn call(
+        &self,
+        operation: &'static str,
+        path: &str,
+        mut params: Params,
+        idempotent: bool,
+    ) -> Result<Option<serde_json::Value>, Error> {
+        let sign = self.signer.sign(&params, &self.config.app_key)?;
+        params.push("sign", sign);
+        let url = self.base.join(path).map_err(|e| Error::Validation {
+            field: "environment",
+            reason: format!("cannot build the endpoint URL: {e}"),
+        })?;
+        let mut request = Request::post_form(PROVIDER, operation, url, params.to_form());
+        if idempotent {
+            request = request.idempotent();
+        }
+        let response = self.http.send(request).await?.require_success()?;
+        let envelope: Envelope =
+            serde_json::from_slice(&response.body).map_err(|e| Error::Decode {
+                operation,
+                reason: e.to_string(),
+            })?;
+        if envelope.code != SystemCode::Success {
+            return Err(Error::System {
+                code: envelope.code,
+                msg: envelope.msg.unwrap_or_default(),
+            });
+        }
+        if let Some(obj) = envelope.data.as_ref().and_then(|d| d.as_object())
+            && obj.contains_key("sub_code")
+        {
+            let sub: SubError = serde_json::from_value(serde_json::Value::Object(obj.clone()))
+                .map_err(|e| Error::Decode {
+                    operation,
+                    reason: e.to_string(),
+                })?;
+            return Err(Error::Api {
+                code: sub.sub_code,
+                msg: sub.sub_msg.unwrap_or_default(),
+            });
+        }
+        Ok(envelope.data)
+    }
+}
+
+fn decode_data<T: DeserializeOwned>(
+    operation: &'static str,
+    data: Option<serde_json::Value>,
+) -> Result<T, Error> {
+    let data = data.ok_or_else(|| Error::Decode {
+        operation,
+        reason: "the answer has no data".into(),
+    })?;
+    serde_json::from_value(data).map_err(|e| Error::Decode {
+        operation,
+        reason: e.to_string(),
+    })
+}
+
+fn is_done(state: TradeState, unpaid: UnpaidPolicy) -> bool {
+    state.is_final() || (state == TradeState::Unpaid && unpaid == UnpaidPolicy::Final)
+}
+
+fn keep_polling(code: &BusinessCode, unpaid: UnpaidPolicy) -> bool {
+    code.is_pending() || (*code == BusinessCode::D08NotPaid && unpaid == UnpaidPolicy::KeepPolling)
+}
