@@ -20,6 +20,19 @@ use std::sync::Arc;
 
 const PROVIDER: &str = "beecloud";
 
+/// `app_sign = md5(app_id + timestamp + app_key)`, lowercase hex (the `app_sign` row of every
+/// section of beecloud.md). BeeCloud compares it case-insensitively.
+///
+/// ```
+/// use paysig::md5::{md5_hex, HexCase};
+/// let sign = beecloud::app_sign("app", 1435890533866, &paysig::SecretString::from("key"));
+/// assert_eq!(sign, md5_hex(b"app1435890533866key", HexCase::Lower));
+/// ```
+pub fn app_sign(app_id: &str, timestamp_ms: i64, app_key: &paysig::SecretString) -> String {
+    let message = format!("{app_id}{timestamp_ms}{}", app_key.expose_secret());
+    md5_hex(message.as_bytes(), HexCase::Lower)
+}
+
 /// The BeeCloud client. Cheap to clone.
 ///
 /// Each call goes to one host picked by [`Config::host_picker`] (random by default, as §1
@@ -81,15 +94,10 @@ impl Client {
 
     fn auth(&self) -> Auth<'_> {
         let timestamp = unix_millis(self.config.clock.now());
-        let message = format!(
-            "{}{timestamp}{}",
-            self.config.app_id,
-            self.config.app_key.expose_secret()
-        );
         Auth {
             app_id: &self.config.app_id,
             timestamp,
-            app_sign: md5_hex(message.as_bytes(), HexCase::Lower),
+            app_sign: app_sign(&self.config.app_id, timestamp, &self.config.app_key),
         }
     }
 

@@ -55,7 +55,7 @@ pub mod model;
 pub mod notify;
 mod validate;
 
-pub use client::Client;
+pub use client::{Client, app_sign};
 pub use config::{Config, Environment, PRODUCTION_HOSTS, TEST_HOST, TitleRule};
 pub use error::{Error, NotifyError};
 pub use model::{

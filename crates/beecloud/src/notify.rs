@@ -202,7 +202,12 @@ impl Webhook {
         }
     }
 
-    /// Replaces the clock.
+    /// The verification settings (scheme and timestamp window).
+    pub fn config(&self) -> &WebhookConfig {
+        &self.config
+    }
+
+    /// Replaces the clock (tests, replays).
     pub fn with_clock(mut self, clock: Arc<dyn Clock>) -> Self {
         self.clock = clock;
         self

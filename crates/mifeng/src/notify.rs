@@ -127,7 +127,9 @@ pub fn parse_pairs(body: &[u8]) -> Result<Params, NotifyError> {
     Ok(params)
 }
 
-fn signer() -> Md5Signer {
+/// The inferred notify signer: the fixed field order of [`SIGNED_FIELDS`], `&key=<secret>`,
+/// MD5, lowercase hex, verified case-insensitively.
+pub fn signer() -> Md5Signer {
     Md5Signer::new(
         CanonicalRules::fixed(SIGNED_FIELDS),
         KeySuffix::key_param(),

@@ -1,0 +1,923 @@
+//! BeeCloud adapter: [`BeeCloudGateway`] over [`beecloud::Client`] (beecloud.md, RESTful API V1).
+//!
+//! | facade | BeeCloud |
+//! |---|---|
+//! | `create_payment` | §2 `POST /1/rest/bill` |
+//! | `query_payment` | §4 `GET /1/rest/bills` filtered by `bill_no`, per channel group |
+//! | `refund` | §4 (to learn the bill's channel and total) then §3 `POST /1/rest/refund` |
+//! | `query_refund` | §5 `GET /1/rest/refunds`; for an unfinished WeChat refund also §6 `GET /1/rest/refund/status` |
+//! | `close_payment` | none: [`Error::Unsupported`] |
+//! | `parse_notification` | the webhook, V1 or V2 scheme by configuration ([`beecloud::notify`]) |
+//!
+//! ## Payment methods
+//! | [`PayMethod`] | `channel` | [`PaymentAction`] |
+//! |---|---|---|
+//! | `WechatApp` | `WX_APP` | `WechatApp` (BeeCloud's answer, its `app_id` included) |
+//! | `WechatNative` | `WX_NATIVE` | `QrCode { content: code_url }` |
+//! | `WechatJsapi` | `WX_JSAPI` (`openid`) | `WechatJsapi` |
+//! | `AlipayApp` | `ALI_APP` | `AlipayApp { order_string }` |
+//! | `AlipayWeb` | `ALI_WEB` (`return_url`) | `HtmlForm { html }` (the document recommends `html`) |
+//! | `AlipayQr` | `ALI_QRCODE` (`return_url` and `qr_pay_mode` from [`BeeCloudSettings`]) | `Redirect { url }`: the page holding the QR code, meant for an iframe |
+//! | `UnionPayApp` | `UN_APP` | `UnionPayApp { tn }` |
+//! | `UnionPayWeb` | `UN_WEB` (`return_url`) | `HtmlForm { html }` |
+//!
+//! `WechatMini`, `WechatH5`, `MicroPay` and `HostedCashier` are [`Error::UnsupportedMethod`].
+//! The app ids of `WechatApp` / `WechatJsapi` are not sent: BeeCloud uses the WeChat app set up
+//! in its console (a different `app_id` in its answer is logged). BeeCloud takes no notify URL
+//! per bill (the webhook URL is an app setting in its console) and no client IP, so
+//! `notify_url` and `client_ip` are not sent; `attach` is sent as `optional.attach`.
+//!
+//! ## Channels of queries and refunds
+//! BeeCloud's queries require a `channel`, which the facade's queries do not carry. The gateway
+//! asks each group of [`BeeCloudSettings::query_channels`] (`WX`, `ALI`, `UN` by default) in
+//! turn and stops at the first that knows the bill: configure only the groups you use to save
+//! calls. A refund first looks the bill up this way to learn its channel group and total.
+//!
+//! ## Refund numbers and refund notifies
+//! `RefundRequest::refund_no` is passed through unchanged: BeeCloud requires today's Beijing
+//! date `yyyyMMdd` followed by 3 to 24 letters or digits (not `000`); the beecloud crate refuses
+//! anything else before sending. An Alipay refund is only accepted by BeeCloud: its answer's
+//! `url` must be opened by the merchant to confirm it, and comes back as
+//! [`Refund::action_url`]; nothing is refunded until then.
+//!
+//! BeeCloud's refund webhook names the refund (`transaction_id` = `refund_no`), not the bill.
+//! So that a refund notify can name the original order, [`BeeCloudGateway::refund`] sends
+//! `optional = {"bill_no": <order_no>}`, which BeeCloud returns in the webhook; the adapter
+//! reads the bill number from `optional.bill_no`, else from `message_detail.bill_no`. A refund
+//! webhook carrying neither (e.g. a refund made in BeeCloud's console) is refused.
+//! A webhook whose `transaction_type` is neither `PAY` nor `REFUND` is refused too (not
+//! acknowledged, so BeeCloud keeps it for a later, updated receiver).
+//!
+//! ## Webhook schemes
+//! V2 signs the transaction id, type, channel and fee. **V1 signs only the timestamp**: with
+//! V1 the gateway asks the hub to confirm every payment webhook by a bill query
+//! ([`Gateway::confirm_by_query`]), so the hub trusts the queried bill, not
+//! the webhook's fee or success flag.
+
+use crate::adapters::{EnvLookup, secret_from_env, string_field};
+use crate::error::{Error, NotifyError};
+use crate::gateway::Gateway;
+use crate::notify::{Notification, NotificationKind};
+use crate::payment::{
+    CreatedPayment, PayMethod, Payment, PaymentAction, PaymentQuery, PaymentRequest, Refund,
+    RefundQuery, RefundRequest, WechatAppParams, WechatJsapiParams,
+};
+use crate::provider::Provider;
+use crate::status::{PaymentStatus, RefundExtent};
+use async_trait::async_trait;
+use beecloud::hosts::{InOrder, RandomPicker};
+use beecloud::model::{BillRecord, RefundRecord};
+use beecloud::notify::{TimestampCheck, TransactionType, Webhook, WebhookEvent};
+use beecloud::{
+    BillChannel, BillRequest, BillResponse, BillsQuery, Channel, Client, Config, Environment,
+    QrPayMode, RefundChannel, RefundsQuery, TitleRule, WebhookConfig, WebhookScheme,
+};
+use paysig::Verified;
+use serde_json::{Map, Value};
+use std::time::Duration;
+
+const P: Provider = Provider::BeeCloud;
+
+/// What the facade's requests do not carry and BeeCloud needs.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BeeCloudSettings {
+    /// The channel groups asked, in order, when a bill or refund is looked up (queries, and
+    /// the bill lookup before a refund). Default `WX`, `ALI`, `UN`.
+    pub query_channels: Vec<RefundChannel>,
+    /// `return_url` of `ALI_QRCODE` bills ([`PayMethod::AlipayQr`] carries none). Without it,
+    /// `AlipayQr` is refused with [`Error::Config`] before anything is sent.
+    pub alipay_qr_return_url: Option<String>,
+    /// `qr_pay_mode` of `ALI_QRCODE` bills (the iframe layout); BeeCloud's default if `None`.
+    pub alipay_qr_pay_mode: Option<QrPayMode>,
+}
+
+impl Default for BeeCloudSettings {
+    fn default() -> Self {
+        BeeCloudSettings {
+            query_channels: vec![RefundChannel::Wx, RefundChannel::Ali, RefundChannel::Un],
+            alipay_qr_return_url: None,
+            alipay_qr_pay_mode: None,
+        }
+    }
+}
+
+/// BeeCloud behind the unified [`Gateway`] API. See the [module documentation](self) for
+/// what maps to what.
+#[derive(Debug, Clone)]
+pub struct BeeCloudGateway {
+    client: Client,
+    webhook: Option<Webhook>,
+    settings: BeeCloudSettings,
+}
+
+/// A bill or refund that no configured channel group knows.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum LookupError {
+    /// §4 answered no bill with this `bill_no` in any configured group.
+    #[error("no BeeCloud bill {bill_no:?} in channels {channels}")]
+    NoBill {
+        /// The merchant order number.
+        bill_no: String,
+        /// The groups asked.
+        channels: String,
+    },
+    /// §5 answered no refund with this `refund_no` of this bill in any configured group.
+    #[error("no BeeCloud refund {refund_no:?} of bill {bill_no:?} in channels {channels}")]
+    NoRefund {
+        /// The merchant order number.
+        bill_no: String,
+        /// The merchant refund number.
+        refund_no: String,
+        /// The groups asked.
+        channels: String,
+    },
+}
+
+/// A bill's state as §4 reports it (`spay_result`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum BillState {
+    /// `spay_result = true`.
+    Paid,
+    /// `spay_result = false`: not paid (yet). BeeCloud does not tell waiting from closed or
+    /// failed, so this maps to [`PaymentStatus::Pending`].
+    NotPaid,
+}
+
+impl From<&BillRecord> for BillState {
+    fn from(b: &BillRecord) -> Self {
+        if b.spay_result {
+            BillState::Paid
+        } else {
+            BillState::NotPaid
+        }
+    }
+}
+
+impl From<BillState> for PaymentStatus {
+    fn from(s: BillState) -> Self {
+        match s {
+            BillState::Paid => PaymentStatus::Succeeded,
+            BillState::NotPaid => PaymentStatus::Pending,
+        }
+    }
+}
+
+/// A refund's state as §5 reports it (`finish`, `result`, and `refund_fee` against the bill's
+/// `total_fee`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundState {
+    /// `finish = false`: accepted, not finished (an Alipay refund waits here until the merchant
+    /// confirms it at the refund's `url`).
+    Processing,
+    /// `finish = true, result = true`, `refund_fee == total_fee`.
+    RefundedFull,
+    /// `finish = true, result = true`, `refund_fee < total_fee`.
+    RefundedPartial,
+    /// `finish = true, result = false`: over, nothing refunded.
+    Rejected,
+}
+
+impl From<&RefundRecord> for RefundState {
+    fn from(r: &RefundRecord) -> Self {
+        match (r.finish, r.result) {
+            (false, _) => RefundState::Processing,
+            (true, false) => RefundState::Rejected,
+            (true, true) if r.refund_fee >= r.total_fee => RefundState::RefundedFull,
+            (true, true) => RefundState::RefundedPartial,
+        }
+    }
+}
+
+impl From<RefundState> for PaymentStatus {
+    fn from(s: RefundState) -> Self {
+        match s {
+            RefundState::Processing => PaymentStatus::Refunding,
+            RefundState::RefundedFull => PaymentStatus::Refunded(RefundExtent::Full),
+            RefundState::RefundedPartial => PaymentStatus::Refunded(RefundExtent::Partial),
+            RefundState::Rejected => PaymentStatus::Failed,
+        }
+    }
+}
+
+/// `refund_status` of §6 (WeChat refunds only). The document lists no values; these are
+/// WeChat Pay's refund states, which BeeCloud relays (an inference).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum WxRefundStatus {
+    /// `SUCCESS`: refunded.
+    Success,
+    /// `PROCESSING`: in progress.
+    Processing,
+    /// `FAIL`: failed.
+    Fail,
+    /// `NOTSURE`: undetermined; WeChat asks to resubmit with the same refund number. Not
+    /// finished, so [`PaymentStatus::Refunding`].
+    NotSure,
+    /// `CHANGE`: the payer's card refused it and the money waits for manual handling in the
+    /// WeChat merchant console. Neither done nor safely failed (a new refund could pay twice
+    /// once it is handled), so [`PaymentStatus::Refunding`].
+    Change,
+    /// Any other value, kept as received. Maps to [`PaymentStatus::Pending`]: never to a
+    /// success.
+    Unknown(String),
+}
+
+impl WxRefundStatus {
+    /// The state for a wire value.
+    pub fn from_wire(raw: &str) -> Self {
+        match raw.trim().to_ascii_uppercase().as_str() {
+            "SUCCESS" => WxRefundStatus::Success,
+            "PROCESSING" => WxRefundStatus::Processing,
+            "FAIL" => WxRefundStatus::Fail,
+            "NOTSURE" => WxRefundStatus::NotSure,
+            "CHANGE" => WxRefundStatus::Change,
+            _ => WxRefundStatus::Unknown(raw.to_owned()),
+        }
+    }
+}
+
+impl From<WxRefundStatus> for PaymentStatus {
+    fn from(s: WxRefundStatus) -> Self {
+        match s {
+            // §6 says nothing about the extent; the adapter fills it in from §5's record.
+            WxRefundStatus::Success => PaymentStatus::Refunded(RefundExtent::Unknown),
+            WxRefundStatus::Processing => PaymentStatus::Refunding,
+            WxRefundStatus::Fail => PaymentStatus::Failed,
+            WxRefundStatus::NotSure => PaymentStatus::Refunding,
+            WxRefundStatus::Change => PaymentStatus::Refunding,
+            WxRefundStatus::Unknown(_) => PaymentStatus::Pending,
+        }
+    }
+}
+
+/// What a verified webhook says (`transaction_type` and `trade_success`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WebhookState {
+    /// `PAY`, `trade_success = true`.
+    Paid,
+    /// `PAY` with `trade_success` false or absent: BeeCloud says `false` does not mean failed
+    /// (a `true` may follow), so [`PaymentStatus::Pending`].
+    PayUnconfirmed,
+    /// `REFUND`, `trade_success = true`. The webhook carries the refunded fee only, not the
+    /// bill's total: the extent is [`RefundExtent::Unknown`].
+    Refunded,
+    /// `REFUND` with `trade_success` false or absent: [`PaymentStatus::Refunding`].
+    RefundUnconfirmed,
+}
+
+impl From<WebhookState> for PaymentStatus {
+    fn from(s: WebhookState) -> Self {
+        match s {
+            WebhookState::Paid => PaymentStatus::Succeeded,
+            WebhookState::PayUnconfirmed => PaymentStatus::Pending,
+            WebhookState::Refunded => PaymentStatus::Refunded(RefundExtent::Unknown),
+            WebhookState::RefundUnconfirmed => PaymentStatus::Refunding,
+        }
+    }
+}
+
+fn group(c: RefundChannel) -> Channel {
+    match c {
+        RefundChannel::Wx => Channel::Wx,
+        RefundChannel::Ali => Channel::Ali,
+        RefundChannel::Un => Channel::Un,
+    }
+}
+
+fn parse_group(raw: &str) -> Option<RefundChannel> {
+    match raw.trim().to_ascii_uppercase().as_str() {
+        "WX" => Some(RefundChannel::Wx),
+        "ALI" => Some(RefundChannel::Ali),
+        "UN" => Some(RefundChannel::Un),
+        _ => None,
+    }
+}
+
+fn bee(e: beecloud::Error) -> Error {
+    Error::provider(P, e)
+}
+
+fn refused(reason: impl Into<String>) -> Error {
+    Error::Notify(NotifyError::Verification {
+        provider: P,
+        reason: reason.into(),
+    })
+}
+
+impl BeeCloudGateway {
+    /// A gateway over `client`. Webhooks are verified with the client's
+    /// [`beecloud::Config::webhook`]; without one, [`Gateway::parse_notification`] is an
+    /// [`Error::Config`].
+    pub fn new(client: Client, settings: BeeCloudSettings) -> Self {
+        let webhook = client.webhook();
+        BeeCloudGateway {
+            client,
+            webhook,
+            settings,
+        }
+    }
+
+    /// The BeeCloud client.
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// The settings.
+    pub fn settings(&self) -> &BeeCloudSettings {
+        &self.settings
+    }
+
+    /// Builds the gateway from the hub config's `[beecloud]` section.
+    ///
+    /// ```toml
+    /// [beecloud]
+    /// app_id = "0950c062-5e41-44e3-8f52-f89d8cf2b6eb"
+    /// app_key_env = "BEECLOUD_APP_KEY"       # NAME of the variable holding the App Key
+    /// # Where calls go, exactly one of:
+    /// environment = "production"             # the four hosts of §1, or "test" (the test server)
+    /// # base_url = "http://127.0.0.1:9004"   # one host (a proxy, a mock)
+    /// # hosts = ["https://a.example", "https://b.example"]   # your own host list
+    /// host_order = "random"                  # or "in_order" (first host, then failover); default random
+    /// title_rule = "utf8_bytes"              # or "double_width" (16 Chinese characters); default utf8_bytes
+    /// query_channels = ["WX", "ALI", "UN"]   # groups asked by queries and refunds, in order (default all three)
+    /// alipay_qr_return_url = "https://shop.example/paid"   # needed for PayMethod::AlipayQr
+    /// alipay_qr_pay_mode = "1"               # "0", "1" or "3"; optional
+    /// # Webhook verification (optional; without it notifies are refused):
+    /// webhook = "v2"                         # or "v1" (signs only the timestamp: also set
+    ///                                        # [notify] confirm_by_query = ["beecloud"])
+    /// webhook_secret_env = "BEECLOUD_MASTER_SECRET"   # v2: the Master Secret; v1: the App Secret
+    /// webhook_tolerance_secs = 300           # timestamp window either way; default 300
+    /// webhook_check_timestamp = true         # false (v2 only) accepts webhooks without timestamp
+    /// http_timeout_secs = 30                 # per call; default 30
+    /// ```
+    ///
+    /// Secrets come only from the environment variables named; an unset or empty one is an
+    /// [`Error::Config`] naming the variable (never its value).
+    pub fn from_toml(section: &toml::Table, env: EnvLookup<'_>) -> Result<Self, Error> {
+        const KNOWN: [&str; 15] = [
+            "app_id",
+            "app_key_env",
+            "environment",
+            "base_url",
+            "hosts",
+            "host_order",
+            "title_rule",
+            "query_channels",
+            "alipay_qr_return_url",
+            "alipay_qr_pay_mode",
+            "webhook",
+            "webhook_secret_env",
+            "webhook_tolerance_secs",
+            "webhook_check_timestamp",
+            "http_timeout_secs",
+        ];
+        if let Some(k) = section.keys().find(|k| !KNOWN.contains(&k.as_str())) {
+            return Err(Error::Config(format!("[{P}] unknown key {k:?}")));
+        }
+        let app_id = string_field(P, section, "app_id")?;
+        let app_key = secret_from_env(P, section, "app_key_env", env)?;
+        let environment = environment(section)?;
+        let mut config = Config::new(app_id, "", environment);
+        config.app_key = app_key;
+        match opt_str(section, "host_order")? {
+            None | Some("random") => config = config.with_host_picker(RandomPicker::new()),
+            Some("in_order") => config = config.with_host_picker(InOrder),
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "[{P}] host_order must be \"random\" or \"in_order\", not {other:?}"
+                )));
+            }
+        }
+        match opt_str(section, "title_rule")? {
+            None | Some("utf8_bytes") => config = config.with_title_rule(TitleRule::Utf8Bytes),
+            Some("double_width") => config = config.with_title_rule(TitleRule::DoubleWidth),
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "[{P}] title_rule must be \"utf8_bytes\" or \"double_width\", not {other:?}"
+                )));
+            }
+        }
+        if let Some(secs) = opt_secs(section, "http_timeout_secs")? {
+            config.http.timeout = Duration::from_secs(secs);
+        }
+        if let Some(webhook) = webhook_config(section, env)? {
+            config = config.with_webhook(webhook);
+        }
+        let mut settings = BeeCloudSettings::default();
+        if let Some(list) = section.get("query_channels") {
+            let list = list.as_array().ok_or_else(|| {
+                Error::Config(format!(
+                    "[{P}] query_channels must be a list of \"WX\", \"ALI\", \"UN\""
+                ))
+            })?;
+            let mut groups = Vec::new();
+            for v in list {
+                let g = v.as_str().and_then(parse_group).ok_or_else(|| {
+                    Error::Config(format!(
+                        "[{P}] query_channels holds \"WX\", \"ALI\" or \"UN\", not {v}"
+                    ))
+                })?;
+                if !groups.contains(&g) {
+                    groups.push(g);
+                }
+            }
+            if groups.is_empty() {
+                return Err(Error::Config(format!(
+                    "[{P}] query_channels must not be empty"
+                )));
+            }
+            settings.query_channels = groups;
+        }
+        settings.alipay_qr_return_url =
+            opt_str(section, "alipay_qr_return_url")?.map(str::to_owned);
+        settings.alipay_qr_pay_mode = match opt_str(section, "alipay_qr_pay_mode")? {
+            None => None,
+            Some("0") => Some(QrPayMode::SimpleFront),
+            Some("1") => Some(QrPayMode::Front),
+            Some("3") => Some(QrPayMode::MiniFront),
+            Some(other) => {
+                return Err(Error::Config(format!(
+                    "[{P}] alipay_qr_pay_mode must be \"0\", \"1\" or \"3\", not {other:?}"
+                )));
+            }
+        };
+        let client = Client::new(config).map_err(|e| Error::Config(format!("[{P}] {e}")))?;
+        Ok(Self::new(client, settings))
+    }
+
+    fn channels_label(&self) -> String {
+        self.settings
+            .query_channels
+            .iter()
+            .map(|c| c.as_str())
+            .collect::<Vec<_>>()
+            .join(",")
+    }
+
+    /// The bill with this number and the group that knows it.
+    async fn find_bill(&self, bill_no: &str) -> Result<(RefundChannel, BillRecord), Error> {
+        for &g in &self.settings.query_channels {
+            let page = self
+                .client
+                .bills(&BillsQuery::new(group(g)).bill_no(bill_no))
+                .await
+                .map_err(bee)?;
+            let mut found: Vec<BillRecord> = page
+                .bills
+                .into_iter()
+                .filter(|b| b.bill_no == bill_no)
+                .collect();
+            // One bill per number; should BeeCloud list it twice, a paid copy wins.
+            found.sort_by_key(|b| !b.spay_result);
+            if let Some(b) = found.into_iter().next() {
+                return Ok((g, b));
+            }
+        }
+        Err(Error::provider(
+            P,
+            LookupError::NoBill {
+                bill_no: bill_no.to_owned(),
+                channels: self.channels_label(),
+            },
+        ))
+    }
+
+    fn bill_channel(&self, method: &PayMethod) -> Result<BillChannel, Error> {
+        let unsupported = || Error::UnsupportedMethod {
+            provider: P,
+            method: method.name(),
+        };
+        Ok(match method {
+            PayMethod::WechatApp { .. } => BillChannel::WxApp,
+            PayMethod::WechatNative => BillChannel::WxNative,
+            PayMethod::WechatJsapi { open_id, .. } => BillChannel::WxJsapi {
+                openid: open_id.clone(),
+            },
+            PayMethod::AlipayApp => BillChannel::AliApp,
+            PayMethod::AlipayWeb { return_url } => BillChannel::AliWeb {
+                return_url: return_url.clone(),
+                show_url: None,
+            },
+            PayMethod::AlipayQr => {
+                let return_url = self.settings.alipay_qr_return_url.clone().ok_or_else(|| {
+                    Error::Config(format!(
+                        "[{P}] alipay_qr_return_url is needed for {}",
+                        method.name()
+                    ))
+                })?;
+                BillChannel::AliQrcode {
+                    return_url,
+                    qr_pay_mode: self.settings.alipay_qr_pay_mode,
+                }
+            }
+            PayMethod::UnionPayApp => BillChannel::UnApp,
+            PayMethod::UnionPayWeb { return_url } => BillChannel::UnWeb {
+                return_url: return_url.clone(),
+            },
+            PayMethod::WechatMini { .. }
+            | PayMethod::WechatH5
+            | PayMethod::MicroPay { .. }
+            | PayMethod::HostedCashier { .. } => return Err(unsupported()),
+        })
+    }
+
+    fn notification(event: WebhookEvent, raw: Value) -> Result<Notification, Error> {
+        let success = event.trade_success == Some(true);
+        let (kind, order_no, state) = match &event.transaction_type {
+            TransactionType::Pay => (
+                NotificationKind::Payment,
+                event.transaction_id.clone(),
+                if success {
+                    WebhookState::Paid
+                } else {
+                    WebhookState::PayUnconfirmed
+                },
+            ),
+            TransactionType::Refund => {
+                let bill_no = bill_no_of_refund(&event).ok_or_else(|| refused(format!("refund webhook {:?} names no bill (optional.bill_no or message_detail.bill_no)", event.transaction_id)))?;
+                (
+                    NotificationKind::Refund {
+                        refund_no: Some(event.transaction_id.clone()),
+                    },
+                    bill_no,
+                    if success {
+                        WebhookState::Refunded
+                    } else {
+                        WebhookState::RefundUnconfirmed
+                    },
+                )
+            }
+            TransactionType::Unknown(t) => {
+                return Err(refused(format!("unknown transaction type {t:?}")));
+            }
+        };
+        Ok(Notification {
+            provider: P,
+            kind,
+            order_no,
+            provider_trade_no: None,
+            provider_refund_no: None,
+            amount: event.transaction_fee,
+            status: state.into(),
+            raw,
+        })
+    }
+}
+
+fn bill_no_of_refund(event: &WebhookEvent) -> Option<String> {
+    [&event.optional, &event.message_detail]
+        .into_iter()
+        .flatten()
+        .filter_map(|v| v.get("bill_no"))
+        .find_map(|v| match v {
+            Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
+            Value::Number(n) => Some(n.to_string()),
+            _ => None,
+        })
+}
+
+fn opt_str<'a>(section: &'a toml::Table, key: &str) -> Result<Option<&'a str>, Error> {
+    match section.get(key) {
+        None => Ok(None),
+        Some(v) => v
+            .as_str()
+            .map(Some)
+            .ok_or_else(|| Error::Config(format!("[{P}] {key} must be a string"))),
+    }
+}
+
+fn opt_secs(section: &toml::Table, key: &str) -> Result<Option<u64>, Error> {
+    match section.get(key) {
+        None => Ok(None),
+        Some(v) => v
+            .as_integer()
+            .and_then(|i| u64::try_from(i).ok())
+            .filter(|&i| i > 0)
+            .map(Some)
+            .ok_or_else(|| {
+                Error::Config(format!("[{P}] {key} must be a positive integer of seconds"))
+            }),
+    }
+}
+
+fn environment(section: &toml::Table) -> Result<Environment, Error> {
+    let given = ["environment", "base_url", "hosts"]
+        .into_iter()
+        .filter(|k| section.contains_key(*k))
+        .count();
+    if given != 1 {
+        return Err(Error::Config(format!(
+            "[{P}] needs exactly one of environment = \"test\"|\"production\", base_url = \"...\" or hosts = [...]"
+        )));
+    }
+    let url =
+        |s: &str| url::Url::parse(s).map_err(|e| Error::Config(format!("[{P}] host {s:?}: {e}")));
+    if let Some(env) = opt_str(section, "environment")? {
+        return match env {
+            "production" => Ok(Environment::Production),
+            "test" => Ok(Environment::Test),
+            other => Err(Error::Config(format!(
+                "[{P}] environment must be \"test\" or \"production\", not {other:?}"
+            ))),
+        };
+    }
+    if let Some(base) = opt_str(section, "base_url")? {
+        return Ok(Environment::Custom(vec![url(base)?]));
+    }
+    let list = section
+        .get("hosts")
+        .and_then(|v| v.as_array())
+        .ok_or_else(|| Error::Config(format!("[{P}] hosts must be a list of base URLs")))?;
+    let urls = list
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .ok_or_else(|| Error::Config(format!("[{P}] hosts holds base URL strings")))
+                .and_then(url)
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    if urls.is_empty() {
+        return Err(Error::Config(format!("[{P}] hosts must not be empty")));
+    }
+    Ok(Environment::Custom(urls))
+}
+
+fn webhook_config(
+    section: &toml::Table,
+    env: EnvLookup<'_>,
+) -> Result<Option<WebhookConfig>, Error> {
+    let Some(scheme) = opt_str(section, "webhook")? else {
+        if let Some(k) = [
+            "webhook_secret_env",
+            "webhook_tolerance_secs",
+            "webhook_check_timestamp",
+        ]
+        .into_iter()
+        .find(|k| section.contains_key(*k))
+        {
+            return Err(Error::Config(format!(
+                "[{P}] {k} is set but webhook = \"v1\"|\"v2\" is not"
+            )));
+        }
+        return Ok(None);
+    };
+    let secret = secret_from_env(P, section, "webhook_secret_env", env)?;
+    let (scheme, v1) = match scheme {
+        "v1" => (WebhookScheme::V1 { app_secret: secret }, true),
+        "v2" => (
+            WebhookScheme::V2 {
+                master_secret: secret,
+            },
+            false,
+        ),
+        other => {
+            return Err(Error::Config(format!(
+                "[{P}] webhook must be \"v1\" or \"v2\", not {other:?}"
+            )));
+        }
+    };
+    let tolerance = Duration::from_secs(
+        opt_secs(section, "webhook_tolerance_secs")?
+            .unwrap_or(WebhookConfig::DEFAULT_TOLERANCE.as_secs()),
+    );
+    let check = match section.get("webhook_check_timestamp") {
+        None => true,
+        Some(v) => v.as_bool().ok_or_else(|| {
+            Error::Config(format!(
+                "[{P}] webhook_check_timestamp must be true or false"
+            ))
+        })?,
+    };
+    if !check && v1 {
+        return Err(Error::Config(format!(
+            "[{P}] webhook_check_timestamp = false is refused with webhook = \"v1\": V1 signs nothing but the timestamp"
+        )));
+    }
+    let timestamp = if check {
+        TimestampCheck::Within(tolerance)
+    } else {
+        TimestampCheck::Skip
+    };
+    Ok(Some(WebhookConfig { scheme, timestamp }))
+}
+
+#[async_trait]
+impl Gateway for BeeCloudGateway {
+    fn provider(&self) -> Provider {
+        P
+    }
+
+    async fn create_payment(&self, request: &PaymentRequest) -> Result<CreatedPayment, Error> {
+        let channel = self.bill_channel(&request.method)?;
+        let mut bill = BillRequest::new(
+            channel,
+            request.amount,
+            request.order_no.clone(),
+            request.subject.clone(),
+        );
+        if let Some(attach) = &request.attach {
+            let mut optional = Map::new();
+            optional.insert("attach".into(), Value::String(attach.clone()));
+            bill = bill.optional(optional);
+        }
+        let answer = self.client.bill(&bill).await.map_err(bee)?;
+        let requested_app_id = match &request.method {
+            PayMethod::WechatApp { app_id } | PayMethod::WechatJsapi { app_id, .. } => {
+                Some(app_id.as_str())
+            }
+            _ => None,
+        };
+        let action = match answer {
+            BillResponse::WxApp(p) => {
+                warn_app_id(requested_app_id, &p.app_id);
+                PaymentAction::WechatApp(WechatAppParams {
+                    app_id: p.app_id,
+                    partner_id: p.partner_id,
+                    prepay_id: p.prepay_id,
+                    package: p.package,
+                    nonce_str: p.nonce_str,
+                    timestamp: p.timestamp,
+                    sign: p.pay_sign,
+                })
+            }
+            BillResponse::WxNative(p) => PaymentAction::QrCode {
+                content: p.code_url,
+            },
+            BillResponse::WxJsapi(p) => {
+                warn_app_id(requested_app_id, &p.app_id);
+                PaymentAction::WechatJsapi(WechatJsapiParams {
+                    app_id: p.app_id,
+                    time_stamp: p.timestamp,
+                    nonce_str: p.nonce_str,
+                    package: p.package,
+                    sign_type: p.sign_type,
+                    pay_sign: p.pay_sign,
+                })
+            }
+            BillResponse::AliApp(p) => PaymentAction::AlipayApp {
+                order_string: p.order_string,
+            },
+            BillResponse::AliWeb(p) => PaymentAction::HtmlForm { html: p.html },
+            BillResponse::AliQrcode(p) => PaymentAction::Redirect { url: p.url },
+            BillResponse::UnApp(p) => PaymentAction::UnionPayApp { tn: p.tn },
+            BillResponse::UnWeb(p) => PaymentAction::HtmlForm { html: p.html },
+        };
+        Ok(CreatedPayment {
+            provider: P,
+            order_no: request.order_no.clone(),
+            provider_trade_no: None,
+            action,
+        })
+    }
+
+    async fn query_payment(&self, query: &PaymentQuery) -> Result<Payment, Error> {
+        let (_, bill) = self.find_bill(&query.order_no).await?;
+        Ok(Payment {
+            provider: P,
+            order_no: bill.bill_no.clone(),
+            provider_trade_no: None,
+            status: BillState::from(&bill).into(),
+            amount: Some(bill.total_fee),
+        })
+    }
+
+    async fn refund(&self, request: &RefundRequest) -> Result<Refund, Error> {
+        let (channel, bill) = self.find_bill(&request.order_no).await?;
+        if let Some(total) = request.total
+            && total != bill.total_fee
+        {
+            return Err(Error::Invalid {
+                field: "total",
+                reason: format!(
+                    "{total} differs from BeeCloud's total_fee {} of bill {}",
+                    bill.total_fee, bill.bill_no
+                ),
+            });
+        }
+        let mut optional = Map::new();
+        optional.insert("bill_no".into(), Value::String(request.order_no.clone()));
+        if let Some(reason) = &request.reason {
+            optional.insert("reason".into(), Value::String(reason.clone()));
+        }
+        let req = beecloud::RefundRequest::new(
+            channel,
+            request.refund_no.clone(),
+            request.order_no.clone(),
+            request.amount,
+        )
+        .bill_total_fee(bill.total_fee)
+        .optional(optional);
+        let answer = self.client.refund(&req).await.map_err(bee)?;
+        if channel == RefundChannel::Ali && answer.url.is_none() {
+            tracing::warn!(refund_no = %request.refund_no, "BeeCloud answered an Alipay refund without the confirmation url");
+        }
+        Ok(Refund {
+            provider: P,
+            refund_no: request.refund_no.clone(),
+            provider_refund_no: None,
+            amount: Some(request.amount),
+            // Accepted, not finished (Alipay: not even started until the url is confirmed).
+            status: RefundState::Processing.into(),
+            action_url: answer.url,
+        })
+    }
+
+    async fn query_refund(&self, query: &RefundQuery) -> Result<Refund, Error> {
+        for &g in &self.settings.query_channels {
+            let q = RefundsQuery::new(group(g))
+                .bill_no(query.order_no.clone())
+                .refund_no(query.refund_no.clone());
+            let page = self.client.refunds(&q).await.map_err(bee)?;
+            let Some(record) = page
+                .refunds
+                .into_iter()
+                .find(|r| r.refund_no == query.refund_no && r.bill_no == query.order_no)
+            else {
+                continue;
+            };
+            let state = RefundState::from(&record);
+            let mut status: PaymentStatus = state.into();
+            if g == RefundChannel::Wx && state == RefundState::Processing {
+                // §6 asks BeeCloud to refresh the state from WeChat.
+                match self.client.refund_status(&record.refund_no).await {
+                    Ok(s) => {
+                        status =
+                            match PaymentStatus::from(WxRefundStatus::from_wire(&s.refund_status)) {
+                                PaymentStatus::Refunded(_) => PaymentStatus::Refunded(
+                                    if record.refund_fee >= record.total_fee {
+                                        RefundExtent::Full
+                                    } else {
+                                        RefundExtent::Partial
+                                    },
+                                ),
+                                other => other,
+                            }
+                    }
+                    Err(e) => {
+                        tracing::warn!(refund_no = %record.refund_no, error = %e, "BeeCloud refund/status failed; reporting the refunds record's state")
+                    }
+                }
+            }
+            return Ok(Refund {
+                provider: P,
+                refund_no: record.refund_no,
+                provider_refund_no: None,
+                amount: Some(record.refund_fee),
+                status,
+                action_url: None,
+            });
+        }
+        Err(Error::provider(
+            P,
+            LookupError::NoRefund {
+                bill_no: query.order_no.clone(),
+                refund_no: query.refund_no.clone(),
+                channels: self.channels_label(),
+            },
+        ))
+    }
+
+    async fn close_payment(&self, _query: &PaymentQuery) -> Result<(), Error> {
+        Err(Error::Unsupported {
+            provider: P,
+            operation: "close_payment",
+        })
+    }
+
+    fn parse_notification(
+        &self,
+        _headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified<Notification>, Error> {
+        let webhook = self.webhook.as_ref().ok_or_else(|| Error::Config(format!("[{P}] no webhook scheme configured: set webhook = \"v1\"|\"v2\" and webhook_secret_env")))?;
+        let event = webhook.verify(body).map_err(|e| refused(e.to_string()))?;
+        event.try_map(|event| {
+            // The body verified and parsed as a JSON object already.
+            let raw: Value = serde_json::from_slice(body).map_err(|e| refused(e.to_string()))?;
+            Self::notification(event, raw)
+        })
+    }
+
+    fn ack(&self) -> &'static str {
+        beecloud::ACK
+    }
+
+    /// V1 webhooks sign only the timestamp, so a captured one could carry any fee: their
+    /// payments are always confirmed by a bill query.
+    fn confirm_by_query(&self) -> bool {
+        self.webhook
+            .as_ref()
+            .is_some_and(|w| matches!(w.config().scheme, WebhookScheme::V1 { .. }))
+    }
+}
+
+fn warn_app_id(requested: Option<&str>, answered: &str) {
+    if let Some(requested) = requested
+        && requested != answered
+    {
+        tracing::warn!(
+            requested,
+            answered,
+            "BeeCloud answered with the WeChat app id set in its console, not the one requested"
+        );
+    }
+}

@@ -1,0 +1,658 @@
+//! Pooul (普尔瀚达) behind [`crate::Gateway`], over the `pooul` crate's [`pooul::Client`].
+//!
+//! Every request is an RS256 JWT signed with the merchant's key; every answer and notify is a
+//! JWT verified with Pooul's public key (by the `pooul` crate). Amounts go to the wire in fen
+//! through [`paysig::Money`].
+//!
+//! | [`PayMethod`] | Pooul `pay_type` | [`PaymentAction`] |
+//! |---|---|---|
+//! | `WechatNative` | `wechat.scan` | `QrCode` (`code_url`) |
+//! | `WechatJsapi` | `wechat.jsapi` | `WechatJsapi` (`pay_info`) |
+//! | `WechatMini` | `wechat.jsminipg` | `WechatMini` (`pay_info`) |
+//! | `WechatApp` | `wechat.app` | `WechatApp` (`pay_info`) |
+//! | `WechatH5` | `wechat.wap` (needs [`WechatH5App`]) | `Redirect` (`mweb_url`) |
+//! | `AlipayQr` | `alipay.scan` | `QrCode` (`code_url`) |
+//! | `MicroPay` | `common.micro` through [`pooul::Client::micro_pay`] | `Final { status }` |
+//!
+//! Any other method is [`Error::UnsupportedMethod`]. WeChat methods need
+//! [`PaymentRequest::client_ip`] (Pooul's `spbill_create_ip`, "微信支付必填").
+//!
+//! Micro-pay runs the `pooul` crate's flow of the document's reminders 1 and 2 (pay, query
+//! while paying, reverse if still unknown), so `create_payment` for a micro-pay returns only
+//! once the outcome is settled: up to the configured `poll_deadline` / reverse delay
+//! ([`pooul::MicroPayTimings`], 30 s / 15 s by default). The trade number is known only when the
+//! pay or query answer gave it.
+
+use crate::adapters::{EnvLookup, secret_from_env, string_field};
+use crate::error::{Error, NotifyError};
+use crate::gateway::Gateway;
+use crate::notify::{Notification, NotificationKind};
+use crate::payment::{
+    CreatedPayment, PayMethod, Payment, PaymentAction, PaymentQuery, PaymentRequest, Refund,
+    RefundQuery, RefundRequest, WechatAppParams, WechatJsapiParams,
+};
+use crate::provider::Provider;
+use crate::status::{PaymentStatus, RefundExtent};
+use async_trait::async_trait;
+use paysig::{ExposeSecret, Money, RsaPrivateKey, RsaPublicKey, Verified};
+use pooul::{
+    Client, MchAppType, MicroPayOutcome, PayData, PayInfo, PayType, RefundStatus, TradeState,
+};
+use url::Url;
+
+const PROVIDER: Provider = Provider::Pooul;
+
+/// 支付状态 `trade_state` → unified status.
+///
+/// | `trade_state` | unified |
+/// |---|---|
+/// | 0 `Success` 支付成功 | `Succeeded` |
+/// | 1 `Refund` 转入退款 | `Refunding` (the refund's own state comes from `query_refund`) |
+/// | 2 `NotPaid` 未支付 | `Pending` |
+/// | 3 `Closed` 已关闭 | `Closed` |
+/// | 4 `Finished` 已完结 | `Succeeded` (paid and settled) |
+/// | 5 `Reversed` 已撤销 | `Reversed` |
+/// | 6 `Paying` 支付中 | `Paying` |
+/// | 7 `PartiallyPaid` | `Pending` (not a success: check the order by hand) |
+/// | 8 `OverPaid` | `Pending` (not a success: check the order by hand) |
+/// | `Unknown(raw)` | `Pending`: an unknown code is never taken for a success |
+impl From<TradeState> for PaymentStatus {
+    fn from(state: TradeState) -> Self {
+        match state {
+            TradeState::Success => PaymentStatus::Succeeded,
+            TradeState::Refund => PaymentStatus::Refunding,
+            TradeState::NotPaid => PaymentStatus::Pending,
+            TradeState::Closed => PaymentStatus::Closed,
+            TradeState::Finished => PaymentStatus::Succeeded,
+            TradeState::Reversed => PaymentStatus::Reversed,
+            TradeState::Paying => PaymentStatus::Paying,
+            TradeState::PartiallyPaid => PaymentStatus::Pending,
+            TradeState::OverPaid => PaymentStatus::Pending,
+            TradeState::Unknown(_) => PaymentStatus::Pending,
+        }
+    }
+}
+
+/// 退款状态 `refund_status` → unified status.
+///
+/// | `refund_status` | unified |
+/// |---|---|
+/// | 0 `Success` | `Refunded(Unknown)` (`query_refund` tells `Partial` / `Full` from the order's total) |
+/// | 1 `Processing` | `Refunding` (accepted, not finished) |
+/// | 2 `Closed` | `Failed` (closed: no money went back) |
+/// | 3 `Abnormal` | `Refunding` (退款异常: not finished, needs a look by hand; never `Failed`, so the merchant does not refund twice) |
+/// | `Unknown(raw)` | `Pending`: an unknown code is never taken for a success |
+impl From<RefundStatus> for PaymentStatus {
+    fn from(status: RefundStatus) -> Self {
+        match status {
+            RefundStatus::Success => PaymentStatus::Refunded(RefundExtent::Unknown),
+            RefundStatus::Processing => PaymentStatus::Refunding,
+            RefundStatus::Closed => PaymentStatus::Failed,
+            RefundStatus::Abnormal => PaymentStatus::Refunding,
+            RefundStatus::Unknown(_) => PaymentStatus::Pending,
+        }
+    }
+}
+
+/// The app that starts a WeChat H5 payment (`wechat.wap`): Pooul needs it with every order and
+/// the unified [`PayMethod::WechatH5`] does not carry it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct WechatH5App {
+    /// `mch_app_type`: IOS, AND (Android) or WAP (mobile site).
+    pub app_type: MchAppType,
+    /// `mch_app_name`: the app's or site's name.
+    pub app_name: String,
+    /// `mch_app_id`: bundle_id, package_name or the site's home page.
+    pub app_id: String,
+}
+
+/// Pooul behind [`Gateway`]: create (seven pay types), query, close, refund, refund query and
+/// both notifies. See the [module docs](self) for the method table.
+#[derive(Debug, Clone)]
+pub struct PooulGateway {
+    client: Client,
+    wechat_h5: Option<WechatH5App>,
+}
+
+/// What the answer to a pay must carry for each method.
+enum Expect {
+    Qr,
+    Jsapi,
+    Mini,
+    App,
+    Redirect,
+    Micro,
+}
+
+impl PooulGateway {
+    /// A gateway over `client`. [`PayMethod::WechatH5`] also needs
+    /// [`PooulGateway::with_wechat_h5`].
+    pub fn new(client: Client) -> Self {
+        PooulGateway {
+            client,
+            wechat_h5: None,
+        }
+    }
+
+    /// Sets the app reported with WeChat H5 (`wechat.wap`) orders.
+    pub fn with_wechat_h5(mut self, app: WechatH5App) -> Self {
+        self.wechat_h5 = Some(app);
+        self
+    }
+
+    /// The wrapped client (for Pooul operations the unified API does not have, e.g. `reverse`).
+    pub fn client(&self) -> &Client {
+        &self.client
+    }
+
+    /// Builds the gateway from the `[pooul]` section of the hub's TOML. Secrets come only from
+    /// the environment variables the section names; any other key (such as an inline
+    /// `merchant_key`) is refused.
+    ///
+    /// ```toml
+    /// [pooul]
+    /// environment = "test"                        # or "production"; or base_url = "http://127.0.0.1:9002"
+    /// merchant_id = "5399355381712172"            # 16 digits, assigned by Pooul
+    /// merchant_key_env = "POOUL_MERCHANT_KEY"     # env var: the merchant's RSA private key (PEM or base64 DER)
+    /// pooul_public_key_env = "POOUL_PUBLIC_KEY"   # env var: Pooul's RSA public key (PEM or base64 DER)
+    /// # pooul_public_key = "-----BEGIN PUBLIC KEY-----\n..."   # or inline (not a secret), instead of _env
+    /// # For PayMethod::WechatH5 (wechat.wap), all three or none:
+    /// h5_app_type = "WAP"                         # IOS | AND | WAP
+    /// h5_app_name = "Example Shop"
+    /// h5_app_id = "https://shop.example/"
+    /// ```
+    pub fn from_toml(section: &toml::Table, env: EnvLookup<'_>) -> Result<Self, Error> {
+        const KEYS: [&str; 9] = [
+            "environment",
+            "base_url",
+            "merchant_id",
+            "merchant_key_env",
+            "pooul_public_key_env",
+            "pooul_public_key",
+            "h5_app_type",
+            "h5_app_name",
+            "h5_app_id",
+        ];
+        if let Some(unknown) = section.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(Error::Config(format!(
+                "[pooul] unknown key {unknown:?} (secrets are read only from the environment variables named by merchant_key_env / pooul_public_key_env)"
+            )));
+        }
+        let environment = match (section.get("environment"), section.get("base_url")) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Config(
+                    "[pooul] set environment or base_url, not both".into(),
+                ));
+            }
+            (None, None) => {
+                return Err(Error::Config(
+                    "[pooul] needs environment = \"test\" | \"production\" or base_url".into(),
+                ));
+            }
+            (Some(_), None) => match string_field(PROVIDER, section, "environment")?.as_str() {
+                "test" => pooul::Environment::Test,
+                "production" => pooul::Environment::Production,
+                other => {
+                    return Err(Error::Config(format!(
+                        "[pooul] environment {other:?} is not \"test\" or \"production\""
+                    )));
+                }
+            },
+            (None, Some(_)) => {
+                let url = string_field(PROVIDER, section, "base_url")?;
+                pooul::Environment::Custom(
+                    Url::parse(&url)
+                        .map_err(|e| Error::Config(format!("[pooul] base_url: {e}")))?,
+                )
+            }
+        };
+        let merchant_id = string_field(PROVIDER, section, "merchant_id")?;
+        let merchant_key = secret_from_env(PROVIDER, section, "merchant_key_env", env)?;
+        let merchant_key = RsaPrivateKey::from_pem_or_base64(merchant_key.expose_secret())
+            .map_err(|e| {
+                Error::Config(format!(
+                    "[pooul] merchant_key_env: not an RSA private key: {e}"
+                ))
+            })?;
+        let pooul_key = match (
+            section.get("pooul_public_key"),
+            section.get("pooul_public_key_env"),
+        ) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Config(
+                    "[pooul] set pooul_public_key or pooul_public_key_env, not both".into(),
+                ));
+            }
+            (Some(_), None) => string_field(PROVIDER, section, "pooul_public_key")?,
+            (None, _) => secret_from_env(PROVIDER, section, "pooul_public_key_env", env)?
+                .expose_secret()
+                .to_owned(),
+        };
+        let pooul_key = RsaPublicKey::from_pem_or_base64(&pooul_key)
+            .map_err(|e| Error::Config(format!("[pooul] Pooul's public key: {e}")))?;
+        let h5 = ["h5_app_type", "h5_app_name", "h5_app_id"];
+        let wechat_h5 = match h5.iter().filter(|k| section.contains_key(**k)).count() {
+            0 => None,
+            3 => {
+                let app_type = match string_field(PROVIDER, section, "h5_app_type")?.as_str() {
+                    "IOS" => MchAppType::Ios,
+                    "AND" => MchAppType::Android,
+                    "WAP" => MchAppType::Wap,
+                    other => {
+                        return Err(Error::Config(format!(
+                            "[pooul] h5_app_type {other:?} is not IOS, AND or WAP"
+                        )));
+                    }
+                };
+                Some(WechatH5App {
+                    app_type,
+                    app_name: string_field(PROVIDER, section, "h5_app_name")?,
+                    app_id: string_field(PROVIDER, section, "h5_app_id")?,
+                })
+            }
+            _ => {
+                return Err(Error::Config(
+                    "[pooul] h5_app_type, h5_app_name and h5_app_id go together".into(),
+                ));
+            }
+        };
+        let config = pooul::Config::new(environment, merchant_id, merchant_key, pooul_key);
+        let client = Client::new(config).map_err(|e| Error::Config(format!("[pooul] {e}")))?;
+        let gateway = PooulGateway::new(client);
+        Ok(match wechat_h5 {
+            Some(app) => gateway.with_wechat_h5(app),
+            None => gateway,
+        })
+    }
+
+    /// The Pooul pay type for a unified method, and what its answer must carry.
+    fn plan(&self, method: &PayMethod) -> Result<(PayType, Expect), Error> {
+        Ok(match method {
+            PayMethod::WechatNative => (PayType::WechatScan, Expect::Qr),
+            PayMethod::WechatJsapi { app_id, open_id } => (
+                PayType::WechatJsapi {
+                    sub_appid: app_id.clone(),
+                    sub_openid: open_id.clone(),
+                },
+                Expect::Jsapi,
+            ),
+            PayMethod::WechatMini { app_id, open_id } => (
+                PayType::WechatMiniProgram {
+                    sub_appid: app_id.clone(),
+                    sub_openid: open_id.clone(),
+                },
+                Expect::Mini,
+            ),
+            PayMethod::WechatApp { app_id } => (
+                PayType::WechatApp {
+                    sub_appid: app_id.clone(),
+                },
+                Expect::App,
+            ),
+            PayMethod::WechatH5 => {
+                let app = self.wechat_h5.as_ref().ok_or_else(|| {
+                    Error::Config("[pooul] wechat_h5 needs h5_app_type, h5_app_name and h5_app_id (PooulGateway::with_wechat_h5)".into())
+                })?;
+                (
+                    PayType::WechatWap {
+                        mch_app_type: app.app_type,
+                        mch_app_name: app.app_name.clone(),
+                        mch_app_id: app.app_id.clone(),
+                    },
+                    Expect::Redirect,
+                )
+            }
+            PayMethod::AlipayQr => (PayType::AlipayScan, Expect::Qr),
+            PayMethod::MicroPay { auth_code } => (
+                PayType::Micro {
+                    auth_code: auth_code.clone(),
+                },
+                Expect::Micro,
+            ),
+            PayMethod::AlipayWeb { .. }
+            | PayMethod::AlipayApp
+            | PayMethod::UnionPayApp
+            | PayMethod::UnionPayWeb { .. }
+            | PayMethod::HostedCashier { .. } => {
+                return Err(Error::UnsupportedMethod {
+                    provider: PROVIDER,
+                    method: method.name(),
+                });
+            }
+        })
+    }
+
+    async fn micro_pay(
+        &self,
+        order: &pooul::PayRequest,
+    ) -> Result<(Option<String>, PaymentStatus), Error> {
+        Ok(
+            match self.client.micro_pay(order).await.map_err(provider_err)? {
+                MicroPayOutcome::PaidAtOnce(reply) => {
+                    (Some(reply.data.trade_id), TradeState::Success.into())
+                }
+                MicroPayOutcome::PaidAfterQuery { trade, .. } => {
+                    (Some(trade.data.trade_id), trade.data.trade_state.into())
+                }
+                MicroPayOutcome::NotPaid { state, .. } => (None, state.into()),
+                // A state a fresh micro-pay should not reach: reported as mapped (unknown,
+                // partially or over-paid are Pending, never a success); check the order by hand.
+                MicroPayOutcome::NeedsReview { state, .. } => (None, state.into()),
+                MicroPayOutcome::Reversed { .. } => (None, PaymentStatus::Reversed),
+            },
+        )
+    }
+}
+
+fn provider_err(e: pooul::Error) -> Error {
+    Error::provider(PROVIDER, e)
+}
+
+/// A successful answer without the field the pay type promises.
+fn missing(field: &str) -> Error {
+    provider_err(pooul::Error::Decode {
+        operation: "pay",
+        reason: format!("the answer carries no usable `{field}`"),
+    })
+}
+
+fn jsapi_params(p: pooul::JsapiPayInfo) -> WechatJsapiParams {
+    WechatJsapiParams {
+        app_id: p.app_id,
+        time_stamp: p.time_stamp,
+        nonce_str: p.nonce_str,
+        package: p.package,
+        sign_type: p.sign_type,
+        pay_sign: p.pay_sign,
+    }
+}
+
+fn action(expect: &Expect, data: PayData) -> Result<PaymentAction, Error> {
+    Ok(match expect {
+        Expect::Qr => PaymentAction::QrCode {
+            content: data.code_url.ok_or_else(|| missing("code_url"))?,
+        },
+        Expect::Redirect => PaymentAction::Redirect {
+            url: data.mweb_url.ok_or_else(|| missing("mweb_url"))?,
+        },
+        Expect::Jsapi => match data.pay_info {
+            Some(PayInfo::Jsapi(p)) => PaymentAction::WechatJsapi(jsapi_params(p)),
+            Some(PayInfo::App(_)) | None => return Err(missing("pay_info (JSAPI)")),
+        },
+        Expect::Mini => match data.pay_info {
+            Some(PayInfo::Jsapi(p)) => PaymentAction::WechatMini(jsapi_params(p)),
+            Some(PayInfo::App(_)) | None => return Err(missing("pay_info (mini-program)")),
+        },
+        Expect::App => match data.pay_info {
+            Some(PayInfo::App(p)) => PaymentAction::WechatApp(WechatAppParams {
+                app_id: p.appid,
+                partner_id: p.partnerid,
+                prepay_id: p.prepayid,
+                package: p.package,
+                nonce_str: p.noncestr,
+                timestamp: p.timestamp,
+                sign: p.sign,
+            }),
+            Some(PayInfo::Jsapi(_)) | None => return Err(missing("pay_info (APP)")),
+        },
+        // Micro-pay answers go through `PooulGateway::micro_pay`, never here.
+        Expect::Micro => return Err(missing("trade_state")),
+    })
+}
+
+fn parse_url(field: &'static str, value: &str) -> Result<Url, Error> {
+    Url::parse(value).map_err(|e| Error::Invalid {
+        field,
+        reason: e.to_string(),
+    })
+}
+
+fn refused(reason: String) -> Error {
+    Error::Notify(NotifyError::Verification {
+        provider: PROVIDER,
+        reason,
+    })
+}
+
+/// A notify whose `code` is not 0 is reported as `Pending` (never a success), whatever its state.
+fn notified_status(code: i64, status: PaymentStatus) -> PaymentStatus {
+    if code == 0 {
+        status
+    } else {
+        PaymentStatus::Pending
+    }
+}
+
+#[async_trait]
+impl Gateway for PooulGateway {
+    fn provider(&self) -> Provider {
+        PROVIDER
+    }
+
+    async fn create_payment(&self, request: &PaymentRequest) -> Result<CreatedPayment, Error> {
+        let (pay_type, expect) = self.plan(&request.method)?;
+        let wechat = matches!(
+            request.method,
+            PayMethod::WechatNative
+                | PayMethod::WechatJsapi { .. }
+                | PayMethod::WechatMini { .. }
+                | PayMethod::WechatApp { .. }
+                | PayMethod::WechatH5
+        );
+        if wechat && request.client_ip.is_none() {
+            return Err(Error::Invalid {
+                field: "client_ip",
+                reason: "Pooul requires the payer's IP (spbill_create_ip) for WeChat pay types"
+                    .into(),
+            });
+        }
+        let mut order = pooul::PayRequest::new(
+            pay_type,
+            request.order_no.clone(),
+            request.amount,
+            request.subject.clone(),
+        );
+        order.spbill_create_ip = request.client_ip.clone();
+        order.attach = request.attach.clone();
+        if !request.notify_url.trim().is_empty() {
+            order.notify_url = Some(parse_url("notify_url", &request.notify_url)?);
+        }
+        if let Expect::Micro = expect {
+            let (provider_trade_no, status) = self.micro_pay(&order).await?;
+            return Ok(CreatedPayment {
+                provider: PROVIDER,
+                order_no: request.order_no.clone(),
+                provider_trade_no,
+                action: PaymentAction::Final { status },
+            });
+        }
+        let reply = self.client.pay(&order).await.map_err(provider_err)?;
+        let provider_trade_no = Some(reply.data.trade_id.clone());
+        let action = action(&expect, reply.data)?;
+        Ok(CreatedPayment {
+            provider: PROVIDER,
+            order_no: request.order_no.clone(),
+            provider_trade_no,
+            action,
+        })
+    }
+
+    async fn query_payment(&self, query: &PaymentQuery) -> Result<Payment, Error> {
+        let reply = self
+            .client
+            .query(&query.order_no)
+            .await
+            .map_err(provider_err)?;
+        let data = reply.data;
+        Ok(Payment {
+            provider: PROVIDER,
+            order_no: data.mch_trade_id,
+            provider_trade_no: Some(data.trade_id),
+            status: data.trade_state.into(),
+            amount: data.total_fee,
+        })
+    }
+
+    /// `mch_refund_id` is the unified `refund_no`; `refund_desc` (required by Pooul) is the
+    /// `reason`, so a refund without one is [`Error::Invalid`]. Accepted means `Refunding`.
+    async fn refund(&self, request: &RefundRequest) -> Result<Refund, Error> {
+        let reason = request
+            .reason
+            .as_deref()
+            .filter(|r| !r.trim().is_empty())
+            .ok_or_else(|| Error::Invalid {
+                field: "reason",
+                reason: "Pooul requires a refund reason (refund_desc)".into(),
+            })?;
+        if let Some(total) = request.total
+            && request.amount > total
+        {
+            return Err(Error::Invalid {
+                field: "amount",
+                reason: format!(
+                    "refund {} exceeds the payment's total {total}",
+                    request.amount
+                ),
+            });
+        }
+        let mut wire = pooul::RefundRequest::new(request.order_no.clone(), request.amount, reason)
+            .mch_refund_id(request.refund_no.clone());
+        if let Some(url) = &request.notify_url {
+            wire = wire.notify_url(parse_url("notify_url", url)?);
+        }
+        let ack = self.client.refund(&wire).await.map_err(provider_err)?;
+        // Pooul documents no `data` here; a `refund_id` in one is kept.
+        let provider_refund_no = ack
+            .data
+            .as_ref()
+            .and_then(|d| d.get("refund_id"))
+            .and_then(|v| v.as_str())
+            .map(str::to_owned);
+        Ok(Refund {
+            provider: PROVIDER,
+            refund_no: request.refund_no.clone(),
+            provider_refund_no,
+            amount: Some(request.amount),
+            status: PaymentStatus::Refunding,
+            action_url: None,
+        })
+    }
+
+    /// Asks for the order's refunds narrowed to `mch_refund_id` and takes the entry with that
+    /// number; an answer without it is an error (another refund is never taken for this one).
+    async fn query_refund(&self, query: &RefundQuery) -> Result<Refund, Error> {
+        let wire = pooul::RefundQueryRequest::new(query.order_no.clone())
+            .mch_refund_id(query.refund_no.clone());
+        let reply = self
+            .client
+            .refund_query(&wire)
+            .await
+            .map_err(provider_err)?;
+        let total = reply.data.trade.total_fee;
+        let item = reply
+            .data
+            .refunds
+            .into_iter()
+            .find(|r| r.mch_refund_id.as_deref() == Some(query.refund_no.as_str()))
+            .ok_or_else(|| {
+                provider_err(pooul::Error::Decode {
+                    operation: "refund_query",
+                    reason: format!(
+                        "no refund with mch_refund_id {:?} in the answer",
+                        query.refund_no
+                    ),
+                })
+            })?;
+        let status = match PaymentStatus::from(item.refund_status) {
+            PaymentStatus::Refunded(_) => PaymentStatus::Refunded(extent(item.refund_fee, total)),
+            other => other,
+        };
+        Ok(Refund {
+            provider: PROVIDER,
+            refund_no: query.refund_no.clone(),
+            provider_refund_no: Some(item.refund_id),
+            amount: Some(item.refund_fee),
+            status,
+            action_url: None,
+        })
+    }
+
+    async fn close_payment(&self, query: &PaymentQuery) -> Result<(), Error> {
+        self.client
+            .close(&query.order_no)
+            .await
+            .map_err(provider_err)?;
+        Ok(())
+    }
+
+    /// Pay notify or refund notify, told apart by `data.refunds`; either way the whole JWT is
+    /// verified by the `pooul` crate with Pooul's key (and the merchant checked) before
+    /// anything is believed. A refund notify must carry exactly one refund.
+    fn parse_notification(
+        &self,
+        _headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified<Notification>, Error> {
+        let token = std::str::from_utf8(body)
+            .map_err(|_| refused(pooul::NotifyError::NotUtf8.to_string()))?;
+        // Read unverified only to pick the verifier; it is kept as `raw` once the same token
+        // verified below.
+        let payload = paysig::jwt::peek_payload(token)
+            .map_err(|e| refused(format!("notify JWT refused: {e}")))?;
+        let is_refund = payload.get("data").and_then(|d| d.get("refunds")).is_some();
+        if is_refund {
+            let notify = self
+                .client
+                .verify_refund_notify(body)
+                .map_err(|e| refused(e.to_string()))?;
+            notify.try_map(|n| {
+                let [item] = n.data.refunds.as_slice() else {
+                    return Err(refused(format!(
+                        "a refund notify must carry one refund, this one has {}",
+                        n.data.refunds.len()
+                    )));
+                };
+                Ok(Notification {
+                    provider: PROVIDER,
+                    kind: NotificationKind::Refund {
+                        refund_no: item.mch_refund_id.clone(),
+                    },
+                    order_no: n.data.mch_trade_id.clone(),
+                    provider_trade_no: Some(n.data.trade_id.clone()),
+                    provider_refund_no: Some(item.refund_id.clone()),
+                    amount: item.refund_fee,
+                    status: notified_status(n.code, item.refund_status.into()),
+                    raw: payload,
+                })
+            })
+        } else {
+            let notify = self
+                .client
+                .verify_pay_notify(body)
+                .map_err(|e| refused(e.to_string()))?;
+            Ok(notify.map(|n| Notification {
+                provider: PROVIDER,
+                kind: NotificationKind::Payment,
+                order_no: n.data.mch_trade_id,
+                provider_trade_no: Some(n.data.trade_id),
+                provider_refund_no: None,
+                amount: n.data.total_fee,
+                status: notified_status(n.code, n.data.trade_state.into()),
+                raw: payload,
+            }))
+        }
+    }
+
+    fn ack(&self) -> &'static str {
+        pooul::ACK
+    }
+}
+
+/// A finished refund of the whole total is `Full`, of less `Partial`; without the total, `Unknown`.
+fn extent(refunded: Money, total: Option<Money>) -> RefundExtent {
+    match total {
+        Some(total) if refunded >= total => RefundExtent::Full,
+        Some(_) => RefundExtent::Partial,
+        None => RefundExtent::Unknown,
+    }
+}

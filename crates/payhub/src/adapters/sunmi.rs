@@ -1,0 +1,628 @@
+//! Sunmi (商米云交易) adapter over the [`sunmi`] crate (`docs/upstream/sunmi.txt`).
+//!
+//! | facade | Sunmi |
+//! |---|---|
+//! | [`PayMethod::WechatJsapi`] | `jsApiPay` (§4.3.2), `totalAmount` in yuan on the wire |
+//! | [`PayMethod::WechatMini`] | `miniPay` (§5.3.2), `totalAmount` in fen on the wire |
+//! | any other method | [`Error::UnsupportedMethod`] |
+//! | `query_payment` | `query` (§4.3.3) by `misId` when the provider number is given, else `orderId` |
+//! | `refund` | `refund` (§4.3.4), `amount` in fen |
+//! | `query_refund` | `query` (§4.3.3) by the refund's `orderId`; the answer must be `orderType` 1 |
+//! | `close_payment` | none: [`Error::Unsupported`] |
+//! | `parse_notification` | SHA256withRSA notify (§2.2, §4.3.5, §6), acknowledged with `success` |
+//!
+//! Every call addresses the merchant by `merchantNo` only: the orders this adapter creates are
+//! not device trades, and §4.3.3 says such trades "只能通过商户号查询" (can only be found by
+//! merchant number). `subject`, `client_ip` and `attach` of a [`PaymentRequest`], and `reason`
+//! and `notify_url` of a [`RefundRequest`], have no Sunmi field and are not sent.
+//!
+//! Sunmi uses one state enum ([`sunmi::TradeState`]) for payments and refunds: its one
+//! `From` impl gives the payment meaning, [`refund_status`] the refund meaning (both name
+//! every variant).
+
+use crate::adapters::{EnvLookup, secret_from_env, string_field};
+use crate::error::{Error, NotifyError};
+use crate::gateway::Gateway;
+use crate::notify::{Notification, NotificationKind};
+use crate::payment::{
+    CreatedPayment, PayMethod, Payment, PaymentAction, PaymentQuery, PaymentRequest, Refund,
+    RefundQuery, RefundRequest, WechatJsapiParams,
+};
+use crate::provider::Provider;
+use crate::status::{PaymentStatus, RefundExtent};
+use async_trait::async_trait;
+use paysig::{Money, RsaPublicKey, Verified};
+use std::time::Duration;
+use sunmi::{CloudPayInfo, Environment, OrderRef, OrderType, OriginalOrder, Terminal, TradeState};
+
+const PROVIDER: Provider = Provider::Sunmi;
+
+/// The keys a `[sunmi]` section may hold (anything else is a typo and refused).
+const KEYS: &[&str] = &[
+    "environment",
+    "base_url",
+    "app_id",
+    "app_key_env",
+    "merchant_no",
+    "sunmi_public_key",
+    "sunmi_public_key_env",
+    "mini_pay_notify_url_max",
+    "connect_timeout_secs",
+    "timeout_secs",
+];
+
+/// Sunmi's payment states in the payment sense (sunmi.txt §4.3.3 `state`).
+///
+/// | Sunmi `state` | unified |
+/// |---|---|
+/// | 1 `Created` 交易创建，待付款 | `Pending` |
+/// | 2 `Unpaid` 订单未付款 | `Pending` (the document does not say the payer can no longer pay) |
+/// | 3 `Success` 交易成功 | `Succeeded` |
+/// | 4 `Closed` 交易结束，不可退款 (e.g. the original order after a cancellation) | `Closed` |
+/// | 5 `Failed` 交易失败 | `Failed` |
+/// | `Unknown(raw)` (a state the document does not list) | `Pending`: never a success |
+///
+/// A payment in state 3 with a non-zero `refunded` total is reported as `Refunded` by the
+/// adapter (see [`SunmiGateway`]); a refund's state maps through [`refund_status`].
+impl From<TradeState> for PaymentStatus {
+    fn from(state: TradeState) -> Self {
+        match state {
+            TradeState::Created => PaymentStatus::Pending,
+            TradeState::Unpaid => PaymentStatus::Pending,
+            TradeState::Success => PaymentStatus::Succeeded,
+            TradeState::Closed => PaymentStatus::Closed,
+            TradeState::Failed => PaymentStatus::Failed,
+            TradeState::Unknown(_) => PaymentStatus::Pending,
+        }
+    }
+}
+
+/// Sunmi's state of a refund order (`orderType` 1; sunmi.txt §4.3.4 "3-交易成功，包含：收款、
+/// 退款等成功").
+///
+/// | Sunmi `state` | unified |
+/// |---|---|
+/// | 1 `Created` | `Refunding` (accepted, not finished) |
+/// | 2 `Unpaid` | `Refunding` (not finished) |
+/// | 3 `Success` | `Refunded(extent)` |
+/// | 4 `Closed` | `Closed` (ended without a success; query the payment before refunding again) |
+/// | 5 `Failed` | `Failed` |
+/// | `Unknown(raw)` | `Refunding`: never a success |
+///
+/// `extent` is what the caller knows: [`RefundExtent::Full`] / [`RefundExtent::Partial`]
+/// when the payment's total was given, else [`RefundExtent::Unknown`].
+pub fn refund_status(state: TradeState, extent: RefundExtent) -> PaymentStatus {
+    match state {
+        TradeState::Created => PaymentStatus::Refunding,
+        TradeState::Unpaid => PaymentStatus::Refunding,
+        TradeState::Success => PaymentStatus::Refunded(extent),
+        TradeState::Closed => PaymentStatus::Closed,
+        TradeState::Failed => PaymentStatus::Failed,
+        TradeState::Unknown(_) => PaymentStatus::Refunding,
+    }
+}
+
+/// A payment's unified status: the state's meaning, except that a successful payment with a
+/// non-zero `refunded` total is `Refunded` (full when the whole amount went back).
+fn payment_status(state: TradeState, amount: Money, refunded: Money) -> PaymentStatus {
+    match PaymentStatus::from(state) {
+        PaymentStatus::Succeeded if !refunded.is_zero() => {
+            PaymentStatus::Refunded(if refunded >= amount {
+                RefundExtent::Full
+            } else {
+                RefundExtent::Partial
+            })
+        }
+        other => other,
+    }
+}
+
+/// The Sunmi gateway: a [`sunmi::Client`] plus the Sunmi merchant number (`merchantNo`) that
+/// every order, query and refund names.
+///
+/// Built in code with [`SunmiGateway::new`], or from a hub config with
+/// [`SunmiGateway::from_toml`].
+#[derive(Debug, Clone)]
+pub struct SunmiGateway {
+    client: sunmi::Client,
+    merchant_no: String,
+}
+
+impl SunmiGateway {
+    /// A gateway over `client` for the Sunmi merchant `merchant_no` (`merchantNo`,
+    /// String(20)).
+    pub fn new(client: sunmi::Client, merchant_no: impl Into<String>) -> Self {
+        SunmiGateway {
+            client,
+            merchant_no: merchant_no.into(),
+        }
+    }
+
+    /// The Sunmi client.
+    pub fn client(&self) -> &sunmi::Client {
+        &self.client
+    }
+
+    /// The Sunmi merchant number.
+    pub fn merchant_no(&self) -> &str {
+        &self.merchant_no
+    }
+
+    /// Builds the gateway from the `[sunmi]` section of a hub config.
+    ///
+    /// ```toml
+    /// [sunmi]
+    /// environment = "production"           # "test" | "production"; or instead:
+    /// # base_url = "http://127.0.0.1:9001"  # any other host (a mock, a sandbox)
+    /// app_id = "sm5b9b4daef3463"           # assigned by Sunmi (§1.4)
+    /// app_key_env = "SUNMI_APP_KEY"        # NAME of the env variable holding the MD5 app_key
+    /// merchant_no = "8202915737"           # the Sunmi merchantNo
+    /// sunmi_public_key_env = "SUNMI_PUBLIC_KEY" # NAME of the env variable holding Sunmi's
+    ///                                      # notify public key (PEM or base64 DER); or inline:
+    /// # sunmi_public_key = "MIIBIjANBgkq..."
+    /// mini_pay_notify_url_max = 255        # optional; the crate's default follows the
+    ///                                      # document's String(32) for miniPay notifyUrl
+    /// connect_timeout_secs = 10            # optional (default 10)
+    /// timeout_secs = 30                    # optional (default 30)
+    /// ```
+    ///
+    /// - Exactly one of `environment` and `base_url`.
+    /// - The notify public key: at most one of `sunmi_public_key_env` and `sunmi_public_key`
+    ///   (it is public, so it may be written inline). With neither, `environment = "test"`
+    ///   uses the §6.4 test key ([`sunmi::TEST_PUBLIC_KEY`]); production and `base_url`
+    ///   require one (Sunmi sends each integrator its production key).
+    /// - The app_key is read only from the environment variable named by `app_key_env`.
+    /// - Any other key is refused, so a typo is not silently ignored.
+    ///
+    /// Errors are [`Error::Config`]; they name fields and variables, never a secret value.
+    pub fn from_toml(section: &toml::Table, env: EnvLookup<'_>) -> Result<Self, Error> {
+        if let Some(unknown) = section.keys().find(|k| !KEYS.contains(&k.as_str())) {
+            return Err(Error::Config(format!(
+                "[{PROVIDER}] unknown key {unknown:?} (expected one of {})",
+                KEYS.join(", ")
+            )));
+        }
+        let environment = match (section.get("environment"), section.get("base_url")) {
+            (Some(_), Some(_)) => {
+                return Err(Error::Config(format!(
+                    "[{PROVIDER}] set environment or base_url, not both"
+                )));
+            }
+            (None, None) => {
+                return Err(Error::Config(format!(
+                    "[{PROVIDER}] needs environment = \"test\" | \"production\", or base_url"
+                )));
+            }
+            (Some(v), None) => match v.as_str() {
+                Some("test") => Environment::Test,
+                Some("production") => Environment::Production,
+                _ => {
+                    return Err(Error::Config(format!(
+                        "[{PROVIDER}] environment must be \"test\" or \"production\""
+                    )));
+                }
+            },
+            (None, Some(_)) => {
+                let text = string_field(PROVIDER, section, "base_url")?;
+                let url = text
+                    .parse()
+                    .map_err(|e| Error::Config(format!("[{PROVIDER}] base_url {text:?}: {e}")))?;
+                Environment::Custom(url)
+            }
+        };
+        let app_id = string_field(PROVIDER, section, "app_id")?;
+        let app_key = secret_from_env(PROVIDER, section, "app_key_env", env)?;
+        let merchant_no = string_field(PROVIDER, section, "merchant_no")?;
+        let public_key = public_key(section, env, &environment)?;
+
+        let mut config = sunmi::Config::new(environment, app_id, app_key, public_key);
+        if let Some(max) = positive_int(section, "mini_pay_notify_url_max")? {
+            config.mini_pay_notify_url_max = usize::try_from(max).map_err(|_| {
+                Error::Config(format!("[{PROVIDER}] mini_pay_notify_url_max is too large"))
+            })?;
+        }
+        if let Some(secs) = positive_int(section, "connect_timeout_secs")? {
+            config.connect_timeout = Duration::from_secs(secs);
+        }
+        if let Some(secs) = positive_int(section, "timeout_secs")? {
+            config.timeout = Duration::from_secs(secs);
+        }
+        let client =
+            sunmi::Client::new(config).map_err(|e| Error::Config(format!("[{PROVIDER}] {e}")))?;
+        Ok(SunmiGateway::new(client, merchant_no))
+    }
+
+    fn terminal(&self) -> Terminal {
+        Terminal::MerchantNo(self.merchant_no.clone())
+    }
+}
+
+fn public_key(
+    section: &toml::Table,
+    env: EnvLookup<'_>,
+    environment: &Environment,
+) -> Result<RsaPublicKey, Error> {
+    let text = match (
+        section.get("sunmi_public_key_env"),
+        section.get("sunmi_public_key"),
+    ) {
+        (Some(_), Some(_)) => {
+            return Err(Error::Config(format!(
+                "[{PROVIDER}] set sunmi_public_key_env or sunmi_public_key, not both"
+            )));
+        }
+        (Some(_), None) => {
+            let var = string_field(PROVIDER, section, "sunmi_public_key_env")?;
+            env(&var).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
+                Error::Config(format!(
+                    "[{PROVIDER}] sunmi_public_key_env: environment variable {var} is not set"
+                ))
+            })?
+        }
+        (None, Some(_)) => string_field(PROVIDER, section, "sunmi_public_key")?,
+        (None, None) => match environment {
+            Environment::Test => sunmi::TEST_PUBLIC_KEY.to_owned(),
+            Environment::Production | Environment::Custom(_) => {
+                return Err(Error::Config(format!(
+                    "[{PROVIDER}] needs sunmi_public_key_env (or sunmi_public_key): the notify key Sunmi sent you"
+                )));
+            }
+        },
+    };
+    RsaPublicKey::from_pem_or_base64(text.trim()).map_err(|e| {
+        Error::Config(format!(
+            "[{PROVIDER}] the Sunmi public key is not usable: {e}"
+        ))
+    })
+}
+
+fn positive_int(section: &toml::Table, field: &str) -> Result<Option<u64>, Error> {
+    match section.get(field) {
+        None => Ok(None),
+        Some(v) => v
+            .as_integer()
+            .and_then(|i| u64::try_from(i).ok())
+            .filter(|i| *i > 0)
+            .map(Some)
+            .ok_or_else(|| {
+                Error::Config(format!("[{PROVIDER}] {field} must be a positive integer"))
+            }),
+    }
+}
+
+fn provider_err(e: sunmi::Error) -> Error {
+    Error::provider(PROVIDER, e)
+}
+
+fn non_empty(s: Option<&str>) -> Option<String> {
+    s.filter(|s| !s.is_empty()).map(str::to_owned)
+}
+
+fn wechat_params(info: CloudPayInfo) -> WechatJsapiParams {
+    WechatJsapiParams {
+        app_id: info.app_id,
+        time_stamp: info.time_stamp,
+        nonce_str: info.nonce_str,
+        package: info.package_str,
+        sign_type: info.sign_type,
+        pay_sign: info.pay_sign,
+    }
+}
+
+fn verification(reason: impl Into<String>) -> Error {
+    Error::Notify(NotifyError::Verification {
+        provider: PROVIDER,
+        reason: reason.into(),
+    })
+}
+
+/// The typed notify as JSON, under its wire names and units (fen, integer codes).
+fn raw_json(n: &sunmi::Notification) -> serde_json::Value {
+    let mut raw = serde_json::json!({
+        "amount": n.amount.fen(),
+        "businessId": n.business_id,
+        "buyerPayAmount": n.buyer_pay_amount.fen(),
+        "misId": n.mis_id,
+        "msn": n.msn,
+        "orderId": n.order_id,
+        "orderType": n.order_type.code(),
+        "payTime": n.pay_time,
+        "platform": n.platform.as_str(),
+        "buyerLogonId": n.buyer_logon_id,
+        "platformId": n.platform_id,
+        "refunded": n.refunded.fen(),
+        "resultCode": n.result_code.as_str(),
+        "resultMsg": n.result_msg,
+        "state": n.state.code(),
+    });
+    if let (Some(origin), Some(obj)) = (&n.refund_origin, raw.as_object_mut()) {
+        for (key, value) in [
+            ("origMisId", &origin.orig_mis_id),
+            ("origOrderId", &origin.orig_order_id),
+            ("origPlatformId", &origin.orig_platform_id),
+            ("origBusinessId", &origin.orig_business_id),
+        ] {
+            if let Some(v) = value {
+                obj.insert(key.to_owned(), serde_json::Value::String(v.clone()));
+            }
+        }
+    }
+    raw
+}
+
+/// A verified Sunmi notify in the unified form. A refund notify is keyed by the ORIGINAL
+/// payment's order number (`origOrderId`, required), with the refund's `orderId` as refund
+/// number and `amount` as the refunded amount. Order types other than payment and refund
+/// (cancellation, pre-authorisation, ...: device trades this adapter never creates) are
+/// refused rather than guessed.
+fn to_notification(n: sunmi::Notification) -> Result<Notification, Error> {
+    match n.order_type {
+        OrderType::Payment | OrderType::Refund => {}
+        OrderType::Cancellation
+        | OrderType::PreAuthorization
+        | OrderType::PreAuthorizationCompletion
+        | OrderType::Reversal
+        | OrderType::OrderQuery
+        | OrderType::Unknown(_) => {
+            return Err(verification(format!(
+                "orderType {} is neither a payment nor a refund; not handled",
+                n.order_type.code()
+            )));
+        }
+    }
+    let raw = raw_json(&n);
+    if n.is_refund() {
+        let origin = n.refund_origin.as_ref();
+        let order_no =
+            non_empty(origin.and_then(|o| o.orig_order_id.as_deref())).ok_or_else(|| {
+                verification("refund notify without origOrderId: the original order is unknown")
+            })?;
+        Ok(Notification {
+            provider: PROVIDER,
+            kind: NotificationKind::Refund {
+                refund_no: non_empty(Some(&n.order_id)),
+            },
+            order_no,
+            provider_trade_no: non_empty(origin.and_then(|o| o.orig_mis_id.as_deref())),
+            provider_refund_no: non_empty(Some(&n.mis_id)),
+            amount: n.amount,
+            status: refund_status(n.state, RefundExtent::Unknown),
+            raw,
+        })
+    } else {
+        Ok(Notification {
+            provider: PROVIDER,
+            kind: NotificationKind::Payment,
+            provider_trade_no: non_empty(Some(&n.mis_id)),
+            provider_refund_no: None,
+            amount: n.amount,
+            status: payment_status(n.state, n.amount, n.refunded),
+            order_no: n.order_id,
+            raw,
+        })
+    }
+}
+
+#[async_trait]
+impl Gateway for SunmiGateway {
+    fn provider(&self) -> Provider {
+        PROVIDER
+    }
+
+    /// `jsApiPay` for [`PayMethod::WechatJsapi`], `miniPay` for [`PayMethod::WechatMini`]; the
+    /// action carries `cloudPayInfo` as typed WeChat parameters, or is
+    /// [`PaymentAction::Final`] when Sunmi already answers a final state.
+    async fn create_payment(&self, request: &PaymentRequest) -> Result<CreatedPayment, Error> {
+        let notify_url = non_empty(Some(&request.notify_url));
+        let (result, mini) = match &request.method {
+            PayMethod::WechatJsapi { app_id, open_id } => {
+                let req = sunmi::JsApiPayRequest {
+                    merchant_no: self.merchant_no.clone(),
+                    total_amount: request.amount,
+                    mini_app_id: app_id.clone(),
+                    open_id: open_id.clone(),
+                    order_id: request.order_no.clone(),
+                    wallet_type: sunmi::WalletType::default(),
+                    notify_url,
+                };
+                (
+                    self.client.js_api_pay(&req).await.map_err(provider_err)?,
+                    false,
+                )
+            }
+            PayMethod::WechatMini { app_id, open_id } => {
+                let req = sunmi::MiniPayRequest {
+                    merchant_no: self.merchant_no.clone(),
+                    total_amount: request.amount,
+                    mini_app_id: app_id.clone(),
+                    open_id: open_id.clone(),
+                    order_id: request.order_no.clone(),
+                    app_version: None,
+                    notify_url,
+                };
+                (
+                    self.client.mini_pay(&req).await.map_err(provider_err)?,
+                    true,
+                )
+            }
+            method @ (PayMethod::WechatNative
+            | PayMethod::WechatApp { .. }
+            | PayMethod::WechatH5
+            | PayMethod::AlipayQr
+            | PayMethod::AlipayWeb { .. }
+            | PayMethod::AlipayApp
+            | PayMethod::UnionPayApp
+            | PayMethod::UnionPayWeb { .. }
+            | PayMethod::MicroPay { .. }
+            | PayMethod::HostedCashier { .. }) => {
+                return Err(Error::UnsupportedMethod {
+                    provider: PROVIDER,
+                    method: method.name(),
+                });
+            }
+        };
+        if result.amount != request.amount {
+            tracing::warn!(order_no = %request.order_no, requested = %request.amount, answered = %result.amount, "Sunmi answered another amount than requested");
+        }
+        let action = match result.state {
+            TradeState::Success | TradeState::Closed | TradeState::Failed => PaymentAction::Final {
+                status: PaymentStatus::from(result.state),
+            },
+            TradeState::Created | TradeState::Unpaid | TradeState::Unknown(_) => {
+                let params = wechat_params(result.cloud_pay_info);
+                if mini {
+                    PaymentAction::WechatMini(params)
+                } else {
+                    PaymentAction::WechatJsapi(params)
+                }
+            }
+        };
+        Ok(CreatedPayment {
+            provider: PROVIDER,
+            order_no: request.order_no.clone(),
+            provider_trade_no: non_empty(Some(&result.mis_id)),
+            action,
+        })
+    }
+
+    /// `query` by `misId` when `provider_trade_no` is given, else by `orderId`. The answer
+    /// must be a payment (`orderType` 0) of that order number.
+    async fn query_payment(&self, query: &PaymentQuery) -> Result<Payment, Error> {
+        let order = match non_empty(query.provider_trade_no.as_deref()) {
+            Some(mis_id) => OrderRef::MisId(mis_id),
+            None => OrderRef::OrderId(query.order_no.clone()),
+        };
+        let r = self
+            .client
+            .query(&sunmi::QueryRequest {
+                terminal: self.terminal(),
+                order,
+            })
+            .await
+            .map_err(provider_err)?;
+        if r.order_type != OrderType::Payment {
+            return Err(Error::Invalid {
+                field: "order_no",
+                reason: format!(
+                    "Sunmi answered an order of orderType {}, not a payment",
+                    r.order_type.code()
+                ),
+            });
+        }
+        if let Some(answered) = r
+            .order_id
+            .as_deref()
+            .filter(|o| !o.is_empty() && *o != query.order_no)
+        {
+            return Err(Error::Invalid {
+                field: "provider_trade_no",
+                reason: format!("Sunmi's order is {answered:?}, not {:?}", query.order_no),
+            });
+        }
+        Ok(Payment {
+            provider: PROVIDER,
+            order_no: query.order_no.clone(),
+            provider_trade_no: non_empty(Some(&r.mis_id)),
+            status: payment_status(r.state, r.amount, r.refunded),
+            amount: Some(r.amount),
+        })
+    }
+
+    /// `refund` of the payment (`oriMisId` when `provider_trade_no` is given, else
+    /// `oriOrderId`), `orderId` = the refund number, `businessId` = the payment's order
+    /// number. The extent is known only when `total` is given.
+    async fn refund(&self, request: &RefundRequest) -> Result<Refund, Error> {
+        let original = match non_empty(request.provider_trade_no.as_deref()) {
+            Some(mis_id) => OriginalOrder::MisId(mis_id),
+            None => OriginalOrder::OrderId(request.order_no.clone()),
+        };
+        let req = sunmi::RefundRequest {
+            terminal: self.terminal(),
+            original,
+            order_id: request.refund_no.clone(),
+            business_id: request.order_no.clone(),
+            amount: request.amount,
+        };
+        let r = self.client.refund(&req).await.map_err(provider_err)?;
+        let extent = match request.total {
+            Some(total) if request.amount >= total => RefundExtent::Full,
+            Some(_) => RefundExtent::Partial,
+            None => RefundExtent::Unknown,
+        };
+        Ok(Refund {
+            provider: PROVIDER,
+            refund_no: request.refund_no.clone(),
+            provider_refund_no: non_empty(Some(&r.mis_id)),
+            amount: Some(r.amount),
+            status: refund_status(r.state, extent),
+            action_url: None,
+        })
+    }
+
+    /// Sunmi has no refund query endpoint, but `query` covers every non-card order, refunds
+    /// included (§4.3.3: `orderType` 1 表示退款): the refund is looked up by its `orderId` (the
+    /// refund number sent to `refund`), and the answer must be a refund of that number. The
+    /// extent is [`RefundExtent::Unknown`].
+    async fn query_refund(&self, query: &RefundQuery) -> Result<Refund, Error> {
+        let r = self
+            .client
+            .query(&sunmi::QueryRequest {
+                terminal: self.terminal(),
+                order: OrderRef::OrderId(query.refund_no.clone()),
+            })
+            .await
+            .map_err(provider_err)?;
+        if r.order_type != OrderType::Refund {
+            return Err(Error::Invalid {
+                field: "refund_no",
+                reason: format!(
+                    "Sunmi answered an order of orderType {}, not a refund",
+                    r.order_type.code()
+                ),
+            });
+        }
+        if let Some(answered) = r
+            .order_id
+            .as_deref()
+            .filter(|o| !o.is_empty() && *o != query.refund_no)
+        {
+            return Err(Error::Invalid {
+                field: "refund_no",
+                reason: format!("Sunmi's refund is {answered:?}, not {:?}", query.refund_no),
+            });
+        }
+        Ok(Refund {
+            provider: PROVIDER,
+            refund_no: query.refund_no.clone(),
+            provider_refund_no: non_empty(Some(&r.mis_id)),
+            amount: Some(r.amount),
+            status: refund_status(r.state, RefundExtent::Unknown),
+            action_url: None,
+        })
+    }
+
+    /// Sunmi has no close: [`Error::Unsupported`].
+    async fn close_payment(&self, _query: &PaymentQuery) -> Result<(), Error> {
+        Err(Error::Unsupported {
+            provider: PROVIDER,
+            operation: "close_payment",
+        })
+    }
+
+    /// Verifies the form body with the configured Sunmi public key (headers are not used).
+    fn parse_notification(
+        &self,
+        _headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified<Notification>, Error> {
+        let verified = self
+            .client
+            .verify_notify(body)
+            .map_err(|e| verification(e.to_string()))?;
+        verified.try_map(to_notification)
+    }
+
+    fn ack(&self) -> &'static str {
+        sunmi::ACK
+    }
+}

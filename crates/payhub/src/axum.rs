@@ -1,0 +1,110 @@
+//! axum integration (feature `axum`): one route that receives every provider's notify over
+//! the raw body bytes and acknowledges only after the merchant's callback returned `Ok`.
+//!
+//! ```no_run
+//! # async fn demo(hub: payhub::Hub) {
+//! use std::sync::Arc;
+//! use payhub::notify::{MemoryOrders, Notification};
+//! use payhub::axum::{notify_router, NotificationHandler};
+//!
+//! struct Fulfil;
+//! #[async_trait::async_trait]
+//! impl NotificationHandler for Fulfil {
+//!     async fn handle(&self, event: paysig::Verified<Notification>) -> Result<(), payhub::BoxError> {
+//!         println!("{} {} {}", event.provider, event.order_no, event.status);
+//!         Ok(())
+//!     }
+//! }
+//!
+//! let app = notify_router(Arc::new(hub), Arc::new(MemoryOrders::default()), Arc::new(Fulfil));
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
+//! axum::serve(listener, app).await.unwrap();
+//! # }
+//! ```
+
+use crate::error::{BoxError, Error, NotifyError};
+use crate::hub::Hub;
+use crate::notify::{Notification, OrderLookup};
+use crate::provider::Provider;
+use async_trait::async_trait;
+use axum::Router;
+use axum::body::Bytes;
+use axum::extract::{Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::post;
+use paysig::Verified;
+use std::sync::Arc;
+
+/// What the merchant does with each verified, de-duplicated notification.
+#[async_trait]
+pub trait NotificationHandler: Send + Sync {
+    /// Processes the notification; `Err` makes the provider retry it later.
+    async fn handle(&self, event: Verified<Notification>) -> Result<(), BoxError>;
+}
+
+#[derive(Clone)]
+struct AppState {
+    hub: Arc<Hub>,
+    orders: Arc<dyn OrderLookup>,
+    handler: Arc<dyn NotificationHandler>,
+}
+
+/// A router with `POST /notify/{provider}` (`mifeng`, `pooul`, `sunmi`, `beecloud`).
+/// Mount it under any prefix with `Router::nest`.
+pub fn notify_router(
+    hub: Arc<Hub>,
+    orders: Arc<dyn OrderLookup>,
+    handler: Arc<dyn NotificationHandler>,
+) -> Router {
+    Router::new()
+        .route("/notify/{provider}", post(receive))
+        .with_state(AppState {
+            hub,
+            orders,
+            handler,
+        })
+}
+
+async fn receive(
+    State(state): State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let provider: Provider = match provider.parse() {
+        Ok(p) => p,
+        Err(e) => return (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+    };
+    let handler = state.handler.clone();
+    let result = state
+        .hub
+        .handle_notification_with(
+            provider,
+            &headers,
+            &body,
+            state.orders.as_ref(),
+            |event| async move { handler.handle(event).await },
+        )
+        .await;
+    match result {
+        Ok(ack) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], ack).into_response(),
+        Err(e) => {
+            tracing::warn!(%provider, error = %e, "notify not acknowledged");
+            (status_for(&e), e.to_string()).into_response()
+        }
+    }
+}
+
+/// Anything but the acknowledgement makes the provider retry; the status tells an operator
+/// reading access logs which side failed.
+fn status_for(e: &Error) -> StatusCode {
+    match e {
+        Error::Notify(NotifyError::Verification { .. })
+        | Error::Notify(NotifyError::AmountMismatch { .. }) => StatusCode::BAD_REQUEST,
+        Error::Notify(NotifyError::UnknownOrder { .. }) => StatusCode::NOT_FOUND,
+        Error::Notify(NotifyError::InFlight { .. }) => StatusCode::CONFLICT,
+        Error::NotConfigured(_) => StatusCode::NOT_FOUND,
+        _ => StatusCode::INTERNAL_SERVER_ERROR,
+    }
+}

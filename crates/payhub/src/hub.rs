@@ -1,0 +1,328 @@
+//! [`Hub`]: the configured providers behind one API, and the notify pipeline.
+
+use crate::error::{BoxError, Error, NotifyError};
+use crate::gateway::Gateway;
+use crate::notify::{
+    ClaimState, DedupStore, DedupTtl, Delivery, MemoryDedup, Notification, NotificationKind,
+    NotifyOutcome, OrderLookup,
+};
+use crate::payment::{
+    CreatedPayment, Payment, PaymentQuery, PaymentRequest, Refund, RefundQuery, RefundRequest,
+};
+use crate::provider::Provider;
+use crate::status::PaymentStatus;
+use paysig::Verified;
+use std::collections::{BTreeMap, BTreeSet};
+use std::future::Future;
+use std::sync::Arc;
+
+/// The configured providers, routed by [`Provider`].
+///
+/// ```no_run
+/// # async fn demo(sunmi_gateway: std::sync::Arc<dyn payhub::Gateway>) -> Result<(), payhub::Error> {
+/// use payhub::{Hub, PayMethod, PaymentRequest, Provider};
+/// use paysig::Money;
+/// let hub = Hub::builder().gateway(sunmi_gateway).build();
+/// let created = hub
+///     .create_payment(Provider::Sunmi, &PaymentRequest::new(
+///         "T1001", Money::parse_yuan("9.90").unwrap(), "coffee",
+///         "https://shop.example/notify/sunmi",
+///         PayMethod::WechatMini { app_id: "wx1".into(), open_id: "o1".into() },
+///     ))
+///     .await?;
+/// println!("{:?}", created.action);
+/// # Ok(()) }
+/// ```
+#[derive(Clone)]
+pub struct Hub {
+    gateways: BTreeMap<Provider, Arc<dyn Gateway>>,
+    dedup: Arc<dyn DedupStore>,
+    ttl: DedupTtl,
+    confirm_by_query: BTreeSet<Provider>,
+}
+
+impl std::fmt::Debug for Hub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Hub")
+            .field("providers", &self.gateways.keys().collect::<Vec<_>>())
+            .field("ttl", &self.ttl)
+            .field("confirm_by_query", &self.confirm_by_query)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Builds a [`Hub`].
+#[derive(Default)]
+pub struct HubBuilder {
+    gateways: BTreeMap<Provider, Arc<dyn Gateway>>,
+    dedup: Option<Arc<dyn DedupStore>>,
+    ttl: DedupTtl,
+    confirm_by_query: BTreeSet<Provider>,
+}
+
+impl HubBuilder {
+    /// Adds (or replaces) the gateway of its provider.
+    pub fn gateway(mut self, gateway: Arc<dyn Gateway>) -> Self {
+        self.gateways.insert(gateway.provider(), gateway);
+        self
+    }
+
+    /// Uses this de-duplication store (default: in-memory).
+    pub fn dedup(mut self, store: Arc<dyn DedupStore>) -> Self {
+        self.dedup = Some(store);
+        self
+    }
+
+    /// Sets the de-duplication TTLs.
+    pub fn dedup_ttl(mut self, ttl: DedupTtl) -> Self {
+        self.ttl = ttl;
+        self
+    }
+
+    /// On a notify from `provider`, query the provider and trust the queried state and
+    /// amount (for providers whose notify scheme is not confirmed, such as Mifeng's).
+    pub fn confirm_by_query(mut self, provider: Provider) -> Self {
+        self.confirm_by_query.insert(provider);
+        self
+    }
+
+    /// The hub.
+    pub fn build(self) -> Hub {
+        Hub {
+            gateways: self.gateways,
+            dedup: self.dedup.unwrap_or_else(|| Arc::new(MemoryDedup::new())),
+            ttl: self.ttl,
+            confirm_by_query: self.confirm_by_query,
+        }
+    }
+}
+
+impl Hub {
+    /// A builder.
+    pub fn builder() -> HubBuilder {
+        HubBuilder::default()
+    }
+
+    /// The providers configured.
+    pub fn providers(&self) -> Vec<Provider> {
+        self.gateways.keys().copied().collect()
+    }
+
+    /// The gateway of `provider`.
+    pub fn gateway(&self, provider: Provider) -> Result<&Arc<dyn Gateway>, Error> {
+        self.gateways
+            .get(&provider)
+            .ok_or(Error::NotConfigured(provider))
+    }
+
+    /// Creates a payment with `provider`.
+    pub async fn create_payment(
+        &self,
+        provider: Provider,
+        request: &PaymentRequest,
+    ) -> Result<CreatedPayment, Error> {
+        self.gateway(provider)?.create_payment(request).await
+    }
+
+    /// Reads a payment.
+    pub async fn query_payment(
+        &self,
+        provider: Provider,
+        query: &PaymentQuery,
+    ) -> Result<Payment, Error> {
+        self.gateway(provider)?.query_payment(query).await
+    }
+
+    /// Refunds.
+    pub async fn refund(
+        &self,
+        provider: Provider,
+        request: &RefundRequest,
+    ) -> Result<Refund, Error> {
+        self.gateway(provider)?.refund(request).await
+    }
+
+    /// Reads a refund.
+    pub async fn query_refund(
+        &self,
+        provider: Provider,
+        query: &RefundQuery,
+    ) -> Result<Refund, Error> {
+        self.gateway(provider)?.query_refund(query).await
+    }
+
+    /// Closes an unpaid payment.
+    pub async fn close_payment(
+        &self,
+        provider: Provider,
+        query: &PaymentQuery,
+    ) -> Result<(), Error> {
+        self.gateway(provider)?.close_payment(query).await
+    }
+
+    /// Verifies a notify over the raw bytes, looks the order up, checks the amount, and drops
+    /// duplicates. A new notification comes back claimed: process it, then
+    /// [`Delivery::commit`] and answer its `ack`; if processing fails, [`Delivery::abandon`]
+    /// and answer an error status so the provider retries. Prefer
+    /// [`Hub::handle_notification_with`], which does exactly that around a callback.
+    ///
+    /// Every refusal is an error, never acknowledged: a bad signature, an unknown order, an
+    /// amount that differs from the order (the Pooul and Sunmi documents both require the
+    /// check), a notify another worker is processing right now.
+    pub async fn handle_notification(
+        &self,
+        provider: Provider,
+        headers: &http::HeaderMap,
+        raw_body: &[u8],
+        orders: &dyn OrderLookup,
+    ) -> Result<NotifyOutcome, Error> {
+        let gateway = self.gateway(provider)?;
+        let event = gateway.parse_notification(headers, raw_body)?;
+        let event = if self.confirm_by_query.contains(&provider) || gateway.confirm_by_query() {
+            self.confirm(gateway.as_ref(), event).await?
+        } else {
+            event
+        };
+        check_order(provider, &event, orders).await?;
+        let key = event.dedup_key();
+        let ack = gateway.ack();
+        match self
+            .dedup
+            .claim(&key, self.ttl.processing)
+            .await
+            .map_err(NotifyError::Store)?
+        {
+            ClaimState::Claimed => Ok(NotifyOutcome::New(Delivery::new(
+                event,
+                ack,
+                key,
+                self.dedup.clone(),
+                self.ttl,
+            ))),
+            ClaimState::Done => Ok(NotifyOutcome::Duplicate { event, ack }),
+            ClaimState::InFlight => Err(NotifyError::InFlight { provider, key }.into()),
+        }
+    }
+
+    /// [`Hub::handle_notification`] around the merchant's callback: the callback sees each
+    /// notification once; the acknowledgement body is returned only after it returned `Ok`.
+    /// A duplicate is acknowledged without calling it. If it fails, the claim is released
+    /// and [`NotifyError::Callback`] is returned, so the provider's retry is processed again.
+    pub async fn handle_notification_with<F, Fut, E>(
+        &self,
+        provider: Provider,
+        headers: &http::HeaderMap,
+        raw_body: &[u8],
+        orders: &dyn OrderLookup,
+        callback: F,
+    ) -> Result<&'static str, Error>
+    where
+        F: FnOnce(Verified<Notification>) -> Fut,
+        Fut: Future<Output = Result<(), E>>,
+        E: Into<BoxError>,
+    {
+        match self
+            .handle_notification(provider, headers, raw_body, orders)
+            .await?
+        {
+            NotifyOutcome::Duplicate { ack, .. } => Ok(ack),
+            NotifyOutcome::New(delivery) => {
+                let event = delivery.event.clone();
+                match callback(event).await {
+                    Ok(()) => Ok(delivery.commit().await?),
+                    Err(e) => {
+                        let e: BoxError = e.into();
+                        // The callback's failure is what the caller needs; a failed release
+                        // only delays the retry until the claim's TTL.
+                        if let Err(store) = delivery.abandon().await {
+                            tracing::warn!(error = %store, "could not release a notify claim; it expires by TTL");
+                        }
+                        Err(NotifyError::Callback(e).into())
+                    }
+                }
+            }
+        }
+    }
+
+    /// Queries the provider about a payment notify and trusts the query: the queried order
+    /// must be the notified one, with the notified amount; a notified success the query does
+    /// not show yet is refused (not acknowledged), so the provider sends it again later.
+    async fn confirm(
+        &self,
+        gateway: &dyn Gateway,
+        event: Verified<Notification>,
+    ) -> Result<Verified<Notification>, Error> {
+        if event.kind != NotificationKind::Payment {
+            return Ok(event);
+        }
+        let query = PaymentQuery {
+            order_no: event.order_no.clone(),
+            provider_trade_no: event.provider_trade_no.clone(),
+        };
+        let queried = gateway.query_payment(&query).await?;
+        let provider = event.provider;
+        let order_no = event.order_no.clone();
+        let refuse = |reason: String| -> Error {
+            NotifyError::NotConfirmed {
+                provider,
+                order_no: order_no.clone(),
+                reason,
+            }
+            .into()
+        };
+        if queried.order_no != event.order_no {
+            return Err(refuse(format!(
+                "the query answered for order {:?}",
+                queried.order_no
+            )));
+        }
+        if let Some(amount) = queried.amount
+            && amount != event.amount
+        {
+            return Err(refuse(format!(
+                "queried amount {amount} differs from notified {}",
+                event.amount
+            )));
+        }
+        if event.status == PaymentStatus::Succeeded && queried.status != PaymentStatus::Succeeded {
+            return Err(refuse(format!(
+                "notified succeeded, queried {}",
+                queried.status
+            )));
+        }
+        Ok(event.map(|mut n| {
+            n.status = queried.status;
+            n
+        }))
+    }
+}
+
+async fn check_order(
+    provider: Provider,
+    event: &Notification,
+    orders: &dyn OrderLookup,
+) -> Result<(), NotifyError> {
+    let order = orders
+        .find_order(provider, &event.order_no)
+        .await
+        .map_err(NotifyError::Lookup)?
+        .ok_or_else(|| NotifyError::UnknownOrder {
+            provider,
+            order_no: event.order_no.clone(),
+        })?;
+    let ok = match event.kind {
+        NotificationKind::Payment => event.amount == order.amount,
+        // A refund may be partial, never more than the order.
+        NotificationKind::Refund { .. } => event.amount <= order.amount,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(NotifyError::AmountMismatch {
+            provider,
+            order_no: event.order_no.clone(),
+            expected: order.amount,
+            got: event.amount,
+        })
+    }
+}
