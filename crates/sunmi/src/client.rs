@@ -112,7 +112,9 @@ impl Client {
         let mut p = self.base_params();
         req.write(&mut p)?;
         let data = self.call("jsApiPay", "v1/trade/jsApiPay", p, false).await?;
-        decode_data("jsApiPay", data)
+        let order: OrderResult = decode_data("jsApiPay", data)?;
+        check_echo("jsApiPay", &order, &req.order_id, req.total_amount)?;
+        Ok(order)
     }
 
     /// `miniPay`: a WeChat mini-program order (sunmi.txt §5.3.2); `totalAmount` is sent in
@@ -121,7 +123,9 @@ impl Client {
         let mut p = self.base_params();
         req.write(&mut p, self.config.mini_pay_notify_url_max)?;
         let data = self.call("miniPay", "v1/trade/miniPay", p, false).await?;
-        decode_data("miniPay", data)
+        let order: OrderResult = decode_data("miniPay", data)?;
+        check_echo("miniPay", &order, &req.order_id, req.total_amount)?;
+        Ok(order)
     }
 
     /// `query`: any non-card order (sunmi.txt §4.3.3, §5.3.3). Sent with retry.
@@ -264,4 +268,31 @@ fn is_done(state: TradeState, unpaid: UnpaidPolicy) -> bool {
 
 fn keep_polling(code: &BusinessCode, unpaid: UnpaidPolicy) -> bool {
     code.is_pending() || (*code == BusinessCode::D08NotPaid && unpaid == UnpaidPolicy::KeepPolling)
+}
+
+/// An order answer must be about the order and amount requested; anything else is refused
+/// rather than shown to a payer.
+fn check_echo(
+    operation: &'static str,
+    order: &OrderResult,
+    order_id: &str,
+    amount: paysig::Money,
+) -> Result<(), Error> {
+    if order.order_id != order_id {
+        return Err(Error::ResponseMismatch {
+            operation,
+            field: "orderId",
+            expected: order_id.to_owned(),
+            got: order.order_id.clone(),
+        });
+    }
+    if order.amount != amount {
+        return Err(Error::ResponseMismatch {
+            operation,
+            field: "amount",
+            expected: amount.to_fen_string(),
+            got: order.amount.to_fen_string(),
+        });
+    }
+    Ok(())
 }

@@ -48,6 +48,20 @@ pub enum Error {
     /// The request could not be signed (a field the rules need is absent).
     #[error("could not sign the request: {0}")]
     Sign(#[from] paysig::SignError),
+    /// The answer is for another order or amount than the one requested: never trust it.
+    #[error(
+        "the {operation} answer does not match the request: {field} is {got:?}, expected {expected:?}"
+    )]
+    ResponseMismatch {
+        /// The endpoint.
+        operation: &'static str,
+        /// The field that differs (`orderId`, `amount`).
+        field: &'static str,
+        /// What was requested.
+        expected: String,
+        /// What came back.
+        got: String,
+    },
     /// [`crate::Client::poll_until_final`] reached its deadline without a final state.
     #[error("no final state after {waited:?} (last state: {last_state:?})")]
     PollTimeout {
@@ -66,7 +80,7 @@ impl Error {
         match self {
             Error::Http(HttpError::Status { status, .. }) => *status >= 500,
             Error::Http(e) => !e.never_sent(),
-            Error::Decode { .. } => true,
+            Error::Decode { .. } | Error::ResponseMismatch { .. } => true,
             _ => false,
         }
     }

@@ -20,6 +20,15 @@ async fn server_answering(p: &str, body: &str) -> MockServer {
     server
 }
 
+/// A fixture answer rewritten to be about `order_id` and `amount_fen`: the document's sample
+/// answers belong to another order than its sample requests.
+fn answer_for(name: &str, order_id: &str, amount_fen: u64) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&fixture(name)).unwrap();
+    v["data"]["orderId"] = order_id.into();
+    v["data"]["amount"] = amount_fen.to_string().into();
+    v.to_string()
+}
+
 fn fixture(name: &str) -> String {
     let p = format!(
         "{}/../../fixtures/sunmi/{name}.json",
@@ -192,7 +201,11 @@ async fn pay_bind_business_error_is_typed() {
 
 #[tokio::test]
 async fn js_api_pay_sends_yuan() {
-    let server = server_answering("/v1/trade/jsApiPay", &fixture("jsapipay_response")).await;
+    let server = server_answering(
+        "/v1/trade/jsApiPay",
+        &answer_for("jsapipay_response", "SFD42343242364723482", 100050),
+    )
+    .await;
     let order = client_for(&server)
         .js_api_pay(&JsApiPayRequest {
             merchant_no: "8202915737".into(),
@@ -221,7 +234,7 @@ async fn js_api_pay_sends_yuan() {
         ],
         "app_id=sm5b9b4daef3463&charset=utf8&merchantNo=8202915737&miniAppId=wx2e5f6590644de622&notifyUrl=https://shop.example/sunmi/notify?a=1&b=2&openId=oG-NZ5LHRuFlGF7bKEbXtjxkHS3s&orderId=SFD42343242364723482&totalAmount=1000.50&walletType=TX01",
     );
-    assert_eq!(order.amount, Money::from_fen(200));
+    assert_eq!(order.amount, Money::from_fen(100050));
     assert_eq!(order.buyer_pay_amount, Money::from_fen(200));
     assert_eq!(order.pay_time, "20180921104914");
     assert_eq!(order.platform, Platform::WxPay);
@@ -239,7 +252,11 @@ async fn js_api_pay_sends_yuan() {
 
 #[tokio::test]
 async fn mini_pay_sends_fen() {
-    let server = server_answering("/v1/trade/miniPay", &fixture("minipay_response")).await;
+    let server = server_answering(
+        "/v1/trade/miniPay",
+        &answer_for("minipay_response", "SFD42343242364723482", 1),
+    )
+    .await;
     let order = client_for(&server)
         .mini_pay(&MiniPayRequest {
             merchant_no: "8202915737".into(),
@@ -275,7 +292,7 @@ async fn mini_pay_sends_fen() {
         order.cloud_pay_info.nonce_str,
         "8113fbe78db64e0c9d3df1cb262dc08f"
     );
-    assert_eq!(order.amount, Money::from_fen(200));
+    assert_eq!(order.amount, Money::from_fen(1));
     assert_eq!(order.pay_time, "1565147632");
     assert_eq!(order.result_msg.as_deref(), Some("用户支付中"));
     assert!(order.is_paying());
@@ -415,4 +432,41 @@ async fn refund_by_mis_id_and_platform_id() {
             &canonical,
         );
     }
+}
+
+#[tokio::test]
+async fn an_order_answer_for_another_order_or_amount_is_refused() {
+    let req = JsApiPayRequest {
+        merchant_no: "8202915737".into(),
+        total_amount: Money::from_fen(100050),
+        mini_app_id: "wx2e5f6590644de622".into(),
+        open_id: "oG-NZ5LHRuFlGF7bKEbXtjxkHS3s".into(),
+        order_id: "SFD42343242364723482".into(),
+        wallet_type: WalletType::default(),
+        notify_url: None,
+    };
+    // The document's own sample answer is about order 18092110499722771691.
+    let server = server_answering("/v1/trade/jsApiPay", &fixture("jsapipay_response")).await;
+    let err = client_for(&server).js_api_pay(&req).await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::ResponseMismatch {
+                field: "orderId",
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.outcome_unknown());
+    let server = server_answering(
+        "/v1/trade/jsApiPay",
+        &answer_for("jsapipay_response", "SFD42343242364723482", 1),
+    )
+    .await;
+    let err = client_for(&server).js_api_pay(&req).await.unwrap_err();
+    assert!(
+        matches!(err, Error::ResponseMismatch { field: "amount", ref got, .. } if got == "1"),
+        "{err:?}"
+    );
 }
