@@ -9,10 +9,10 @@ use crate::model::{
     Paged, QrPayMode, RefundChannel, RefundRecord, RefundRequest, RefundResponse, RefundStatus,
     RefundsPage, RefundsQuery, ResultCode, Window, WindowPara,
 };
-use crate::notify::Webhook;
-use paysig::ExposeSecret;
+use crate::notify::{ConfirmedPayment, TransactionType, Unconfirmed, Webhook, WebhookEvent};
 use paysig::http::{HttpClient, HttpError, Request, Response, Url};
 use paysig::md5::{HexCase, md5_hex};
+use paysig::{ExposeSecret, Verified};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -188,6 +188,64 @@ impl Client {
             Ok(self.bills(q).await?.bills)
         })
         .await
+    }
+
+    /// Confirms a payment webhook by querying its bill (beecloud.md §4 订单查询, `bill_no` =
+    /// the webhook's `transaction_id`, in its `channel_type`): the bill must be listed, paid
+    /// (`spay_result = true`) and its `total_fee` must equal the webhook's fee. Anything else is
+    /// [`Error::Unconfirmed`] with the typed [`Unconfirmed`] reason; a failed query is its own
+    /// error. Either way, do not fulfil the order (answer an error so BeeCloud resends).
+    ///
+    /// **Required before fulfilling under V1**, whose signature covers only the timestamp
+    /// (the id, fee and success flag of a V1 webhook can be forged by anyone who captured
+    /// one). **Recommended under V2**, whose signature does not cover `trade_success`, so a
+    /// captured unsuccessful webhook can be flipped to "paid". See [`crate::notify`].
+    ///
+    /// The confirmation rests on the bill, not on the webhook's `trade_success`: a webhook
+    /// saying `false` for a bill BeeCloud reports paid is confirmed.
+    pub async fn confirm_payment(
+        &self,
+        event: &Verified<WebhookEvent>,
+    ) -> Result<ConfirmedPayment, Error> {
+        let bill_no = &event.transaction_id;
+        let unconfirmed = |reason| Error::Unconfirmed {
+            bill_no: bill_no.clone(),
+            reason,
+        };
+        if event.transaction_type != TransactionType::Pay {
+            return Err(unconfirmed(Unconfirmed::NotAPayment(
+                event.transaction_type.clone(),
+            )));
+        }
+        let query = BillsQuery::new(event.channel_type.clone()).bill_no(bill_no.clone());
+        let listed: Vec<BillRecord> = self
+            .bills(&query)
+            .await?
+            .bills
+            .into_iter()
+            .filter(|b| b.bill_no == *bill_no)
+            .collect();
+        if listed.is_empty() {
+            return Err(unconfirmed(Unconfirmed::NoBill {
+                channel: event.channel_type.as_str().to_owned(),
+            }));
+        }
+        let paid: Vec<BillRecord> = listed.into_iter().filter(|b| b.spay_result).collect();
+        let Some(first_paid) = paid.first() else {
+            return Err(unconfirmed(Unconfirmed::NotPaid));
+        };
+        let billed = first_paid.total_fee;
+        // One bill per number; should BeeCloud list several paid copies, one must match.
+        match paid
+            .into_iter()
+            .find(|b| b.total_fee == event.transaction_fee)
+        {
+            Some(bill) => Ok(ConfirmedPayment::new(bill)),
+            None => Err(unconfirmed(Unconfirmed::FeeMismatch {
+                notified: event.transaction_fee,
+                billed,
+            })),
+        }
     }
 
     /// One page of refunds (beecloud.md §5 退款查询, `GET /1/rest/refunds?para=`).

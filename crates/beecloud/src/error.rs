@@ -1,6 +1,7 @@
 //! The errors of the client and of the webhook verifier.
 
 use crate::model::ResultCode;
+use crate::notify::Unconfirmed;
 use paysig::Money;
 use paysig::http::HttpError;
 
@@ -70,6 +71,15 @@ pub enum Error {
         msg: String,
         /// `err_detail`, BeeCloud's explanation, when present.
         err_detail: Option<String>,
+    },
+    /// [`crate::Client::confirm_payment`] could not confirm a payment webhook by the bill
+    /// query: do not fulfil the order.
+    #[error("webhook for bill {bill_no:?} not confirmed by the bill query: {reason}")]
+    Unconfirmed {
+        /// The webhook's `transaction_id` (the bill queried).
+        bill_no: String,
+        /// What the query showed.
+        reason: Unconfirmed,
     },
 }
 

@@ -11,7 +11,7 @@
 //! | §4 订单查询 | `GET /1/rest/bills` | [`Client::bills`], [`Client::all_bills`] |
 //! | §5 退款查询 | `GET /1/rest/refunds` | [`Client::refunds`], [`Client::all_refunds`] |
 //! | §6 退款状态更新 | `GET /1/rest/refund/status` | [`Client::refund_status`] |
-//! | webhook (not in the document) | POST JSON to the merchant | [`notify::Webhook`] |
+//! | webhook (not in the document) | POST JSON to the merchant | [`notify::Webhook`], confirmed by §4 with [`Client::confirm_payment`] |
 //!
 //! Every call carries `app_id`, `timestamp` (ms) and `app_sign = md5(app_id + timestamp +
 //! app_key)` in lowercase hex. Amounts are [`paysig::Money`], sent in fen.
@@ -23,9 +23,10 @@
 //! - `title`'s limit is self-contradictory in the document: [`TitleRule`].
 //! - The webhook is not in the document: both schemes BeeCloud used are supported,
 //!   [`notify::WebhookScheme`], and whether the timestamp is required, [`notify::TimestampCheck`].
-//! - The V1 webhook signature covers only the timestamp, not the fee or the transaction id:
-//!   always check the amount ([`WebhookEvent::check_amount`]) and, under V1, confirm a payment
-//!   with [`Client::bills`] (see [`notify`]).
+//! - A verified webhook is not a verified payment: V1 signs only the timestamp, V2 does not
+//!   sign `trade_success` nor the timestamp, and neither signs `trade_success`. Confirm a
+//!   payment with [`Client::confirm_payment`] (a bill query) before fulfilling: required under
+//!   V1, recommended under V2 (see [`notify`]).
 //! - `refund_no` must start with the refund day: the Beijing date (UTC+8) of [`Config::clock`],
 //!   since BeeCloud checks it in China ([`clock::BEIJING`]).
 //! - `total_fee` / `refund_fee` above `i32::MAX` fen are refused (the document's type is
@@ -62,4 +63,6 @@ pub use model::{
     BillChannel, BillRequest, BillResponse, BillsQuery, Channel, QrPayMode, RefundChannel,
     RefundRequest, RefundsQuery, ResultCode,
 };
-pub use notify::{ACK, Webhook, WebhookConfig, WebhookEvent, WebhookScheme};
+pub use notify::{
+    ACK, ConfirmedPayment, Unconfirmed, Webhook, WebhookConfig, WebhookEvent, WebhookScheme,
+};

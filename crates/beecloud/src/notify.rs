@@ -12,10 +12,29 @@
 //! Both are verified over the values exactly as received in the raw body (never a re-serialised
 //! struct), and a typed [`WebhookEvent`] exists only inside a [`Verified`].
 //!
-//! **V1 signs only the timestamp.** Anyone who captured one V1 webhook can change its fee,
-//! transaction id or success flag and it still verifies while its timestamp is inside the
-//! window. Keep the window short, always compare the amount with [`WebhookEvent::check_amount`],
-//! and under V1 confirm a payment with [`crate::Client::bills`] before shipping goods.
+//! ## What the signatures cover (and what they do not)
+//!
+//! | field | V1 signed | V2 signed |
+//! |---|---|---|
+//! | `timestamp` | yes | **no** |
+//! | `transaction_id`, `transaction_type`, `channel_type`, `transaction_fee` | **no** | yes |
+//! | `trade_success` | **no** | **no** |
+//! | `sub_channel_type`, `optional`, `message_detail` | **no** | **no** |
+//!
+//! So a verified webhook does NOT prove a payment:
+//! - **V1** signs only `appId + appSecret + timestamp`. One captured webhook's `(timestamp,
+//!   sign)` pair lets anyone forge a "verified" paid event for any transaction id and any fee
+//!   while the timestamp is inside the window.
+//! - **V2** does not sign `trade_success` nor `timestamp`: a captured webhook with
+//!   `trade_success = false` can be flipped to `true`, and it can be replayed with a fresh
+//!   timestamp, so the timestamp window is no replay defence under V2.
+//!
+//! Before fulfilling an order, confirm the payment with [`crate::Client::confirm_payment`],
+//! which queries the bill (§4) and checks that BeeCloud reports it paid with the notified fee.
+//! This is **required under V1** and **recommended under V2** (the only payment field V2 leaves
+//! unsigned is `trade_success`, which the query settles). [`WebhookEvent::claims_paid`] is only
+//! what the webhook says. Also compare the fee with the merchant's own order
+//! ([`WebhookEvent::check_amount`]).
 //!
 //! Answer [`ACK`] (`success`) once the event is handled; anything else makes BeeCloud resend
 //! it (after 1, 2, 4 … 2^17 s, about 36 hours). The same event may arrive more than once:
@@ -23,7 +42,7 @@
 
 use crate::clock::{Clock, SystemClock, unix_millis};
 use crate::error::NotifyError;
-use crate::model::Channel;
+use crate::model::{BillRecord, Channel};
 use paysig::md5::{CaseCheck, HexCase, verify_hex};
 use paysig::rawjson::{RawJsonError, RawObject};
 use paysig::{ExposeSecret, Money, SecretString, SignError, Verified};
@@ -55,7 +74,10 @@ pub enum WebhookScheme {
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TimestampCheck {
     /// Refuse a webhook whose timestamp is further than this from the receiver's clock, in
-    /// either direction. Required for V1, whose signature covers nothing else.
+    /// either direction. Required for V1, whose signature covers nothing else (and even then
+    /// a captured `(timestamp, sign)` pair can be reused inside the window). Under V2 the
+    /// timestamp is not signed, so this only drops stale honest messages: it is no replay
+    /// defence.
     Within(Duration),
     /// Do not check (and do not require) the timestamp. Only sensible for V2, whose signature
     /// does not cover the timestamp anyway; that V2 webhooks carry one is an inference from
@@ -133,39 +155,71 @@ pub enum SchemeVersion {
     V2,
 }
 
-/// A verified webhook.
+/// A webhook whose signature verified, as BeeCloud sent it.
+///
+/// **A verified signature is not a verified payment.** Each field says whether the scheme it
+/// came in signs it; an unsigned field may have been changed by anyone who captured a webhook
+/// (see the [module documentation](self)). Confirm a payment with
+/// [`crate::Client::confirm_payment`] before fulfilling: required under V1, recommended under
+/// V2.
 #[derive(Debug, Clone, PartialEq)]
 pub struct WebhookEvent {
-    /// The scheme it came in.
+    /// The scheme it came in (the verifier's configuration, not read from the body).
     pub scheme: SchemeVersion,
-    /// Payment or refund.
+    /// `transactionType` / `transaction_type`: payment or refund.
+    /// Signed: V1 **no**, V2 yes.
     pub transaction_type: TransactionType,
     /// `channelType` / `channel_type`: WX, ALI, UN (and later providers as `Unknown`).
+    /// Signed: V1 **no**, V2 yes.
     pub channel_type: Channel,
-    /// `sub_channel_type` (V2 only): e.g. WX_APP.
+    /// `sub_channel_type` (V2 only): e.g. WX_APP. Signed: **no**.
     pub sub_channel_type: Option<Channel>,
     /// The bill's `bill_no` for a payment, the refund's `refund_no` for a refund.
+    /// Signed: V1 **no**, V2 yes.
     pub transaction_id: String,
-    /// The bill's `total_fee` or the refund's `refund_fee`.
+    /// The bill's `total_fee` or the refund's `refund_fee`. Signed: V1 **no**, V2 yes.
     pub transaction_fee: Money,
-    /// `tradeSuccess` / `trade_success`: `true` means the payment succeeded; `false` does NOT
+    /// `tradeSuccess` / `trade_success`: `true` claims the payment succeeded; `false` does NOT
     /// mean it failed (a `true` message may follow). Absent on some messages.
+    /// Signed: **no, in neither scheme**: never fulfil on it alone.
     pub trade_success: Option<bool>,
-    /// `timestamp`: BeeCloud's clock when sending, ms.
+    /// `timestamp`: BeeCloud's clock when sending, ms. Signed: V1 yes, V2 **no**.
     pub timestamp_ms: Option<i64>,
     /// `optional`: the merchant's data given with the bill or refund, as received.
+    /// Signed: **no**.
     pub optional: Option<Value>,
     /// `messageDetail` / `message_detail`: the channel's own notification, as received.
+    /// Signed: **no**.
     pub message_detail: Option<Value>,
 }
 
 impl WebhookEvent {
-    /// True only for a payment whose `trade_success` is `true`.
-    pub fn is_paid(&self) -> bool {
+    /// What the webhook CLAIMS: a payment whose `trade_success` is `true`. Not a verified
+    /// payment: `trade_success` is signed by neither scheme, and under V1 neither are the
+    /// transaction type, id and fee. Use [`crate::Client::confirm_payment`] to learn whether
+    /// the bill is paid.
+    pub fn claims_paid(&self) -> bool {
         self.transaction_type == TransactionType::Pay && self.trade_success == Some(true)
     }
 
-    /// Checks the notified amount against the merchant's own record of the order.
+    /// The wire names of the body fields this event's scheme signs (besides the app id and
+    /// the secret): `["timestamp"]` for V1; `transaction_id`, `transaction_type`,
+    /// `channel_type` and `transaction_fee` for V2. Every other field is unsigned.
+    pub fn signed_fields(&self) -> &'static [&'static str] {
+        match self.scheme {
+            SchemeVersion::V1 => &["timestamp"],
+            SchemeVersion::V2 => &[
+                "transaction_id",
+                "transaction_type",
+                "channel_type",
+                "transaction_fee",
+            ],
+        }
+    }
+
+    /// Checks the notified amount against the merchant's own record of the order. Under V1
+    /// the fee is unsigned, so this alone does not catch a forgery that copies the order's
+    /// amount: confirm with [`crate::Client::confirm_payment`].
     pub fn check_amount(&self, expected: Money) -> Result<(), NotifyError> {
         if self.transaction_fee == expected {
             Ok(())
@@ -176,6 +230,60 @@ impl WebhookEvent {
             })
         }
     }
+}
+
+/// A payment webhook confirmed by a bill query ([`crate::Client::confirm_payment`]): BeeCloud
+/// reports the bill paid (`spay_result = true`) with the notified fee. Only the crate builds
+/// one.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ConfirmedPayment {
+    /// The bill's `bill_no` (the webhook's `transaction_id`).
+    pub bill_no: String,
+    /// The bill's `total_fee` as queried (equal to the notified fee).
+    pub total_fee: Money,
+    /// The bill's channel as queried (e.g. `WX_NATIVE`).
+    pub channel: Channel,
+    /// The bill's `created_time`, ms since the epoch.
+    pub created_time: i64,
+}
+
+impl ConfirmedPayment {
+    pub(crate) fn new(bill: BillRecord) -> Self {
+        ConfirmedPayment {
+            bill_no: bill.bill_no,
+            total_fee: bill.total_fee,
+            channel: bill.channel,
+            created_time: bill.created_time,
+        }
+    }
+}
+
+/// Why [`crate::Client::confirm_payment`] did not confirm a webhook (inside
+/// [`crate::Error::Unconfirmed`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unconfirmed {
+    /// The webhook is not a payment (`transaction_type` is not `PAY`).
+    #[error("the webhook is not a payment but {0:?}")]
+    NotAPayment(TransactionType),
+    /// The bill query (§4) lists no bill with this `bill_no` in the webhook's channel.
+    #[error("no bill with this bill_no in channel {channel}")]
+    NoBill {
+        /// The channel queried (the webhook's `channel_type`).
+        channel: String,
+    },
+    /// The bill exists but BeeCloud reports it unpaid (`spay_result = false`), whatever the
+    /// webhook's `trade_success` says.
+    #[error("the bill is not paid (spay_result = false)")]
+    NotPaid,
+    /// The bill is paid, but for another amount than the webhook's fee.
+    #[error("the webhook's fee {notified} differs from the bill's total_fee {billed}")]
+    FeeMismatch {
+        /// The webhook's `transaction_fee`.
+        notified: Money,
+        /// The queried bill's `total_fee`.
+        billed: Money,
+    },
 }
 
 /// Verifies webhooks for one app.

@@ -210,8 +210,8 @@ async fn refund_sends_every_field_and_reads_the_alipay_url() {
         "20150610abc123",
         "201506101035040000001",
         Money::from_fen(99),
+        Money::from_fen(100),
     )
-    .bill_total_fee(Money::from_fen(100))
     .optional(optional());
     let got = client(&[server.uri()]).refund(&req).await.unwrap();
     assert_eq!(got.url.as_deref(), Some("https://mapi.alipay.com/refund"));
@@ -414,6 +414,49 @@ async fn all_refunds_defaults_to_pages_of_fifty() {
 }
 
 #[tokio::test]
+async fn a_success_answer_without_the_list_is_a_decode_error_not_an_empty_page() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ok(json!({"count": 3})))
+        .mount(&server)
+        .await;
+    let c = client(&[server.uri()]);
+    let decode_of = |e: Error| match e {
+        Error::Decode { operation, .. } => operation,
+        other => panic!("not a Decode error: {other:?}"),
+    };
+    assert_eq!(
+        decode_of(c.bills(&BillsQuery::new(Channel::Wx)).await.unwrap_err()),
+        "bills"
+    );
+    // A walk must not end silently on it either.
+    assert_eq!(
+        decode_of(
+            c.all_bills(&BillsQuery::new(Channel::Wx))
+                .await
+                .unwrap_err()
+        ),
+        "bills"
+    );
+    assert_eq!(
+        decode_of(
+            c.refunds(&RefundsQuery::new(Channel::Wx))
+                .await
+                .unwrap_err()
+        ),
+        "refunds"
+    );
+    assert_eq!(
+        decode_of(
+            c.all_refunds(&RefundsQuery::new(Channel::Wx))
+                .await
+                .unwrap_err()
+        ),
+        "refunds"
+    );
+}
+
+#[tokio::test]
 async fn a_server_that_ignores_skip_does_not_loop_forever() {
     let server = MockServer::start().await;
     let same: Vec<Value> = (0..2)
@@ -451,7 +494,14 @@ async fn a_business_error_is_typed_and_keeps_err_detail() {
             "err_detail": "refund_fee 200 > 100"})))
         .mount(&server)
         .await;
-    let req = RefundRequest::new(RefundChannel::Wx, "20150610001", "b1", Money::from_fen(200));
+    // The local check passes (the merchant's total is stale), BeeCloud refuses.
+    let req = RefundRequest::new(
+        RefundChannel::Wx,
+        "20150610001",
+        "b1",
+        Money::from_fen(200),
+        Money::from_fen(200),
+    );
     let err = client(&[server.uri()]).refund(&req).await.unwrap_err();
     match &err {
         Error::Api {

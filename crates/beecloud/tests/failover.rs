@@ -226,6 +226,7 @@ async fn a_refund_answered_with_5xx_is_never_sent_elsewhere() {
         "20150610001",
         "b1",
         Money::from_fen(1),
+        Money::from_fen(1),
     );
     let err = client.refund(&req).await.unwrap_err();
     assert!(

@@ -1,17 +1,20 @@
-//! Webhooks: valid samples of both schemes verify; each tampered field, a missing or wrong
-//! signature, a duplicate field, bad JSON and a stale timestamp each fail with their own error.
+//! Webhooks: valid samples of both schemes verify; each tampered signed field, a missing or
+//! wrong signature, a duplicate field, bad JSON and a stale timestamp each fail with their own
+//! error; forgeries of the unsigned fields verify and are caught by `Client::confirm_payment`.
 //! The samples are signed here with the md-5 crate directly, not with the crate under test.
 
 mod common;
 
 use beecloud::clock::FixedClock;
 use beecloud::notify::{SchemeVersion, TimestampCheck, TransactionType};
-use beecloud::{Channel, NotifyError, Webhook, WebhookConfig};
+use beecloud::{Channel, NotifyError, Unconfirmed, Webhook, WebhookConfig};
 use common::*;
 use paysig::{Money, SignError};
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
+use wiremock::matchers::{method, path};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 /// md5(APP_ID + APP_SECRET + "1433903704000"), computed outside Rust with
 /// `python3 -c 'import hashlib; print(hashlib.md5(b"0950c062-5e41-44e3-8f52-f89d8cf2b6ebtest-app-secret1433903704000").hexdigest())'`.
@@ -81,7 +84,7 @@ fn a_valid_v1_webhook_verifies_into_a_typed_event() {
     assert_eq!(event.transaction_id, "201506101035040000001");
     assert_eq!(event.transaction_fee, Money::from_fen(1));
     assert_eq!(event.trade_success, Some(true));
-    assert!(event.is_paid());
+    assert!(event.claims_paid());
     assert_eq!(event.timestamp_ms, Some(NOW_MS));
     assert_eq!(event.optional, Some(json!({"agentId": "Alice"})));
     assert_eq!(
@@ -106,7 +109,7 @@ fn a_valid_v2_webhook_verifies_into_a_typed_event() {
     assert_eq!(event.scheme, SchemeVersion::V2);
     assert_eq!(event.sub_channel_type, Some(Channel::WxNative));
     assert_eq!(event.transaction_fee, Money::from_fen(1));
-    assert!(event.is_paid());
+    assert!(event.claims_paid());
     // Refunds and later channels come through typed, unknown values kept.
     let mut refund = v2_body();
     refund["transaction_type"] = json!("REFUND");
@@ -123,7 +126,7 @@ fn a_valid_v2_webhook_verifies_into_a_typed_event() {
     assert_eq!(event.transaction_type, TransactionType::Refund);
     assert_eq!(event.channel_type, Channel::Unknown("KUAIQIAN".into()));
     assert_eq!(event.transaction_fee, Money::from_fen(250));
-    assert!(!event.is_paid());
+    assert!(!event.claims_paid());
 }
 
 #[test]
@@ -175,21 +178,192 @@ fn each_signed_v2_field_tampered_fails() {
     }
 }
 
+/// A §4 answer listing one bill.
+fn bill_answer(bill_no: &str, total_fee: u64, paid: bool) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_json(json!({
+        "result_code": 0, "result_msg": "OK", "err_detail": "", "count": 1,
+        "bills": [{"bill_no": bill_no, "total_fee": total_fee, "channel": "WX_NATIVE",
+                   "title": "t", "spay_result": paid, "created_time": 1_433_903_700_000u64}]
+    }))
+}
+
+async fn bills_server(answer: ResponseTemplate) -> MockServer {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/1/rest/bills"))
+        .respond_with(answer)
+        .mount(&server)
+        .await;
+    server
+}
+
+/// The `channel` and `bill_no` of the one bills query received.
+async fn queried(server: &MockServer) -> (Value, Value) {
+    let reqs = server.received_requests().await.unwrap();
+    assert_eq!(reqs.len(), 1, "exactly one bills query");
+    let p = para(&reqs[0]);
+    (p["channel"].clone(), p["bill_no"].clone())
+}
+
+fn reason(err: beecloud::Error) -> (String, Unconfirmed) {
+    match err {
+        beecloud::Error::Unconfirmed { bill_no, reason } => (bill_no, reason),
+        other => panic!("not Unconfirmed: {other:?}"),
+    }
+}
+
 #[test]
-fn v1_signs_only_the_timestamp_so_the_amount_check_is_what_catches_a_forged_fee() {
+fn v1_signs_only_the_timestamp() {
     let mut body = v1_body(NOW_MS);
     body["timestamp"] = json!(NOW_MS + 1);
     assert_eq!(
         v1_hook().verify(&bytes(&body)).unwrap_err(),
         NotifyError::Signature(SignError::Mismatch)
     );
-    // The documented V1 weakness: the fee is not signed.
+    let event = v1_hook().verify(&bytes(&v1_body(NOW_MS))).unwrap();
+    assert_eq!(event.signed_fields(), ["timestamp"]);
+}
+
+/// A captured V1 `(timestamp, sign)` pair on a made-up bill, fee and success flag.
+fn forged_v1(bill_no: &str, fee: u64) -> Value {
     let mut body = v1_body(NOW_MS);
-    body["transactionFee"] = json!(100_000);
-    let event = v1_hook().verify(&bytes(&body)).unwrap();
+    body["transactionId"] = json!(bill_no);
+    body["transactionFee"] = json!(fee);
+    body["tradeSuccess"] = json!(true);
+    body
+}
+
+#[tokio::test]
+async fn a_forged_v1_webhook_verifies_but_confirm_payment_refuses_it() {
+    // An unpaid bill: the forged success is caught.
+    let server = bills_server(bill_answer("201506109999", 100_000, false)).await;
+    let event = v1_hook()
+        .verify(&bytes(&forged_v1("201506109999", 100_000)))
+        .expect("the signature covers none of the forged fields");
+    assert!(event.claims_paid());
+    let err = client(&[server.uri()])
+        .confirm_payment(&event)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(err),
+        ("201506109999".to_owned(), Unconfirmed::NotPaid)
+    );
+    assert_eq!(queried(&server).await, (json!("WX"), json!("201506109999")));
+
+    // A paid bill of 1 fen, the forged fee 100000: caught by the queried total_fee, even when
+    // the merchant's own amount check would be fooled by a forger who copied the order amount.
+    let server = bills_server(bill_answer("201506101035040000001", 1, true)).await;
+    let event = v1_hook()
+        .verify(&bytes(&forged_v1("201506101035040000001", 100_000)))
+        .unwrap();
+    let err = client(&[server.uri()])
+        .confirm_payment(&event)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(err).1,
+        Unconfirmed::FeeMismatch {
+            notified: Money::from_fen(100_000),
+            billed: Money::from_fen(1)
+        }
+    );
+
+    // A bill BeeCloud does not know.
+    let server = bills_server(
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"result_code": 0, "result_msg": "OK", "count": 0, "bills": []})),
+    )
+    .await;
+    let event = v1_hook()
+        .verify(&bytes(&forged_v1("201506108888", 1)))
+        .unwrap();
+    let err = client(&[server.uri()])
+        .confirm_payment(&event)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(err).1,
+        Unconfirmed::NoBill {
+            channel: "WX".into()
+        }
+    );
+
+    // A refund is not a payment: refused without a query.
+    let server = bills_server(bill_answer("201506101035040000001", 1, true)).await;
+    let mut refund = v1_body(NOW_MS);
+    refund["transactionType"] = json!("REFUND");
+    let event = v1_hook().verify(&bytes(&refund)).unwrap();
+    let err = client(&[server.uri()])
+        .confirm_payment(&event)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(err).1,
+        Unconfirmed::NotAPayment(TransactionType::Refund)
+    );
+    assert!(server.received_requests().await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn a_v2_webhook_flipped_to_trade_success_verifies_but_confirm_payment_refuses_it() {
+    let mut captured = v2_body();
+    captured["trade_success"] = json!(false);
+    let captured = v2_hook().verify(&bytes(&captured)).unwrap();
+    assert!(!captured.claims_paid());
+    assert!(!captured.signed_fields().contains(&"trade_success"));
+    assert!(!captured.signed_fields().contains(&"timestamp"));
+
+    // Flipped, and replayed later with a fresh timestamp: the same signature still verifies.
+    let mut flipped = v2_body();
+    flipped["trade_success"] = json!(true);
+    flipped["timestamp"] = json!(NOW_MS + 86_400_000);
+    let later = Webhook::new(APP_ID, WebhookConfig::v2(MASTER_SECRET))
+        .with_clock(Arc::new(FixedClock(NOW + time::Duration::days(1))));
+    let event = later.verify(&bytes(&flipped)).unwrap();
+    assert!(event.claims_paid());
+
+    let server = bills_server(bill_answer("201506101035040000001", 1, false)).await;
+    let err = client(&[server.uri()])
+        .confirm_payment(&event)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(err),
+        ("201506101035040000001".to_owned(), Unconfirmed::NotPaid)
+    );
+    assert_eq!(
+        queried(&server).await,
+        (json!("WX"), json!("201506101035040000001"))
+    );
+}
+
+#[tokio::test]
+async fn a_genuine_paid_webhook_is_confirmed_by_the_bill() {
+    let server = bills_server(bill_answer("201506101035040000001", 1, true)).await;
+    let c = client(&[server.uri()]);
+    let event = v2_hook().verify(&bytes(&v2_body())).unwrap();
+    let confirmed = c.confirm_payment(&event).await.unwrap();
+    assert_eq!(confirmed.bill_no, "201506101035040000001");
+    assert_eq!(confirmed.total_fee, Money::from_fen(1));
+    assert_eq!(confirmed.channel, Channel::WxNative);
+    // The bill, not trade_success, decides: `false` does not mean failed.
+    let mut not_yet = v2_body();
+    not_yet["trade_success"] = json!(false);
+    let event = v2_hook().verify(&bytes(&not_yet)).unwrap();
+    assert!(c.confirm_payment(&event).await.is_ok());
+    // A failed query is its own error, never a confirmation.
+    let broken = bills_server(
+        ResponseTemplate::new(200)
+            .set_body_json(json!({"result_code": 0, "result_msg": "OK", "count": 1})),
+    )
+    .await;
     assert!(matches!(
-        event.check_amount(Money::from_fen(1)),
-        Err(NotifyError::AmountMismatch { .. })
+        client(&[broken.uri()]).confirm_payment(&event).await,
+        Err(beecloud::Error::Decode {
+            operation: "bills",
+            ..
+        })
     ));
 }
 

@@ -175,8 +175,15 @@ async fn the_configured_title_rule_is_applied() {
     assert_eq!(field_of(c.bill(&sixteen).await.unwrap_err()), "title");
 }
 
+/// A refund of 50 fen from a bill of 50 fen.
 fn refund(refund_no: &str) -> RefundRequest {
-    RefundRequest::new(RefundChannel::Wx, refund_no, "b1", Money::from_fen(50))
+    RefundRequest::new(
+        RefundChannel::Wx,
+        refund_no,
+        "b1",
+        Money::from_fen(50),
+        Money::from_fen(50),
+    )
 }
 
 #[tokio::test]
@@ -199,7 +206,10 @@ async fn refund_rules() {
             "refund_fee",
         ),
         (
-            refund("20150610001").bill_total_fee(Money::from_fen(49)),
+            RefundRequest {
+                bill_total_fee: Money::from_fen(49),
+                ..refund("20150610001")
+            },
             "refund_fee",
         ),
         (
@@ -227,10 +237,30 @@ async fn refund_rules() {
     }
     assert!(
         refund(&format!("20150610{}", "9".repeat(24)))
-            .bill_total_fee(Money::from_fen(50))
             .validate(today)
             .is_ok()
     );
+}
+
+#[tokio::test]
+async fn an_over_refund_is_refused_before_sending_without_opting_in() {
+    // The bill's total is a required argument: the check cannot be forgotten.
+    let server = untouchable().await;
+    let c = client(&[server.uri()]);
+    let over = RefundRequest::new(
+        RefundChannel::Wx,
+        "20150610001",
+        "b1",
+        Money::from_fen(51),
+        Money::from_fen(50),
+    );
+    match c.refund(&over).await.unwrap_err() {
+        Error::Validation { field, reason } => {
+            assert_eq!(field, "refund_fee");
+            assert!(reason.contains("51") && reason.contains("50"), "{reason}");
+        }
+        other => panic!("{other:?}"),
+    }
 }
 
 #[tokio::test]

@@ -11,7 +11,7 @@ use crate::model::{
 use crate::ratelimit::{LocalRateLimiter, RateLimiter};
 use crate::token::{MemoryTokenStore, StoredToken, TokenFetcher, TokenStore, TokenWant, now_ms};
 use async_trait::async_trait;
-use paysig::http::{HttpClient, Request};
+use paysig::http::{HttpClient, HttpError, Request, RetryPolicy};
 use paysig::{ExposeSecret, Params};
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -20,11 +20,15 @@ use url::Url;
 
 const PROVIDER: &str = "mifeng";
 
-/// One endpoint and whether the sender may repeat it.
+/// One endpoint and whether the client may repeat it on a transport error or a 5xx.
+///
+/// Repeats are made here, not by [`HttpClient`]: every attempt must take its own rate-limit
+/// slot (mifeng.md §使用规则 counts calls on the wire), so requests are never marked
+/// idempotent for paysig's sender and [`Client::new`] builds its sender without retries.
 #[derive(Debug, Clone, Copy)]
 struct Endpoint {
     op: Operation,
-    idempotent: bool,
+    retried: bool,
 }
 
 impl Endpoint {
@@ -35,20 +39,23 @@ impl Endpoint {
 
 const ACCESS_TOKEN: Endpoint = Endpoint {
     op: Operation::AccessToken,
-    // Repeating it only issues a newer token, which is the one kept.
-    idempotent: true,
+    // Never repeated: an attempt that timed out may still have minted a token, and a repeat
+    // mints another that supersedes it; a refresh must also stay within the token store's
+    // lock (one attempt: `RateLimit::max_wait` + `HttpConfig::timeout`, see
+    // `token::longest_refresh`).
+    retried: false,
 };
 const UNIFIED_ORDER: Endpoint = Endpoint {
     op: Operation::UnifiedOrder,
-    idempotent: false,
+    retried: false,
 };
 const QUERY: Endpoint = Endpoint {
     op: Operation::Query,
-    idempotent: true,
+    retried: true,
 };
 const BALANCE: Endpoint = Endpoint {
     op: Operation::Balance,
-    idempotent: true,
+    retried: true,
 };
 
 /// The Mifeng client. Cheap to clone; clones share the token, the limiter and the connections.
@@ -68,12 +75,21 @@ struct Inner {
 
 impl Client {
     /// Builds a client with its own HTTP sender.
+    ///
+    /// The sender itself never retries; `query` and `balance` are repeated by the client
+    /// according to [`Config::http`]`.retry`, each attempt taking a rate-limit slot.
     pub fn new(config: Config) -> Result<Client, Error> {
-        let http = HttpClient::new(config.http.clone())?;
+        let http = HttpClient::new(paysig::http::HttpConfig {
+            retry: RetryPolicy::none(),
+            ..config.http.clone()
+        })?;
         Self::with_http(config, http)
     }
 
     /// Builds a client over an existing (shared) HTTP sender.
+    ///
+    /// The sender's own retry policy is never used (requests are not marked idempotent), so
+    /// each attempt goes through the rate limiter; repeats follow [`Config::http`]`.retry`.
     pub fn with_http(config: Config, http: HttpClient) -> Result<Client, Error> {
         crate::model::check_text("mch_id", &config.mch_id)?;
         if config.secret.expose_secret().is_empty() {
@@ -95,10 +111,23 @@ impl Client {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
+        // The default store is process-wide (per base URL, then per mch_id), as the limiter
+        // is: two clients of one merchant in one process must not supersede each other's token.
         let store = config
             .token_store
             .clone()
-            .unwrap_or_else(|| Arc::new(MemoryTokenStore::new()));
+            .unwrap_or_else(|| MemoryTokenStore::global(&base) as Arc<dyn TokenStore>);
+        if let Some(ttl) = store.refresh_lock_ttl() {
+            let needed = crate::token::longest_refresh(&config);
+            if ttl <= needed {
+                tracing::warn!(
+                    ?ttl,
+                    ?needed,
+                    "token store lock TTL is not above the longest refresh; two processes \
+                     may refresh at once (see RedisTokenStore::fitted_to)"
+                );
+            }
+        }
         let limiter = config
             .rate_limit
             .limiter
@@ -132,7 +161,7 @@ impl Client {
     ///
     /// Sent once (never repeated on a transport error: the order may exist). On code 2
     /// (token invalid) the token is refreshed and the call repeated once: the order was not
-    /// created. The answer must echo `out_order_no` and `money`, or
+    /// created. The answer must echo `mch_id` (the configured one), `out_order_no` and `money`, or
     /// [`Error::ResponseMismatch`] is returned. Show the payer `real_money` when present.
     pub async fn unified_order(
         &self,
@@ -169,6 +198,7 @@ impl Client {
             got,
             request_id: reply.request_id.clone(),
         };
+        self.check_mch_id(UNIFIED_ORDER, &reply.data.mch_id, &reply.request_id)?;
         if reply.data.out_order_no != req.out_order_no {
             return Err(mismatch(
                 "out_order_no",
@@ -189,7 +219,8 @@ impl Client {
     /// 订单查询 (mifeng.md §订单查询, `POST /v1/api/pay/query`) by Mifeng's `order_no`.
     ///
     /// Code 2 is a parameter error as documented, or "token invalid" if
-    /// [`Config::query_code_2`] says so. The answer must name the queried order.
+    /// [`Config::query_code_2`] says so. The answer must name the queried order and this
+    /// client's `mch_id` ([`Error::ResponseMismatch`] otherwise).
     pub async fn query(&self, order_no: &str) -> Result<Reply<QueryOrderResponse>, Error> {
         crate::model::check_text("order_no", order_no)?;
         let reply: Reply<QueryOrderResponse> = self
@@ -202,6 +233,7 @@ impl Client {
                 ]
             })
             .await?;
+        self.check_mch_id(QUERY, &reply.data.mch_id, &reply.request_id)?;
         if reply.data.order_no != order_no {
             return Err(Error::ResponseMismatch {
                 operation: QUERY.name(),
@@ -224,6 +256,26 @@ impl Client {
             ]
         })
         .await
+    }
+
+    /// The answer must be about this client's merchant (`mch_id` echoed as configured).
+    fn check_mch_id(
+        &self,
+        ep: Endpoint,
+        got: &str,
+        request_id: &Option<String>,
+    ) -> Result<(), Error> {
+        let expected = &self.inner.config.mch_id;
+        if got == expected {
+            return Ok(());
+        }
+        Err(Error::ResponseMismatch {
+            operation: ep.name(),
+            field: "mch_id",
+            expected: expected.clone(),
+            got: got.to_owned(),
+            request_id: request_id.clone(),
+        })
     }
 
     /// `mch_id` is documented as int: a JSON integer when it is one.
@@ -254,7 +306,7 @@ impl Client {
         fields: impl Fn(&str) -> Vec<(&'static str, Value)>,
     ) -> Result<Reply<T>, Error> {
         let token = self.token(None).await?;
-        let first = self.send(ep, fields(token.token.expose_secret())).await;
+        let first = self.send(ep, || fields(token.token.expose_secret())).await;
         match first {
             Err(Error::Api { code, .. }) if self.means_token_invalid(code) => {
                 tracing::info!(
@@ -262,7 +314,7 @@ impl Client {
                     "token rejected; refreshing once and repeating once"
                 );
                 let fresh = self.token(Some(&token)).await?;
-                self.send(ep, fields(fresh.token.expose_secret())).await
+                self.send(ep, || fields(fresh.token.expose_secret())).await
             }
             other => other,
         }
@@ -307,31 +359,64 @@ impl Client {
                 Request::post_json(PROVIDER, ep.name(), url, body)
             }
         };
-        Ok(if ep.idempotent { req.idempotent() } else { req })
+        // Never `.idempotent()`: repeats are made by `exchange`, one rate-limit slot each.
+        Ok(req)
     }
 
-    /// Waits for a rate-limit slot, sends, and reads the envelope.
+    /// Builds the request (anew for every attempt: a fresh `timestamp`), sends, and reads
+    /// the envelope.
     async fn send<T: DeserializeOwned>(
         &self,
         ep: Endpoint,
-        fields: Vec<(&'static str, Value)>,
+        fields: impl Fn() -> Vec<(&'static str, Value)>,
     ) -> Result<Reply<T>, Error> {
-        let req = self.request(ep, fields)?;
-        self.exchange(ep, req).await
+        self.exchange(ep, || self.request(ep, fields())).await
     }
 
+    /// Sends `ep`: each attempt first waits for a rate-limit slot. Endpoints marked `retried`
+    /// are repeated on a transport error or a 5xx, as [`Config::http`]`.retry` says; others
+    /// are sent once.
     async fn exchange<T: DeserializeOwned>(
         &self,
         ep: Endpoint,
-        req: Request,
+        prepare: impl Fn() -> Result<Request, Error>,
     ) -> Result<Reply<T>, Error> {
         let rl = &self.inner.config.rate_limit;
-        self.inner
-            .limiter
-            .acquire(&self.inner.config.mch_id, rl.per_second, rl.max_wait)
-            .await?;
-        let resp = self.inner.http.send(req).await?.require_success()?;
-        decode_reply(ep.op, &resp.body)
+        let policy = &self.inner.config.http.retry;
+        let attempts = if ep.retried {
+            policy.max_attempts.max(1)
+        } else {
+            1
+        };
+        let mut attempt = 1;
+        loop {
+            self.inner
+                .limiter
+                .acquire(&self.inner.config.mch_id, rl.per_second, rl.max_wait)
+                .await?;
+            let outcome = self
+                .inner
+                .http
+                .send(prepare()?)
+                .await
+                .and_then(paysig::http::Response::require_success);
+            match outcome {
+                Ok(resp) => return decode_reply(ep.op, &resp.body),
+                Err(e) if attempt < attempts && worth_repeating(&e) => {
+                    let wait = policy.backoff(attempt);
+                    tracing::info!(
+                        operation = ep.name(),
+                        attempt,
+                        wait_ms = wait.as_millis() as u64,
+                        error = %e,
+                        "repeating a query"
+                    );
+                    tokio::time::sleep(wait).await;
+                    attempt += 1;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
     }
 
     async fn fetch_token(&self) -> Result<StoredToken, Error> {
@@ -340,16 +425,18 @@ impl Client {
         let params = Params::new()
             .with("mch_id", cfg.mch_id.as_str())
             .with("secret", cfg.secret.expose_secret());
-        let req = match cfg.token_method {
-            TokenMethod::Post => {
-                Request::post_form(PROVIDER, ACCESS_TOKEN.name(), url, params.to_form())
-            }
-            TokenMethod::Get => {
-                url.set_query(Some(&params.to_form()));
-                Request::get(PROVIDER, ACCESS_TOKEN.name(), url)
-            }
+        if cfg.token_method == TokenMethod::Get {
+            url.set_query(Some(&params.to_form()));
         }
-        .idempotent();
+        let req = || match cfg.token_method {
+            TokenMethod::Post => Ok(Request::post_form(
+                PROVIDER,
+                ACCESS_TOKEN.name(),
+                url.clone(),
+                params.to_form(),
+            )),
+            TokenMethod::Get => Ok(Request::get(PROVIDER, ACCESS_TOKEN.name(), url.clone())),
+        };
         let issued_at_ms = now_ms();
         let reply: Reply<AccessTokenResponse> = self.exchange(ACCESS_TOKEN, req).await?;
         let lifetime_ms = reply.data.expires_in.saturating_mul(1000);
@@ -368,6 +455,19 @@ struct Fetcher<'a>(&'a Client);
 impl TokenFetcher for Fetcher<'_> {
     async fn fetch(&self) -> Result<StoredToken, Error> {
         self.0.fetch_token().await
+    }
+}
+
+/// Transport failures and 5xx answers; not 4xx (the request itself is wrong) nor a sender
+/// that could not be built.
+fn worth_repeating(e: &HttpError) -> bool {
+    match e {
+        HttpError::Status { status, .. } => *status >= 500,
+        HttpError::Build(_) => false,
+        HttpError::Connect { .. }
+        | HttpError::Timeout { .. }
+        | HttpError::Body { .. }
+        | HttpError::Transport { .. } => true,
     }
 }
 

@@ -53,6 +53,14 @@ pub enum TokenMethod {
     #[default]
     Post,
     /// GET with `mch_id` and `secret` in the query, as in the document's example.
+    ///
+    /// # ⚠ Warning: the merchant secret goes into the URL
+    ///
+    /// The secret then appears in every access log, proxy log, load-balancer log and
+    /// monitoring tool that records URLs along the way (yours, Mifeng's and anything in
+    /// between). Anyone who reads such a log can fetch tokens, and thus create and query
+    /// orders, as this merchant. Use it only if Mifeng refuses [`TokenMethod::Post`], and
+    /// then rotate the secret if a log may have leaked.
     Get,
 }
 
@@ -131,13 +139,15 @@ pub struct Config {
     pub mch_id: String,
     /// 接口密钥.
     pub secret: SecretString,
-    /// Timeouts and retry of the HTTP sender.
+    /// Timeouts of the HTTP sender, and the repeats of `query` and `balance` (`retry`: the
+    /// client repeats them itself, one rate-limit slot per attempt; `accesstoken` and
+    /// `unifiedorder` are never repeated).
     pub http: HttpConfig,
     /// A token is refreshed this long before it expires (default 5 minutes). Capped at half
     /// the token's lifetime so a short-lived token is not refreshed on every call.
     pub token_refresh_skew: Duration,
-    /// Where tokens are kept. `None`: in this client's memory ([`crate::MemoryTokenStore`]).
-    /// Several processes of one merchant must share one store ([`crate::RedisTokenStore`]),
+    /// Where tokens are kept. `None`: in this process's memory, shared by every client with the
+    /// same base URL and mch_id ([`crate::MemoryTokenStore::global`]). Several processes of one merchant must share one store ([`crate::RedisTokenStore`]),
     /// as refreshing supersedes every earlier token.
     pub token_store: Option<Arc<dyn TokenStore>>,
     /// The rate limit.
@@ -150,6 +160,8 @@ pub struct Config {
     pub query_code_2: QueryCode2,
     /// How notifies are trusted.
     pub notify_trust: NotifyTrust,
+    /// How a notify without `param` is signed (inferred; see [`crate::notify::AbsentParam`]).
+    pub notify_absent_param: crate::notify::AbsentParam,
 }
 
 impl Config {
@@ -171,6 +183,7 @@ impl Config {
             token_method: TokenMethod::default(),
             query_code_2: QueryCode2::default(),
             notify_trust: NotifyTrust::default(),
+            notify_absent_param: crate::notify::AbsentParam::default(),
         }
     }
 }

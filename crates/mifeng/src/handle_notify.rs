@@ -7,10 +7,15 @@ use crate::{Client, NotifyError};
 use paysig::Verified;
 
 impl Client {
-    /// Verifies a notify body with the inferred signature scheme ([`crate::notify`]) and checks
-    /// that it is for this client's `mch_id`.
+    /// Verifies a notify body with the inferred signature scheme ([`crate::notify`]), an absent
+    /// `param` treated as [`crate::Config::notify_absent_param`] says, and checks that it is
+    /// for this client's `mch_id`.
     pub fn verify_notify(&self, body: &[u8]) -> Result<Verified<Notification>, NotifyError> {
-        let n = notify::verify(body, &self.config().secret)?;
+        let n = notify::verify_with(
+            body,
+            &self.config().secret,
+            self.config().notify_absent_param,
+        )?;
         self.check_merchant(&n.mch_id)?;
         Ok(n)
     }

@@ -26,7 +26,8 @@
 //! ```
 //!
 //! ## Token and rate limit
-//! The client fetches the token on first use, refreshes it before it expires, refreshes once
+//! Clients of one merchant in one process share the token by default
+//! ([`MemoryTokenStore::global`]). The client fetches the token on first use, refreshes it before it expires, refreshes once
 //! and repeats once when a call is answered "token invalid", and never lets two refreshes of
 //! one store run at once ([`token`]). Only the newest token is valid, so processes of one
 //! merchant must share a store: [`RedisTokenStore`] (feature `redis`). Calls wait for a slot of
@@ -37,6 +38,7 @@
 //!   chooses signature, query, or both (default).
 //! - POST body encoding ([`BodyEncoding`], form by default): the document names no content type.
 //! - Code 2 from `query` ([`QueryCode2`]): documented as a parameter error.
+//! - What an absent notify `param` signs as ([`AbsentParam`]): empty by default.
 //!
 //! ## Features
 //! - `redis` (off by default): [`RedisTokenStore`] and [`RedisRateLimiter`].
@@ -63,7 +65,7 @@ pub use model::{
     QueryCode, QueryOrderResponse, Reply, UnifiedOrderCode, UnifiedOrderRequest,
     UnifiedOrderResponse,
 };
-pub use notify::{ACK, Notification, NotifyOutcome};
+pub use notify::{ACK, AbsentParam, Notification, NotifyOutcome};
 #[cfg(feature = "redis")]
 pub use ratelimit::redis::RedisRateLimiter;
 pub use ratelimit::{LocalRateLimiter, RateLimiter};

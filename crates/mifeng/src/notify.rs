@@ -17,8 +17,10 @@
 //!
 //! The signature is checked over the raw values received: a field that appears twice, a nested
 //! value or a body that is not a JSON object is refused before any check. A number is signed as
-//! its JSON text; `param`, when absent, is signed as empty. Fields outside the seven are not
-//! covered by the signature and are not read.
+//! the exact text received (`"money":1000.00` as `1000.00`, not re-rendered as `1000.0`).
+//! What an absent `param` means for the signature is not known either; [`AbsentParam`] chooses
+//! (signed as empty by default). Fields outside the seven are not covered by the signature and
+//! are not read.
 
 use crate::NotifyError;
 use crate::model::{NotifyState, QueryOrderResponse};
@@ -26,6 +28,8 @@ use paysig::md5::{HexCase, KeySuffix};
 use paysig::rawjson::{RawJsonError, RawObject};
 use paysig::{CanonicalRules, Md5Signer, Money, Params, SecretString, Verified};
 use serde_json::Value;
+use serde_json::value::RawValue;
+use std::collections::HashMap;
 
 /// The body to answer a notify with once it is handled (inferred, see the module docs).
 pub const ACK: &str = "SUCCESS";
@@ -40,6 +44,24 @@ pub const SIGNED_FIELDS: [&str; 7] = [
     "param",
     "state",
 ];
+
+/// How [`verify_with`] signs a notify that has no `param` member at all.
+///
+/// **Inferred**: the template document signs `param=<value>` always and does not say what is
+/// signed when the order had no `param` and the member is left out. (A `"param": null` or
+/// `"param": ""` member is signed as empty under every choice.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum AbsentParam {
+    /// Sign `param=` (empty value) in its place, as a signer building the string from its
+    /// own record of the order would.
+    #[default]
+    SignedAsEmpty,
+    /// Leave `param=` out of the signed string (six fields), as a signer that signs only the
+    /// members it sends would. [`Notification::param`] is then empty.
+    NotSigned,
+    /// Refuse the notify with [`NotifyError::MissingField`].
+    Refused,
+}
 
 /// A notify whose signature was checked: only exists as `Verified<Notification>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -108,12 +130,20 @@ pub fn parse_pairs(body: &[u8]) -> Result<Params, NotifyError> {
         RawJsonError::DuplicateKey { name } => NotifyError::DuplicateField { field: name },
         RawJsonError::Malformed { reason } => NotifyError::Malformed { reason },
     })?;
+    // The members' text as received, for numbers: serde_json would re-render 1000.00 as
+    // 1000.0, and the signature covers what Mifeng wrote. No duplicates at this point.
+    let texts: HashMap<String, Box<RawValue>> =
+        serde_json::from_slice(body).map_err(|e| NotifyError::Malformed {
+            reason: e.to_string(),
+        })?;
     let mut params = Params::new();
     for (k, v) in raw.iter() {
         let text = match v {
             Value::String(s) => s.clone(),
             Value::Null => String::new(),
-            Value::Number(n) => n.to_string(),
+            Value::Number(n) => texts
+                .get(k)
+                .map_or_else(|| n.to_string(), |t| t.get().to_owned()),
             Value::Bool(b) => b.to_string(),
             Value::Array(_) | Value::Object(_) => {
                 return Err(NotifyError::BadValue {
@@ -138,13 +168,46 @@ pub fn signer() -> Md5Signer {
     .case_insensitive()
 }
 
-/// Verifies a notify body with the merchant secret (inferred scheme, see the module docs).
+/// The inferred signer for a notify without `param` under [`AbsentParam::NotSigned`].
+fn signer_without_param() -> Md5Signer {
+    Md5Signer::new(
+        CanonicalRules::fixed(SIGNED_FIELDS.into_iter().filter(|f| *f != "param")),
+        KeySuffix::key_param(),
+        HexCase::Lower,
+    )
+    .case_insensitive()
+}
+
+/// Verifies a notify body with the merchant secret (inferred scheme, see the module docs),
+/// an absent `param` signed as empty ([`AbsentParam::SignedAsEmpty`]).
 pub fn verify(body: &[u8], secret: &SecretString) -> Result<Verified<Notification>, NotifyError> {
+    verify_with(body, secret, AbsentParam::default())
+}
+
+/// As [`verify`], with the treatment of an absent `param` chosen by `absent`.
+pub fn verify_with(
+    body: &[u8],
+    secret: &SecretString,
+    absent: AbsentParam,
+) -> Result<Verified<Notification>, NotifyError> {
     let mut params = parse_pairs(body)?;
-    if params.get("param").is_none() {
-        params.push("param", "");
-    }
-    let verified = signer().verify_field(params, "sign", secret)?;
+    let signer = if params.get("param").is_some() {
+        signer()
+    } else {
+        match absent {
+            AbsentParam::SignedAsEmpty => {
+                params.push("param", "");
+                signer()
+            }
+            AbsentParam::NotSigned => signer_without_param(),
+            AbsentParam::Refused => {
+                return Err(NotifyError::MissingField {
+                    field: "param".into(),
+                });
+            }
+        }
+    };
+    let verified = signer.verify_field(params, "sign", secret)?;
     verified.try_map(|p| notification(&p))
 }
 
@@ -175,7 +238,8 @@ fn notification(p: &Params) -> Result<Notification, NotifyError> {
         notify_time: required(p, "notify_time")?,
         order_no: required(p, "order_no")?,
         out_order_no: required(p, "out_order_no")?,
-        param: required(p, "param")?,
+        // Present unless AbsentParam::NotSigned let it be absent.
+        param: p.get("param").unwrap_or_default().to_owned(),
         state,
     })
 }

@@ -215,7 +215,7 @@ async fn query_sends_token_mch_id_order_no_timestamp() {
     Mock::given(method("POST"))
         .and(path("/v1/api/pay/query"))
         .respond_with(ok(serde_json::json!({
-            "mch_id": "1000122", "order_no": "2015042321001004720",
+            "mch_id": "1000123", "order_no": "2015042321001004720",
             "out_order_no": "20150320010101001", "state": 0, "money": "1000.00",
             "notify_succ": "1", "expired_time": "2022-07-25 20:41:01",
             "expired_timestamp": "1658752861000", "notify_url": "https://your.domain.com/",
@@ -542,4 +542,38 @@ async fn a_base_url_with_a_path_keeps_it() {
     let mut c = config(&server);
     c.environment = mifeng::Environment::Custom(format!("{}/proxy", server.uri()).parse().unwrap());
     Client::new(c).unwrap().access_token().await.unwrap();
+}
+
+/// An answer about another merchant is refused (the `mch_id` echo must be the configured one).
+#[tokio::test]
+async fn an_answer_for_another_mch_id_is_a_mismatch() {
+    let server = MockServer::start().await;
+    token_mock(&server).await;
+    let mut other_order = order_answer();
+    other_order["mch_id"] = "9999999".into();
+    Mock::given(path("/v1/api/pay/unifiedorder"))
+        .respond_with(ok(other_order))
+        .mount(&server)
+        .await;
+    Mock::given(path("/v1/api/pay/query"))
+        .respond_with(ok(serde_json::json!({
+            "mch_id": 9999999, "order_no": "202204157885214563228",
+            "out_order_no": "20150320010101001", "state": 3, "money": "1000.00"
+        })))
+        .mount(&server)
+        .await;
+    let c = client(&server);
+    for err in [
+        c.unified_order(&order()).await.unwrap_err(),
+        c.query("202204157885214563228").await.unwrap_err(),
+    ] {
+        assert!(
+            matches!(
+                &err,
+                Error::ResponseMismatch { field: "mch_id", expected, got, .. }
+                    if expected == MCH_ID && got == "9999999"
+            ),
+            "{err:?}"
+        );
+    }
 }

@@ -284,3 +284,105 @@ async fn signature_only_needs_no_network_and_checks_the_merchant() {
     assert!(matches!(err, NotifyError::MerchantMismatch { .. }));
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// A body written by hand: serde_json would re-render `1000.00` as `1000.0`.
+fn raw_numeric_body(money: &str, key: &str) -> Vec<u8> {
+    let signed = format!(
+        "mch_id={MCH_ID}&money={money}&notify_time=2022-07-25 20:41:01&order_no=202204157885214563228&out_order_no=20150320010101001&param=xyz&state=3"
+    );
+    let sign = md5_hex(&format!("{signed}&key={key}"));
+    format!(
+        r#"{{"mch_id":"{MCH_ID}", "money": {money} ,"notify_time":"2022-07-25 20:41:01","order_no":"202204157885214563228","out_order_no":"20150320010101001","param":"xyz","state":3,"sign":"{sign}"}}"#
+    )
+    .into_bytes()
+}
+
+#[test]
+fn a_numeric_money_is_signed_as_the_text_received() {
+    for money in ["1000.00", "1000", "1000.0"] {
+        let n = notify::verify(&raw_numeric_body(money, SECRET), &secret())
+            .unwrap_or_else(|e| panic!("{money}: {e:?}"));
+        assert_eq!(n.money, Money::from_fen(100_000));
+    }
+    // The signature over "1e3" matches; the amount is then refused as not plain yuan.
+    assert!(matches!(
+        notify::verify(&raw_numeric_body("1e3", SECRET), &secret()).unwrap_err(),
+        NotifyError::BadValue { field, .. } if field == "money"
+    ));
+    // Signed over another rendering than the one sent: refused.
+    let mut body = String::from_utf8(raw_numeric_body("1000.00", SECRET)).unwrap();
+    body = body.replace(" 1000.00 ", " 1000.0 ");
+    assert_eq!(
+        notify::verify(body.as_bytes(), &secret()).unwrap_err(),
+        NotifyError::SignatureMismatch
+    );
+}
+
+fn without_param(sign_over: &[(&'static str, serde_json::Value)]) -> Vec<u8> {
+    let signed = signed_body(sign_over, SECRET);
+    let mut v: serde_json::Value = serde_json::from_slice(&signed).unwrap();
+    v.as_object_mut().unwrap().remove("param");
+    serde_json::to_vec(&v).unwrap()
+}
+
+#[test]
+fn an_absent_param_follows_the_configured_choice() {
+    use mifeng::AbsentParam;
+    let mut with_empty = fields();
+    with_empty[5] = ("param", "".into());
+    let mut six = fields();
+    six.remove(5);
+    let signed_empty = without_param(&with_empty);
+    let signed_six = without_param(&six);
+
+    let n = notify::verify_with(&signed_empty, &secret(), AbsentParam::SignedAsEmpty).unwrap();
+    assert_eq!(n.param, "");
+    assert_eq!(
+        notify::verify_with(&signed_six, &secret(), AbsentParam::SignedAsEmpty).unwrap_err(),
+        NotifyError::SignatureMismatch
+    );
+
+    let n = notify::verify_with(&signed_six, &secret(), AbsentParam::NotSigned).unwrap();
+    assert_eq!(n.param, "");
+    assert_eq!(
+        notify::verify_with(&signed_empty, &secret(), AbsentParam::NotSigned).unwrap_err(),
+        NotifyError::SignatureMismatch
+    );
+
+    for body in [&signed_empty, &signed_six] {
+        assert_eq!(
+            notify::verify_with(body, &secret(), AbsentParam::Refused).unwrap_err(),
+            NotifyError::MissingField {
+                field: "param".into()
+            }
+        );
+    }
+    // A present param is signed under every choice.
+    let full = signed_body(&fields(), SECRET);
+    for choice in [
+        AbsentParam::SignedAsEmpty,
+        AbsentParam::NotSigned,
+        AbsentParam::Refused,
+    ] {
+        assert_eq!(
+            notify::verify_with(&full, &secret(), choice).unwrap().param,
+            "xyz"
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_client_verifies_with_the_configured_absent_param_choice() {
+    let server = MockServer::start().await;
+    let mut cfg = config(&server);
+    cfg.notify_absent_param = mifeng::AbsentParam::Refused;
+    let c = Client::new(cfg).unwrap();
+    let mut with_empty = fields();
+    with_empty[5] = ("param", "".into());
+    assert_eq!(
+        c.verify_notify(&without_param(&with_empty)).unwrap_err(),
+        NotifyError::MissingField {
+            field: "param".into()
+        }
+    );
+}

@@ -246,3 +246,56 @@ async fn three_clients_with_the_redis_limiter_keep_to_twenty_per_second() {
     assert!(t0.elapsed() >= Duration::from_secs(3), "{:?}", t0.elapsed());
     assert_eq!(fake.issued(), 1);
 }
+
+/// The lock must outlive the longest refresh (one rate-limit wait + one HTTP attempt;
+/// `accesstoken` is never repeated), and waiters must outlive the lock.
+#[tokio::test]
+#[ignore = "needs a redis-server; run by cargo xtask ci"]
+async fn the_lock_ttl_and_the_wait_follow_the_http_timeout() {
+    let default_cfg = mifeng::Config::new(mifeng::Environment::Production, "1", "s");
+    let longest = mifeng::token::longest_refresh(&default_cfg);
+    assert_eq!(longest, Duration::from_secs(40));
+    let store = RedisTokenStore::connect(&redis_url(), prefix("ttl"))
+        .await
+        .unwrap();
+    assert!(store.current_lock_ttl() > longest, "{store:?}");
+    assert!(
+        store.current_max_wait() > store.current_lock_ttl(),
+        "{store:?}"
+    );
+
+    let mut slow = default_cfg.clone();
+    slow.http.timeout = Duration::from_secs(90);
+    let fitted = store.fitted_to(&slow);
+    assert_eq!(fitted.current_lock_ttl(), Duration::from_secs(110));
+    assert_eq!(fitted.current_max_wait(), Duration::from_secs(220));
+}
+
+/// A refresh slower than a short lock: with the store fitted to the client's timeouts, two
+/// processes still refresh once.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+#[ignore = "needs a redis-server; run by cargo xtask ci"]
+async fn a_fitted_lock_outlives_a_slow_refresh() {
+    let server = MockServer::start().await;
+    let mut fake = common::Fake::new(7200);
+    fake.token_delay = Duration::from_millis(1500);
+    fake.mount(&server).await;
+    let p = prefix("fitted");
+    let mut clients = Vec::new();
+    for _ in 0..2 {
+        let mut cfg = common::config(&server);
+        cfg.http.timeout = Duration::from_secs(3);
+        cfg.rate_limit.max_wait = Duration::from_millis(100);
+        let store = RedisTokenStore::connect(&redis_url(), &p)
+            .await
+            .unwrap()
+            // Too short for a 1.5 s refresh, then fitted: 3.1 s + 10 s.
+            .lock_ttl(Duration::from_millis(500))
+            .poll_interval(Duration::from_millis(20))
+            .fitted_to(&cfg);
+        cfg.token_store = Some(Arc::new(store));
+        clients.push(Client::new(cfg).unwrap());
+    }
+    burst(&clients, 5).await;
+    assert_eq!(fake.issued(), 1);
+}

@@ -257,3 +257,34 @@ async fn callers_queued_behind_a_failed_refresh_share_its_error() {
     let token_calls = server.received_requests().await.unwrap().len();
     assert_eq!(token_calls, 1, "one failed refresh, not twenty in a row");
 }
+
+/// Two clients of one merchant in one process (built independently, default store) share the
+/// token: one `accesstoken` call, and neither supersedes the other's token.
+#[tokio::test]
+async fn two_clients_of_one_merchant_share_the_process_wide_token() {
+    let server = MockServer::start().await;
+    let fake = Fake::new(7200);
+    fake.mount(&server).await;
+    let make = || {
+        let mut cfg = config(&server);
+        cfg.token_store = None; // the default: the process-wide store
+        Client::new(cfg).unwrap()
+    };
+    let (a, b) = (make(), make());
+    for _ in 0..3 {
+        a.balance().await.unwrap();
+        b.balance().await.unwrap();
+    }
+    assert_eq!(fake.issued(), 1, "one accesstoken call for both clients");
+    let api_calls = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v1/api/pay/balance")
+        .count();
+    assert_eq!(
+        api_calls, 6,
+        "no call was answered 'token invalid' and repeated"
+    );
+}

@@ -22,7 +22,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use wiremock::matchers::{body_partial_json, method, path};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Match, Mock, MockServer, Request, Respond, ResponseTemplate};
 
 const APP_ID: &str = "0950c062-5e41-44e3-8f52-f89d8cf2b6eb";
 const APP_KEY: &str = "test-app-key";
@@ -333,6 +333,17 @@ async fn wechat_scenario_create_notify_query_refund_query_refund() {
         assert_eq!(n.raw["transaction_id"], ORDER);
         assert_eq!(n.raw["optional"]["attach"], "cart-7");
     }
+    // The payment webhook was confirmed by a bill query before delivery.
+    let reqs = requests(&server).await;
+    assert_eq!(reqs.len(), 2);
+    assert_eq!(
+        sent(&reqs[1], Some(now.ms)),
+        (
+            "GET".into(),
+            "/1/rest/bills".into(),
+            json!({"channel": "WX", "bill_no": ORDER})
+        )
+    );
 
     // query
     let payment = hub
@@ -349,9 +360,9 @@ async fn wechat_scenario_create_notify_query_refund_query_refund() {
         (BC, ORDER, PaymentStatus::Succeeded, Some(yuan("12.34")))
     );
     let reqs = requests(&server).await;
-    assert_eq!(reqs.len(), 2);
+    assert_eq!(reqs.len(), 3);
     assert_eq!(
-        sent(&reqs[1], Some(now.ms)),
+        sent(&reqs[2], Some(now.ms)),
         (
             "GET".into(),
             "/1/rest/bills".into(),
@@ -392,9 +403,9 @@ async fn wechat_scenario_create_notify_query_refund_query_refund() {
         )
     );
     let reqs = requests(&server).await;
-    assert_eq!(reqs.len(), 4);
+    assert_eq!(reqs.len(), 5);
     assert_eq!(
-        sent(&reqs[2], Some(now.ms)),
+        sent(&reqs[3], Some(now.ms)),
         (
             "GET".into(),
             "/1/rest/bills".into(),
@@ -402,7 +413,7 @@ async fn wechat_scenario_create_notify_query_refund_query_refund() {
         )
     );
     assert_eq!(
-        sent(&reqs[3], Some(now.ms)),
+        sent(&reqs[4], Some(now.ms)),
         (
             "POST".into(),
             "/1/rest/refund".into(),
@@ -430,9 +441,9 @@ async fn wechat_scenario_create_notify_query_refund_query_refund() {
         )
     );
     let reqs = requests(&server).await;
-    assert_eq!(reqs.len(), 6);
+    assert_eq!(reqs.len(), 7);
     assert_eq!(
-        sent(&reqs[4], Some(now.ms)),
+        sent(&reqs[5], Some(now.ms)),
         (
             "GET".into(),
             "/1/rest/refunds".into(),
@@ -440,7 +451,7 @@ async fn wechat_scenario_create_notify_query_refund_query_refund() {
         )
     );
     assert_eq!(
-        sent(&reqs[5], Some(now.ms)),
+        sent(&reqs[6], Some(now.ms)),
         (
             "GET".into(),
             "/1/rest/refund/status".into(),
@@ -523,7 +534,7 @@ async fn wechat_scenario_create_notify_query_refund_query_refund() {
             other => panic!("{name}: {other:?}"),
         }
     }
-    assert_eq!(requests(&server).await.len(), 6);
+    assert_eq!(requests(&server).await.len(), 7);
 }
 
 #[tokio::test]
@@ -933,6 +944,32 @@ async fn each_channel_answer_maps_to_its_action() {
     assert_eq!(requests(&server).await.len(), 6);
 }
 
+/// Answers §4 with those of its bills `(bill_no, total_fee, paid)` whose `bill_no` is the one
+/// queried, in any channel group.
+struct Bills(Vec<(&'static str, u64, bool)>);
+
+impl Respond for Bills {
+    fn respond(&self, req: &Request) -> ResponseTemplate {
+        let queried = para_of(req).and_then(|p| p.get("bill_no").cloned());
+        let bills: Vec<Value> = self
+            .0
+            .iter()
+            .filter(|(no, ..)| queried == Some(json!(no)))
+            .map(|&(no, fee, paid)| bill_record(no, fee, "WX_NATIVE", paid))
+            .collect();
+        ok(json!({"count": bills.len(), "bills": bills}))
+    }
+}
+
+/// Mounts the §4 answers the hub's confirmation of payment webhooks reads.
+async fn mount_bills(server: &MockServer, bills: Vec<(&'static str, u64, bool)>) {
+    Mock::given(method("GET"))
+        .and(path("/1/rest/bills"))
+        .respond_with(Bills(bills))
+        .mount(server)
+        .await;
+}
+
 fn hub_with_defaults(server: &MockServer, now: Now) -> Hub {
     hub(gateway(&[server], now, BeeCloudSettings::default()))
 }
@@ -1037,6 +1074,9 @@ async fn a_tampered_webhook_is_refused_and_never_delivered() {
 #[tokio::test]
 async fn amount_mismatch_and_unknown_order_are_refused() {
     let server = MockServer::start().await;
+    // The bill query confirms both (BeeCloud did take 9.99 and knows PH404): the merchant's own
+    // records refuse them.
+    mount_bills(&server, vec![(ORDER, 999, true), ("PH404", 1234, true)]).await;
     let f = notify_fixture(&server).await;
     let cheaper = v2_webhook(ORDER, "PAY", "WX", 999, f.now.ms, json!({}));
     match deliver(&f.hub, &cheaper, &f.orders, &f.calls, &f.seen, false).await {
@@ -1080,6 +1120,7 @@ async fn amount_mismatch_and_unknown_order_are_refused() {
 #[tokio::test]
 async fn a_duplicate_is_acknowledged_but_delivered_once() {
     let server = MockServer::start().await;
+    mount_bills(&server, vec![(ORDER, 1234, true)]).await;
     let f = notify_fixture(&server).await;
     let body = v2_webhook(ORDER, "PAY", "WX", 1234, f.now.ms, json!({}));
     assert_eq!(
@@ -1100,6 +1141,7 @@ async fn a_duplicate_is_acknowledged_but_delivered_once() {
 #[tokio::test]
 async fn a_failed_callback_is_not_acknowledged_and_the_retry_is_delivered() {
     let server = MockServer::start().await;
+    mount_bills(&server, vec![(ORDER, 1234, true)]).await;
     let f = notify_fixture(&server).await;
     let body = v2_webhook(ORDER, "PAY", "WX", 1234, f.now.ms, json!({}));
     match deliver(&f.hub, &body, &f.orders, &f.calls, &f.seen, true).await {
@@ -1230,6 +1272,7 @@ fn every_beecloud_state_maps_to_its_unified_status() {
 #[tokio::test]
 async fn an_unconfirmed_payment_webhook_is_pending() {
     let server = MockServer::start().await;
+    mount_bills(&server, vec![(ORDER, 1234, false)]).await;
     let f = notify_fixture(&server).await;
     let mut v: Value =
         serde_json::from_slice(&v2_webhook(ORDER, "PAY", "WX", 1234, f.now.ms, json!({}))).unwrap();
@@ -1248,6 +1291,80 @@ async fn an_unconfirmed_payment_webhook_is_pending() {
         "success"
     );
     assert_eq!(f.seen.lock().unwrap()[0].status, PaymentStatus::Pending);
+}
+
+fn not_confirmed(r: Result<&'static str, Error>) -> String {
+    match r {
+        Err(Error::Notify(NotifyError::NotConfirmed {
+            provider: BC,
+            order_no,
+            reason,
+        })) => {
+            assert_eq!(order_no, ORDER);
+            reason
+        }
+        other => panic!("expected NotConfirmed, got {other:?}"),
+    }
+}
+
+#[tokio::test]
+async fn a_flipped_or_forged_paid_webhook_is_refused_when_the_bill_says_otherwise() {
+    let server = MockServer::start().await;
+    let f = notify_fixture(&server).await;
+    mount_bills(&server, vec![(ORDER, 1234, false)]).await;
+    let v1_gw = BeeCloudGateway::new(
+        client(&[&server], f.now, Some(WebhookConfig::v1(APP_SECRET))),
+        BeeCloudSettings::default(),
+    );
+    let v2_gw = gateway(&[&server], f.now, BeeCloudSettings::default());
+    // `trade_success` is signed by neither scheme: both ask the hub to confirm.
+    assert!(v1_gw.confirm_by_query() && v2_gw.confirm_by_query());
+
+    // V2: a captured `trade_success = false` webhook flipped to `true` keeps its signature.
+    let mut v: Value =
+        serde_json::from_slice(&v2_webhook(ORDER, "PAY", "WX", 1234, f.now.ms, json!({}))).unwrap();
+    v["trade_success"] = json!(false);
+    let captured = serde_json::to_vec(&v).unwrap();
+    assert_eq!(
+        v2_gw
+            .parse_notification(&http::HeaderMap::new(), &captured)
+            .unwrap()
+            .status,
+        PaymentStatus::Pending
+    );
+    v["trade_success"] = json!(true);
+    let flipped = serde_json::to_vec(&v).unwrap();
+    assert_eq!(
+        v2_gw
+            .parse_notification(&http::HeaderMap::new(), &flipped)
+            .unwrap()
+            .status,
+        PaymentStatus::Succeeded,
+        "the signature does not cover trade_success"
+    );
+    let reason =
+        not_confirmed(deliver(&f.hub, &flipped, &f.orders, &f.calls, &f.seen, false).await);
+    assert!(reason.contains("notified succeeded"), "{reason}");
+
+    // V1: a forged webhook for the order's own amount, on a bill that is unpaid, then on a
+    // bill paid for another amount.
+    let v1_hub = hub(v1_gw);
+    let forged = v1_webhook(ORDER, 1234, f.now.ms);
+    not_confirmed(deliver(&v1_hub, &forged, &f.orders, &f.calls, &f.seen, false).await);
+    server.reset().await;
+    mount_bills(&server, vec![(ORDER, 800, true)]).await;
+    let reason =
+        not_confirmed(deliver(&v1_hub, &forged, &f.orders, &f.calls, &f.seen, false).await);
+    assert!(reason.contains("amount"), "{reason}");
+
+    assert_eq!(f.calls.load(Ordering::SeqCst), 0, "nothing delivered");
+    // Every refusal came after a bill query naming the order.
+    let reqs = requests(&server).await;
+    assert!(!reqs.is_empty());
+    for r in &reqs {
+        assert_eq!(r.url.path(), "/1/rest/bills");
+        assert_eq!(sent(r, Some(f.now.ms)).2["bill_no"], ORDER);
+    }
 }
 
 fn toml_for(base_url: &str, extra: &str) -> String {

@@ -72,6 +72,9 @@ fn config(server: &MockServer) -> Config {
     );
     c.rate_limit.per_second = NonZeroU32::new(20).unwrap();
     c.rate_limit.limiter = Some(Arc::new(mifeng::LocalRateLimiter::new()));
+    // A store of its own: the default is process-wide per base URL, and wiremock reuses
+    // servers (hence base URLs) between the tests of this binary.
+    c.token_store = Some(Arc::new(mifeng::MemoryTokenStore::new()));
     c.http.retry = paysig::http::RetryPolicy::none();
     // Signature only, so each test decides on confirmation by query itself (the crate's
     // default, signature and query, is covered by `default_trust_confirms_by_query`).

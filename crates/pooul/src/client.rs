@@ -56,6 +56,15 @@ fn classify(body: &[u8]) -> BodyKind<'_> {
     }
 }
 
+/// `data.trade_info` of a failure answer, when it has one as a string.
+fn failure_info(env: &Envelope) -> Option<String> {
+    env.data
+        .as_ref()?
+        .get("trade_info")?
+        .as_str()
+        .map(str::to_owned)
+}
+
 impl Client {
     /// Builds a client with its own HTTP sender from `config.http`.
     pub fn new(config: Config) -> Result<Client, Error> {
@@ -282,6 +291,7 @@ impl Client {
                 Err(Error::Api {
                     operation,
                     code: env.code,
+                    trade_info: failure_info(&env),
                     msg: env.msg.unwrap_or_default(),
                     http_status,
                     signed: false,
@@ -297,6 +307,7 @@ impl Client {
                     return Err(Error::Api {
                         operation,
                         code: env.code,
+                        trade_info: failure_info(&env),
                         msg: env.msg.unwrap_or_default(),
                         http_status,
                         signed: true,
@@ -326,19 +337,29 @@ impl Client {
         let Some(data) = env.data.as_ref().and_then(Value::as_object) else {
             return Ok(());
         };
-        let echoed = |key: &str| match data.get(key) {
-            Some(Value::String(s)) => Some(s.clone()),
-            Some(Value::Number(n)) => Some(n.to_string()),
-            _ => None,
-        };
         let expected = [
             ("merchant_id", Some(self.config.merchant_id.as_str())),
             ("mch_trade_id", mch_trade_id),
         ];
         for (field, want) in expected {
-            if let (Some(want), Some(got)) = (want, echoed(field))
-                && got != want
-            {
+            let Some(want) = want else { continue };
+            let got = match data.get(field) {
+                // Not echoed: nothing to compare (see `EchoCheck`).
+                None | Some(Value::Null) => continue,
+                Some(Value::String(s)) => s.clone(),
+                Some(Value::Number(n)) => n.to_string(),
+                // An identifier that is a bool, list or object cannot be the one asked
+                // about; skipping it would let any answer through.
+                Some(other) => {
+                    return Err(Error::Mismatch {
+                        operation,
+                        field,
+                        expected: want.to_owned(),
+                        got: format!("non-string JSON {other}"),
+                    });
+                }
+            };
+            if got != want {
                 return Err(Error::Mismatch {
                     operation,
                     field,

@@ -55,7 +55,8 @@ pub enum PlainJsonFailures {
 /// taken for this one. This is an inference: switch it off if Pooul ever answers otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum EchoCheck {
-    /// A differing echoed value is [`crate::Error::Mismatch`]; an absent one is accepted.
+    /// A differing echoed value, or one that is neither a string nor a number, is
+    /// [`crate::Error::Mismatch`]; an absent (or `null`) one is accepted.
     #[default]
     Enforce,
     /// Do not compare.
@@ -86,7 +87,8 @@ impl ReverseDelay {
 }
 
 /// What [`crate::Client::micro_pay`] does when the pay call ends without a trustworthy
-/// answer (timeout, truncated body, 5xx, garbage, bad signature).
+/// answer (timeout, truncated body, 5xx, garbage, bad signature, or a refusal that
+/// [`MicroPayApiErrors`] counts as a system error).
 ///
 /// The document only says to query after a "系统错误"; reading every such failure as one is
 /// an inference.
@@ -97,6 +99,26 @@ pub enum UnknownPayOutcome {
     QueryThenReverse,
     /// Return the error at once; the caller settles the order (query or reverse) itself.
     ReturnError,
+}
+
+/// Which refusals (`code` ≠ 0, [`crate::Error::Api`]) of a micro-pay leave its outcome unknown.
+///
+/// pooul.md's reminder 1: when the pay answers "系统错误", wait 5 s, query, and reverse if
+/// the state stays unclear. The document lists no error codes, so a system error is
+/// recognised by its words ([`crate::Error::is_system_error`]): an inference. Either way
+/// [`UnknownPayOutcome::ReturnError`] still returns the error instead of querying.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum MicroPayApiErrors {
+    /// A system error ("系统错误" / "SYSTEMERROR" in `msg` or `trade_info`) is queried, then
+    /// reversed if still unclear; any other refusal (invalid auth code, insufficient
+    /// balance, ...) is returned as the error it is.
+    #[default]
+    QuerySystemErrors,
+    /// Every refusal is queried, then reversed if still unclear. Costs the query/reverse
+    /// round (at least the reverse delay) on plain refusals, and a reverse of an order Pooul
+    /// never created may itself fail ([`crate::Error::ReverseFailed`]); use it when Pooul's
+    /// messages cannot be relied on to name a system error.
+    QueryAll,
 }
 
 /// Timings of [`crate::Client::micro_pay`] (reminders 1 and 2 of `common.micro`).
@@ -153,6 +175,8 @@ pub struct Config {
     pub echo_check: EchoCheck,
     /// Micro-pay after a pay call without a trustworthy answer.
     pub micropay_unknown_outcome: UnknownPayOutcome,
+    /// Micro-pay refusals that leave the outcome unknown.
+    pub micropay_api_errors: MicroPayApiErrors,
 }
 
 impl Config {
@@ -173,6 +197,7 @@ impl Config {
             plain_json_failures: PlainJsonFailures::default(),
             echo_check: EchoCheck::default(),
             micropay_unknown_outcome: UnknownPayOutcome::default(),
+            micropay_api_errors: MicroPayApiErrors::default(),
         }
     }
 }

@@ -36,6 +36,9 @@ pub enum Error {
         code: i64,
         /// Pooul's `msg`.
         msg: String,
+        /// `data.trade_info`, when the failure carries one (the samples put the same words in
+        /// `msg` and `trade_info`, e.g. "支付中, USERPAYING, ...").
+        trade_info: Option<String>,
         /// The HTTP status it came with.
         http_status: u16,
         /// Whether the answer was a verified JWT (`false`: unsigned plain JSON).
@@ -91,6 +94,27 @@ pub enum Error {
     },
 }
 
+impl Error {
+    /// Whether this is a Pooul answer that reports a system error rather than a refusal: an
+    /// [`Error::Api`] whose `msg` or `trade_info` contains "系统错误" (the word of pooul.md's
+    /// reminder 1) or "SYSTEMERROR" (any case; the WeChat code Pooul passes through in its
+    /// messages, as it does "USERPAYING"). The document gives no code for it, so the match is
+    /// on the words: an inference. After such an answer to a pay, the order may exist and the
+    /// payer may have been charged: query it (reminder 1).
+    pub fn is_system_error(&self) -> bool {
+        let Error::Api {
+            msg, trade_info, ..
+        } = self
+        else {
+            return false;
+        };
+        let says = |text: &str| {
+            text.contains("系统错误") || text.to_ascii_uppercase().contains("SYSTEMERROR")
+        };
+        says(msg) || trade_info.as_deref().is_some_and(says)
+    }
+}
+
 /// Why a pay or refund notify was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
@@ -114,6 +138,12 @@ pub enum NotifyError {
         expected: String,
         /// The notify's merchant.
         got: String,
+    },
+    /// The refund notify carries no refund with the number asked about.
+    #[error("notify carries no refund {id:?}")]
+    RefundNotFound {
+        /// The `mch_refund_id` or `refund_id` looked for.
+        id: String,
     },
     /// The notified amount differs from the order's amount.
     #[error("notified amount {got} differs from the expected {expected}")]

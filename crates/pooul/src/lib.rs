@@ -51,11 +51,14 @@
 //! - A verified answer whose `mch_trade_id`/`merchant_id` differ from the request's is refused:
 //!   [`EchoCheck`].
 //! - The micro-pay flow treats a pay without a trustworthy answer as the document's "系统错误"
-//!   and queries it ([`UnknownPayOutcome`]); the reverse waits the document's 15 s unless
-//!   [`ReverseDelay::Override`].
+//!   and queries it ([`UnknownPayOutcome`]); so is a refusal whose `msg`/`trade_info` says
+//!   "系统错误"/"SYSTEMERROR" ([`MicroPayApiErrors`]). The reverse waits the document's 15 s
+//!   unless [`ReverseDelay::Override`].
 //! - `refund_state` (pooul.md's sample) and `refund_status` (developer docs) are read as one
 //!   field; `refunds` may be a list or one object.
-//! - `mch_refund_id` (developer docs, not pooul.md) is optional.
+//! - `mch_refund_id` (developer docs, not pooul.md) is sent by default
+//!   ([`RefundRequest::new`] requires it, so a resubmitted refund cannot refund twice);
+//!   [`RefundRequest::without_refund_id`] leaves it out and is unsafe to retry.
 
 #![warn(missing_docs)]
 
@@ -68,8 +71,8 @@ pub mod notify;
 
 pub use client::Client;
 pub use config::{
-    Config, EchoCheck, Environment, MicroPayTimings, PlainJsonFailures, ReverseDelay,
-    UnknownPayOutcome,
+    Config, EchoCheck, Environment, MicroPayApiErrors, MicroPayTimings, PlainJsonFailures,
+    ReverseDelay, UnknownPayOutcome,
 };
 pub use error::{Error, NotifyError};
 pub use micropay::MicroPayOutcome;
@@ -78,4 +81,4 @@ pub use model::pay::{AppPayInfo, JsapiPayInfo, PayData, PayInfo, PayRequest, Pay
 pub use model::refund::{RefundItem, RefundQueryData, RefundQueryRequest, RefundRequest};
 pub use model::trade::{Ack, TradeData, TradeRef};
 pub use model::{Answer, Reply};
-pub use notify::{ACK, PayNotify, PayNotifyData, RefundNotify, RefundNotifyData};
+pub use notify::{ACK, PayNotify, PayNotifyData, RefundKey, RefundNotify, RefundNotifyData};

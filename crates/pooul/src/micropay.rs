@@ -3,21 +3,24 @@
 //! 1. Send the pay. `trade_state` 0: paid, done.
 //! 2. `trade_state` 6 (paying) or 2 (not paid): query every `poll_interval` (10 s) until a
 //!    final state or until `poll_deadline` (30 s) has passed since the pay was sent.
-//!    A pay that ended without a usable answer (timeout, truncated body, 5xx, garbage: the
-//!    document's "系统错误") is treated the same way, the first query after
+//!    A pay answered with "系统错误" (an [`Error::Api`] for which
+//!    [`Error::is_system_error`] holds), or that ended without a usable answer (timeout,
+//!    truncated body, 5xx, garbage), is treated the same way, the first query after
 //!    `system_error_wait` (5 s).
 //! 3. Still not final: reverse, never before `reverse_delay` (15 s) after the pay was sent,
 //!    and repeat the reverse on error ("当撤销无返回或错误时，请再次调用").
 //!
-//! Inference (the document does not say): a pay refused with a `code` ([`Error::Api`]) or a
-//! connection that was never made is returned as an error without querying: Pooul either
-//! refused the order or never saw it. An answer that cannot be trusted (bad signature, about
-//! another order, an unsigned "success") says nothing about the order, so it is queried like
-//! a system error: reversing an order of unknown outcome is the move that cannot lose money.
+//! Inference (the document does not say): a pay refused with a `code` ([`Error::Api`]) that
+//! is not a system error, or a connection that was never made, is returned as an error
+//! without querying: Pooul either refused the order or never saw it
+//! ([`crate::MicroPayApiErrors::QueryAll`] queries every refusal instead). An answer that
+//! cannot be trusted (bad signature, about another order, an unsigned "success") says
+//! nothing about the order, so it is queried like a system error: reversing an order of
+//! unknown outcome is the move that cannot lose money.
 //! [`crate::UnknownPayOutcome::ReturnError`] returns these errors instead.
 
 use crate::client::Client;
-use crate::config::{MicroPayTimings, UnknownPayOutcome};
+use crate::config::{MicroPayApiErrors, MicroPayTimings, UnknownPayOutcome};
 use crate::error::Error;
 use crate::model::Reply;
 use crate::model::codes::TradeState;
@@ -107,8 +110,12 @@ fn check_timings(t: &MicroPayTimings) -> Result<(), Error> {
 }
 
 /// Whether a failed pay may still have charged the payer, so its outcome must be queried.
-fn outcome_unknown(e: &Error) -> bool {
+fn outcome_unknown(e: &Error, api_errors: MicroPayApiErrors) -> bool {
     match e {
+        Error::Api { .. } => match api_errors {
+            MicroPayApiErrors::QuerySystemErrors => e.is_system_error(),
+            MicroPayApiErrors::QueryAll => true,
+        },
         Error::Http(HttpError::Connect { .. }) => false,
         Error::Http(
             HttpError::Timeout { .. }
@@ -122,7 +129,6 @@ fn outcome_unknown(e: &Error) -> bool {
         | Error::Mismatch { .. } => true,
         Error::Http(HttpError::Build(_))
         | Error::Validation { .. }
-        | Error::Api { .. }
         | Error::Signing { .. }
         | Error::ReverseFailed { .. } => false,
     }
@@ -159,7 +165,7 @@ impl Client {
                 },
             },
             Err(e)
-                if outcome_unknown(&e)
+                if outcome_unknown(&e, self.config().micropay_api_errors)
                     && self.config().micropay_unknown_outcome
                         == UnknownPayOutcome::QueryThenReverse =>
             {

@@ -7,8 +7,8 @@
 //! docs, where `refunds` is one object: a list is accepted too.
 //!
 //! The same notify may arrive several times (15/15/30/180/1800/1800/1800/1800/3600 s):
-//! process it idempotently, check the amount with [`PayNotify::ensure_amount`], then answer
-//! [`ACK`].
+//! process it idempotently, check the amount with [`PayNotify::ensure_amount`] (a refund:
+//! [`RefundNotify::ensure_refunded`]), then answer [`ACK`].
 
 use crate::error::NotifyError;
 use crate::model::codes::{PayTypeCode, TradeState};
@@ -115,17 +115,42 @@ pub struct RefundNotifyData {
     pub refunds: Vec<RefundItem>,
 }
 
+/// Which refund of a refund notify is meant.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RefundKey<'a> {
+    /// By the merchant's refund number (`mch_refund_id`, as sent with the refund).
+    Merchant(&'a str),
+    /// By Pooul's refund number (`refund_id`), for a refund sent without `mch_refund_id`.
+    Pooul(&'a str),
+}
+
 impl RefundNotify {
-    /// Checks that the notified refunds add up to the amount the merchant refunded.
-    pub fn ensure_refunded(&self, expected: Money) -> Result<(), NotifyError> {
-        let mut got = Money::from_fen(0);
-        for r in &self.data.refunds {
-            got = got
-                .checked_add(r.refund_fee)
-                .map_err(|e| NotifyError::Payload {
-                    reason: e.to_string(),
-                })?;
+    /// The one refund of the notify that `key` names. A notify may carry every refund of the
+    /// order; none matching is [`NotifyError::RefundNotFound`], two matching is
+    /// [`NotifyError::Payload`].
+    pub fn refund(&self, key: RefundKey<'_>) -> Result<&RefundItem, NotifyError> {
+        let mut matching = self.data.refunds.iter().filter(|r| match key {
+            RefundKey::Merchant(id) => r.mch_refund_id.as_deref() == Some(id),
+            RefundKey::Pooul(id) => r.refund_id == id,
+        });
+        let found = matching.next().ok_or_else(|| NotifyError::RefundNotFound {
+            id: match key {
+                RefundKey::Merchant(id) | RefundKey::Pooul(id) => id.to_owned(),
+            },
+        })?;
+        if matching.next().is_some() {
+            return Err(NotifyError::Payload {
+                reason: format!("more than one refund matches {key:?}"),
+            });
         }
+        Ok(found)
+    }
+
+    /// Checks the `refund_fee` of the refund `key` names (see [`RefundNotify::refund`])
+    /// against the amount the merchant asked to refund. Only that refund is compared: the
+    /// other refunds a notify may list are not summed in.
+    pub fn ensure_refunded(&self, key: RefundKey<'_>, expected: Money) -> Result<(), NotifyError> {
+        let got = self.refund(key)?.refund_fee;
         if got != expected {
             return Err(NotifyError::AmountMismatch { expected, got });
         }

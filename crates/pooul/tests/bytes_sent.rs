@@ -202,6 +202,22 @@ async fn pay_info_string_is_decoded_into_typed_parameters() {
     assert_eq!(info.package, "prepay_id=wx0123");
     assert_eq!(info.pay_sign, "5c8d27");
 
+    // An extra key in pay_info (the order exists by now) must not fail the pay.
+    let server = MockServer::start().await;
+    let jsapi_plus = r#"{"appId":"wx26a0ffd6bfa99df7","timeStamp":1530457643,"nonceStr":"5b38ee2b","package":"prepay_id=wx0123","signType":"MD5","paySign":"5c8d27","subMchId":"1900000109"}"#;
+    answer(
+        &server,
+        "/v2/pay",
+        pooul_answer("success", json!({"prepay_id": "wx0123", "trade_id": "5b38ee2a", "mch_trade_id": "j1", "merchant_id": MERCHANT_ID, "pay_info": jsapi_plus})),
+    )
+    .await;
+    let reply = client(&server.uri()).pay(&req).await.unwrap();
+    assert!(
+        matches!(&reply.data.pay_info, Some(PayInfo::Jsapi(i)) if i.pay_sign == "5c8d27"),
+        "{:?}",
+        reply.data.pay_info
+    );
+
     let server = MockServer::start().await;
     let app = r#"{"appid":"wx2fbc","partnerid":"1507497331","prepayid":"wx0123","package":"Sign=WXPay","noncestr":"5b38f0dc","timestamp":1530458332,"sign":"a4aea5"}"#;
     answer(
@@ -220,6 +236,20 @@ async fn pay_info_string_is_decoded_into_typed_parameters() {
     )
     .spbill_create_ip("127.0.0.1");
     let reply = client(&server.uri()).pay(&req).await.unwrap();
+    let server = MockServer::start().await;
+    let app_plus = r#"{"appid":"wx2fbc","partnerid":"1507497331","prepayid":"wx0123","package":"Sign=WXPay","noncestr":"5b38f0dc","timestamp":1530458332,"sign":"a4aea5","signType":"MD5"}"#;
+    answer(
+        &server,
+        "/v2/pay",
+        pooul_answer("success", json!({"prepay_id": "wx0123", "trade_id": "5b38f0dc", "mch_trade_id": "a1", "merchant_id": MERCHANT_ID, "pay_info": app_plus})),
+    )
+    .await;
+    let extra = client(&server.uri()).pay(&req).await.unwrap();
+    assert!(
+        matches!(&extra.data.pay_info, Some(PayInfo::App(i)) if i.sign == "a4aea5"),
+        "{:?}",
+        extra.data.pay_info
+    );
     let Some(PayInfo::App(info)) = reply.data.pay_info else {
         panic!("app pay_info expected")
     };
@@ -278,9 +308,15 @@ async fn refund_sends_every_field() {
         signed(&json!({"code": 0, "msg": "success"}), &keys().pooul),
     )
     .await;
-    let req = RefundRequest::new("alextest.scan.112", Money::from_fen(8872), "Alex Test")
-        .mch_refund_id("refund-1")
-        .notify_url(notify_url());
+    // `mch_refund_id` comes from the constructor: a refund is never built without one by
+    // accident.
+    let req = RefundRequest::new(
+        "alextest.scan.112",
+        "refund-1",
+        Money::from_fen(8872),
+        "Alex Test",
+    )
+    .notify_url(notify_url());
     let ack = client(&server.uri()).refund(&req).await.unwrap();
     assert_eq!((ack.msg.as_deref(), ack.data), (Some("success"), None));
     let (p, q, payload, _) = sent(&server).await;
@@ -289,6 +325,24 @@ async fn refund_sends_every_field() {
         payload,
         json!({"mch_trade_id": "alextest.scan.112", "mch_refund_id": "refund-1", "refund_fee": 8872,
                "refund_desc": "Alex Test", "notify_url": "http://112.74.184.236:3006/fake-recv"})
+    );
+}
+
+#[tokio::test]
+async fn a_refund_without_refund_id_is_only_built_on_purpose() {
+    let server = MockServer::start().await;
+    answer(
+        &server,
+        "/v2/pay/refund",
+        signed(&json!({"code": 0, "msg": "success"}), &keys().pooul),
+    )
+    .await;
+    let req = RefundRequest::without_refund_id("m1", Money::from_fen(3), "r");
+    client(&server.uri()).refund(&req).await.unwrap();
+    let (_, _, payload, _) = sent(&server).await;
+    assert_eq!(
+        payload,
+        json!({"mch_trade_id": "m1", "refund_fee": 3, "refund_desc": "r"})
     );
 }
 
@@ -371,7 +425,7 @@ async fn a_refund_is_never_retried() {
         .expect(1)
         .mount(&server)
         .await;
-    let req = RefundRequest::new("m1", Money::from_fen(1), "r");
+    let req = RefundRequest::new("m1", "r1", Money::from_fen(1), "r");
     let err = client(&server.uri()).refund(&req).await.unwrap_err();
     assert!(
         matches!(err, Error::Http(HttpError::Status { status: 503, .. })),
@@ -491,6 +545,32 @@ async fn an_answer_about_another_order_is_refused() {
         ),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn an_echoed_id_of_another_json_type_is_refused() {
+    for (field, value) in [
+        ("mch_trade_id", json!(true)),
+        ("mch_trade_id", json!(["m1"])),
+        ("merchant_id", json!({"id": MERCHANT_ID})),
+    ] {
+        let mut data = json!({"trade_id": "t", "mch_trade_id": "m1", "trade_state": 0});
+        data[field] = value;
+        let body = pooul_answer("success", data);
+        let err = query_answered_with(ResponseTemplate::new(200).set_body_string(body)).await;
+        assert!(
+            matches!(&err, Error::Mismatch { field: f, .. } if *f == field),
+            "{field}: {err:?}"
+        );
+    }
+    // Absent or null: not echoed, accepted.
+    let body = pooul_answer(
+        "success",
+        json!({"trade_id": "t", "mch_trade_id": "m1", "merchant_id": null, "trade_state": 0}),
+    );
+    let server = MockServer::start().await;
+    answer(&server, "/v2/pay/query", body).await;
+    client(&server.uri()).query("m1").await.unwrap();
 }
 
 #[tokio::test]
@@ -632,7 +712,7 @@ async fn invalid_requests_are_refused_before_sending() {
         );
     }
     let err = c
-        .refund(&RefundRequest::new("m1", Money::from_fen(0), "r"))
+        .refund(&RefundRequest::new("m1", "r1", Money::from_fen(0), "r"))
         .await
         .unwrap_err();
     assert!(matches!(

@@ -127,20 +127,37 @@ async fn run(
 
 /// Asserts the requests' paths and that each came at `at` seconds: never sooner, and later
 /// only by the creep of the clock while requests are on the wire (well under 3 s).
+/// The paused-clock tests run one at a time: each keeps a 1 ms ticker busy, and running a
+/// dozen side by side on a small machine makes the clock creep more than the tolerance.
+/// A std mutex on purpose: each test has its own runtime on its own thread, and blocking
+/// that thread until the previous test is done is exactly what is wanted (hence the
+/// `await_holding_lock` allowance on the tests).
+static SERIAL: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+fn serial() -> std::sync::MutexGuard<'static, ()> {
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Tolerance for creep: below the shortest scheduled gap (5 s), so a step one interval late
+/// still fails, while a slow machine does not.
+const CREEP: f64 = 4.5;
+
 fn assert_timeline(log: &[(String, f64)], want: &[(&str, f64)]) {
     let paths: Vec<&str> = log.iter().map(|(p, _)| p.as_str()).collect();
     let want_paths: Vec<&str> = want.iter().map(|(p, _)| *p).collect();
     assert_eq!(paths, want_paths, "{log:?}");
     for ((path, at), (_, want_at)) in log.iter().zip(want) {
         assert!(
-            *at >= *want_at && *at < want_at + 3.0,
+            *at >= *want_at && *at < want_at + CREEP,
             "{path} at {at}s, expected {want_at}s: {log:?}"
         );
     }
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
 async fn paying_paying_success_is_paid_after_two_queries() {
+    let _serial = serial();
     let r = run(
         vec![
             ("/v2/pay", vec![state(6)]),
@@ -167,7 +184,9 @@ async fn paying_paying_success_is_paid_after_two_queries() {
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
 async fn paying_until_the_deadline_is_reversed() {
+    let _serial = serial();
     let r = run(
         vec![
             ("/v2/pay", vec![state(6)]),
@@ -205,7 +224,9 @@ async fn paying_until_the_deadline_is_reversed() {
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
 async fn a_short_deadline_still_waits_15_seconds_before_reversing() {
+    let _serial = serial();
     let short = |c: &mut pooul::Config| {
         let t = &mut c.micropay;
         t.poll_interval = Duration::from_secs(4);
@@ -236,7 +257,9 @@ async fn a_short_deadline_still_waits_15_seconds_before_reversing() {
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
 async fn the_caller_may_override_the_reverse_delay() {
+    let _serial = serial();
     let r = run(
         vec![
             ("/v2/pay", vec![state(6)]),
@@ -268,7 +291,9 @@ async fn the_caller_may_override_the_reverse_delay() {
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
 async fn a_failed_reverse_is_repeated() {
+    let _serial = serial();
     let r = run(
         vec![
             ("/v2/pay", vec![state(6)]),
@@ -303,7 +328,9 @@ async fn a_failed_reverse_is_repeated() {
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
 async fn a_reverse_that_keeps_failing_is_an_error() {
+    let _serial = serial();
     let r = run(
         vec![
             ("/v2/pay", vec![state(6)]),
@@ -321,7 +348,9 @@ async fn a_reverse_that_keeps_failing_is_an_error() {
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
 async fn a_pay_without_usable_answer_is_queried_after_5_seconds() {
+    let _serial = serial();
     let r = run(
         vec![
             ("/v2/pay", vec![ResponseTemplate::new(500)]),
@@ -342,7 +371,9 @@ async fn a_pay_without_usable_answer_is_queried_after_5_seconds() {
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
 async fn paid_at_once_and_closed_end_without_reverse() {
+    let _serial = serial();
     let r = run(vec![("/v2/pay", vec![state(0)])], |_| {}).await;
     assert!(
         matches!(r.outcome, Ok(MicroPayOutcome::PaidAtOnce(_))),
@@ -372,12 +403,15 @@ async fn paid_at_once_and_closed_end_without_reverse() {
     );
 }
 
+fn refusal(payload: serde_json::Value) -> ResponseTemplate {
+    ResponseTemplate::new(200).set_body_string(signed(&payload, &keys().pooul))
+}
+
 #[tokio::test(start_paused = true)]
-async fn a_refused_pay_is_returned_without_querying() {
-    let refused = ResponseTemplate::new(200).set_body_string(signed(
-        &json!({"code": 1, "msg": "付款码无效"}),
-        &keys().pooul,
-    ));
+#[allow(clippy::await_holding_lock)]
+async fn a_plain_refusal_is_returned_without_querying() {
+    let _serial = serial();
+    let refused = refusal(json!({"code": 1, "msg": "付款码无效"}));
     let r = run(vec![("/v2/pay", vec![refused])], |_| {}).await;
     assert!(
         matches!(r.outcome, Err(Error::Api { code: 1, .. })),
@@ -387,8 +421,121 @@ async fn a_refused_pay_is_returned_without_querying() {
     assert_eq!(r.log.len(), 1);
 }
 
+/// Reminder 1: "当返回结果为“系统错误”时，商户系统等待5秒后调用【查询订单API】".
 #[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
+async fn a_system_error_answer_is_queried_after_5_s() {
+    let _serial = serial();
+    let system_error = refusal(json!({"code": 1, "msg": "系统错误"}));
+    let r = run(
+        vec![
+            ("/v2/pay", vec![system_error]),
+            ("/v2/pay/query", vec![state(0)]),
+        ],
+        |_| {},
+    )
+    .await;
+    assert!(
+        matches!(
+            r.outcome,
+            Ok(MicroPayOutcome::PaidAfterQuery { queries: 1, .. })
+        ),
+        "{:?}",
+        r.outcome
+    );
+    assert_timeline(&r.log, &[("/v2/pay", 0.0), ("/v2/pay/query", 5.0)]);
+}
+
+/// The words may come as WeChat's code, in `trade_info` only, and unsigned; the state stays
+/// unclear, so the order is reversed (reminder 2).
+#[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
+async fn a_systemerror_in_trade_info_that_stays_unclear_is_reversed() {
+    let _serial = serial();
+    let system_error = refusal(json!({"code": 500, "msg": "failed",
+        "data": {"trade_info": "SYSTEMERROR, 系统超时"}}));
+    let r = run(
+        vec![
+            ("/v2/pay", vec![system_error]),
+            ("/v2/pay/query", vec![state(6)]),
+            ("/v2/pay/reverse", vec![reversed()]),
+        ],
+        |_| {},
+    )
+    .await;
+    assert!(
+        matches!(
+            r.outcome,
+            Ok(MicroPayOutcome::Reversed {
+                last_state: Some(TradeState::Paying),
+                reverse_attempts: 1,
+                ..
+            })
+        ),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.log.last().unwrap().0, "/v2/pay/reverse");
+
+    let unsigned = ResponseTemplate::new(200).set_body_string(r#"{"code":1,"msg":"SystemError"}"#);
+    let r = run(
+        vec![
+            ("/v2/pay", vec![unsigned]),
+            ("/v2/pay/query", vec![state(0)]),
+        ],
+        |_| {},
+    )
+    .await;
+    assert!(
+        matches!(r.outcome, Ok(MicroPayOutcome::PaidAfterQuery { .. })),
+        "{:?}",
+        r.outcome
+    );
+}
+
+#[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
+async fn every_refusal_can_be_queried_by_configuration() {
+    let _serial = serial();
+    let refused = refusal(json!({"code": 1, "msg": "付款码无效"}));
+    let r = run(
+        vec![
+            ("/v2/pay", vec![refused]),
+            ("/v2/pay/query", vec![state(3)]),
+        ],
+        |c| c.micropay_api_errors = pooul::MicroPayApiErrors::QueryAll,
+    )
+    .await;
+    assert!(
+        matches!(
+            r.outcome,
+            Ok(MicroPayOutcome::NotPaid {
+                state: TradeState::Closed,
+                queries: 1
+            })
+        ),
+        "{:?}",
+        r.outcome
+    );
+
+    // ReturnError still wins: the caller settles the order itself.
+    let system_error = refusal(json!({"code": 1, "msg": "系统错误"}));
+    let r = run(vec![("/v2/pay", vec![system_error])], |c| {
+        c.micropay_unknown_outcome = pooul::UnknownPayOutcome::ReturnError;
+    })
+    .await;
+    assert!(
+        matches!(&r.outcome, Err(e @ Error::Api { .. }) if e.is_system_error()),
+        "{:?}",
+        r.outcome
+    );
+    assert_eq!(r.log.len(), 1);
+}
+
+#[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
 async fn a_pay_answer_that_fails_verification_is_queried_not_trusted() {
+    let _serial = serial();
     let forged = ResponseTemplate::new(200).set_body_string(signed(
         &json!({"code": 0, "msg": "success", "data": {"trade_id": "t", "mch_trade_id": ID, "trade_state": 3}}),
         &keys().other,
@@ -410,7 +557,9 @@ async fn a_pay_answer_that_fails_verification_is_queried_not_trusted() {
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
 async fn an_unknown_pay_outcome_can_be_returned_instead_of_queried() {
+    let _serial = serial();
     let r = run(vec![("/v2/pay", vec![ResponseTemplate::new(500)])], |c| {
         c.micropay_unknown_outcome = pooul::UnknownPayOutcome::ReturnError;
     })
@@ -430,7 +579,9 @@ async fn an_unknown_pay_outcome_can_be_returned_instead_of_queried() {
 }
 
 #[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
 async fn paid_with_another_amount_is_a_mismatch() {
+    let _serial = serial();
     let paid_less = ResponseTemplate::new(200).set_body_string(pooul_answer(
         "success",
         json!({"trade_id": "t", "mch_trade_id": ID, "trade_state": 0, "total_fee": 1}),

@@ -8,7 +8,7 @@ use common::*;
 use paysig::Money;
 use paysig::jwt::{JwtError, Segment};
 use pooul::notify::{verify_pay_notify, verify_refund_notify};
-use pooul::{NotifyError, PayTypeCode, RefundStatus, TradeState};
+use pooul::{NotifyError, PayTypeCode, RefundKey, RefundStatus, TradeState};
 use serde_json::{Value, json};
 
 fn pay_payload() -> Value {
@@ -186,20 +186,41 @@ fn refund_notify_reads_one_refund_or_a_list() {
     assert_eq!(n.data.refunds.len(), 1);
     assert_eq!(n.data.refunds[0].refund_status, RefundStatus::Success);
     assert_eq!(n.data.refunds[0].mch_refund_id.as_deref(), Some("r1"));
-    n.ensure_refunded(Money::from_fen(5)).unwrap();
+    n.ensure_refunded(RefundKey::Merchant("r1"), Money::from_fen(5))
+        .unwrap();
+    n.ensure_refunded(RefundKey::Pooul("5b34ba3d"), Money::from_fen(5))
+        .unwrap();
     assert!(matches!(
-        n.ensure_refunded(Money::from_fen(6)),
+        n.ensure_refunded(RefundKey::Merchant("r1"), Money::from_fen(6)),
         Err(NotifyError::AmountMismatch { .. })
     ));
 
     let mut many = one.clone();
     many["data"]["refunds"] = json!([
-        {"refund_id": "a", "refund_fee": 5, "refund_status": 1},
-        {"refund_id": "b", "refund_fee": 100, "refund_status": 3}
+        {"refund_id": "a", "mch_refund_id": "r1", "refund_fee": 5, "refund_status": 1},
+        {"refund_id": "b", "mch_refund_id": "r2", "refund_fee": 100, "refund_status": 3}
     ]);
     let n = verify_refund_notify(signed(&many, &keys().pooul).as_bytes(), &pooul_public()).unwrap();
     assert_eq!(n.data.refunds[1].refund_status, RefundStatus::Abnormal);
-    n.ensure_refunded(Money::from_fen(105)).unwrap();
+    // The order's full list: only the refund asked about is compared, never the sum.
+    n.ensure_refunded(RefundKey::Merchant("r2"), Money::from_fen(100))
+        .unwrap();
+    assert!(matches!(
+        n.ensure_refunded(RefundKey::Merchant("r2"), Money::from_fen(105)),
+        Err(NotifyError::AmountMismatch { got, .. }) if got == Money::from_fen(100)
+    ));
+    assert!(matches!(
+        n.ensure_refunded(RefundKey::Merchant("r3"), Money::from_fen(5)),
+        Err(NotifyError::RefundNotFound { id }) if id == "r3"
+    ));
+    let mut twice = many.clone();
+    twice["data"]["refunds"][1]["mch_refund_id"] = json!("r1");
+    let n =
+        verify_refund_notify(signed(&twice, &keys().pooul).as_bytes(), &pooul_public()).unwrap();
+    assert!(matches!(
+        n.ensure_refunded(RefundKey::Merchant("r1"), Money::from_fen(5)),
+        Err(NotifyError::Payload { .. })
+    ));
 
     let err =
         verify_refund_notify(signed(&one, &keys().other).as_bytes(), &pooul_public()).unwrap_err();

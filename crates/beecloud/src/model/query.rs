@@ -252,8 +252,8 @@ pub struct BillsPage {
     /// `count`: the number of results, as BeeCloud counts them.
     #[serde(default, deserialize_with = "paysig::lenient::opt_number")]
     pub count: Option<u64>,
-    /// `bills`.
-    #[serde(default)]
+    /// `bills`. Required: a success answer without it is an [`Error::Decode`], never an empty
+    /// page (which would end [`crate::Client::all_bills`] silently).
     pub bills: Vec<BillRecord>,
 }
 
@@ -289,8 +289,8 @@ pub struct RefundsPage {
     /// `count`: the number of results, as BeeCloud counts them.
     #[serde(default, deserialize_with = "paysig::lenient::opt_number")]
     pub count: Option<u64>,
-    /// `refunds`.
-    #[serde(default)]
+    /// `refunds`. Required: a success answer without it is an [`Error::Decode`], never an
+    /// empty page (which would end [`crate::Client::all_refunds`] silently).
     pub refunds: Vec<RefundRecord>,
 }
 

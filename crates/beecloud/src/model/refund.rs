@@ -15,9 +15,16 @@ use time::Date;
 /// ```
 /// use beecloud::{RefundChannel, RefundRequest};
 /// use paysig::Money;
-/// let req = RefundRequest::new(RefundChannel::Wx, "20150610001", "201506101035040000001", Money::from_fen(1))
-///     .bill_total_fee(Money::from_fen(1));
+/// // Refund 1 fen of a bill of 1 fen (the bill's total_fee, e.g. from `Client::bills`).
+/// let req = RefundRequest::new(
+///     RefundChannel::Wx, "20150610001", "201506101035040000001", Money::from_fen(1), Money::from_fen(1),
+/// );
 /// assert_eq!(req.refund_fee, Money::from_fen(1));
+/// // More than the bill is refused before anything is sent.
+/// let over = RefundRequest::new(
+///     RefundChannel::Wx, "20150610001", "201506101035040000001", Money::from_fen(2), Money::from_fen(1),
+/// );
+/// assert!(over.validate(time::macros::date!(2015-06-10)).is_err());
 /// ```
 #[derive(Debug, Clone, PartialEq)]
 pub struct RefundRequest {
@@ -30,36 +37,33 @@ pub struct RefundRequest {
     pub bill_no: String,
     /// `refund_fee`: a positive amount, at most the bill's `total_fee`.
     pub refund_fee: Money,
-    /// The bill's `total_fee`, never sent: when set, a `refund_fee` above it is refused before
-    /// sending (BeeCloud would answer `REFUND_AMOUNT_TOO_LARGE`). Set it whenever the merchant
-    /// knows it.
-    pub bill_total_fee: Option<Money>,
+    /// The bill's `total_fee`, never sent: a `refund_fee` above it is refused before sending
+    /// (§3: the refund is at most the bill's amount; BeeCloud would answer
+    /// `REFUND_AMOUNT_TOO_LARGE`). Take it from the merchant's order or from [`crate::Client::bills`].
+    pub bill_total_fee: Money,
     /// `optional`: the merchant's own data, returned in the webhook.
     pub optional: Option<Map<String, Value>>,
 }
 
 impl RefundRequest {
-    /// A refund without `optional` and without the local total check.
+    /// A refund of `refund_fee` from the bill `bill_no` whose `total_fee` is `bill_total_fee`
+    /// (required so that `refund_fee <= total_fee` is always checked before sending), without
+    /// `optional`.
     pub fn new(
         channel: RefundChannel,
         refund_no: impl Into<String>,
         bill_no: impl Into<String>,
         refund_fee: Money,
+        bill_total_fee: Money,
     ) -> Self {
         RefundRequest {
             channel,
             refund_no: refund_no.into(),
             bill_no: bill_no.into(),
             refund_fee,
-            bill_total_fee: None,
+            bill_total_fee,
             optional: None,
         }
-    }
-
-    /// The bill's `total_fee`, to refuse an over-refund before sending.
-    pub fn bill_total_fee(mut self, total_fee: Money) -> Self {
-        self.bill_total_fee = Some(total_fee);
-        self
     }
 
     /// Sets `optional`.
@@ -74,9 +78,8 @@ impl RefundRequest {
         validate_refund_no(&self.refund_no, today)?;
         alphanumeric("bill_no", &self.bill_no, 1, 32)?;
         validate_fee("refund_fee", self.refund_fee)?;
-        if let Some(total) = self.bill_total_fee
-            && self.refund_fee > total
-        {
+        let total = self.bill_total_fee;
+        if self.refund_fee > total {
             return Err(Error::Validation {
                 field: "refund_fee",
                 reason: format!(

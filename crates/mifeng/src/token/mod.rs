@@ -4,9 +4,10 @@
 //! supersedes every earlier token**, so two refreshers racing each other invalidate one
 //! another. Hence:
 //!
-//! - one [`TokenStore`] per merchant, shared by every client of that merchant: the in-process
-//!   [`MemoryTokenStore`] (the default) or, with the `redis` feature, [`RedisTokenStore`](crate::RedisTokenStore) for
-//!   several processes;
+//! - one [`TokenStore`] per merchant, shared by every client of that merchant: by default the
+//!   process-wide [`MemoryTokenStore::global`] (one per base URL, keyed by mch_id, so two
+//!   clients of one merchant in one process share the token) or, with the `redis` feature,
+//!   [`RedisTokenStore`](crate::RedisTokenStore) for several processes;
 //! - a store lets exactly one caller refresh at a time (single flight) and hands the new
 //!   token to everyone waiting;
 //! - a token is refreshed [`crate::Config::token_refresh_skew`] before it expires, and when a
@@ -22,7 +23,7 @@ use paysig::{ExposeSecret, SecretString};
 use std::collections::HashMap;
 use std::fmt;
 use std::sync::atomic::{AtomicU64, Ordering};
-use std::sync::{Arc, Mutex};
+use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// A token and the moment it expires.
@@ -95,6 +96,17 @@ impl TokenWant {
     }
 }
 
+/// The longest a client's token refresh can take: one rate-limit wait
+/// ([`crate::RateLimit::max_wait`]) and one HTTP attempt ([`paysig::http::HttpConfig::timeout`],
+/// which covers connecting and reading the answer). `accesstoken` is never repeated, so
+/// there is no retry or backoff to add. A shared store's lock must outlive this.
+pub fn longest_refresh(config: &crate::Config) -> Duration {
+    config
+        .rate_limit
+        .max_wait
+        .saturating_add(config.http.timeout)
+}
+
 /// Fetches a new token from Mifeng (the client implements it; a store calls it at most once
 /// per refresh).
 #[async_trait]
@@ -115,7 +127,18 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
         want: &TokenWant,
         fetcher: &dyn TokenFetcher,
     ) -> Result<StoredToken, Error>;
+
+    /// For a store shared between processes: how long a refresher holds its lock before
+    /// another process may take over. The client warns when it is not above
+    /// [`longest_refresh`]. `None` (the default) for in-process stores, which need no TTL.
+    fn refresh_lock_ttl(&self) -> Option<Duration> {
+        None
+    }
 }
+
+/// The process-wide stores behind [`MemoryTokenStore::global`], one per base URL.
+static GLOBAL: LazyLock<Mutex<HashMap<String, Arc<MemoryTokenStore>>>> =
+    LazyLock::new(Default::default);
 
 /// The in-process store (the default): a slot per mch_id, each with a
 /// `tokio::sync::Mutex` around the refresh and a second look at the slot once the mutex is
@@ -153,6 +176,16 @@ impl MemoryTokenStore {
     /// An empty store.
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// The store shared by every client of this process talking to `base` (the default of
+    /// [`crate::Config::token_store`]). Within it, tokens are kept per mch_id. Keyed by base
+    /// URL too, since a token of one host (production, a sandbox, a test server) means
+    /// nothing to another. Clients sharing base URL and mch_id share the token whatever
+    /// secret they were given.
+    pub fn global(base: &url::Url) -> Arc<MemoryTokenStore> {
+        let mut stores = GLOBAL.lock().unwrap_or_else(|p| p.into_inner());
+        stores.entry(base.to_string()).or_default().clone()
     }
 
     fn slot(&self, mch_id: &str) -> Arc<Slot> {

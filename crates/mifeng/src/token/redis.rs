@@ -44,8 +44,15 @@ return 1
 /// both by Lua scripts that compare the lock's value first, so a refresher whose lock expired
 /// can neither delete a successor's lock nor overwrite a newer token. The others poll the stored
 /// token every `poll_interval` until an acceptable one appears; if the refresher dies, its lock
-/// expires after `lock_ttl` and the next poller takes over. Keep `lock_ttl` above the HTTP
-/// timeout of the `accesstoken` call, and `max_wait` above `lock_ttl`.
+/// expires after `lock_ttl` and the next poller takes over.
+///
+/// `lock_ttl` must outlive the refresh, or a second process refreshes meanwhile and the two
+/// tokens supersede each other. A refresh is one rate-limit wait plus one HTTP attempt
+/// ([`crate::token::longest_refresh`]: `accesstoken` is never repeated), so
+/// `lock_ttl = longest_refresh + 10 s` and `max_wait = 2 × lock_ttl` (a waiter outlasts a
+/// refresher that died holding the lock). The defaults follow the default [`crate::Config`];
+/// call [`RedisTokenStore::fitted_to`] with yours when you change its HTTP timeout or
+/// rate-limit wait (the client logs a warning when the lock is too short).
 #[derive(Clone)]
 pub struct RedisTokenStore {
     conn: MultiplexedConnection,
@@ -66,6 +73,9 @@ impl fmt::Debug for RedisTokenStore {
     }
 }
 
+/// Added to the longest refresh for the Redis round trips and clock drift between processes.
+const LOCK_MARGIN: Duration = Duration::from_secs(10);
+
 fn store_err(e: redis::RedisError) -> Error {
     Error::TokenStore {
         reason: e.to_string(),
@@ -83,16 +93,44 @@ impl RedisTokenStore {
         Ok(Self::with_connection(conn, prefix))
     }
 
-    /// Uses an existing connection. Defaults: lock TTL 40 s (above the default 30 s HTTP
-    /// timeout), poll every 50 ms, wait at most 60 s for another process's refresh.
+    /// Uses an existing connection. Defaults: lock TTL 50 s (the default 10 s rate-limit wait
+    /// and 30 s HTTP timeout, plus a 10 s margin), poll every 50 ms, wait at most 100 s for
+    /// another process's refresh.
     pub fn with_connection(conn: MultiplexedConnection, prefix: impl Into<String>) -> Self {
+        let default_refresh = crate::RateLimit::default()
+            .max_wait
+            .saturating_add(paysig::http::HttpConfig::default().timeout);
         RedisTokenStore {
             conn,
             prefix: prefix.into(),
-            lock_ttl: Duration::from_secs(40),
+            lock_ttl: Duration::ZERO,
             poll_interval: Duration::from_millis(50),
-            max_wait: Duration::from_secs(60),
+            max_wait: Duration::ZERO,
         }
+        .fitted_to_refresh(default_refresh)
+    }
+
+    /// Sets `lock_ttl` and `max_wait` from the longest refresh `config` allows
+    /// ([`crate::token::longest_refresh`]): `lock_ttl = longest_refresh + 10 s`,
+    /// `max_wait = 2 × lock_ttl`.
+    pub fn fitted_to(self, config: &crate::Config) -> Self {
+        self.fitted_to_refresh(super::longest_refresh(config))
+    }
+
+    fn fitted_to_refresh(mut self, longest_refresh: Duration) -> Self {
+        self.lock_ttl = longest_refresh.saturating_add(LOCK_MARGIN);
+        self.max_wait = self.lock_ttl.saturating_mul(2);
+        self
+    }
+
+    /// The lock TTL in force.
+    pub fn current_lock_ttl(&self) -> Duration {
+        self.lock_ttl
+    }
+
+    /// The longest wait for another process's refresh in force.
+    pub fn current_max_wait(&self) -> Duration {
+        self.max_wait
     }
 
     /// How long a refresher holds the lock at most (the time after which a crashed
@@ -249,5 +287,9 @@ impl TokenStore for RedisTokenStore {
             }
             tokio::time::sleep(self.poll_interval).await;
         }
+    }
+
+    fn refresh_lock_ttl(&self) -> Option<Duration> {
+        Some(self.lock_ttl)
     }
 }

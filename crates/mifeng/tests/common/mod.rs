@@ -136,8 +136,9 @@ impl Respond for ApiResponder {
     }
 }
 
-/// A config against `server`, with a rate limit high enough not to slow the token tests and
-/// a limiter of its own (so tests in one binary do not share the process-wide one).
+/// A config against `server`, with a rate limit high enough not to slow the token tests, and
+/// a limiter and a token store of its own (so tests in one binary do not share the
+/// process-wide ones: wiremock reuses servers, hence base URLs, between tests).
 pub fn config(server: &MockServer) -> Config {
     let mut c = Config::new(
         Environment::Custom(server.uri().parse().unwrap()),
@@ -146,6 +147,7 @@ pub fn config(server: &MockServer) -> Config {
     );
     c.rate_limit.per_second = NonZeroU32::new(1000).unwrap();
     c.rate_limit.limiter = Some(Arc::new(mifeng::LocalRateLimiter::new()));
+    c.token_store = Some(Arc::new(mifeng::MemoryTokenStore::new()));
     c.http.retry = paysig::http::RetryPolicy::none();
     c
 }

@@ -49,10 +49,14 @@
 //! acknowledged, so BeeCloud keeps it for a later, updated receiver).
 //!
 //! ## Webhook schemes
-//! V2 signs the transaction id, type, channel and fee. **V1 signs only the timestamp**: with
-//! V1 the gateway asks the hub to confirm every payment webhook by a bill query
-//! ([`Gateway::confirm_by_query`]), so the hub trusts the queried bill, not
-//! the webhook's fee or success flag.
+//! V2 signs the transaction id, type, channel and fee, but neither `trade_success` nor the
+//! timestamp (a captured unsuccessful webhook can be flipped to "paid" and replayed). **V1
+//! signs only the timestamp.** So under both schemes the gateway asks the hub to confirm every
+//! payment webhook by a bill query ([`Gateway::confirm_by_query`] is always `true`): the hub
+//! trusts the queried bill (its `bill_no`, `total_fee` and `spay_result`, returned by
+//! [`Gateway::query_payment`]), not the webhook's fee or success flag. A webhook claiming a
+//! payment the bill does not show is refused ([`crate::NotifyError::NotConfirmed`]), so
+//! BeeCloud resends it later. Refund webhooks are not confirmed this way.
 
 use crate::adapters::{EnvLookup, secret_from_env, string_field};
 use crate::error::{Error, NotifyError};
@@ -342,8 +346,8 @@ impl BeeCloudGateway {
     /// alipay_qr_return_url = "https://shop.example/paid"   # needed for PayMethod::AlipayQr
     /// alipay_qr_pay_mode = "1"               # "0", "1" or "3"; optional
     /// # Webhook verification (optional; without it notifies are refused):
-    /// webhook = "v2"                         # or "v1" (signs only the timestamp: also set
-    ///                                        # [notify] confirm_by_query = ["beecloud"])
+    /// webhook = "v2"                         # or "v1" (signs only the timestamp); payment
+    ///                                        # webhooks of both are confirmed by a bill query
     /// webhook_secret_env = "BEECLOUD_MASTER_SECRET"   # v2: the Master Secret; v1: the App Secret
     /// webhook_tolerance_secs = 300           # timestamp window either way; default 300
     /// webhook_check_timestamp = true         # false (v2 only) accepts webhooks without timestamp
@@ -769,6 +773,8 @@ impl Gateway for BeeCloudGateway {
         })
     }
 
+    /// The bill as §4 lists it: its own `bill_no` and `total_fee` (what the hub's notify
+    /// confirmation compares with the webhook) and `spay_result` as the status.
     async fn query_payment(&self, query: &PaymentQuery) -> Result<Payment, Error> {
         let (_, bill) = self.find_bill(&query.order_no).await?;
         Ok(Payment {
@@ -803,8 +809,8 @@ impl Gateway for BeeCloudGateway {
             request.refund_no.clone(),
             request.order_no.clone(),
             request.amount,
+            bill.total_fee,
         )
-        .bill_total_fee(bill.total_fee)
         .optional(optional);
         let answer = self.client.refund(&req).await.map_err(bee)?;
         if channel == RefundChannel::Ali && answer.url.is_none() {
@@ -901,12 +907,12 @@ impl Gateway for BeeCloudGateway {
         beecloud::ACK
     }
 
-    /// V1 webhooks sign only the timestamp, so a captured one could carry any fee: their
-    /// payments are always confirmed by a bill query.
+    /// Always `true`: `trade_success` is signed by neither webhook scheme (and V1 signs
+    /// nothing but the timestamp), so every payment webhook is confirmed by a bill query
+    /// (§4, [`Gateway::query_payment`]): the hub trusts the queried bill's `bill_no`,
+    /// `total_fee` and `spay_result`, not the webhook's fee or success flag.
     fn confirm_by_query(&self) -> bool {
-        self.webhook
-            .as_ref()
-            .is_some_and(|w| matches!(w.config().scheme, WebhookScheme::V1 { .. }))
+        true
     }
 }
 

@@ -515,8 +515,12 @@ impl Gateway for PooulGateway {
                 ),
             });
         }
-        let mut wire = pooul::RefundRequest::new(request.order_no.clone(), request.amount, reason)
-            .mch_refund_id(request.refund_no.clone());
+        let mut wire = pooul::RefundRequest::new(
+            request.order_no.clone(),
+            request.refund_no.clone(),
+            request.amount,
+            reason,
+        );
         if let Some(url) = &request.notify_url {
             wire = wire.notify_url(parse_url("notify_url", url)?);
         }

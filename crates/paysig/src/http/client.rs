@@ -35,7 +35,10 @@ impl RetryPolicy {
         }
     }
 
-    fn backoff(&self, attempt: u32) -> Duration {
+    /// The wait after failed attempt `attempt` (1-based): `initial_backoff` doubled per
+    /// attempt, capped at `max_backoff`. Public for crates that retry themselves (one
+    /// rate-limit slot per attempt).
+    pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
         self.initial_backoff
             .saturating_mul(factor)

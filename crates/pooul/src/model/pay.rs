@@ -460,9 +460,9 @@ pub enum PayInfo {
     App(AppPayInfo),
 }
 
-/// JSAPI / mini-program parameters (camelCase, as WeChat expects them).
+/// JSAPI / mini-program parameters (camelCase, as WeChat expects them). Keys beyond these
+/// are ignored: refusing them would fail a pay whose order was already created.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct JsapiPayInfo {
     /// `appId`.
     #[serde(rename = "appId", deserialize_with = "paysig::lenient::string")]
@@ -484,9 +484,9 @@ pub struct JsapiPayInfo {
     pub pay_sign: String,
 }
 
-/// APP parameters (lower case, as the WeChat SDK expects them).
+/// APP parameters (lower case, as the WeChat SDK expects them). Keys beyond these are
+/// ignored, as for [`JsapiPayInfo`].
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
-#[serde(deny_unknown_fields)]
 pub struct AppPayInfo {
     /// `appid`.
     #[serde(deserialize_with = "paysig::lenient::string")]

@@ -17,7 +17,9 @@ pub struct RefundRequest {
     /// `mch_trade_id`: the paid order.
     pub mch_trade_id: String,
     /// `mch_refund_id`: the merchant's refund number. Not in pooul.md; Pooul's newer docs
-    /// require it. Recommended: a retried refund with the same number cannot refund twice.
+    /// require it. Set by [`RefundRequest::new`]: a refund resubmitted with the same number
+    /// cannot refund twice ("一笔退款失败后重新提交，要采用原来的退款单号"). `None` only through
+    /// [`RefundRequest::without_refund_id`], which is unsafe to retry.
     pub mch_refund_id: Option<String>,
     /// `refund_fee` in fen, at least 1 fen.
     pub refund_fee: Money,
@@ -28,8 +30,32 @@ pub struct RefundRequest {
 }
 
 impl RefundRequest {
-    /// A request with the required fields.
+    /// A refund of `refund_fee` of the paid order `mch_trade_id`, under the merchant refund
+    /// number `mch_refund_id`. Keep that number with the refund and send the SAME one when
+    /// resubmitting it after a failure or a lost answer: that is what stops Pooul from
+    /// refunding twice.
     pub fn new(
+        mch_trade_id: impl Into<String>,
+        mch_refund_id: impl Into<String>,
+        refund_fee: Money,
+        refund_desc: impl Into<String>,
+    ) -> Self {
+        RefundRequest {
+            mch_trade_id: mch_trade_id.into(),
+            mch_refund_id: Some(mch_refund_id.into()),
+            refund_fee,
+            refund_desc: refund_desc.into(),
+            notify_url: None,
+        }
+    }
+
+    /// A refund WITHOUT `mch_refund_id`, the request exactly as pooul.md documents it.
+    ///
+    /// Unsafe to retry: Pooul cannot tell a resubmission of this request from a new refund,
+    /// so sending it again after a failure or a timeout may refund the payer twice. Use it
+    /// only for a merchant account that refuses `mch_refund_id`, and check
+    /// [`crate::Client::refund_query`] before ever sending it again.
+    pub fn without_refund_id(
         mch_trade_id: impl Into<String>,
         refund_fee: Money,
         refund_desc: impl Into<String>,
@@ -43,7 +69,7 @@ impl RefundRequest {
         }
     }
 
-    /// Sets `mch_refund_id`.
+    /// Replaces `mch_refund_id`.
     pub fn mch_refund_id(mut self, id: impl Into<String>) -> Self {
         self.mch_refund_id = Some(id.into());
         self
