@@ -178,12 +178,14 @@ impl Hub {
     ) -> Result<NotifyOutcome, Error> {
         let gateway = self.gateway(provider)?;
         let event = gateway.parse_notification(headers, raw_body)?;
+        // The merchant's own records first: no network call for an unknown order or a wrong
+        // amount. Confirmation never changes the amount (it refuses a different one).
+        check_order(provider, &event, orders).await?;
         let event = if self.confirm_by_query.contains(&provider) || gateway.confirm_by_query() {
             self.confirm(gateway.as_ref(), event).await?
         } else {
             event
         };
-        check_order(provider, &event, orders).await?;
         let key = event.dedup_key();
         let ack = gateway.ack();
         match self
@@ -244,22 +246,16 @@ impl Hub {
         }
     }
 
-    /// Queries the provider about a payment notify and trusts the query: the queried order
-    /// must be the notified one, with the notified amount; a notified success the query does
-    /// not show yet is refused (not acknowledged), so the provider sends it again later.
+    /// Queries the provider about a notify and trusts the query: the queried payment (or
+    /// refund) must be the notified one, with the notified amount; a notified success the
+    /// query does not show yet is refused (not acknowledged), so the provider sends it again
+    /// later. A refund notify that cannot be confirmed (no refund number, or no refund query at
+    /// this provider) is refused: confirmation fails closed.
     async fn confirm(
         &self,
         gateway: &dyn Gateway,
         event: Verified<Notification>,
     ) -> Result<Verified<Notification>, Error> {
-        if event.kind != NotificationKind::Payment {
-            return Ok(event);
-        }
-        let query = PaymentQuery {
-            order_no: event.order_no.clone(),
-            provider_trade_no: event.provider_trade_no.clone(),
-        };
-        let queried = gateway.query_payment(&query).await?;
         let provider = event.provider;
         let order_no = event.order_no.clone();
         let refuse = |reason: String| -> Error {
@@ -270,13 +266,64 @@ impl Hub {
             }
             .into()
         };
-        if queried.order_no != event.order_no {
-            return Err(refuse(format!(
-                "the query answered for order {:?}",
-                queried.order_no
-            )));
-        }
-        if let Some(amount) = queried.amount
+        let (queried_status, queried_amount) = match &event.kind {
+            NotificationKind::Payment => {
+                let query = PaymentQuery {
+                    order_no: event.order_no.clone(),
+                    provider_trade_no: event.provider_trade_no.clone(),
+                };
+                let queried = gateway.query_payment(&query).await?;
+                if queried.order_no != event.order_no {
+                    return Err(refuse(format!(
+                        "the query answered for order {:?}",
+                        queried.order_no
+                    )));
+                }
+                if event.status == PaymentStatus::Succeeded
+                    && queried.status != PaymentStatus::Succeeded
+                {
+                    return Err(refuse(format!(
+                        "notified succeeded, queried {}",
+                        queried.status
+                    )));
+                }
+                (queried.status, queried.amount)
+            }
+            NotificationKind::Refund { refund_no } => {
+                let Some(refund_no) = refund_no.clone() else {
+                    return Err(refuse(
+                        "the refund notify names no refund number to query".into(),
+                    ));
+                };
+                let query = RefundQuery {
+                    order_no: event.order_no.clone(),
+                    refund_no: refund_no.clone(),
+                };
+                let queried = match gateway.query_refund(&query).await {
+                    Ok(r) => r,
+                    Err(Error::Unsupported { .. }) => {
+                        return Err(refuse("this provider has no refund query".into()));
+                    }
+                    Err(e) => return Err(e),
+                };
+                if queried.refund_no != refund_no {
+                    return Err(refuse(format!(
+                        "the query answered for refund {:?}",
+                        queried.refund_no
+                    )));
+                }
+                if matches!(event.status, PaymentStatus::Refunded(_))
+                    && !matches!(queried.status, PaymentStatus::Refunded(_))
+                {
+                    return Err(refuse(format!(
+                        "notified refunded, queried {}",
+                        queried.status
+                    )));
+                }
+                (queried.status, queried.amount)
+            }
+        };
+        if let Some(amount) = queried_amount
             && amount != event.amount
         {
             return Err(refuse(format!(
@@ -284,14 +331,8 @@ impl Hub {
                 event.amount
             )));
         }
-        if event.status == PaymentStatus::Succeeded && queried.status != PaymentStatus::Succeeded {
-            return Err(refuse(format!(
-                "notified succeeded, queried {}",
-                queried.status
-            )));
-        }
         Ok(event.map(|mut n| {
-            n.status = queried.status;
+            n.status = queried_status;
             n
         }))
     }

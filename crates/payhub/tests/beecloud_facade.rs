@@ -488,7 +488,8 @@ async fn wechat_scenario_create_notify_query_refund_query_refund() {
             (
                 ORDER,
                 yuan("5.00"),
-                PaymentStatus::Refunded(RefundExtent::Unknown)
+                // The hub confirmed the webhook by the refund query, which tells the extent.
+                PaymentStatus::Refunded(RefundExtent::Partial)
             )
         );
     }
@@ -534,7 +535,12 @@ async fn wechat_scenario_create_notify_query_refund_query_refund() {
             other => panic!("{name}: {other:?}"),
         }
     }
-    assert_eq!(requests(&server).await.len(), 7);
+    // 7 calls of the scenario, plus the refund query (`refunds`, `refund/status`) by which
+    // the hub confirmed the refund webhook; nothing for the unsupported methods.
+    let reqs = requests(&server).await;
+    assert_eq!(reqs.len(), 9);
+    assert_eq!(reqs[7].url.path(), "/1/rest/refunds");
+    assert_eq!(reqs[8].url.path(), "/1/rest/refund/status");
 }
 
 #[tokio::test]
