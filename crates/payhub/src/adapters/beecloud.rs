@@ -58,7 +58,7 @@
 //! payment the bill does not show is refused ([`crate::NotifyError::NotConfirmed`]), so
 //! BeeCloud resends it later. Refund webhooks are not confirmed this way.
 
-use crate::adapters::{EnvLookup, secret_from_env, string_field};
+use crate::adapters::{EnvLookup, reject_unknown_keys, secret_from_env, string_field};
 use crate::error::{Error, NotifyError};
 use crate::gateway::Gateway;
 use crate::notify::{Notification, NotificationKind};
@@ -374,9 +374,7 @@ impl BeeCloudGateway {
             "webhook_check_timestamp",
             "http_timeout_secs",
         ];
-        if let Some(k) = section.keys().find(|k| !KNOWN.contains(&k.as_str())) {
-            return Err(Error::Config(format!("[{P}] unknown key {k:?}")));
-        }
+        reject_unknown_keys(P, section, KNOWN.as_ref())?;
         let app_id = string_field(P, section, "app_id")?;
         let app_key = secret_from_env(P, section, "app_key_env", env)?;
         let environment = environment(section)?;

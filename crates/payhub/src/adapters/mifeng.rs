@@ -27,7 +27,9 @@
 //! [`Gateway::close_payment`]: crate::Gateway::close_payment
 //! [`Gateway::parse_notification`]: crate::Gateway::parse_notification
 
-use crate::adapters::{EnvLookup, secret_from_env, string_field};
+use crate::adapters::{
+    Endpoint, EnvLookup, endpoint, reject_unknown_keys, secret_from_env, string_field,
+};
 use crate::error::{Error, NotifyError};
 use crate::gateway::Gateway;
 use crate::notify::{Notification, NotificationKind};
@@ -145,42 +147,15 @@ impl MifengGateway {
     /// Any other key is an error (a misspelt key is not silently ignored). Error messages
     /// name variables and keys, never secret values.
     pub fn from_toml(section: &toml::Table, env: EnvLookup<'_>) -> Result<Self, Error> {
-        if let Some(unknown) = section.keys().find(|k| !KEYS.contains(&k.as_str())) {
-            return Err(Error::Config(format!(
-                "[{P}] unknown key {unknown:?} (expected one of {})",
-                KEYS.join(", ")
-            )));
-        }
-        let environment = match (section.get("environment"), section.get("base_url")) {
-            (Some(_), Some(_)) => {
+        reject_unknown_keys(P, section, KEYS.as_ref())?;
+        let environment = match endpoint(P, section)? {
+            Endpoint::Production => Environment::Production,
+            Endpoint::Test => {
                 return Err(Error::Config(format!(
-                    "[{P}] give environment or base_url, not both"
+                    "[{P}] mifeng.md names no test host: give base_url"
                 )));
             }
-            (None, None) => {
-                return Err(Error::Config(format!(
-                    "[{P}] needs environment = \"production\" or base_url = \"...\""
-                )));
-            }
-            (Some(_), None) => match string_field(P, section, "environment")?.as_str() {
-                "production" => Environment::Production,
-                "test" => {
-                    return Err(Error::Config(format!(
-                        "[{P}] mifeng.md names no test host: give base_url"
-                    )));
-                }
-                other => {
-                    return Err(Error::Config(format!(
-                        "[{P}] environment {other:?} is not \"production\""
-                    )));
-                }
-            },
-            (None, Some(_)) => {
-                let raw = string_field(P, section, "base_url")?;
-                let url =
-                    Url::parse(&raw).map_err(|e| Error::Config(format!("[{P}] base_url: {e}")))?;
-                Environment::Custom(url)
-            }
+            Endpoint::BaseUrl(url) => Environment::Custom(url),
         };
         let mch_id = match section.get("mch_id") {
             Some(toml::Value::Integer(n)) => n.to_string(),

@@ -50,3 +50,57 @@ pub fn string_field(
         .map(str::to_owned)
         .ok_or_else(|| crate::Error::Config(format!("[{provider}] needs {field}")))
 }
+
+/// Where a `[<provider>]` section points: `environment = "test" | "production"` or
+/// `base_url = "..."`, exactly one of them.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Endpoint {
+    /// `environment = "test"`.
+    Test,
+    /// `environment = "production"`.
+    Production,
+    /// `base_url = "..."` (the sandbox, a proxy, tests).
+    BaseUrl(url::Url),
+}
+
+/// Reads [`Endpoint`] from a section.
+pub fn endpoint(
+    provider: crate::Provider,
+    section: &toml::Table,
+) -> Result<Endpoint, crate::Error> {
+    let cfg = |m: String| crate::Error::Config(format!("[{provider}] {m}"));
+    match (section.get("environment"), section.get("base_url")) {
+        (Some(_), Some(_)) => Err(cfg("set environment or base_url, not both".into())),
+        (None, None) => Err(cfg(
+            "needs environment = \"test\" | \"production\", or base_url".into(),
+        )),
+        (Some(_), None) => match string_field(provider, section, "environment")?.as_str() {
+            "test" => Ok(Endpoint::Test),
+            "production" => Ok(Endpoint::Production),
+            other => Err(cfg(format!(
+                "environment {other:?} is not \"test\" or \"production\""
+            ))),
+        },
+        (None, Some(_)) => {
+            let text = string_field(provider, section, "base_url")?;
+            url::Url::parse(&text)
+                .map(Endpoint::BaseUrl)
+                .map_err(|e| cfg(format!("base_url {text:?}: {e}")))
+        }
+    }
+}
+
+/// Refuses keys outside `known`, so a misspelt key is an error rather than ignored.
+pub fn reject_unknown_keys(
+    provider: crate::Provider,
+    section: &toml::Table,
+    known: &[&str],
+) -> Result<(), crate::Error> {
+    match section.keys().find(|k| !known.contains(&k.as_str())) {
+        Some(unknown) => Err(crate::Error::Config(format!(
+            "[{provider}] unknown key {unknown:?} (expected one of {})",
+            known.join(", ")
+        ))),
+        None => Ok(()),
+    }
+}

@@ -23,7 +23,9 @@
 //! ([`pooul::MicroPayTimings`], 30 s / 15 s by default). The trade number is known only when the
 //! pay or query answer gave it.
 
-use crate::adapters::{EnvLookup, secret_from_env, string_field};
+use crate::adapters::{
+    Endpoint, EnvLookup, endpoint, reject_unknown_keys, secret_from_env, string_field,
+};
 use crate::error::{Error, NotifyError};
 use crate::gateway::Gateway;
 use crate::notify::{Notification, NotificationKind};
@@ -173,38 +175,11 @@ impl PooulGateway {
             "h5_app_name",
             "h5_app_id",
         ];
-        if let Some(unknown) = section.keys().find(|k| !KEYS.contains(&k.as_str())) {
-            return Err(Error::Config(format!(
-                "[pooul] unknown key {unknown:?} (secrets are read only from the environment variables named by merchant_key_env / pooul_public_key_env)"
-            )));
-        }
-        let environment = match (section.get("environment"), section.get("base_url")) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Config(
-                    "[pooul] set environment or base_url, not both".into(),
-                ));
-            }
-            (None, None) => {
-                return Err(Error::Config(
-                    "[pooul] needs environment = \"test\" | \"production\" or base_url".into(),
-                ));
-            }
-            (Some(_), None) => match string_field(PROVIDER, section, "environment")?.as_str() {
-                "test" => pooul::Environment::Test,
-                "production" => pooul::Environment::Production,
-                other => {
-                    return Err(Error::Config(format!(
-                        "[pooul] environment {other:?} is not \"test\" or \"production\""
-                    )));
-                }
-            },
-            (None, Some(_)) => {
-                let url = string_field(PROVIDER, section, "base_url")?;
-                pooul::Environment::Custom(
-                    Url::parse(&url)
-                        .map_err(|e| Error::Config(format!("[pooul] base_url: {e}")))?,
-                )
-            }
+        reject_unknown_keys(PROVIDER, section, KEYS.as_ref())?;
+        let environment = match endpoint(PROVIDER, section)? {
+            Endpoint::Test => pooul::Environment::Test,
+            Endpoint::Production => pooul::Environment::Production,
+            Endpoint::BaseUrl(url) => pooul::Environment::Custom(url),
         };
         let merchant_id = string_field(PROVIDER, section, "merchant_id")?;
         let merchant_key = secret_from_env(PROVIDER, section, "merchant_key_env", env)?;

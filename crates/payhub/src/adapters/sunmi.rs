@@ -20,7 +20,9 @@
 //! `From` impl gives the payment meaning, [`refund_status`] the refund meaning (both name
 //! every variant).
 
-use crate::adapters::{EnvLookup, secret_from_env, string_field};
+use crate::adapters::{
+    Endpoint, EnvLookup, endpoint, reject_unknown_keys, secret_from_env, string_field,
+};
 use crate::error::{Error, NotifyError};
 use crate::gateway::Gateway;
 use crate::notify::{Notification, NotificationKind};
@@ -176,39 +178,11 @@ impl SunmiGateway {
     ///
     /// Errors are [`Error::Config`]; they name fields and variables, never a secret value.
     pub fn from_toml(section: &toml::Table, env: EnvLookup<'_>) -> Result<Self, Error> {
-        if let Some(unknown) = section.keys().find(|k| !KEYS.contains(&k.as_str())) {
-            return Err(Error::Config(format!(
-                "[{PROVIDER}] unknown key {unknown:?} (expected one of {})",
-                KEYS.join(", ")
-            )));
-        }
-        let environment = match (section.get("environment"), section.get("base_url")) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Config(format!(
-                    "[{PROVIDER}] set environment or base_url, not both"
-                )));
-            }
-            (None, None) => {
-                return Err(Error::Config(format!(
-                    "[{PROVIDER}] needs environment = \"test\" | \"production\", or base_url"
-                )));
-            }
-            (Some(v), None) => match v.as_str() {
-                Some("test") => Environment::Test,
-                Some("production") => Environment::Production,
-                _ => {
-                    return Err(Error::Config(format!(
-                        "[{PROVIDER}] environment must be \"test\" or \"production\""
-                    )));
-                }
-            },
-            (None, Some(_)) => {
-                let text = string_field(PROVIDER, section, "base_url")?;
-                let url = text
-                    .parse()
-                    .map_err(|e| Error::Config(format!("[{PROVIDER}] base_url {text:?}: {e}")))?;
-                Environment::Custom(url)
-            }
+        reject_unknown_keys(PROVIDER, section, KEYS)?;
+        let environment = match endpoint(PROVIDER, section)? {
+            Endpoint::Test => Environment::Test,
+            Endpoint::Production => Environment::Production,
+            Endpoint::BaseUrl(url) => Environment::Custom(url),
         };
         let app_id = string_field(PROVIDER, section, "app_id")?;
         let app_key = secret_from_env(PROVIDER, section, "app_key_env", env)?;
