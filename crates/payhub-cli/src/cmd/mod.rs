@@ -1,0 +1,43 @@
+//! One module per subcommand.
+
+pub mod call;
+pub mod demo;
+pub mod sandbox;
+pub mod sign;
+pub mod trigger;
+pub mod verify;
+
+use payhub::Provider;
+
+/// Parses `key=value` arguments in order.
+pub fn pairs(args: &[String]) -> Result<paysig::Params, String> {
+    let mut p = paysig::Params::new();
+    for a in args {
+        let (k, v) = a
+            .split_once('=')
+            .ok_or_else(|| format!("{a:?} is not key=value"))?;
+        if p.get(k).is_some() {
+            return Err(format!("{k} given twice"));
+        }
+        p.push(k, v);
+    }
+    Ok(p)
+}
+
+/// Parses a provider name.
+pub fn provider(name: &str) -> Result<Provider, String> {
+    name.parse()
+        .map_err(|e: payhub::UnknownProvider| e.to_string())
+}
+
+/// Reads a key given inline or as `@file` / a path to an existing file.
+pub fn read_key_text(arg: &str) -> Result<String, String> {
+    let path = arg.strip_prefix('@').unwrap_or(arg);
+    if std::path::Path::new(path).is_file() {
+        std::fs::read_to_string(path).map_err(|e| format!("cannot read {path}: {e}"))
+    } else if arg.starts_with('@') {
+        Err(format!("no such file {path}"))
+    } else {
+        Ok(arg.to_owned())
+    }
+}

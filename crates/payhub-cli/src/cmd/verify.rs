@@ -1,0 +1,134 @@
+//! `payhub verify-notify`: verify a notify body from stdin with the provider's scheme; print
+//! the verified notification as JSON (exit 0) or the reason (exit 1).
+//!
+//! - sunmi: `--public-key FILE` (PEM or base64 DER), or `--test-key` for the sunmi.txt §6.4 key.
+//! - pooul: `--public-key FILE` (Pooul's key); pay or refund notify is told by the payload.
+//! - beecloud: `--key SECRET` and `--app-id ID`; `--scheme v1|v2` (default v2), no timestamp
+//!   window (a stored body is being checked, not a live one).
+//! - mifeng: `--key SECRET` (the inferred MD5 scheme).
+
+use super::{provider, read_key_text};
+use payhub::Provider;
+use paysig::{RsaPublicKey, SecretString};
+use serde_json::{Value, json};
+use tokio::io::AsyncReadExt;
+
+/// Arguments of `payhub verify-notify`.
+#[derive(clap::Args)]
+pub struct Args {
+    /// mifeng, pooul, sunmi or beecloud.
+    provider: String,
+    /// The provider's public key (sunmi, pooul): a PEM/base64 file path or the text itself.
+    #[arg(long)]
+    public_key: Option<String>,
+    /// Use Sunmi's test-environment public key (sunmi.txt §6.4).
+    #[arg(long)]
+    test_key: bool,
+    /// The shared secret (mifeng secret; beecloud app secret (v1) or master secret (v2)).
+    #[arg(long)]
+    key: Option<String>,
+    /// BeeCloud app id.
+    #[arg(long)]
+    app_id: Option<String>,
+    /// BeeCloud webhook scheme.
+    #[arg(long, default_value = "v2")]
+    scheme: String,
+}
+
+/// Runs the command.
+pub async fn run(args: Args) -> Result<(), String> {
+    let mut body = Vec::new();
+    tokio::io::stdin()
+        .read_to_end(&mut body)
+        .await
+        .map_err(|e| format!("cannot read stdin: {e}"))?;
+    // A shell heredoc or `echo` adds a newline the provider never sent.
+    while body.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
+        body.pop();
+    }
+    let out = verify(&args, &body)?;
+    println!(
+        "{}",
+        serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+    );
+    Ok(())
+}
+
+fn public_key(args: &Args) -> Result<RsaPublicKey, String> {
+    let text = match (&args.public_key, args.test_key) {
+        (Some(k), false) => read_key_text(k)?,
+        (None, true) => sunmi::TEST_PUBLIC_KEY.to_owned(),
+        (Some(_), true) => return Err("give --public-key or --test-key, not both".into()),
+        (None, false) => return Err("--public-key FILE is required".into()),
+    };
+    RsaPublicKey::from_pem_or_base64(&text).map_err(|e| e.to_string())
+}
+
+fn secret(args: &Args) -> Result<SecretString, String> {
+    args.key
+        .clone()
+        .map(SecretString::from)
+        .ok_or_else(|| "--key SECRET is required".into())
+}
+
+/// Verifies `body` and returns `{provider, verified: true, notification: {...}}`: the pairs
+/// or payload exactly as signed, after the provider crate accepted them.
+pub fn verify(args: &Args, body: &[u8]) -> Result<Value, String> {
+    let p = provider(&args.provider)?;
+    let notification = match p {
+        Provider::Sunmi => {
+            let key = public_key(args)?;
+            sunmi::verify_notify(body, &key).map_err(|e| e.to_string())?;
+            // Verified: the form pairs are what Sunmi signed.
+            let pairs = paysig::Params::parse_form(body).map_err(|e| e.to_string())?;
+            Value::Object(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_owned(), Value::String(v.to_owned())))
+                    .collect(),
+            )
+        }
+        Provider::Pooul => {
+            let key = public_key(args)?;
+            let token = std::str::from_utf8(body).map_err(|_| "body is not UTF-8".to_string())?;
+            let payload: paysig::Verified<Value> =
+                paysig::jwt::decode_rs256(token, &key).map_err(|e| e.to_string())?;
+            // Typed check too: it must be a well-formed pay or refund notify.
+            let is_refund = payload.get("data").and_then(|d| d.get("refunds")).is_some();
+            if is_refund {
+                pooul::notify::verify_refund_notify(body, &key).map_err(|e| e.to_string())?;
+            } else {
+                pooul::notify::verify_pay_notify(body, &key).map_err(|e| e.to_string())?;
+            }
+            payload.into_inner()
+        }
+        Provider::BeeCloud => {
+            let secret = secret(args)?;
+            let app_id = args
+                .app_id
+                .clone()
+                .ok_or("--app-id is required for beecloud")?;
+            let scheme = match args.scheme.as_str() {
+                "v1" => beecloud::WebhookScheme::V1 { app_secret: secret },
+                "v2" => beecloud::WebhookScheme::V2 {
+                    master_secret: secret,
+                },
+                other => return Err(format!("--scheme {other:?}: expected v1 or v2")),
+            };
+            let config = beecloud::WebhookConfig {
+                scheme,
+                timestamp: beecloud::notify::TimestampCheck::Skip,
+            };
+            beecloud::Webhook::new(app_id, config)
+                .verify(body)
+                .map_err(|e| e.to_string())?;
+            serde_json::from_slice(body).map_err(|e| e.to_string())?
+        }
+        Provider::Mifeng => {
+            let secret = secret(args)?;
+            mifeng::notify::verify(body, &secret).map_err(|e| e.to_string())?;
+            serde_json::from_slice(body).map_err(|e| e.to_string())?
+        }
+    };
+    Ok(json!({ "provider": p.as_str(), "verified": true, "notification": notification }))
+}

@@ -1,0 +1,120 @@
+//! The sandbox as a developer's app sees it: stable keys kept in a directory, and the hub
+//! configuration (TOML plus the environment holding its secrets) that points at it.
+
+use payhub_sandbox::{BeeCloudWebhookScheme, ProviderKind, RunningSandbox, SandboxKeys};
+use paysig::{ExposeSecret, RsaPrivateKey};
+use std::collections::HashMap;
+use std::path::Path;
+
+const KEY_FILES: [&str; 3] = [
+    "sunmi_platform.pem",
+    "pooul_platform.pem",
+    "pooul_merchant.pem",
+];
+
+/// Loads the sandbox's three RSA keys from `dir`, or generates and stores them there, so the
+/// sandbox (and `payhub trigger`) sign with the same keys across runs. With the default seed,
+/// the other credentials are stable too.
+pub fn load_or_create_keys(dir: &Path) -> Result<SandboxKeys, String> {
+    let paths: Vec<_> = KEY_FILES.iter().map(|f| dir.join(f)).collect();
+    if paths.iter().all(|p| p.is_file()) {
+        let load = |p: &Path| -> Result<RsaPrivateKey, String> {
+            let pem = std::fs::read_to_string(p)
+                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
+            RsaPrivateKey::from_pem_or_base64(&pem).map_err(|e| format!("{}: {e}", p.display()))
+        };
+        return Ok(SandboxKeys {
+            sunmi_platform: load(&paths[0])?,
+            pooul_platform: load(&paths[1])?,
+            pooul_merchant: load(&paths[2])?,
+        });
+    }
+    let keys = SandboxKeys::generate().map_err(|e| e.to_string())?;
+    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
+    for (path, key) in paths.iter().zip([
+        &keys.sunmi_platform,
+        &keys.pooul_platform,
+        &keys.pooul_merchant,
+    ]) {
+        std::fs::write(path, key.to_pkcs8_pem().expose_secret())
+            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
+    }
+    Ok(keys)
+}
+
+/// The hub's TOML for this sandbox and the environment variables holding its secrets.
+pub fn hub_config(sandbox: &RunningSandbox) -> (String, HashMap<String, String>) {
+    let s = sandbox.sunmi();
+    let p = sandbox.pooul();
+    let b = sandbox.beecloud();
+    let m = sandbox.mifeng();
+    let (scheme, webhook_secret) = match sandbox.config().beecloud_webhook {
+        BeeCloudWebhookScheme::V1CamelCase => ("v1", b.app_secret.expose_secret()),
+        BeeCloudWebhookScheme::SnakeCaseSignature => ("v2", b.master_secret.expose_secret()),
+    };
+    let toml = format!(
+        r#"
+[sunmi]
+base_url = "{sunmi_url}"
+app_id = "{sunmi_app}"
+app_key_env = "SUNMI_APP_KEY"
+merchant_no = "{sunmi_mch}"
+sunmi_public_key = """{sunmi_pub}"""
+
+[pooul]
+base_url = "{pooul_url}"
+merchant_id = "{pooul_mch}"
+merchant_key_env = "POOUL_MERCHANT_KEY"
+pooul_public_key = """{pooul_pub}"""
+
+[beecloud]
+base_url = "{bc_url}"
+app_id = "{bc_app}"
+app_key_env = "BEECLOUD_APP_KEY"
+webhook = "{scheme}"
+webhook_secret_env = "BEECLOUD_WEBHOOK_SECRET"
+
+[mifeng]
+base_url = "{mf_url}"
+mch_id = "{mf_mch}"
+secret_env = "MIFENG_SECRET"
+"#,
+        sunmi_url = sandbox.base_url(ProviderKind::Sunmi),
+        sunmi_app = s.app_id,
+        sunmi_mch = s.merchant_no,
+        sunmi_pub = s.platform_public_key.to_pem(),
+        pooul_url = sandbox.base_url(ProviderKind::Pooul),
+        pooul_mch = p.merchant_id,
+        pooul_pub = p.platform_public_key.to_pem(),
+        bc_url = sandbox.base_url(ProviderKind::BeeCloud),
+        bc_app = b.app_id,
+        mf_url = sandbox.base_url(ProviderKind::Mifeng),
+        mf_mch = m.mch_id,
+    );
+    let env = HashMap::from([
+        (
+            "SUNMI_APP_KEY".to_owned(),
+            s.app_key.expose_secret().to_owned(),
+        ),
+        (
+            "POOUL_MERCHANT_KEY".to_owned(),
+            p.merchant_private_key
+                .to_pkcs8_pem()
+                .expose_secret()
+                .to_owned(),
+        ),
+        (
+            "BEECLOUD_APP_KEY".to_owned(),
+            b.app_key.expose_secret().to_owned(),
+        ),
+        (
+            "BEECLOUD_WEBHOOK_SECRET".to_owned(),
+            webhook_secret.to_owned(),
+        ),
+        (
+            "MIFENG_SECRET".to_owned(),
+            m.secret.expose_secret().to_owned(),
+        ),
+    ]);
+    (toml, env)
+}

@@ -1,0 +1,222 @@
+//! The `payhub` binary, run as a user runs it.
+
+use paysig::md5::{HexCase, md5_hex};
+use std::io::Write;
+use std::process::{Command, Output, Stdio};
+use std::sync::{Arc, Mutex};
+
+const NOTIFY_6_2: &str = "amount=1&businessId=&buyerPayAmount=1&misId=test_5F5EC7A54CDCC58BADC425&msn=D804P89V00033&orderId=15632714718760&orderType=0&payTime=1563271502&platform=alipay&platformId=2019071622001419071050445382&refunded=0&resultCode=T00&resultMsg=Success&sign=GW6jDdLQ1z%2BCFtLoKjmxtMiHeKjm2ZgMTq19gQisV%2FPpOPIBeDXhWEu5WSzxZwiJHVzCQrPhyZX6kdwQ9xGTyxbsKTZj31zUxtWqqcmol7DpkGJRuG9wzqnNCZ7kmUrk8%2FXLs1TRxIusCQuojEZOdsE%2FEWqy%2FOlX4TrD0WqCeW9Kkk1IB5izAamv9BcEEPgYFLo0hBujo85GEjjzJrFs9ds59TYe0ElOZ6zdputanCJZuM6%2FSqQ4a1Xoy%2FMJFKhA6K0zc8ZPFiW0bBMhVFSwSwRY3IEsP0YWva7QcT9AjVW2FFILghJ5vrjonAmhmKCIwtHMA8zwM9j6qgMEF0kCGg%3D%3D&state=3";
+
+fn payhub_owned(args: Vec<String>) -> Output {
+    let refs: Vec<&str> = args.iter().map(String::as_str).collect();
+    payhub(&refs, None)
+}
+
+fn payhub(args: &[&str], stdin: Option<&str>) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_payhub"))
+        .args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("the payhub binary runs");
+    let mut input = child.stdin.take().unwrap();
+    input.write_all(stdin.unwrap_or("").as_bytes()).unwrap();
+    drop(input);
+    child.wait_with_output().unwrap()
+}
+
+fn text(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+#[test]
+fn demo_runs_every_provider_and_exits_zero() {
+    let out = payhub(&["demo"], None);
+    let stdout = text(&out.stdout);
+    assert!(
+        out.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        text(&out.stderr)
+    );
+    for p in ["sunmi", "pooul", "beecloud", "mifeng"] {
+        assert!(
+            stdout.contains(&format!("ok  {p:<9} notify")),
+            "{p} notify step missing:\n{stdout}"
+        );
+        assert!(
+            stdout.contains(&format!("ok  {p:<9} query ")),
+            "{p} query step missing:\n{stdout}"
+        );
+    }
+    assert!(stdout.contains("every step held"));
+}
+
+#[test]
+fn verify_notify_accepts_the_6_2_sample_with_the_6_4_key() {
+    let out = payhub(
+        &["verify-notify", "sunmi", "--test-key"],
+        Some(&format!("{NOTIFY_6_2}\n")),
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(v["verified"], true);
+    assert_eq!(v["notification"]["orderId"], "15632714718760");
+    assert_eq!(v["notification"]["amount"], "1");
+}
+
+#[test]
+fn verify_notify_rejects_the_sample_altered_with_one_line_and_exit_1() {
+    let altered = NOTIFY_6_2.replace("amount=1&", "amount=100&");
+    let out = payhub(&["verify-notify", "sunmi", "--test-key"], Some(&altered));
+    assert_eq!(out.status.code(), Some(1));
+    assert!(out.stdout.is_empty());
+    let err = text(&out.stderr);
+    assert_eq!(err.lines().count(), 1, "{err}");
+    assert!(
+        err.starts_with("error: ") && err.to_lowercase().contains("signature"),
+        "{err}"
+    );
+}
+
+#[test]
+fn sign_prints_each_stage_with_the_key_masked() {
+    let key = "dd3ac24736589ae17d333e362859bf4c";
+    let out = payhub(
+        &[
+            "sign",
+            "sunmi",
+            "--key",
+            key,
+            "orderId=sda1212",
+            "app_id=sm5b9b4daef3463",
+            "amount=1",
+            "businessId=",
+        ],
+        None,
+    );
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let stdout = text(&out.stdout);
+    let canonical = "amount=1&app_id=sm5b9b4daef3463&businessId=&orderId=sda1212";
+    assert!(
+        stdout.contains(&format!("canonical : {canonical}\n")),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(&format!("hashed    : {canonical}***\n")),
+        "{stdout}"
+    );
+    let expected = md5_hex(format!("{canonical}{key}").as_bytes(), HexCase::Upper);
+    assert!(
+        stdout.contains(&format!("signature : {expected}\n")),
+        "{stdout}"
+    );
+    assert!(!stdout.contains(key), "the key must never print");
+}
+
+/// A merchant endpoint that verifies Sunmi notifies with `public_key` and answers `answer`.
+async fn receiver(
+    public_key: paysig::RsaPublicKey,
+    answer: &'static str,
+) -> (String, Arc<Mutex<Vec<sunmi::Notification>>>) {
+    let seen: Arc<Mutex<Vec<sunmi::Notification>>> = Arc::default();
+    let sink = seen.clone();
+    let app = axum::Router::new().route(
+        "/notify",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let sink = sink.clone();
+            let key = public_key.clone();
+            async move {
+                match sunmi::verify_notify(&body, &key) {
+                    Ok(n) => {
+                        sink.lock().unwrap().push(n.into_inner());
+                        answer
+                    }
+                    Err(_) => "rejected",
+                }
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (url, seen)
+}
+
+fn keys_dir(test: &str) -> (std::path::PathBuf, paysig::RsaPublicKey) {
+    use paysig::ExposeSecret;
+    let dir = std::env::temp_dir().join(format!("payhub-cli-{test}-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let keys = payhub_sandbox::SandboxKeys::generate().unwrap();
+    for (name, key) in [
+        ("sunmi_platform.pem", &keys.sunmi_platform),
+        ("pooul_platform.pem", &keys.pooul_platform),
+        ("pooul_merchant.pem", &keys.pooul_merchant),
+    ] {
+        std::fs::write(dir.join(name), key.to_pkcs8_pem().expose_secret()).unwrap();
+    }
+    (dir, keys.sunmi_platform.public_key())
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trigger_reaches_a_local_receiver_that_verifies_it() {
+    let (dir, public) = keys_dir("trigger-ok");
+    let (url, seen) = receiver(public, "success").await;
+    let args = [
+        "trigger",
+        "sunmi",
+        "pay-success",
+        "--to",
+        url.as_str(),
+        "--keys-dir",
+        dir.to_str().unwrap(),
+        "--amount",
+        "0.05",
+        "--order-no",
+        "TRIG-T1",
+    ];
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || payhub_owned(args))
+        .await
+        .unwrap();
+    assert!(
+        out.status.success(),
+        "stdout:\n{}\nstderr:\n{}",
+        text(&out.stdout),
+        text(&out.stderr)
+    );
+    assert!(text(&out.stdout).contains("acknowledged"));
+    let seen = seen.lock().unwrap();
+    assert_eq!(seen.len(), 1, "one verified notify");
+    assert_eq!(seen[0].order_id, "TRIG-T1");
+    assert_eq!(seen[0].amount, paysig::Money::from_fen(5));
+    assert_eq!(seen[0].state, sunmi::TradeState::Success);
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn trigger_fails_when_the_endpoint_does_not_acknowledge() {
+    let (dir, public) = keys_dir("trigger-nack");
+    let (url, seen) = receiver(public, "not the ack").await;
+    let args = [
+        "trigger",
+        "sunmi",
+        "pay-success",
+        "--to",
+        url.as_str(),
+        "--keys-dir",
+        dir.to_str().unwrap(),
+        "--wait",
+        "2",
+    ];
+    let args: Vec<String> = args.iter().map(|a| a.to_string()).collect();
+    let out = tokio::task::spawn_blocking(move || payhub_owned(args))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{}", text(&out.stdout));
+    let err = text(&out.stderr);
+    assert!(err.contains("not the ack"), "{err}");
+    assert!(
+        !seen.lock().unwrap().is_empty(),
+        "the notify did arrive and verify"
+    );
+}
