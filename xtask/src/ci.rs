@@ -4,7 +4,7 @@
 //! 1. `cargo fmt --all -- --check`
 //! 2. `cargo clippy --workspace --all-targets --all-features -- -D warnings`
 //! 3. a redis-server on port 6399 for the `#[ignore]`d tests ([`redis`])
-//! 4. `cargo test --workspace --all-features -- --include-ignored`
+//! 4. `cargo test --workspace --all-features --no-fail-fast -- --include-ignored`
 //! 5. `cargo test -p paysig --no-default-features --features rsa-backend,http`: the pure-Rust
 //!    RSA backend alone passes the same tests (step 4 runs them with both backends built)
 //! 6. `cargo xtask fixtures --check` (in process)
@@ -104,13 +104,18 @@ pub fn run(root: &Path, opts: Options) -> Result<(), String> {
                     "test",
                     "--workspace",
                     "--all-features",
+                    "--no-fail-fast",
                     "--",
                     "--include-ignored",
                 ],
                 &[("PAYHUB_REDIS_URL", url.as_str())],
             )
         }
-        None => run_cargo(root, &["test", "--workspace", "--all-features"], &[]),
+        None => run_cargo(
+            root,
+            &["test", "--workspace", "--all-features", "--no-fail-fast"],
+            &[],
+        ),
     })?;
     step(5, "test paysig, pure-Rust RSA backend only", || {
         run_cargo(

@@ -179,7 +179,9 @@ impl Client {
                 Err(e) => return Err(e),
             }
             let now = tokio::time::Instant::now();
-            if now + poll.interval > deadline {
+            // The deadline is exclusive: no query starts at it, whether the last answer took
+            // a moment or none.
+            if now + poll.interval >= deadline {
                 return Err(Error::PollTimeout {
                     last_state,
                     waited: now - start,
