@@ -233,7 +233,9 @@ fn payhub_env(args: &[String], env: &[(&str, String)]) -> Output {
 #[tokio::test(flavor = "multi_thread")]
 async fn call_creates_and_queries_through_the_sdk_with_base_url_overriding_the_config() {
     use paysig::ExposeSecret;
-    let sandbox = payhub_sandbox::Sandbox::start(payhub_sandbox::SandboxConfig::default()).await.unwrap();
+    let sandbox = payhub_sandbox::Sandbox::start(payhub_sandbox::SandboxConfig::default())
+        .await
+        .unwrap();
     let s = sandbox.sunmi();
     // A production configuration: --base-url must send the calls to the sandbox instead.
     let config = format!(
@@ -244,38 +246,74 @@ async fn call_creates_and_queries_through_the_sdk_with_base_url_overriding_the_c
     );
     let path = std::env::temp_dir().join(format!("payhub-cli-call-{}.toml", std::process::id()));
     std::fs::write(&path, config).unwrap();
-    let env = [("PAYHUB_TEST_SUNMI_KEY", s.app_key.expose_secret().to_owned())];
-    let base = sandbox.base_url(payhub_sandbox::ProviderKind::Sunmi).to_string();
+    let env = [(
+        "PAYHUB_TEST_SUNMI_KEY",
+        s.app_key.expose_secret().to_owned(),
+    )];
+    let base = sandbox
+        .base_url(payhub_sandbox::ProviderKind::Sunmi)
+        .to_string();
     let common = |op: &str| -> Vec<String> {
-        vec!["call".into(), "sunmi".into(), op.into(), "--config".into(), path.display().to_string(), "--base-url".into(), base.clone()]
+        vec![
+            "call".into(),
+            "sunmi".into(),
+            op.into(),
+            "--config".into(),
+            path.display().to_string(),
+            "--base-url".into(),
+            base.clone(),
+        ]
     };
 
     let mut create = common("create");
     create.extend(
-        ["order_no=CALL1", "amount=0.10", "subject=tea", "notify_url=http://127.0.0.1:9/n", "method=wechat_jsapi", "app_id=wx2e5f6590644de622", "open_id=oG-NZ5LHRuFlGF7bKEbXtjxkHS3s"]
-            .map(String::from),
+        [
+            "order_no=CALL1",
+            "amount=0.10",
+            "subject=tea",
+            "notify_url=http://127.0.0.1:9/n",
+            "method=wechat_jsapi",
+            "app_id=wx2e5f6590644de622",
+            "open_id=oG-NZ5LHRuFlGF7bKEbXtjxkHS3s",
+        ]
+        .map(String::from),
     );
     let (c, e) = (create.clone(), env.clone());
-    let out = tokio::task::spawn_blocking(move || payhub_env(&c, &e)).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || payhub_env(&c, &e))
+        .await
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
-    assert_eq!((v["provider"].as_str(), v["order_no"].as_str()), (Some("sunmi"), Some("CALL1")));
+    assert_eq!(
+        (v["provider"].as_str(), v["order_no"].as_str()),
+        (Some("sunmi"), Some("CALL1"))
+    );
     assert_eq!(v["action"]["action"], "wechat_jsapi");
-    let order = sandbox.order_state(payhub_sandbox::ProviderKind::Sunmi, "CALL1").expect("the sandbox has the order");
+    let order = sandbox
+        .order_state(payhub_sandbox::ProviderKind::Sunmi, "CALL1")
+        .expect("the sandbox has the order");
     assert_eq!(order.amount, paysig::Money::from_fen(10));
 
     let mut query = common("query");
     query.push("order_no=CALL1".into());
-    let out = tokio::task::spawn_blocking(move || payhub_env(&query, &env)).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || payhub_env(&query, &env))
+        .await
+        .unwrap();
     assert!(out.status.success(), "{}", text(&out.stderr));
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
     assert_eq!(v["status"], "pending");
     assert_eq!(v["amount"], "0.10");
 
     // Without the secret in the environment: one line naming the variable, exit 1.
-    let out = tokio::task::spawn_blocking(move || payhub_env(&create, &[])).await.unwrap();
+    let out = tokio::task::spawn_blocking(move || payhub_env(&create, &[]))
+        .await
+        .unwrap();
     assert_eq!(out.status.code(), Some(1));
-    assert!(text(&out.stderr).contains("PAYHUB_TEST_SUNMI_KEY"), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stderr).contains("PAYHUB_TEST_SUNMI_KEY"),
+        "{}",
+        text(&out.stderr)
+    );
     let _ = std::fs::remove_file(&path);
     sandbox.shutdown().await;
 }
