@@ -1,6 +1,7 @@
 //! The sandbox as a developer's app sees it: stable keys kept in a directory, and the hub
 //! configuration (TOML plus the environment holding its secrets) that points at it.
 
+use payhub::{PayMethod, Provider};
 use payhub_sandbox::{BeeCloudWebhookScheme, ProviderKind, RunningSandbox, SandboxKeys};
 use paysig::{ExposeSecret, RsaPrivateKey};
 use std::collections::HashMap;
@@ -117,4 +118,30 @@ secret_env = "MIFENG_SECRET"
         ),
     ]);
     (toml, env)
+}
+
+/// The sandbox's name for a provider.
+pub fn kind(p: Provider) -> ProviderKind {
+    match p {
+        Provider::Mifeng => ProviderKind::Mifeng,
+        Provider::Pooul => ProviderKind::Pooul,
+        Provider::Sunmi => ProviderKind::Sunmi,
+        Provider::BeeCloud => ProviderKind::BeeCloud,
+    }
+}
+
+/// A payment method each provider serves, for the tour and for triggered notifies.
+pub fn demo_method(p: Provider) -> PayMethod {
+    match p {
+        // jsApiPay (yuan on the wire); miniPay documents notifyUrl as String(32).
+        Provider::Sunmi => PayMethod::WechatJsapi {
+            app_id: "wx2e5f6590644de622".into(),
+            open_id: "oG-NZ5LHRuFlGF7bKEbXtjxkHS3s".into(),
+        },
+        Provider::Pooul | Provider::BeeCloud => PayMethod::WechatNative,
+        Provider::Mifeng => PayMethod::HostedCashier {
+            channel: "1".into(),
+            return_url: Some("https://shop.example/paid".into()),
+        },
+    }
 }

@@ -7,8 +7,8 @@ use crate::output::{self, step, step_failed};
 use payhub::axum::{NotificationHandler, notify_router};
 use payhub::notify::MemoryOrders;
 use payhub::{
-    BoxError, Error, Hub, Money, Notification, NotificationKind, PayMethod, PaymentAction,
-    PaymentQuery, PaymentRequest, PaymentStatus, Provider, RefundQuery, RefundRequest,
+    BoxError, Error, Hub, Money, Notification, NotificationKind, PaymentAction, PaymentQuery,
+    PaymentRequest, PaymentStatus, Provider, RefundQuery, RefundRequest,
 };
 use payhub_sandbox::{ProviderKind, RunningSandbox, Sandbox, SandboxConfig};
 use paysig::Verified;
@@ -51,15 +51,6 @@ impl Received {
                     && matches!(n.kind, NotificationKind::Refund { .. }) == refund
             })
             .cloned()
-    }
-}
-
-fn kind(p: Provider) -> ProviderKind {
-    match p {
-        Provider::Mifeng => ProviderKind::Mifeng,
-        Provider::Pooul => ProviderKind::Pooul,
-        Provider::Sunmi => ProviderKind::Sunmi,
-        Provider::BeeCloud => ProviderKind::BeeCloud,
     }
 }
 
@@ -132,21 +123,6 @@ pub async fn run(args: Args) -> Result<(), String> {
     }
 }
 
-fn method_for(p: Provider) -> PayMethod {
-    match p {
-        // jsApiPay (yuan on the wire); miniPay documents notifyUrl as String(32).
-        Provider::Sunmi => PayMethod::WechatJsapi {
-            app_id: "wx2e5f6590644de622".into(),
-            open_id: "oG-NZ5LHRuFlGF7bKEbXtjxkHS3s".into(),
-        },
-        Provider::Pooul | Provider::BeeCloud => PayMethod::WechatNative,
-        Provider::Mifeng => PayMethod::HostedCashier {
-            channel: "1".into(),
-            return_url: Some("https://shop.example/paid".into()),
-        },
-    }
-}
-
 fn describe(action: &PaymentAction) -> String {
     match action {
         PaymentAction::QrCode { content } => format!("QR code {content}"),
@@ -191,7 +167,7 @@ async fn tour(
         amount,
         "payhub demo",
         format!("{receiver}/notify/{name}"),
-        method_for(p),
+        crate::sandbox_env::demo_method(p),
     )
     .client_ip("127.0.0.1");
 
@@ -206,7 +182,7 @@ async fn tour(
     );
 
     sandbox
-        .pay(kind(p), &order_no)
+        .pay(crate::sandbox_env::kind(p), &order_no)
         .map_err(|e| format!("simulated payment: {e}"))?;
     step(name, "payer pays", "through the sandbox's simulated payer");
 

@@ -10,8 +10,8 @@
 
 use super::provider;
 use crate::output::{self, step};
-use payhub::{Hub, Money, PayMethod, PaymentRequest, Provider, RefundRequest};
-use payhub_sandbox::{NotifyEvent, ProviderKind, Sandbox, SandboxConfig};
+use payhub::{Hub, Money, PaymentRequest, Provider, RefundRequest};
+use payhub_sandbox::{NotifyEvent, Sandbox, SandboxConfig};
 use std::path::PathBuf;
 use std::time::Duration;
 
@@ -38,15 +38,6 @@ pub struct Args {
     /// How long to wait for your endpoint's acknowledgement, in seconds.
     #[arg(long, default_value_t = 10)]
     wait: u64,
-}
-
-fn kind(p: Provider) -> ProviderKind {
-    match p {
-        Provider::Mifeng => ProviderKind::Mifeng,
-        Provider::Pooul => ProviderKind::Pooul,
-        Provider::Sunmi => ProviderKind::Sunmi,
-        Provider::BeeCloud => ProviderKind::BeeCloud,
-    }
 }
 
 /// Runs the command.
@@ -80,24 +71,13 @@ pub async fn run(args: Args) -> Result<(), String> {
     let (toml, env) = crate::sandbox_env::hub_config(&sandbox);
     let hub = Hub::from_toml_str_with_env(&toml, &|name| env.get(name).cloned())
         .map_err(|e| e.to_string())?;
-    sandbox.set_notify_url(kind(p), Some(args.to.clone()));
+    sandbox.set_notify_url(crate::sandbox_env::kind(p), Some(args.to.clone()));
 
     let order_no = args
         .order_no
         .clone()
         .unwrap_or_else(|| format!("TRIG{}", time::OffsetDateTime::now_utc().unix_timestamp()));
-    let method = match p {
-        // jsApiPay (yuan on the wire); miniPay documents notifyUrl as String(32).
-        Provider::Sunmi => PayMethod::WechatJsapi {
-            app_id: "wx2e5f6590644de622".into(),
-            open_id: "oG-NZ5LHRuFlGF7bKEbXtjxkHS3s".into(),
-        },
-        Provider::Pooul | Provider::BeeCloud => PayMethod::WechatNative,
-        Provider::Mifeng => PayMethod::HostedCashier {
-            channel: "1".into(),
-            return_url: None,
-        },
-    };
+    let method = crate::sandbox_env::demo_method(p);
     let request = PaymentRequest::new(
         &order_no,
         amount,
@@ -115,14 +95,18 @@ pub async fn run(args: Args) -> Result<(), String> {
     match event {
         NotifyEvent::PayFailed => {
             sandbox
-                .fail(kind(p), &order_no)
+                .fail(crate::sandbox_env::kind(p), &order_no)
                 .map_err(|e| e.to_string())?;
         }
         NotifyEvent::PaySucceeded => {
-            sandbox.pay(kind(p), &order_no).map_err(|e| e.to_string())?;
+            sandbox
+                .pay(crate::sandbox_env::kind(p), &order_no)
+                .map_err(|e| e.to_string())?;
         }
         NotifyEvent::Refund => {
-            sandbox.pay(kind(p), &order_no).map_err(|e| e.to_string())?;
+            sandbox
+                .pay(crate::sandbox_env::kind(p), &order_no)
+                .map_err(|e| e.to_string())?;
             let refund_no = match p {
                 Provider::BeeCloud => {
                     let now = time::OffsetDateTime::now_utc().to_offset(time::macros::offset!(+8));
@@ -156,7 +140,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         Duration::from_secs(args.wait),
         || {
             sandbox
-                .notifications_delivered(kind(p))
+                .notifications_delivered(crate::sandbox_env::kind(p))
                 .into_iter()
                 .find(|n| {
                     n.order_no == order_no && n.event == event && (n.acknowledged || n.gave_up)
@@ -164,7 +148,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         },
     )
     .await;
-    let all = sandbox.notifications_delivered(kind(p));
+    let all = sandbox.notifications_delivered(crate::sandbox_env::kind(p));
     sandbox.shutdown().await;
     let record = match record {
         Ok(r) => r,
@@ -201,7 +185,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     } else {
         Err(format!(
             "your endpoint did not acknowledge (expected the body {:?})",
-            payhub_sandbox::acknowledgement(kind(p))
+            payhub_sandbox::acknowledgement(crate::sandbox_env::kind(p))
         ))
     }
 }
