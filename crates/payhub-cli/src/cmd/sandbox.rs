@@ -62,8 +62,16 @@ pub async fn run(args: Args) -> Result<(), String> {
     let mut vars: Vec<_> = env.into_iter().collect();
     vars.sort();
     for (k, v) in vars {
-        // Sandbox-only values, printed on purpose so a developer can export them.
-        println!("export {k}={v:?}");
+        // Sandbox-only values, printed on purpose so a developer can export them. A key
+        // (several lines) is read from its file, which a shell quotes correctly.
+        if k == "POOUL_MERCHANT_KEY" {
+            println!(
+                "export {k}=\"$(cat {})\"",
+                args.keys_dir.join("pooul_merchant.pem").display()
+            );
+        } else {
+            println!("export {k}={v:?}");
+        }
     }
     println!(
         "\ncontrol: POST <base>/_sandbox/orders/<order_no>/pay | /fail, GET <base>/_sandbox/notifications"
