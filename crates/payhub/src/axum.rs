@@ -74,25 +74,50 @@ async fn receive(
 ) -> Response {
     let provider: Provider = match provider.parse() {
         Ok(p) => p,
-        Err(e) => return (StatusCode::NOT_FOUND, e.to_string()).into_response(),
+        Err(_) => return (StatusCode::NOT_FOUND, "unknown provider").into_response(),
     };
-    let handler = state.handler.clone();
-    let result = state
-        .hub
-        .handle_notification_with(
-            provider,
-            &headers,
-            &body,
-            state.orders.as_ref(),
-            |event| async move { handler.handle(event).await },
-        )
-        .await;
-    match result {
-        Ok(ack) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], ack).into_response(),
-        Err(e) => {
+    // Spawned, not awaited in place: when the provider's own timeout closes the connection,
+    // hyper drops this handler's future; the merchant's callback and the commit that follows
+    // it must still run to the end, or a processed notify would be delivered again.
+    let task = tokio::spawn(async move {
+        let handler = state.handler.clone();
+        state
+            .hub
+            .handle_notification_with(
+                provider,
+                &headers,
+                &body,
+                state.orders.as_ref(),
+                |event| async move { handler.handle(event).await },
+            )
+            .await
+    });
+    match task.await {
+        Ok(Ok(ack)) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], ack).into_response(),
+        Ok(Err(e)) => {
+            // The details (the merchant's own lookup/store/callback errors, the expected
+            // amount) stay in the logs; the caller is not authenticated yet.
             tracing::warn!(%provider, error = %e, "notify not acknowledged");
-            (status_for(&e), e.to_string()).into_response()
+            let status = status_for(&e);
+            (status, public_reason(status)).into_response()
         }
+        Err(join) => {
+            tracing::error!(%provider, error = %join, "notify handling panicked");
+            (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                public_reason(StatusCode::INTERNAL_SERVER_ERROR),
+            )
+                .into_response()
+        }
+    }
+}
+
+/// A fixed body per status: nothing about orders or the merchant's systems leaks.
+fn public_reason(status: StatusCode) -> &'static str {
+    match status {
+        StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => "notification refused",
+        StatusCode::CONFLICT => "being processed, retry later",
+        _ => "not processed, retry later",
     }
 }
 
@@ -102,7 +127,8 @@ fn status_for(e: &Error) -> StatusCode {
     match e {
         Error::Notify(NotifyError::Verification { .. })
         | Error::Notify(NotifyError::AmountMismatch { .. }) => StatusCode::BAD_REQUEST,
-        Error::Notify(NotifyError::UnknownOrder { .. }) => StatusCode::NOT_FOUND,
+        // Same answer as a bad signature: a forger must not learn which orders exist.
+        Error::Notify(NotifyError::UnknownOrder { .. }) => StatusCode::BAD_REQUEST,
         Error::Notify(NotifyError::InFlight { .. }) => StatusCode::CONFLICT,
         Error::NotConfigured(_) => StatusCode::NOT_FOUND,
         _ => StatusCode::INTERNAL_SERVER_ERROR,

@@ -50,6 +50,12 @@ impl Hub {
 }
 
 fn notify_section(mut builder: HubBuilder, section: &toml::Table) -> Result<HubBuilder, Error> {
+    // A misspelt key must not silently leave confirmation off.
+    if let Some(unknown) = section.keys().find(|k| k.as_str() != "confirm_by_query") {
+        return Err(Error::Config(format!(
+            "[notify] unknown key {unknown:?} (expected confirm_by_query)"
+        )));
+    }
     if let Some(list) = section.get("confirm_by_query") {
         let list = list
             .as_array()

@@ -181,23 +181,34 @@ impl Hub {
         // The merchant's own records first: no network call for an unknown order or a wrong
         // amount. Confirmation never changes the amount (it refuses a different one).
         check_order(provider, &event, orders).await?;
+        let ack = gateway.ack();
+        // A replay of a processed notify is acknowledged before any confirmation query, so
+        // replays cannot spend the provider's rate limit (Mifeng: 20 calls/s for everything).
+        if self
+            .dedup
+            .is_done(&event.dedup_key())
+            .await
+            .map_err(NotifyError::Store)?
+        {
+            return Ok(NotifyOutcome::Duplicate { event, ack });
+        }
         let event = if self.confirm_by_query.contains(&provider) || gateway.confirm_by_query() {
             self.confirm(gateway.as_ref(), event).await?
         } else {
             event
         };
         let key = event.dedup_key();
-        let ack = gateway.ack();
         match self
             .dedup
             .claim(&key, self.ttl.processing)
             .await
             .map_err(NotifyError::Store)?
         {
-            ClaimState::Claimed => Ok(NotifyOutcome::New(Delivery::new(
+            ClaimState::Claimed(token) => Ok(NotifyOutcome::New(Delivery::new(
                 event,
                 ack,
                 key,
+                token,
                 self.dedup.clone(),
                 self.ttl,
             ))),
@@ -207,7 +218,8 @@ impl Hub {
     }
 
     /// [`Hub::handle_notification`] around the merchant's callback: the callback sees each
-    /// notification once; the acknowledgement body is returned only after it returned `Ok`.
+    /// notification once per claim (make it idempotent on [`Notification::dedup_key`]: see
+    /// [`crate::notify`]); the acknowledgement body is returned only after it returned `Ok`.
     /// A duplicate is acknowledged without calling it. If it fails, the claim is released
     /// and [`NotifyError::Callback`] is returned, so the provider's retry is processed again.
     pub async fn handle_notification_with<F, Fut, E>(
@@ -279,15 +291,25 @@ impl Hub {
                         queried.order_no
                     )));
                 }
-                if event.status == PaymentStatus::Succeeded
-                    && queried.status != PaymentStatus::Succeeded
-                {
+                // A refund under way or done proves the payment was made (a late pay notify).
+                let paid = matches!(
+                    queried.status,
+                    PaymentStatus::Succeeded
+                        | PaymentStatus::Refunding
+                        | PaymentStatus::Refunded(_)
+                );
+                if event.status == PaymentStatus::Succeeded && !paid {
                     return Err(refuse(format!(
                         "notified succeeded, queried {}",
                         queried.status
                     )));
                 }
-                (queried.status, queried.amount)
+                let status = if event.status == PaymentStatus::Succeeded {
+                    PaymentStatus::Succeeded
+                } else {
+                    queried.status
+                };
+                (status, queried.amount)
             }
             NotificationKind::Refund { refund_no } => {
                 let Some(refund_no) = refund_no.clone() else {
@@ -323,9 +345,9 @@ impl Hub {
                 (queried.status, queried.amount)
             }
         };
-        if let Some(amount) = queried_amount
-            && amount != event.amount
-        {
+        // Fail closed: a query that does not say the amount confirms nothing.
+        let amount = queried_amount.ok_or_else(|| refuse("the query reports no amount".into()))?;
+        if amount != event.amount {
             return Err(refuse(format!(
                 "queried amount {amount} differs from notified {}",
                 event.amount

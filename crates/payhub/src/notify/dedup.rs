@@ -6,33 +6,74 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
 
+/// Proof of holding a claim: only its holder can release it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ClaimToken(String);
+
+impl ClaimToken {
+    /// A fresh random token.
+    pub fn new() -> Self {
+        ClaimToken(paysig::nonce())
+    }
+
+    /// The token's text (for stores that persist it).
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl Default for ClaimToken {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
 /// What [`DedupStore::claim`] found.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ClaimState {
-    /// New: the caller now holds the claim and must complete or release it.
-    Claimed,
+    /// New: the caller now holds the claim and must complete or release it with the token.
+    Claimed(ClaimToken),
     /// Another worker holds a live claim.
     InFlight,
     /// Processed before.
     Done,
 }
 
-/// Where processed notifications are remembered. Implementations must make `claim` atomic:
-/// two concurrent claims of one key never both get [`ClaimState::Claimed`].
+/// Where processed notifications are remembered. Implementations must make `claim` atomic
+/// (two concurrent claims of one key never both get [`ClaimState::Claimed`]) and `release`
+/// a compare-and-delete on the token (a worker whose claim expired cannot release the claim
+/// another worker took since).
 #[async_trait]
 pub trait DedupStore: Send + Sync {
     /// Claims `key` for `processing` time, unless it is claimed or done.
     async fn claim(&self, key: &str, processing: Duration) -> Result<ClaimState, BoxError>;
-    /// Marks `key` done for `done` time.
-    async fn complete(&self, key: &str, done: Duration) -> Result<(), BoxError>;
-    /// Drops a claim so the key can be claimed again.
-    async fn release(&self, key: &str) -> Result<(), BoxError>;
+    /// Marks `key` done for `done` time. "Done" means processed at least once, so it is set
+    /// whoever holds the claim; the answer says whether `token` still held it (when not, the
+    /// claim had expired and another worker may have processed the notification too).
+    async fn complete(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        done: Duration,
+    ) -> Result<bool, BoxError>;
+    /// Drops the claim if `token` still holds it, so the key can be claimed again.
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<(), BoxError>;
+    /// True when `key` was processed (a replay can be acknowledged without any other work).
+    async fn is_done(&self, key: &str) -> Result<bool, BoxError>;
 }
 
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 enum Entry {
-    Processing(Instant),
+    Processing(Instant, ClaimToken),
     Done(Instant),
+}
+
+impl Entry {
+    fn live(&self, now: Instant) -> bool {
+        match self {
+            Entry::Processing(until, _) | Entry::Done(until) => *until > now,
+        }
+    }
 }
 
 /// In-process store (the default). For several processes use `RedisDedup` (feature `redis`).
@@ -46,38 +87,55 @@ impl MemoryDedup {
     pub fn new() -> Self {
         Self::default()
     }
+
+    fn entries(&self) -> std::sync::MutexGuard<'_, HashMap<String, Entry>> {
+        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+        let now = Instant::now();
+        map.retain(|_, e| e.live(now));
+        map
+    }
 }
 
 #[async_trait]
 impl DedupStore for MemoryDedup {
     async fn claim(&self, key: &str, processing: Duration) -> Result<ClaimState, BoxError> {
-        let now = Instant::now();
-        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        map.retain(|_, e| match e {
-            Entry::Processing(until) | Entry::Done(until) => *until > now,
-        });
+        let mut map = self.entries();
         match map.get(key) {
             Some(Entry::Done(_)) => Ok(ClaimState::Done),
-            Some(Entry::Processing(_)) => Ok(ClaimState::InFlight),
+            Some(Entry::Processing(..)) => Ok(ClaimState::InFlight),
             None => {
-                map.insert(key.to_owned(), Entry::Processing(now + processing));
-                Ok(ClaimState::Claimed)
+                let token = ClaimToken::new();
+                map.insert(
+                    key.to_owned(),
+                    Entry::Processing(Instant::now() + processing, token.clone()),
+                );
+                Ok(ClaimState::Claimed(token))
             }
         }
     }
 
-    async fn complete(&self, key: &str, done: Duration) -> Result<(), BoxError> {
-        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+    async fn complete(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        done: Duration,
+    ) -> Result<bool, BoxError> {
+        let mut map = self.entries();
+        let held = matches!(map.get(key), Some(Entry::Processing(_, t)) if t == token);
         map.insert(key.to_owned(), Entry::Done(Instant::now() + done));
-        Ok(())
+        Ok(held)
     }
 
-    async fn release(&self, key: &str) -> Result<(), BoxError> {
-        let mut map = self.entries.lock().unwrap_or_else(|e| e.into_inner());
-        if let Some(Entry::Processing(_)) = map.get(key) {
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<(), BoxError> {
+        let mut map = self.entries();
+        if matches!(map.get(key), Some(Entry::Processing(_, t)) if t == token) {
             map.remove(key);
         }
         Ok(())
+    }
+
+    async fn is_done(&self, key: &str) -> Result<bool, BoxError> {
+        Ok(matches!(self.entries().get(key), Some(Entry::Done(_))))
     }
 }
 
@@ -85,17 +143,26 @@ impl DedupStore for MemoryDedup {
 mod tests {
     use super::*;
 
+    fn token(s: ClaimState) -> ClaimToken {
+        match s {
+            ClaimState::Claimed(t) => t,
+            other => panic!("expected a claim, got {other:?}"),
+        }
+    }
+
     #[tokio::test]
     async fn claim_complete_release_cycle() {
         let s = MemoryDedup::new();
         let t = Duration::from_secs(60);
-        assert_eq!(s.claim("k", t).await.unwrap(), ClaimState::Claimed);
+        let a = token(s.claim("k", t).await.unwrap());
         assert_eq!(s.claim("k", t).await.unwrap(), ClaimState::InFlight);
-        s.release("k").await.unwrap();
-        assert_eq!(s.claim("k", t).await.unwrap(), ClaimState::Claimed);
-        s.complete("k", t).await.unwrap();
+        s.release("k", &a).await.unwrap();
+        let b = token(s.claim("k", t).await.unwrap());
+        assert!(!s.is_done("k").await.unwrap());
+        assert!(s.complete("k", &b, t).await.unwrap());
+        assert!(s.is_done("k").await.unwrap());
         assert_eq!(s.claim("k", t).await.unwrap(), ClaimState::Done);
-        s.release("k").await.unwrap();
+        s.release("k", &b).await.unwrap();
         assert_eq!(
             s.claim("k", t).await.unwrap(),
             ClaimState::Done,
@@ -104,16 +171,26 @@ mod tests {
     }
 
     #[tokio::test]
-    async fn an_abandoned_claim_expires() {
+    async fn an_expired_claims_holder_cannot_release_its_successors_claim() {
         let s = MemoryDedup::new();
-        assert_eq!(
-            s.claim("k", Duration::from_millis(20)).await.unwrap(),
-            ClaimState::Claimed
-        );
+        let stale = token(s.claim("k", Duration::from_millis(20)).await.unwrap());
         tokio::time::sleep(Duration::from_millis(40)).await;
+        let fresh = token(s.claim("k", Duration::from_secs(60)).await.unwrap());
+        s.release("k", &stale).await.unwrap();
         assert_eq!(
-            s.claim("k", Duration::from_secs(1)).await.unwrap(),
-            ClaimState::Claimed
+            s.claim("k", Duration::from_secs(60)).await.unwrap(),
+            ClaimState::InFlight,
+            "the fresh claim survives"
         );
+        // The stale worker finishing still marks the notification processed, and says its
+        // claim was lost.
+        assert!(
+            !s.complete("k", &stale, Duration::from_secs(60))
+                .await
+                .unwrap()
+        );
+        assert!(s.is_done("k").await.unwrap());
+        s.release("k", &fresh).await.unwrap();
+        assert!(s.is_done("k").await.unwrap());
     }
 }

@@ -5,13 +5,18 @@
 //! handed to the merchant, and marked *done* only when the merchant confirms; if the merchant
 //! fails, the claim is released and the provider's retry is processed again. A claim left by
 //! a crashed worker expires after its TTL. A notification already done is acknowledged again
-//! without being delivered twice.
+//! without being delivered twice, and without any confirmation query.
+//!
+//! **Your handler must be idempotent on [`Notification::dedup_key`].** Delivery is once per
+//! claim: a handler that runs longer than the processing TTL, or a process that dies after
+//! your side effect but before the commit, lets the provider's retry be delivered again. Make
+//! the side effect and "this key is processed" one transaction in your database.
 
 mod dedup;
 #[cfg(feature = "redis")]
 mod redis_store;
 
-pub use dedup::{ClaimState, DedupStore, MemoryDedup};
+pub use dedup::{ClaimState, ClaimToken, DedupStore, MemoryDedup};
 #[cfg(feature = "redis")]
 pub use redis_store::RedisDedup;
 
@@ -173,6 +178,7 @@ pub struct Delivery {
     /// The exact body to answer once processed (`success` or `SUCCESS`).
     pub ack: &'static str,
     key: String,
+    token: ClaimToken,
     store: Arc<dyn DedupStore>,
     ttl: DedupTtl,
 }
@@ -192,6 +198,7 @@ impl Delivery {
         event: Verified<Notification>,
         ack: &'static str,
         key: String,
+        token: ClaimToken,
         store: Arc<dyn DedupStore>,
         ttl: DedupTtl,
     ) -> Self {
@@ -199,6 +206,7 @@ impl Delivery {
             event,
             ack,
             key,
+            token,
             store,
             ttl,
         }
@@ -206,17 +214,21 @@ impl Delivery {
 
     /// Marks the notification processed; returns the acknowledgement body to answer.
     pub async fn commit(self) -> Result<&'static str, NotifyError> {
-        self.store
-            .complete(&self.key, self.ttl.done)
+        let held = self
+            .store
+            .complete(&self.key, &self.token, self.ttl.done)
             .await
             .map_err(NotifyError::Store)?;
+        if !held {
+            tracing::warn!(key = %self.key, "notify claim had expired before the commit: another worker may have processed it too");
+        }
         Ok(self.ack)
     }
 
-    /// Gives the claim back so the provider's retry is processed again.
+    /// Gives the claim back (if still ours) so the provider's retry is processed again.
     pub async fn abandon(self) -> Result<(), NotifyError> {
         self.store
-            .release(&self.key)
+            .release(&self.key, &self.token)
             .await
             .map_err(NotifyError::Store)
     }

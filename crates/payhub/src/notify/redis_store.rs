@@ -1,13 +1,14 @@
 //! Redis de-duplication store (feature `redis`), for several processes behind one notify URL.
 
-use super::dedup::{ClaimState, DedupStore};
+use super::dedup::{ClaimState, ClaimToken, DedupStore};
 use crate::error::BoxError;
 use async_trait::async_trait;
 use redis::aio::ConnectionManager;
 use std::time::Duration;
 
-/// `SET key processing NX PX ttl` elects one worker; `done` marks processed; releasing
-/// deletes only a `processing` value (a Lua compare-and-delete), never a `done` mark.
+/// `SET key processing:<token> NX PX ttl` elects one worker; `done` marks processed;
+/// releasing deletes only the caller's own claim (a Lua compare-and-delete), never a `done`
+/// mark nor another worker's claim.
 #[derive(Clone)]
 pub struct RedisDedup {
     conn: ConnectionManager,
@@ -22,7 +23,11 @@ impl std::fmt::Debug for RedisDedup {
     }
 }
 
-const RELEASE: &str = r#"if redis.call('GET', KEYS[1]) == 'processing' then return redis.call('DEL', KEYS[1]) else return 0 end"#;
+const RELEASE: &str = r#"if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) else return 0 end"#;
+/// Sets `done` and answers whether the caller's claim was still the value.
+const COMPLETE: &str = r#"local held = redis.call('GET', KEYS[1]) == ARGV[1] and 1 or 0
+redis.call('SET', KEYS[1], 'done', 'PX', ARGV[2])
+return held"#;
 
 impl RedisDedup {
     /// Connects; keys are `<prefix><dedup key>`.
@@ -44,63 +49,71 @@ fn millis(d: Duration) -> u64 {
     u64::try_from(d.as_millis()).unwrap_or(u64::MAX).max(1)
 }
 
+fn claim_value(token: &ClaimToken) -> String {
+    format!("processing:{}", token.as_str())
+}
+
 #[async_trait]
 impl DedupStore for RedisDedup {
     async fn claim(&self, key: &str, processing: Duration) -> Result<ClaimState, BoxError> {
         let mut c = self.conn.clone();
         let k = self.key(key);
-        let set: Option<String> = redis::cmd("SET")
-            .arg(&k)
-            .arg("processing")
-            .arg("NX")
-            .arg("PX")
-            .arg(millis(processing))
-            .query_async(&mut c)
-            .await?;
-        if set.is_some() {
-            return Ok(ClaimState::Claimed);
-        }
-        let v: Option<String> = redis::cmd("GET").arg(&k).query_async(&mut c).await?;
-        Ok(match v.as_deref() {
-            Some("done") => ClaimState::Done,
-            Some(_) => ClaimState::InFlight,
-            // Expired between SET and GET: try once more rather than guess.
-            None => {
-                let set: Option<String> = redis::cmd("SET")
-                    .arg(&k)
-                    .arg("processing")
-                    .arg("NX")
-                    .arg("PX")
-                    .arg(millis(processing))
-                    .query_async(&mut c)
-                    .await?;
-                if set.is_some() {
-                    ClaimState::Claimed
-                } else {
-                    ClaimState::InFlight
-                }
+        // Twice at most: a claim that expires between the SET and the GET is claimed anew.
+        for _ in 0..2 {
+            let token = ClaimToken::new();
+            let set: Option<String> = redis::cmd("SET")
+                .arg(&k)
+                .arg(claim_value(&token))
+                .arg("NX")
+                .arg("PX")
+                .arg(millis(processing))
+                .query_async(&mut c)
+                .await?;
+            if set.is_some() {
+                return Ok(ClaimState::Claimed(token));
             }
-        })
+            let v: Option<String> = redis::cmd("GET").arg(&k).query_async(&mut c).await?;
+            match v.as_deref() {
+                Some("done") => return Ok(ClaimState::Done),
+                Some(_) => return Ok(ClaimState::InFlight),
+                None => continue,
+            }
+        }
+        Ok(ClaimState::InFlight)
     }
 
-    async fn complete(&self, key: &str, done: Duration) -> Result<(), BoxError> {
+    async fn complete(
+        &self,
+        key: &str,
+        token: &ClaimToken,
+        done: Duration,
+    ) -> Result<bool, BoxError> {
         let mut c = self.conn.clone();
-        let _: () = redis::cmd("SET")
-            .arg(self.key(key))
-            .arg("done")
-            .arg("PX")
+        let held: i64 = redis::Script::new(COMPLETE)
+            .key(self.key(key))
+            .arg(claim_value(token))
             .arg(millis(done))
-            .query_async(&mut c)
+            .invoke_async(&mut c)
             .await?;
-        Ok(())
+        Ok(held == 1)
     }
 
-    async fn release(&self, key: &str) -> Result<(), BoxError> {
+    async fn release(&self, key: &str, token: &ClaimToken) -> Result<(), BoxError> {
         let mut c = self.conn.clone();
         let _: i64 = redis::Script::new(RELEASE)
             .key(self.key(key))
+            .arg(claim_value(token))
             .invoke_async(&mut c)
             .await?;
         Ok(())
+    }
+
+    async fn is_done(&self, key: &str) -> Result<bool, BoxError> {
+        let mut c = self.conn.clone();
+        let v: Option<String> = redis::cmd("GET")
+            .arg(self.key(key))
+            .query_async(&mut c)
+            .await?;
+        Ok(v.as_deref() == Some("done"))
     }
 }

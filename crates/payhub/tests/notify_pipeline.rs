@@ -1,0 +1,276 @@
+//! The hub's notify pipeline with a test gateway: replays acknowledged without a query,
+//! confirmation that fails closed, a late pay notify after a refund started, fixed error
+//! bodies over HTTP, and a `[notify]` section that refuses unknown keys.
+#![cfg(feature = "axum")]
+
+use async_trait::async_trait;
+use payhub::axum::{NotificationHandler, notify_router};
+use payhub::notify::MemoryOrders;
+use payhub::{
+    BoxError, CreatedPayment, Error, Gateway, Hub, Money, Notification, NotificationKind,
+    NotifyError, Payment, PaymentQuery, PaymentRequest, PaymentStatus, Provider, Refund,
+    RefundQuery, RefundRequest,
+};
+use paysig::Verified;
+use paysig::md5::{CaseCheck, HexCase, md5_hex, verify_hex};
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+const KEY: &str = "pipeline-test-key";
+
+/// Notifies are `order_no|fen|status` with header `x-sign: md5(body + KEY)`; queries answer
+/// whatever `answer` holds.
+struct TestGateway {
+    queries: AtomicUsize,
+    answer: Mutex<(PaymentStatus, Option<Money>)>,
+}
+
+impl TestGateway {
+    fn new(status: PaymentStatus, amount: Option<Money>) -> Arc<Self> {
+        Arc::new(TestGateway {
+            queries: AtomicUsize::new(0),
+            answer: Mutex::new((status, amount)),
+        })
+    }
+}
+
+fn notify(order: &str, fen: u64, status: &str) -> (http::HeaderMap, Vec<u8>) {
+    let body = format!("{order}|{fen}|{status}");
+    let mut h = http::HeaderMap::new();
+    h.insert(
+        "x-sign",
+        md5_hex(format!("{body}{KEY}").as_bytes(), HexCase::Lower)
+            .parse()
+            .unwrap(),
+    );
+    (h, body.into_bytes())
+}
+
+#[async_trait]
+impl Gateway for TestGateway {
+    fn provider(&self) -> Provider {
+        Provider::Mifeng
+    }
+    async fn create_payment(&self, _: &PaymentRequest) -> Result<CreatedPayment, Error> {
+        Err(Error::Unsupported {
+            provider: Provider::Mifeng,
+            operation: "create_payment",
+        })
+    }
+    async fn query_payment(&self, q: &PaymentQuery) -> Result<Payment, Error> {
+        self.queries.fetch_add(1, Ordering::SeqCst);
+        let (status, amount) = *self.answer.lock().unwrap();
+        Ok(Payment {
+            provider: Provider::Mifeng,
+            order_no: q.order_no.clone(),
+            provider_trade_no: None,
+            status,
+            amount,
+        })
+    }
+    async fn refund(&self, _: &RefundRequest) -> Result<Refund, Error> {
+        Err(Error::Unsupported {
+            provider: Provider::Mifeng,
+            operation: "refund",
+        })
+    }
+    async fn query_refund(&self, _: &RefundQuery) -> Result<Refund, Error> {
+        Err(Error::Unsupported {
+            provider: Provider::Mifeng,
+            operation: "query_refund",
+        })
+    }
+    async fn close_payment(&self, _: &PaymentQuery) -> Result<(), Error> {
+        Err(Error::Unsupported {
+            provider: Provider::Mifeng,
+            operation: "close_payment",
+        })
+    }
+    fn parse_notification(
+        &self,
+        headers: &http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified<Notification>, Error> {
+        let refused = |reason: &str| {
+            Error::Notify(NotifyError::Verification {
+                provider: Provider::Mifeng,
+                reason: reason.into(),
+            })
+        };
+        let sign = headers
+            .get("x-sign")
+            .and_then(|v| v.to_str().ok())
+            .ok_or_else(|| refused("no sign"))?;
+        let message = [body, KEY.as_bytes()].concat();
+        let verified = verify_hex((), &message, sign, CaseCheck::Insensitive, HexCase::Lower)
+            .map_err(|e| refused(&e.to_string()))?;
+        let text = std::str::from_utf8(body).map_err(|_| refused("not UTF-8"))?;
+        let parts: Vec<&str> = text.split('|').collect();
+        let [order, fen, status] = parts[..] else {
+            return Err(refused("shape"));
+        };
+        let amount = Money::from_fen(fen.parse().map_err(|_| refused("fen"))?);
+        let status = if status == "paid" {
+            PaymentStatus::Succeeded
+        } else {
+            PaymentStatus::Pending
+        };
+        Ok(verified.map(|()| Notification {
+            provider: Provider::Mifeng,
+            kind: NotificationKind::Payment,
+            order_no: order.into(),
+            provider_trade_no: None,
+            provider_refund_no: None,
+            amount,
+            status,
+            raw: serde_json::Value::Null,
+        }))
+    }
+    fn ack(&self) -> &'static str {
+        "SUCCESS"
+    }
+    fn confirm_by_query(&self) -> bool {
+        true
+    }
+}
+
+fn orders() -> MemoryOrders {
+    let o = MemoryOrders::default();
+    o.insert("T1", Money::from_fen(100));
+    o
+}
+
+async fn deliver(
+    hub: &Hub,
+    order: &str,
+    fen: u64,
+    calls: &Arc<AtomicUsize>,
+) -> Result<&'static str, Error> {
+    let (h, body) = notify(order, fen, "paid");
+    let calls = calls.clone();
+    hub.handle_notification_with(Provider::Mifeng, &h, &body, &orders(), |_| async move {
+        calls.fetch_add(1, Ordering::SeqCst);
+        Ok::<(), String>(())
+    })
+    .await
+}
+
+#[tokio::test]
+async fn a_replay_of_a_processed_notify_is_acknowledged_without_a_query() {
+    let gw = TestGateway::new(PaymentStatus::Succeeded, Some(Money::from_fen(100)));
+    let hub = Hub::builder().gateway(gw.clone()).build();
+    let calls = Arc::new(AtomicUsize::new(0));
+    assert_eq!(deliver(&hub, "T1", 100, &calls).await.unwrap(), "SUCCESS");
+    for _ in 0..5 {
+        assert_eq!(deliver(&hub, "T1", 100, &calls).await.unwrap(), "SUCCESS");
+    }
+    assert_eq!(calls.load(Ordering::SeqCst), 1, "delivered once");
+    assert_eq!(
+        gw.queries.load(Ordering::SeqCst),
+        1,
+        "replays spend no query"
+    );
+}
+
+#[tokio::test]
+async fn confirmation_fails_closed_without_a_queried_amount() {
+    let gw = TestGateway::new(PaymentStatus::Succeeded, None);
+    let hub = Hub::builder().gateway(gw).build();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let r = deliver(&hub, "T1", 100, &calls).await;
+    assert!(
+        matches!(&r, Err(Error::Notify(NotifyError::NotConfirmed { reason, .. })) if reason.contains("no amount")),
+        "{r:?}"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 0);
+}
+
+#[tokio::test]
+async fn a_late_pay_notify_is_confirmed_by_a_refund_already_under_way() {
+    for queried in [
+        PaymentStatus::Refunding,
+        PaymentStatus::Refunded(payhub::RefundExtent::Full),
+    ] {
+        let gw = TestGateway::new(queried, Some(Money::from_fen(100)));
+        let hub = Hub::builder().gateway(gw).build();
+        let seen: Arc<Mutex<Vec<PaymentStatus>>> = Arc::default();
+        let sink = seen.clone();
+        let (h, body) = notify("T1", 100, "paid");
+        let ack = hub
+            .handle_notification_with(
+                Provider::Mifeng,
+                &h,
+                &body,
+                &orders(),
+                |e: Verified<Notification>| async move {
+                    sink.lock().unwrap().push(e.status);
+                    Ok::<(), String>(())
+                },
+            )
+            .await
+            .unwrap();
+        assert_eq!(ack, "SUCCESS");
+        assert_eq!(
+            *seen.lock().unwrap(),
+            vec![PaymentStatus::Succeeded],
+            "{queried:?}"
+        );
+    }
+}
+
+struct Accept;
+
+#[async_trait]
+impl NotificationHandler for Accept {
+    async fn handle(&self, _: Verified<Notification>) -> Result<(), BoxError> {
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn refusals_over_http_answer_fixed_bodies_that_leak_nothing() {
+    let gw = TestGateway::new(PaymentStatus::Succeeded, Some(Money::from_fen(100)));
+    let hub = Arc::new(Hub::builder().gateway(gw).build());
+    let app = notify_router(hub, Arc::new(orders()), Arc::new(Accept));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify/mifeng", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = paysig::http::HttpClient::new(paysig::http::HttpConfig::default()).unwrap();
+    let post = |order: &str, fen: u64, forged: bool| {
+        let (h, body) = notify(order, fen, "paid");
+        let sign = if forged {
+            "0".repeat(32)
+        } else {
+            h["x-sign"].to_str().unwrap().to_owned()
+        };
+        paysig::http::Request::post_text(
+            "t",
+            "notify",
+            url.parse().unwrap(),
+            "text/plain",
+            String::from_utf8(body).unwrap(),
+        )
+        .header("x-sign", sign)
+    };
+    // A wrong amount, an unknown order and a forged sign look alike from outside.
+    for (order, fen, forged) in [("T1", 999, false), ("NOPE", 100, false), ("T1", 100, true)] {
+        let r = client.send(post(order, fen, forged)).await.unwrap();
+        assert_eq!(
+            (r.status, r.text_lossy().as_ref()),
+            (400, "notification refused"),
+            "{order} {fen} {forged}"
+        );
+    }
+    let r = client.send(post("T1", 100, false)).await.unwrap();
+    assert_eq!((r.status, r.text_lossy().as_ref()), (200, "SUCCESS"));
+}
+
+#[test]
+fn a_misspelt_notify_key_is_an_error() {
+    let e = Hub::from_toml_str_with_env("[notify]\nconfirm_by_querry = [\"mifeng\"]\n", &|_| None)
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Config(m) if m.contains("confirm_by_querry")),
+        "{e:?}"
+    );
+}
