@@ -317,3 +317,25 @@ async fn call_creates_and_queries_through_the_sdk_with_base_url_overriding_the_c
     let _ = std::fs::remove_file(&path);
     sandbox.shutdown().await;
 }
+
+#[test]
+fn verify_notify_refuses_to_call_a_beecloud_v1_body_verified() {
+    let body = r#"{"sign":"0123456789abcdef0123456789abcdef","timestamp":1435890533866,"channelType":"WX","transactionType":"PAY","transactionId":"b1","transactionFee":1,"tradeSuccess":true}"#;
+    let out = payhub(
+        &[
+            "verify-notify",
+            "beecloud",
+            "--scheme",
+            "v1",
+            "--key-env",
+            "PAYHUB_TEST_UNSET_VAR",
+            "--app-id",
+            "a",
+        ],
+        Some(body),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    let err = text(&out.stderr);
+    assert!(err.contains("v1 signs only the timestamp"), "{err}");
+    assert!(out.stdout.is_empty());
+}

@@ -192,6 +192,22 @@ fn query_answer(
     })
 }
 
+/// A `query` answer about a refund whose original order is `ori_order_id`, named in
+/// `businessId` (what the adapter's `refund` sends) and in `oriOrderId` (not read: §4.3.3
+/// documents no such field).
+fn refund_query_answer(
+    refund_no: &str,
+    mis_id: &str,
+    ori_order_id: &str,
+    amount_fen: i64,
+) -> serde_json::Value {
+    let mut a = query_answer(refund_no, mis_id, 1, amount_fen, "0", 3);
+    a["businessId"] = ori_order_id.into();
+    a["oriOrderId"] = ori_order_id.into();
+    a["oriMisId"] = "MIS-1".into();
+    a
+}
+
 /// The requests the server received at `p`, each checked to be a signed form POST, as pairs.
 async fn forms_at(server: &MockServer, p: &str) -> Vec<Params> {
     let mut out = Vec::new();
@@ -299,7 +315,7 @@ async fn jsapi_scenario_create_notify_query_refund_query_refund() {
     Mock::given(method("POST"))
         .and(path("/v1/trade/query"))
         .and(body_string_contains("orderId=R1001"))
-        .respond_with(answer(query_answer("R1001", "MIS-R1", 1, 500, "0", 3)))
+        .respond_with(answer(refund_query_answer("R1001", "MIS-R1", "T1001", 500)))
         .mount(&server)
         .await;
 
@@ -1213,4 +1229,214 @@ fn toml_environment_and_key_rules() {
             other => panic!("{extra:?}: expected a Config error, got {other:?}"),
         }
     }
+}
+
+/// A hub that confirms Sunmi notifies by query, against `server`.
+fn confirming_hub(server: &MockServer) -> Hub {
+    Hub::builder()
+        .gateway(Arc::new(gateway_at(
+            &server.uri(),
+            sunmi_key().public_key(),
+        )))
+        .confirm_by_query(Provider::Sunmi)
+        .build()
+}
+
+/// Runs a notify through `hub` and returns the result and how often the callback ran.
+async fn notify_through(
+    hub: &Hub,
+    body: &[u8],
+    orders: &MemoryOrders,
+) -> (Result<&'static str, Error>, usize) {
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = Seen::default();
+    let r = hub
+        .handle_notification_with(
+            Provider::Sunmi,
+            &http::HeaderMap::new(),
+            body,
+            orders,
+            recorder(&count, &seen, false),
+        )
+        .await;
+    (r, count.load(Ordering::SeqCst))
+}
+
+#[tokio::test]
+async fn a_query_answer_about_another_order_is_refused() {
+    let server = MockServer::start().await;
+    // Whether asked by orderId or by misId, Sunmi answers about order T5999.
+    Mock::given(method("POST"))
+        .and(path("/v1/trade/query"))
+        .respond_with(answer(query_answer("T5999", "MIS-1", 0, 990, "0", 3)))
+        .mount(&server)
+        .await;
+    let hub = hub_at(&server.uri());
+
+    match hub
+        .query_payment(Provider::Sunmi, &PaymentQuery::by_order_no("T5001"))
+        .await
+    {
+        Err(Error::Invalid {
+            field: "order_no",
+            reason,
+        }) => assert!(reason.contains("T5999"), "{reason}"),
+        other => panic!("expected Invalid order_no, got {other:?}"),
+    }
+    match hub
+        .query_payment(
+            Provider::Sunmi,
+            &PaymentQuery::by_order_no("T5001").with_provider_trade_no("MIS-1"),
+        )
+        .await
+    {
+        Err(Error::Invalid {
+            field: "provider_trade_no",
+            reason,
+        }) => assert!(reason.contains("T5999"), "{reason}"),
+        other => panic!("expected Invalid provider_trade_no, got {other:?}"),
+    }
+
+    // A notify of T5001 confirmed by query (by the notified misId) is refused, not delivered.
+    let orders = MemoryOrders::default();
+    orders.insert("T5001", yuan("9.90"));
+    let (r, calls) = notify_through(
+        &confirming_hub(&server),
+        &payment_notify("T5001", "990"),
+        &orders,
+    )
+    .await;
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(calls, 0, "an unconfirmed notify is never delivered");
+    let sent = forms_at(&server, "/v1/trade/query").await;
+    assert_eq!(
+        business_pairs(&sent[2]),
+        pairs(&[("merchantNo", MERCHANT), ("misId", "MIS-1")])
+    );
+}
+
+#[tokio::test]
+async fn a_refund_answer_of_another_original_order_is_refused() {
+    let server = MockServer::start().await;
+    // R5001 is a refund of T-OTHER; R5002 a refund of T5001.
+    Mock::given(method("POST"))
+        .and(path("/v1/trade/query"))
+        .and(body_string_contains("orderId=R5001"))
+        .respond_with(answer(refund_query_answer(
+            "R5001", "MIS-R1", "T-OTHER", 500,
+        )))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/trade/query"))
+        .and(body_string_contains("orderId=R5002"))
+        .respond_with(answer(refund_query_answer("R5002", "MIS-R2", "T5001", 500)))
+        .mount(&server)
+        .await;
+    let hub = hub_at(&server.uri());
+    let query = |refund_no: &str| RefundQuery {
+        order_no: "T5001".into(),
+        refund_no: refund_no.into(),
+    };
+
+    match hub.query_refund(Provider::Sunmi, &query("R5001")).await {
+        Err(Error::Invalid {
+            field: "order_no",
+            reason,
+        }) => assert!(reason.contains("T-OTHER"), "{reason}"),
+        other => panic!("expected Invalid order_no, got {other:?}"),
+    }
+    let ok = hub
+        .query_refund(Provider::Sunmi, &query("R5002"))
+        .await
+        .unwrap();
+    assert_eq!(ok.refund_no, "R5002");
+    assert_eq!(ok.provider_refund_no.as_deref(), Some("MIS-R2"));
+
+    // A refund notify naming T5001 as the original order, confirmed by query: refused.
+    let orders = MemoryOrders::default();
+    orders.insert("T5001", yuan("9.90"));
+    let (r, calls) = notify_through(
+        &confirming_hub(&server),
+        &refund_notify("R5001", "T5001", "500"),
+        &orders,
+    )
+    .await;
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(calls, 0, "an unconfirmed refund notify is never delivered");
+    // The same notify for R5002, a refund of T5001, is confirmed and delivered.
+    let (r, calls) = notify_through(
+        &confirming_hub(&server),
+        &refund_notify("R5002", "T5001", "500"),
+        &orders,
+    )
+    .await;
+    assert_eq!(r.unwrap(), "success");
+    assert_eq!(calls, 1);
+}
+
+#[tokio::test]
+async fn a_query_answer_without_order_id_is_an_error_naming_it() {
+    fn names_order_id(r: Result<impl std::fmt::Debug, Error>) {
+        match r {
+            Err(
+                e @ Error::Provider {
+                    provider: Provider::Sunmi,
+                    ..
+                },
+            ) => assert!(e.to_string().contains("orderId"), "{e}"),
+            other => panic!("expected a Sunmi provider error naming orderId, got {other:?}"),
+        }
+    }
+    let server = MockServer::start().await;
+    // An empty orderId (as in §4.3.3's sample) for the payment, none at all for the refund.
+    Mock::given(method("POST"))
+        .and(path("/v1/trade/query"))
+        .and(body_string_contains("orderId=R6001"))
+        .respond_with(answer({
+            let mut a = refund_query_answer("R6001", "MIS-R1", "T6001", 500);
+            a.as_object_mut().unwrap().remove("orderId");
+            a
+        }))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/trade/query"))
+        .respond_with(answer(query_answer("", "MIS-1", 0, 990, "0", 3)))
+        .mount(&server)
+        .await;
+    let hub = hub_at(&server.uri());
+
+    names_order_id(
+        hub.query_payment(Provider::Sunmi, &PaymentQuery::by_order_no("T6001"))
+            .await,
+    );
+    names_order_id(
+        hub.query_payment(
+            Provider::Sunmi,
+            &PaymentQuery::by_order_no("T6001").with_provider_trade_no("MIS-1"),
+        )
+        .await,
+    );
+    names_order_id(
+        hub.query_refund(
+            Provider::Sunmi,
+            &RefundQuery {
+                order_no: "T6001".into(),
+                refund_no: "R6001".into(),
+            },
+        )
+        .await,
+    );
+
+    // Never the notify's own number in its place: the confirmation fails, nothing delivered.
+    let orders = MemoryOrders::default();
+    orders.insert("T6001", yuan("9.90"));
+    let hub = confirming_hub(&server);
+    let (r, calls) = notify_through(&hub, &payment_notify("T6001", "990"), &orders).await;
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(calls, 0);
+    let (r, calls) = notify_through(&hub, &refund_notify("R6001", "T6001", "500"), &orders).await;
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(calls, 0);
 }

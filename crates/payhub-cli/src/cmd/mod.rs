@@ -41,3 +41,16 @@ pub fn read_key_text(arg: &str) -> Result<String, String> {
         Ok(arg.to_owned())
     }
 }
+
+/// A secret from `--key` (inline, `@file` or a path) or `--key-env VAR`. Prefer the file or
+/// the variable: an inline secret is visible in `ps` and in shell history.
+pub fn secret_arg(key: Option<&str>, key_env: Option<&str>) -> Result<String, String> {
+    match (key, key_env) {
+        (Some(_), Some(_)) => Err("give --key or --key-env, not both".into()),
+        (Some(k), None) => read_key_text(k).map(|t| t.trim_end_matches(['\r', '\n']).to_owned()),
+        (None, Some(var)) => {
+            std::env::var(var).map_err(|_| format!("environment variable {var} is not set"))
+        }
+        (None, None) => Err("--key SECRET|@FILE or --key-env VAR is required".into()),
+    }
+}

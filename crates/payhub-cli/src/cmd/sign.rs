@@ -8,7 +8,7 @@
 //! - pooul: the RS256 JWT of the pairs as a JSON object (`--key` = merchant private key PEM
 //!   file); values that read as JSON numbers stay numbers (`total_fee=1`).
 
-use super::{pairs, provider, read_key_text};
+use super::{pairs, provider};
 use payhub::Provider;
 use paysig::{RsaPrivateKey, SecretString};
 
@@ -17,9 +17,13 @@ use paysig::{RsaPrivateKey, SecretString};
 pub struct Args {
     /// mifeng, pooul, sunmi or beecloud.
     provider: String,
-    /// The secret (app_key / secret), or for pooul the private key (PEM, a path or @path).
+    /// The secret (app_key / secret), or for pooul the private key: inline, a path or @path.
+    /// Prefer a file or --key-env: an inline secret shows in `ps` and shell history.
     #[arg(long)]
-    key: String,
+    key: Option<String>,
+    /// Read the secret (or the PEM) from this environment variable.
+    #[arg(long)]
+    key_env: Option<String>,
     /// The parameters, `key=value`, as sent.
     params: Vec<String>,
 }
@@ -27,23 +31,24 @@ pub struct Args {
 /// Runs the command.
 pub fn run(args: Args) -> Result<(), String> {
     let p = pairs(&args.params)?;
+    let secret = super::secret_arg(args.key.as_deref(), args.key_env.as_deref())?;
     match provider(&args.provider)? {
         Provider::Sunmi => {
-            let key = SecretString::from(args.key);
+            let key = SecretString::from(secret.clone());
             let st = sunmi::request_signer()
                 .stages(&p, &key)
                 .map_err(|e| e.to_string())?;
             print_stages(&st.canonical, &st.masked, &st.signature);
         }
         Provider::Mifeng => {
-            let key = SecretString::from(args.key);
+            let key = SecretString::from(secret.clone());
             let st = mifeng::notify::signer()
                 .stages(&p, &key)
                 .map_err(|e| e.to_string())?;
             print_stages(&st.canonical, &st.masked, &st.signature);
         }
         Provider::BeeCloud => {
-            let key = SecretString::from(args.key);
+            let key = SecretString::from(secret.clone());
             let app_id = p.get("app_id").ok_or("beecloud needs app_id=...")?;
             let ts_text = p.get("timestamp").ok_or("beecloud needs timestamp=<ms>")?;
             let ts: i64 = ts_text
@@ -57,8 +62,7 @@ pub fn run(args: Args) -> Result<(), String> {
             );
         }
         Provider::Pooul => {
-            let pem = read_key_text(&args.key)?;
-            let key = RsaPrivateKey::from_pem_or_base64(&pem).map_err(|e| e.to_string())?;
+            let key = RsaPrivateKey::from_pem_or_base64(&secret).map_err(|e| e.to_string())?;
             let mut obj = serde_json::Map::new();
             for (k, v) in p.iter() {
                 let value = match serde_json::from_str::<serde_json::Value>(v) {

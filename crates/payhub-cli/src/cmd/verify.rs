@@ -24,13 +24,17 @@ pub struct Args {
     /// Use Sunmi's test-environment public key (sunmi.txt §6.4).
     #[arg(long)]
     test_key: bool,
-    /// The shared secret (mifeng secret; beecloud app secret (v1) or master secret (v2)).
+    /// The shared secret (mifeng secret; beecloud master secret): inline, a path or @path.
+    /// Prefer a file or --key-env: an inline secret shows in `ps` and shell history.
     #[arg(long)]
     key: Option<String>,
+    /// Read the shared secret from this environment variable.
+    #[arg(long)]
+    key_env: Option<String>,
     /// BeeCloud app id.
     #[arg(long)]
     app_id: Option<String>,
-    /// BeeCloud webhook scheme.
+    /// BeeCloud webhook scheme: only v2 can be verified offline.
     #[arg(long, default_value = "v2")]
     scheme: String,
 }
@@ -103,26 +107,46 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, String> {
             payload.into_inner()
         }
         Provider::BeeCloud => {
+            // V1 signs nothing but the timestamp: a stored body proves nothing about its fee
+            // or outcome, so it is not reported as verified. V2 signs five fields; the rest
+            // is shown apart, as unsigned.
+            if args.scheme != "v2" {
+                return Err(format!(
+                    "--scheme {:?}: only v2 can be verified offline (v1 signs only the timestamp; confirm a v1 payment with `payhub call beecloud query`)",
+                    args.scheme
+                ));
+            }
             let secret = secret(args)?;
             let app_id = args
                 .app_id
                 .clone()
                 .ok_or("--app-id is required for beecloud")?;
-            let scheme = match args.scheme.as_str() {
-                "v1" => beecloud::WebhookScheme::V1 { app_secret: secret },
-                "v2" => beecloud::WebhookScheme::V2 {
+            let config = beecloud::WebhookConfig {
+                scheme: beecloud::WebhookScheme::V2 {
                     master_secret: secret,
                 },
-                other => return Err(format!("--scheme {other:?}: expected v1 or v2")),
-            };
-            let config = beecloud::WebhookConfig {
-                scheme,
                 timestamp: beecloud::notify::TimestampCheck::Skip,
             };
             beecloud::Webhook::new(app_id, config)
                 .verify(body)
                 .map_err(|e| e.to_string())?;
-            serde_json::from_slice(body).map_err(|e| e.to_string())?
+            let all: serde_json::Map<String, Value> =
+                serde_json::from_slice(body).map_err(|e| e.to_string())?;
+            const SIGNED: [&str; 5] = [
+                "app_id",
+                "transaction_id",
+                "transaction_type",
+                "channel_type",
+                "transaction_fee",
+            ];
+            let (signed, unsigned): (
+                serde_json::Map<String, Value>,
+                serde_json::Map<String, Value>,
+            ) = all
+                .into_iter()
+                .filter(|(k, _)| k != "signature")
+                .partition(|(k, _)| SIGNED.contains(&k.as_str()));
+            json!({ "signed": signed, "unsigned_not_verified": unsigned })
         }
         Provider::Mifeng => {
             let secret = secret(args)?;

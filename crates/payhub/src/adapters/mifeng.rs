@@ -15,10 +15,13 @@
 //! mifeng.md lists 异步通知 but the section is missing; the signature scheme, the field list,
 //! the `state` numbering and the `SUCCESS` acknowledgement come from a document of the same
 //! platform template (see [`mifeng::notify`]). The facade always checks that signature (a
-//! [`Verified`] value cannot exist without it) and the notify's `mch_id`. For the query half
-//! of [`NotifyTrust::SignatureAndQuery`] (the crate's default) the hub must confirm by query:
-//! `HubBuilder::confirm_by_query(Provider::Mifeng)` or, in TOML,
-//! `[notify] confirm_by_query = ["mifeng"]`. A gateway cannot switch that on by itself.
+//! [`Verified`] value cannot exist without it) and the notify's `mch_id`. The query half of
+//! [`NotifyTrust::SignatureAndQuery`] (the crate's default) is switched on by the gateway
+//! itself: with that trust [`Gateway::confirm_by_query`] is `true`, so the hub queries Mifeng
+//! about every notify and trusts only the queried state and amount, with or without
+//! `HubBuilder::confirm_by_query(Provider::Mifeng)` (in TOML, `[notify] confirm_by_query =
+//! ["mifeng"]`). With `notify_trust = "signature_only"` it is `false`, and the notify is
+//! confirmed by query only if the hub names Mifeng there.
 //!
 //! [`Gateway::create_payment`]: crate::Gateway::create_payment
 //! [`Gateway::query_payment`]: crate::Gateway::query_payment
@@ -26,6 +29,7 @@
 //! [`Gateway::query_refund`]: crate::Gateway::query_refund
 //! [`Gateway::close_payment`]: crate::Gateway::close_payment
 //! [`Gateway::parse_notification`]: crate::Gateway::parse_notification
+//! [`Gateway::confirm_by_query`]: crate::Gateway::confirm_by_query
 
 use crate::adapters::{
     Endpoint, EnvLookup, endpoint, reject_unknown_keys, secret_from_env, string_field,
@@ -104,8 +108,11 @@ impl From<NotifyState> for PaymentStatus {
 /// which [`CreatedPayment::provider_trade_no`] and every notification carry.
 ///
 /// **The notify scheme is inferred** (see the [module docs](self) and [`mifeng::notify`]):
-/// the signature is always checked; build the hub with
-/// `confirm_by_query(Provider::Mifeng)` to also trust only the queried state and amount.
+/// the signature is always checked. With the default [`NotifyTrust::SignatureAndQuery`] the
+/// gateway asks the hub to confirm every notify by query ([`Gateway::confirm_by_query`] is
+/// `true`) and only the queried state and amount are trusted; with
+/// [`NotifyTrust::SignatureOnly`] that happens only when the hub is built with
+/// `confirm_by_query(Provider::Mifeng)`.
 #[derive(Debug, Clone)]
 pub struct MifengGateway {
     client: Client,
@@ -132,15 +139,19 @@ impl MifengGateway {
     /// rate_limit_per_second = 20            # 1..=20 calls/s per mch_id
     ///
     /// [notify]
-    /// confirm_by_query = ["mifeng"]         # the query half of signature_and_query
+    /// confirm_by_query = ["mifeng"]         # optional: signature_and_query already confirms
+    ///                                       # by query; needed only with signature_only
     /// ```
     ///
     /// - `environment`: only `"production"` (`https://open.mifengpay.com`); mifeng.md names no
     ///   test host, so `"test"` is refused: give `base_url` for a sandbox or a mock.
     /// - `notify_trust`: [`NotifyTrust`]. `"query_only"` is refused: the facade always checks
     ///   the notify signature; use [`mifeng::Client::confirm_notify_by_query`] directly for
-    ///   that. With `"signature_and_query"` the query is made by the hub, which must list
-    ///   `mifeng` in `[notify] confirm_by_query`.
+    ///   that. With `"signature_and_query"` (the default) the hub confirms every notify by
+    ///   query on the gateway's own request ([`Gateway::confirm_by_query`] is `true`);
+    ///   listing `mifeng` in `[notify] confirm_by_query` is not needed for it. With
+    ///   `"signature_only"` the hub confirms only if `[notify] confirm_by_query` lists
+    ///   `mifeng`.
     /// - `body_encoding`, `token_method`, `query_code_2`: [`BodyEncoding`], [`TokenMethod`],
     ///   [`QueryCode2`].
     ///
@@ -172,7 +183,7 @@ impl MifengGateway {
                 "signature_only" => NotifyTrust::SignatureOnly,
                 "query_only" => {
                     return Err(Error::Config(format!(
-                        "[{P}] notify_trust = \"query_only\" is not available through payhub, which always checks the notify signature; use \"signature_and_query\" with [notify] confirm_by_query = [\"mifeng\"]"
+                        "[{P}] notify_trust = \"query_only\" is not available through payhub, which always checks the notify signature; use \"signature_and_query\", which also confirms every notify by query"
                     )));
                 }
                 _ => NotifyTrust::SignatureAndQuery,
@@ -222,8 +233,9 @@ impl MifengGateway {
         self.client.config().notify_trust
     }
 
-    /// True when the configured [`NotifyTrust`] asks for confirmation by query, which the hub
-    /// does when built with `confirm_by_query(Provider::Mifeng)`.
+    /// True when the configured [`NotifyTrust`] asks for confirmation by query. It is what
+    /// [`Gateway::confirm_by_query`] answers, so the hub then confirms every notify by query
+    /// whether or not it was built with `confirm_by_query(Provider::Mifeng)`.
     pub fn wants_confirm_by_query(&self) -> bool {
         match self.notify_trust() {
             NotifyTrust::SignatureAndQuery | NotifyTrust::QueryOnly => true,
@@ -461,6 +473,8 @@ impl Gateway for MifengGateway {
         mifeng::ACK
     }
 
+    /// [`MifengGateway::wants_confirm_by_query`]: `true` with the default
+    /// [`NotifyTrust::SignatureAndQuery`], so the hub confirms every notify by query.
     fn confirm_by_query(&self) -> bool {
         self.wants_confirm_by_query()
     }

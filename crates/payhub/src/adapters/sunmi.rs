@@ -272,6 +272,19 @@ fn non_empty(s: Option<&str>) -> Option<String> {
     s.filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
+/// The `orderId` a `query` answer is about (`what`: "payment" or "refund"). Never filled in
+/// from the request: without it the answer cannot be matched to what was asked.
+fn answered_order_id(r: &sunmi::QueryResult, what: &str) -> Result<String, Error> {
+    non_empty(r.order_id.as_deref()).ok_or_else(|| Error::Provider {
+        provider: PROVIDER,
+        source: format!(
+            "the query answer has no orderId: the {what} it describes is unknown (misId {:?})",
+            r.mis_id
+        )
+        .into(),
+    })
+}
+
 fn wechat_params(info: CloudPayInfo) -> WechatJsapiParams {
     WechatJsapiParams {
         app_id: info.app_id,
@@ -460,11 +473,14 @@ impl Gateway for SunmiGateway {
     }
 
     /// `query` by `misId` when `provider_trade_no` is given, else by `orderId`. The answer
-    /// must be a payment (`orderType` 0) of that order number.
+    /// must be a payment (`orderType` 0) naming that order number in `orderId`: the returned
+    /// [`Payment::order_no`] is Sunmi's `orderId`, never the request's. An answer without
+    /// `orderId` is an [`Error::Provider`] naming it; one about another order is
+    /// [`Error::Invalid`] (`provider_trade_no` when queried by `misId`, else `order_no`).
     async fn query_payment(&self, query: &PaymentQuery) -> Result<Payment, Error> {
-        let order = match non_empty(query.provider_trade_no.as_deref()) {
-            Some(mis_id) => OrderRef::MisId(mis_id),
-            None => OrderRef::OrderId(query.order_no.clone()),
+        let (order, field) = match non_empty(query.provider_trade_no.as_deref()) {
+            Some(mis_id) => (OrderRef::MisId(mis_id), "provider_trade_no"),
+            None => (OrderRef::OrderId(query.order_no.clone()), "order_no"),
         };
         let r = self
             .client
@@ -476,26 +492,23 @@ impl Gateway for SunmiGateway {
             .map_err(provider_err)?;
         if r.order_type != OrderType::Payment {
             return Err(Error::Invalid {
-                field: "order_no",
+                field,
                 reason: format!(
                     "Sunmi answered an order of orderType {}, not a payment",
                     r.order_type.code()
                 ),
             });
         }
-        if let Some(answered) = r
-            .order_id
-            .as_deref()
-            .filter(|o| !o.is_empty() && *o != query.order_no)
-        {
+        let order_no = answered_order_id(&r, "payment")?;
+        if order_no != query.order_no {
             return Err(Error::Invalid {
-                field: "provider_trade_no",
-                reason: format!("Sunmi's order is {answered:?}, not {:?}", query.order_no),
+                field,
+                reason: format!("Sunmi's order is {order_no:?}, not {:?}", query.order_no),
             });
         }
         Ok(Payment {
             provider: PROVIDER,
-            order_no: query.order_no.clone(),
+            order_no,
             provider_trade_no: non_empty(Some(&r.mis_id)),
             status: payment_status(r.state, r.amount, r.refunded),
             amount: Some(r.amount),
@@ -535,8 +548,16 @@ impl Gateway for SunmiGateway {
 
     /// Sunmi has no refund query endpoint, but `query` covers every non-card order, refunds
     /// included (§4.3.3: `orderType` 1 表示退款): the refund is looked up by its `orderId` (the
-    /// refund number sent to `refund`), and the answer must be a refund of that number. The
-    /// extent is [`RefundExtent::Unknown`].
+    /// refund number sent to `refund`), and the answer must be a refund naming that number in
+    /// `orderId`: the returned [`Refund::refund_no`] is Sunmi's `orderId`, never the
+    /// request's. An answer without `orderId` is an [`Error::Provider`] naming it; a refund
+    /// of another number is [`Error::Invalid`] (`refund_no`).
+    ///
+    /// The refund must belong to [`RefundQuery::order_no`]: §4.3.3's answer has no `ori*`
+    /// field (nor does [`sunmi::QueryResult`]), so the original order is read from
+    /// `businessId`, which [`Gateway::refund`] sets to the payment's order number. When the
+    /// answer names one (non-empty) and it is another order, the answer is refused with
+    /// [`Error::Invalid`] (`order_no`). The extent is [`RefundExtent::Unknown`].
     async fn query_refund(&self, query: &RefundQuery) -> Result<Refund, Error> {
         let r = self
             .client
@@ -555,19 +576,27 @@ impl Gateway for SunmiGateway {
                 ),
             });
         }
-        if let Some(answered) = r
-            .order_id
-            .as_deref()
-            .filter(|o| !o.is_empty() && *o != query.refund_no)
-        {
+        let refund_no = answered_order_id(&r, "refund")?;
+        if refund_no != query.refund_no {
             return Err(Error::Invalid {
                 field: "refund_no",
-                reason: format!("Sunmi's refund is {answered:?}, not {:?}", query.refund_no),
+                reason: format!("Sunmi's refund is {refund_no:?}, not {:?}", query.refund_no),
+            });
+        }
+        if let Some(original) = non_empty(r.business_id.as_deref())
+            && original != query.order_no
+        {
+            return Err(Error::Invalid {
+                field: "order_no",
+                reason: format!(
+                    "Sunmi's refund {refund_no:?} belongs to order {original:?} (businessId), not {:?}",
+                    query.order_no
+                ),
             });
         }
         Ok(Refund {
             provider: PROVIDER,
-            refund_no: query.refund_no.clone(),
+            refund_no,
             provider_refund_no: non_empty(Some(&r.mis_id)),
             amount: Some(r.amount),
             status: refund_status(r.state, RefundExtent::Unknown),
