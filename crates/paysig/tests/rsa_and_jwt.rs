@@ -87,6 +87,102 @@ fn bad_keys_are_typed_errors_without_key_material() {
     );
 }
 
+fn assert_size_refused(e: SignError, bits: usize, what: &str) {
+    assert_eq!(
+        e,
+        SignError::BadKey {
+            reason: format!("RSA key of {bits} bits; 2048 to 4096 accepted")
+        },
+        "{what}"
+    );
+}
+
+#[test]
+fn keys_outside_2048_to_4096_bits_are_refused_at_load_on_every_backend() {
+    for backend in Backend::all() {
+        let e = RsaPrivateKey::from_pem_or_base64_with(&key_file("test_rsa_1024.pem"), backend)
+            .unwrap_err();
+        assert_size_refused(e, 1024, &format!("{backend:?} private"));
+        let e = RsaPrivateKey::from_pem_or_base64_with(
+            &pem_body(&key_file("test_rsa_1024.pem")),
+            backend,
+        )
+        .unwrap_err();
+        assert_size_refused(e, 1024, &format!("{backend:?} bare private"));
+        let e = RsaPublicKey::from_pem_or_base64_with(&key_file("test_rsa_1024_spki.pem"), backend)
+            .unwrap_err();
+        assert_size_refused(e, 1024, &format!("{backend:?} public"));
+        for bits in [2047, 4097, 8192] {
+            let e = RsaPublicKey::from_pem_or_base64_with(
+                &STANDARD.encode(pkcs1_public_of_bits(bits)),
+                backend,
+            )
+            .unwrap_err();
+            assert_size_refused(e, bits, &format!("{backend:?} public"));
+        }
+    }
+}
+
+#[test]
+fn keys_of_2048_and_4096_bits_load_and_sign_on_every_backend() {
+    for backend in Backend::all() {
+        for (private, public) in [
+            ("test_rsa_pkcs8.pem", "test_rsa_spki.pem"),
+            ("test_rsa_4096.pem", "test_rsa_4096_spki.pem"),
+        ] {
+            let key = RsaPrivateKey::from_pem_or_base64_with(&key_file(private), backend).unwrap();
+            let public = RsaPublicKey::from_pem_or_base64_with(&key_file(public), backend).unwrap();
+            assert_eq!(key.public_key().to_spki_der(), public.to_spki_der());
+            let sig = key.sign_sha256_base64(b"m").unwrap();
+            assert!(public.verify_sha256((), b"m", &sig).is_ok(), "{backend:?}");
+        }
+        for bits in [2048, 4096] {
+            assert!(
+                RsaPublicKey::from_pem_or_base64_with(
+                    &STANDARD.encode(pkcs1_public_of_bits(bits)),
+                    backend
+                )
+                .is_ok(),
+                "{backend:?} {bits}"
+            );
+        }
+    }
+}
+
+/// A DER element with a definite length.
+fn tlv(tag: u8, contents: &[u8]) -> Vec<u8> {
+    let mut out = vec![tag];
+    let len = contents.len();
+    if len < 0x80 {
+        out.push(len as u8);
+    } else {
+        let bytes: Vec<u8> = len
+            .to_be_bytes()
+            .into_iter()
+            .skip_while(|&b| b == 0)
+            .collect();
+        out.push(0x80 | bytes.len() as u8);
+        out.extend(bytes);
+    }
+    out.extend_from_slice(contents);
+    out
+}
+
+/// A PKCS#1 `RSAPublicKey` with an odd modulus of exactly `bits` bits and e = 65537.
+/// Nobody holds its private half; it only exercises the size rule.
+fn pkcs1_public_of_bits(bits: usize) -> Vec<u8> {
+    let bytes = bits.div_ceil(8);
+    let mut n = vec![0xc5u8; bytes];
+    n[0] = 0xff >> (bytes * 8 - bits);
+    n[bytes - 1] |= 1;
+    if n[0] & 0x80 != 0 {
+        n.insert(0, 0);
+    }
+    let mut body = tlv(0x02, &n);
+    body.extend(tlv(0x02, &[0x01, 0x00, 0x01]));
+    tlv(0x30, &body)
+}
+
 #[test]
 fn signature_errors_are_distinct() {
     let key = RsaPrivateKey::from_pem_or_base64(&key_file("test_rsa_pkcs8.pem")).unwrap();

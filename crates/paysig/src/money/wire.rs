@@ -6,7 +6,13 @@
 //! |---|---|---|
 //! | [`fen_int`] | JSON integer `1` | integer or digit string |
 //! | [`fen_str`] | JSON string `"1"` | digit string or integer |
-//! | [`yuan_str`] | JSON string `"0.01"` | yuan string, integer, or a decimal number |
+//! | [`yuan_str`] | JSON string `"0.01"` | yuan string, integer, or a decimal number below 10^13 yuan |
+//!
+//! A yuan amount sent as a JSON number with a fraction (or an exponent) reaches the adapter as
+//! an `f64`; below [`MAX_YUAN_NUMBER`] (10^13 yuan) every two-decimal amount has its own
+//! double and is read back exactly, at or above it a number is refused (send large amounts as
+//! strings, which are exact at any size). Whole-yuan JSON integers are exact up to the `u64`
+//! fen limit.
 //!
 //! Reading is lenient about the JSON type (the documents' own samples disagree with their
 //! tables), never about the value: `"1.001"` yuan, `"-1"`, `"1e3"` are all errors.
@@ -29,6 +35,14 @@
 use super::Money;
 use serde::de::{self, Deserializer, Visitor};
 use std::fmt;
+
+/// The bound, in yuan, below which a yuan amount sent as a JSON *number* with a fraction or an
+/// exponent is read exactly; at or above it the number is refused (send it as a string).
+///
+/// JSON numbers with a fraction arrive as `f64`. Below 2^44 (> 10^13) doubles are at most
+/// 2^-9 yuan apart, far closer than one fen, so every two-decimal amount under the bound has
+/// its own double and its shortest decimal form gives back the digits that were sent.
+pub const MAX_YUAN_NUMBER: f64 = 1e13;
 
 #[derive(Clone, Copy)]
 enum Unit {
@@ -75,6 +89,12 @@ impl<'de> Visitor<'de> for MoneyVisitor {
             // f64's Display is the shortest text that reads back to the same double, so for
             // a JSON literal like 0.01 it gives back "0.01"; the exact decimal parser then
             // decides. No float arithmetic touches the value.
+            // Exact only below the bound (see `MAX_YUAN_NUMBER`); above it the double has
+            // already lost digits, so refuse rather than round.
+            Unit::Yuan if v.abs() >= MAX_YUAN_NUMBER => Err(E::custom(format!(
+                "amount {v} yuan as a JSON number is at or above 10^13 yuan and cannot be read \
+                 exactly; send large amounts as strings"
+            ))),
             Unit::Yuan => Money::parse_yuan(&v.to_string()).map_err(E::custom),
         }
     }
@@ -253,5 +273,49 @@ mod tests {
         ] {
             assert!(serde_json::from_str::<W>(bad).is_err(), "{bad}");
         }
+    }
+
+    fn yuan_number(text: &str) -> Result<Money, String> {
+        let json = format!(r#"{{"a":1,"b":"2","c":{text}}}"#);
+        serde_json::from_str::<W>(&json)
+            .map(|w| w.c)
+            .map_err(|e| e.to_string())
+    }
+
+    #[test]
+    fn yuan_numbers_are_exact_below_the_bound() {
+        for (text, fen) in [
+            ("0.01", 1),
+            ("12.34", 1234),
+            ("9999999999999.99", 999_999_999_999_999),
+            ("9999999999999.9", 999_999_999_999_990),
+        ] {
+            assert_eq!(yuan_number(text), Ok(Money::from_fen(fen)), "{text}");
+        }
+        // whole-yuan integers are not floats; checked_mul guards them
+        assert_eq!(
+            yuan_number("10000000000000"),
+            Ok(Money::from_fen(1_000_000_000_000_000))
+        );
+        assert!(yuan_number("184467440737095517").is_err());
+    }
+
+    #[test]
+    fn yuan_numbers_at_or_above_the_bound_or_below_a_fen_are_refused() {
+        for text in ["1e13", "10000000000000.0", "12345678901234567.89", "-1e13"] {
+            let e = yuan_number(text).unwrap_err();
+            assert!(
+                e.contains("send large amounts as strings") && e.contains("yuan"),
+                "{text}: {e}"
+            );
+        }
+        let e = yuan_number("12345678901234567.89").unwrap_err();
+        assert!(e.contains("12345678901234568"), "names the value: {e}");
+        assert!(yuan_number("0.001").is_err());
+        // as strings, large amounts stay exact
+        assert_eq!(
+            yuan_number(r#""12345678901234567.89""#),
+            Ok(Money::from_fen(1_234_567_890_123_456_789))
+        );
     }
 }

@@ -20,7 +20,11 @@ pub(super) struct Public {
 impl Public {
     /// SPKI or PKCS#1 `RSAPublicKey`; parsed now so a bad key fails at load, not at a notify.
     pub(super) fn from_der(der: &[u8]) -> Result<Self, SignError> {
-        let parsed = PublicKey::from_der(der).map_err(|_| bad("public key"))?;
+        let parsed = PublicKey::from_der(der)
+            .map_err(|_| super::refused_for_size(der).unwrap_or_else(|| bad("public key")))?;
+        // aws-lc loads a key of any size and only refuses it at verification (as a plain
+        // mismatch); check the size here, exactly as the other backend does.
+        super::check_key_bits(modulus_bits(&parsed)?)?;
         let spki: PublicKeyX509Der<'static> = parsed.as_der().map_err(|_| bad("public key"))?;
         let spki = spki.as_ref().to_vec();
         let key = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, spki.clone());
@@ -36,14 +40,23 @@ impl Public {
     }
 }
 
+/// Exact modulus size in bits (`PublicKey::as_ref` is PKCS#1 `RSAPublicKey` DER).
+fn modulus_bits(key: &PublicKey) -> Result<usize, SignError> {
+    signature::RsaParameters::public_modulus_len(key.as_ref())
+        .ok()
+        .and_then(|bits| usize::try_from(bits).ok())
+        .ok_or_else(|| bad("public key"))
+}
+
 pub(super) struct Private(RsaKeyPair);
 
 impl Private {
     pub(super) fn from_der(der: &[u8]) -> Result<Self, SignError> {
-        RsaKeyPair::from_pkcs8(der)
+        let k = RsaKeyPair::from_pkcs8(der)
             .or_else(|_| RsaKeyPair::from_der(der))
-            .map(Private)
-            .map_err(|_| bad("private key"))
+            .map_err(|_| super::refused_for_size(der).unwrap_or_else(|| bad("private key")))?;
+        super::check_key_bits(modulus_bits(k.public_key())?)?;
+        Ok(Private(k))
     }
 
     pub(super) fn pkcs8(&self) -> Result<Vec<u8>, SignError> {

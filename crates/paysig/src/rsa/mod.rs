@@ -3,6 +3,10 @@
 //! Keys load from PEM (`PUBLIC KEY` = SPKI, `RSA PUBLIC KEY` = PKCS#1, `PRIVATE KEY` = PKCS#8,
 //! `RSA PRIVATE KEY` = PKCS#1) or from bare base64 DER, the way Sunmi prints its public key.
 //!
+//! Both backends accept moduli of 2048 to 4096 bits and refuse any other size when the key is
+//! loaded (public and private alike), with [`SignError::BadKey`] naming the size: a short key
+//! never reaches a verification, where it would only show as a mismatch.
+//!
 //! Two backends do the arithmetic, chosen by cargo feature and, when both are built, per key:
 //! - `aws-lc` (default): aws-lc-rs, which reqwest's rustls already builds; constant-time and
 //!   much faster to verify than the pure-Rust crate, and not affected by RUSTSEC-2023-0071.
@@ -35,6 +39,101 @@ use base64::Engine;
 use base64::engine::general_purpose::STANDARD;
 use std::fmt;
 use std::sync::Arc;
+
+/// Smallest RSA modulus accepted, in bits.
+const MIN_KEY_BITS: usize = 2048;
+/// Largest RSA modulus accepted, in bits (the `rsa` crate's own limit for public keys).
+const MAX_KEY_BITS: usize = 4096;
+
+/// The one size rule both backends apply at load.
+fn check_key_bits(bits: usize) -> Result<(), SignError> {
+    if (MIN_KEY_BITS..=MAX_KEY_BITS).contains(&bits) {
+        Ok(())
+    } else {
+        Err(size_error(bits))
+    }
+}
+
+fn size_error(bits: usize) -> SignError {
+    SignError::BadKey {
+        reason: format!("RSA key of {bits} bits; {MIN_KEY_BITS} to {MAX_KEY_BITS} accepted"),
+    }
+}
+
+/// When a backend's own parser refuses a key, tells whether the reason is its size (some
+/// parsers refuse sizes themselves: aws-lc private keys under 2048 bits, `rsa` crate public
+/// keys over 4096), so that both backends report the same error for the same key.
+fn refused_for_size(der: &[u8]) -> Option<SignError> {
+    let bits = der::modulus_bits(der)?;
+    check_key_bits(bits).err()
+}
+
+/// Just enough DER to find the modulus of an RSA key in SPKI, PKCS#1 `RSAPublicKey`, PKCS#8
+/// or PKCS#1 `RSAPrivateKey` form. Used only to word an error; the backends do the parsing.
+mod der {
+    const INTEGER: u8 = 0x02;
+    const BIT_STRING: u8 = 0x03;
+    const OCTET_STRING: u8 = 0x04;
+    const SEQUENCE: u8 = 0x30;
+
+    /// One element: (tag, contents, rest).
+    fn element(input: &[u8]) -> Option<(u8, &[u8], &[u8])> {
+        let (&tag, rest) = input.split_first()?;
+        let (&first, rest) = rest.split_first()?;
+        let (len, rest) = if first < 0x80 {
+            (usize::from(first), rest)
+        } else {
+            let n = usize::from(first & 0x7f);
+            if n == 0 || n > 4 || rest.len() < n {
+                return None;
+            }
+            let len = rest[..n]
+                .iter()
+                .fold(0usize, |acc, &b| (acc << 8) | usize::from(b));
+            (len, &rest[n..])
+        };
+        (rest.len() >= len).then(|| (tag, &rest[..len], &rest[len..]))
+    }
+
+    /// The elements of a SEQUENCE (all of `input`), or `None` if `input` is not one.
+    fn sequence(input: &[u8]) -> Option<Vec<(u8, &[u8])>> {
+        let (tag, mut body, rest) = element(input)?;
+        if tag != SEQUENCE || !rest.is_empty() {
+            return None;
+        }
+        let mut out = Vec::new();
+        while !body.is_empty() {
+            let (tag, contents, rest) = element(body)?;
+            out.push((tag, contents));
+            body = rest;
+        }
+        Some(out)
+    }
+
+    fn integer_bits(contents: &[u8]) -> Option<usize> {
+        let first = contents.iter().position(|&b| b != 0)?;
+        let top = contents[first];
+        Some((contents.len() - first - 1) * 8 + (8 - top.leading_zeros() as usize))
+    }
+
+    pub(super) fn modulus_bits(der: &[u8]) -> Option<usize> {
+        let items = sequence(der)?;
+        match items.as_slice() {
+            // PKCS#1 RSAPublicKey: n, e
+            [(INTEGER, n), (INTEGER, _)] => integer_bits(n),
+            // SPKI: algorithm, BIT STRING (no unused bits) holding an RSAPublicKey
+            [(SEQUENCE, _), (BIT_STRING, bits)] => match bits.split_first()? {
+                (0, inner) => modulus_bits(inner),
+                _ => None,
+            },
+            // PKCS#8: version, algorithm, OCTET STRING holding an RSAPrivateKey, [attributes]
+            [(INTEGER, _), (SEQUENCE, _), (OCTET_STRING, inner), ..] => modulus_bits(inner),
+            // PKCS#1 RSAPrivateKey: version, n, e, d, p, q, dp, dq, qinv, [other primes]
+            [(INTEGER, _), (INTEGER, n), (INTEGER, _), (INTEGER, _), ..] => integer_bits(n),
+            _ => None,
+        }
+    }
+}
 
 /// Which library does the RSA arithmetic.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -6,6 +6,7 @@ use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
 use rsa::pkcs8::{DecodePrivateKey, DecodePublicKey, EncodePrivateKey, EncodePublicKey};
 use rsa::sha2::Sha256;
 use rsa::signature::{SignatureEncoding, Signer, Verifier};
+use rsa::traits::PublicKeyParts;
 
 fn bad(what: &str) -> SignError {
     SignError::BadKey {
@@ -13,14 +14,21 @@ fn bad(what: &str) -> SignError {
     }
 }
 
+/// Exact modulus size in bits.
+fn modulus_bits(k: &impl PublicKeyParts) -> usize {
+    k.n().bits()
+}
+
 pub(super) struct Public(rsa::RsaPublicKey, VerifyingKey<Sha256>);
 
 impl Public {
     pub(super) fn from_der(der: &[u8]) -> Result<Self, SignError> {
-        rsa::RsaPublicKey::from_public_key_der(der)
+        // The crate itself refuses public keys over 4096 bits; report that as a size error.
+        let k = rsa::RsaPublicKey::from_public_key_der(der)
             .or_else(|_| rsa::RsaPublicKey::from_pkcs1_der(der))
-            .map(Public::new)
-            .map_err(|_| bad("public key"))
+            .map_err(|_| super::refused_for_size(der).unwrap_or_else(|| bad("public key")))?;
+        super::check_key_bits(modulus_bits(&k))?;
+        Ok(Public::new(k))
     }
 
     fn new(k: rsa::RsaPublicKey) -> Self {
@@ -49,7 +57,8 @@ impl Private {
     pub(super) fn from_der(der: &[u8]) -> Result<Self, SignError> {
         let k = rsa::RsaPrivateKey::from_pkcs8_der(der)
             .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_der(der))
-            .map_err(|_| bad("private key"))?;
+            .map_err(|_| super::refused_for_size(der).unwrap_or_else(|| bad("private key")))?;
+        super::check_key_bits(modulus_bits(&k))?;
         Ok(Private(k.clone(), SigningKey::new(k)))
     }
 
