@@ -117,17 +117,28 @@ mod der {
     }
 
     pub(super) fn modulus_bits(der: &[u8]) -> Option<usize> {
+        nested_modulus_bits(der, 0)
+    }
+
+    /// At most two wrappers exist (SPKI or PKCS#8 around PKCS#1): deeper nesting is not a key,
+    /// and the bound keeps a crafted input from exhausting the stack.
+    fn nested_modulus_bits(der: &[u8], depth: u8) -> Option<usize> {
+        if depth > 2 {
+            return None;
+        }
         let items = sequence(der)?;
         match items.as_slice() {
             // PKCS#1 RSAPublicKey: n, e
             [(INTEGER, n), (INTEGER, _)] => integer_bits(n),
             // SPKI: algorithm, BIT STRING (no unused bits) holding an RSAPublicKey
             [(SEQUENCE, _), (BIT_STRING, bits)] => match bits.split_first()? {
-                (0, inner) => modulus_bits(inner),
+                (0, inner) => nested_modulus_bits(inner, depth + 1),
                 _ => None,
             },
             // PKCS#8: version, algorithm, OCTET STRING holding an RSAPrivateKey, [attributes]
-            [(INTEGER, _), (SEQUENCE, _), (OCTET_STRING, inner), ..] => modulus_bits(inner),
+            [(INTEGER, _), (SEQUENCE, _), (OCTET_STRING, inner), ..] => {
+                nested_modulus_bits(inner, depth + 1)
+            }
             // PKCS#1 RSAPrivateKey: version, n, e, d, p, q, dp, dq, qinv, [other primes]
             [(INTEGER, _), (INTEGER, n), (INTEGER, _), (INTEGER, _), ..] => integer_bits(n),
             _ => None,
