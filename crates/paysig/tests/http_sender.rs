@@ -269,3 +269,28 @@ async fn send_with_prepares_every_attempt_anew() {
         .unwrap();
     assert_eq!((r.status, prepared), (404, 1));
 }
+
+#[tokio::test]
+async fn an_error_page_echoing_the_request_does_not_carry_the_secret_into_the_error() {
+    let server = MockServer::start().await;
+    Mock::given(path("/token"))
+        .respond_with(
+            ResponseTemplate::new(400)
+                .set_body_string("bad request: mch_id=1000123&secret=MERCHANT-SECRET-9"),
+        )
+        .mount(&server)
+        .await;
+    let r = client(2000)
+        .send(Request::post_form(
+            "mifeng",
+            "accesstoken",
+            url(&server, "/token"),
+            "mch_id=1000123&secret=MERCHANT-SECRET-9".into(),
+        ))
+        .await
+        .unwrap();
+    let e = r.require_success().unwrap_err();
+    let shown = format!("{e} {e:?}");
+    assert!(!shown.contains("MERCHANT-SECRET-9"), "{shown}");
+    assert!(shown.contains("mch_id=1000123&secret=***"), "{shown}");
+}

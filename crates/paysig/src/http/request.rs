@@ -227,7 +227,11 @@ impl Response {
             Err(HttpError::Status {
                 host: self.host.clone(),
                 status: self.status,
-                snippet: self.text_lossy().chars().take(200).collect(),
+                // A gateway's error page may echo our request (Mifeng's accesstoken
+                // body holds the merchant secret): secret-named values are masked.
+                snippet: crate::secret::mask_secret_pairs(
+                    &self.text_lossy().chars().take(200).collect::<String>(),
+                ),
             })
         }
     }
