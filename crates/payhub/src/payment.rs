@@ -226,6 +226,11 @@ pub struct CreatedPayment {
     pub provider_trade_no: Option<String>,
     /// What to do next.
     pub action: PaymentAction,
+    /// What the payer is asked to pay, when the provider reports a figure of its own
+    /// (Mifeng's `real_money`, which Mifeng may set apart from the order's `money`). `None`
+    /// when the provider reports none: the payer is asked for the order's amount.
+    #[serde(with = "paysig::money::wire::opt_yuan_str")]
+    pub payer_amount: Option<Money>,
 }
 
 /// Which payment to look at: the merchant's number, the provider's, or both.

@@ -183,7 +183,7 @@ async fn scenario_create_notify_query_balance_and_unsupported() {
     Mock::given(method("POST"))
         .and(path("/v1/api/pay/unifiedorder"))
         .respond_with(ok(serde_json::json!({
-            "mch_id": MCH_ID, "order_no": MF_NO, "out_order_no": ORDER, "money": "12.34",
+            "mch_id": MCH_ID, "order_no": MF_NO, "out_order_no": ORDER, "money": "12.34", "real_money": "12.30",
             "pay_url": PAY_URL, "expired_time": "2026-11-22 10:51:01", "expired_timestamp": 1795401061000u64
         })))
         .mount(&server)
@@ -210,8 +210,10 @@ async fn scenario_create_notify_query_balance_and_unsupported() {
             provider_trade_no: Some(MF_NO.into()),
             action: PaymentAction::Redirect {
                 url: PAY_URL.into()
-            }
-        }
+            },
+            payer_amount: Some(Money::from_fen(1230)),
+        },
+        "Mifeng's real_money reaches the merchant as the amount the payer is asked for"
     );
     let tokens = requests_to(&server, "/v1/api/pay/accesstoken").await;
     assert_eq!(tokens.len(), 1, "the token is fetched first, once");

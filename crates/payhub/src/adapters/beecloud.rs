@@ -768,6 +768,7 @@ impl Gateway for BeeCloudGateway {
             order_no: request.order_no.clone(),
             provider_trade_no: None,
             action,
+            payer_amount: None,
         })
     }
 

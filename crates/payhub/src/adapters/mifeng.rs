@@ -372,12 +372,6 @@ impl Gateway for MifengGateway {
             .await
             .map_err(|e| Error::provider(P, e))?;
         let created = reply.data;
-        if let Some(real) = created.real_money
-            && real != created.money
-        {
-            // The facade has no field for it; the payer is asked for `real_money` on the page.
-            tracing::info!(order_no = %created.order_no, money = %created.money, real_money = %real, "mifeng adjusted the amount the payer is asked for");
-        }
         Ok(CreatedPayment {
             provider: P,
             order_no: created.out_order_no,
@@ -385,6 +379,7 @@ impl Gateway for MifengGateway {
             action: PaymentAction::Redirect {
                 url: created.pay_url,
             },
+            payer_amount: created.real_money,
         })
     }
 

@@ -439,6 +439,7 @@ impl Gateway for PooulGateway {
                 order_no: request.order_no.clone(),
                 provider_trade_no,
                 action: PaymentAction::Final { status },
+                payer_amount: None,
             });
         }
         let reply = self.client.pay(&order).await.map_err(provider_err)?;
@@ -449,6 +450,7 @@ impl Gateway for PooulGateway {
             order_no: request.order_no.clone(),
             provider_trade_no,
             action,
+            payer_amount: None,
         })
     }
 

@@ -469,6 +469,7 @@ impl Gateway for SunmiGateway {
             order_no: request.order_no.clone(),
             provider_trade_no: non_empty(Some(&result.mis_id)),
             action,
+            payer_amount: None,
         })
     }
 
