@@ -876,6 +876,24 @@ confirm_by_query = ["mifeng"]
     assert_eq!(gw.notify_trust(), mifeng::NotifyTrust::SignatureOnly);
     assert!(!gw.wants_confirm_by_query());
     assert!(!format!("{gw:?}").contains(SECRET));
+    assert_eq!(
+        gw.client().config().notify_absent_param,
+        mifeng::AbsentParam::SignedAsEmpty,
+        "the crate's default when the key is absent"
+    );
+    for (value, expected) in [
+        ("signed_as_empty", mifeng::AbsentParam::SignedAsEmpty),
+        ("not_signed", mifeng::AbsentParam::NotSigned),
+        ("refused", mifeng::AbsentParam::Refused),
+    ] {
+        let section: toml::Table = format!("base_url = \"{}\"\nmch_id = \"{MCH_ID}\"\nsecret_env = \"MIFENG_TEST_SECRET\"\nnotify_absent_param = \"{value}\"", server.uri()).parse().unwrap();
+        let gw = MifengGateway::from_toml(&section, &env_with_secret).unwrap();
+        assert_eq!(
+            gw.client().config().notify_absent_param,
+            expected,
+            "{value}"
+        );
+    }
 }
 
 #[test]
@@ -916,6 +934,7 @@ fn from_toml_errors_name_the_problem_never_the_secret() {
         ("base_url = \"http://127.0.0.1:9\"\n", "not both"),
         ("body_encoding = \"xml\"\n", "body_encoding"),
         ("rate_limit_per_second = 50\n", "rate_limit_per_second"),
+        ("notify_absent_param = \"skip\"\n", "notify_absent_param"),
     ] {
         let msg = config_err(&format!("{base}{extra}"), &env_with_secret);
         assert!(msg.contains(needle), "{extra}: {msg}");

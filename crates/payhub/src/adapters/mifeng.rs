@@ -56,7 +56,7 @@ use url::Url;
 const P: Provider = Provider::Mifeng;
 
 /// The keys [`MifengGateway::from_toml`] reads; any other key is a configuration error.
-const KEYS: [&str; 9] = [
+const KEYS: [&str; 10] = [
     "environment",
     "base_url",
     "mch_id",
@@ -66,6 +66,7 @@ const KEYS: [&str; 9] = [
     "token_method",
     "query_code_2",
     "rate_limit_per_second",
+    "notify_absent_param",
 ];
 
 /// Mifeng's order state from `query` (0 未出码, 1 交易失败, 2 待支付, 3 交易成功).
@@ -137,6 +138,7 @@ impl MifengGateway {
     /// token_method = "post"                 # or "get"
     /// query_code_2 = "param_invalid"        # or "token_invalid"
     /// rate_limit_per_second = 20            # 1..=20 calls/s per mch_id
+    /// notify_absent_param = "signed_as_empty"  # or "not_signed", or "refused"
     ///
     /// [notify]
     /// confirm_by_query = ["mifeng"]         # optional: signature_and_query already confirms
@@ -152,8 +154,8 @@ impl MifengGateway {
     ///   listing `mifeng` in `[notify] confirm_by_query` is not needed for it. With
     ///   `"signature_only"` the hub confirms only if `[notify] confirm_by_query` lists
     ///   `mifeng`.
-    /// - `body_encoding`, `token_method`, `query_code_2`: [`BodyEncoding`], [`TokenMethod`],
-    ///   [`QueryCode2`].
+    /// - `body_encoding`, `token_method`, `query_code_2`, `notify_absent_param`:
+    ///   [`BodyEncoding`], [`TokenMethod`], [`QueryCode2`], [`mifeng::AbsentParam`].
     ///
     /// Any other key is an error (a misspelt key is not silently ignored). Error messages
     /// name variables and keys, never secret values.
@@ -208,6 +210,17 @@ impl MifengGateway {
                 QueryCode2::TokenInvalid
             } else {
                 QueryCode2::ParamInvalid
+            };
+        }
+        if let Some(v) = choice(
+            section,
+            "notify_absent_param",
+            &["signed_as_empty", "not_signed", "refused"],
+        )? {
+            config.notify_absent_param = match v {
+                "not_signed" => mifeng::AbsentParam::NotSigned,
+                "refused" => mifeng::AbsentParam::Refused,
+                _ => mifeng::AbsentParam::SignedAsEmpty,
             };
         }
         if let Some(v) = section.get("rate_limit_per_second") {
