@@ -175,6 +175,14 @@ impl From<paysig::SignError> for NotifyError {
                 field: "sign".into(),
                 reason,
             },
+            S::Ambiguous { field } => NotifyError::BadValue {
+                field,
+                reason: "holds a separator of the signed string (ambiguous)".into(),
+            },
+            other => NotifyError::BadValue {
+                field: "sign".into(),
+                reason: other.to_string(),
+            },
         }
     }
 }

@@ -122,6 +122,46 @@ impl CanonicalRules {
     }
 }
 
+impl CanonicalRules {
+    /// Builds the string of a message *received*, and refuses it unless it has one reading.
+    ///
+    /// `k=v&k=v` is not escaped, so a value holding `&x=` produces the same bytes as a value
+    /// and a separate field `x`: a signature over such a string would vouch for fields that
+    /// were never signed apart. Read back (split at `&`, then at the first `=`), the string
+    /// must give exactly the pairs that went in; it does exactly when no signed name is empty
+    /// or holds `&` or `=`, and no signed value holds `&`. Anything else is
+    /// [`SignError::Ambiguous`] naming the field. Use it for notifies; requests we build
+    /// ourselves use [`CanonicalRules::build`].
+    ///
+    /// ```
+    /// use paysig::{CanonicalRules, Params, SignError};
+    /// let rules = CanonicalRules::sorted().exclude(["sign"]);
+    /// let honest = Params::new().with("a", "1").with("b", "x=y");
+    /// assert_eq!(rules.build_unambiguous(&honest).unwrap(), "a=1&b=x=y");
+    /// // `a=1&b=2` could be a="1&b=2" or a="1", b="2": refused.
+    /// let shifted = Params::new().with("a", "1&b=2");
+    /// assert!(matches!(rules.build_unambiguous(&shifted), Err(SignError::Ambiguous { field }) if field == "a"));
+    /// ```
+    pub fn build_unambiguous(&self, params: &Params) -> Result<String, SignError> {
+        for (k, v) in params.iter() {
+            if !self.takes(k, v) {
+                continue;
+            }
+            if let Order::Fixed(keys) = &self.order
+                && !keys.iter().any(|f| f == k)
+            {
+                continue;
+            }
+            if k.is_empty() || k.contains(['&', '=']) || v.contains('&') {
+                return Err(SignError::Ambiguous {
+                    field: k.to_owned(),
+                });
+            }
+        }
+        self.build(params)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -154,5 +194,30 @@ mod tests {
             CanonicalRules::fixed(["a", "b"]).build(&p),
             Err(SignError::MissingField { field }) if field == "b"
         ));
+    }
+
+    #[test]
+    fn one_reading_refuses_each_separator() {
+        let rules = CanonicalRules::sorted().exclude(["sign"]);
+        for (k, v) in [
+            ("a", "1&b=2"),
+            ("a", "&"),
+            ("a=b", "1"),
+            ("a&b", "1"),
+            ("", "1"),
+        ] {
+            let p = Params::new().with(k, v).with("z", "9");
+            assert_eq!(
+                rules.build_unambiguous(&p),
+                Err(SignError::Ambiguous { field: k.into() }),
+                "{k:?}={v:?}"
+            );
+        }
+        // Excluded and unsigned fields cannot make the signed string ambiguous.
+        let p = Params::new().with("sign", "a&b").with("a", "x=y");
+        assert_eq!(rules.build_unambiguous(&p).unwrap(), "a=x=y");
+        let fixed = CanonicalRules::fixed(["a"]);
+        let p = Params::new().with("a", "1").with("other", "&");
+        assert_eq!(fixed.build_unambiguous(&p).unwrap(), "a=1");
     }
 }

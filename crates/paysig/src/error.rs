@@ -3,6 +3,7 @@
 /// Why signing or verification failed. Never carries a secret: values that could be secret
 /// are not included, only field names and lengths.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum SignError {
     /// A field the rules need is absent.
     #[error("required field {field:?} is missing")]
@@ -36,5 +37,13 @@ pub enum SignError {
     Signing {
         /// The backend's reason.
         reason: String,
+    },
+    /// The signed string has more than one reading: this field's name or value contains a
+    /// separator of the string (`&`, or `=` in a name), so the same bytes could stand for other
+    /// fields than the ones received. A signature over it proves nothing about the fields.
+    #[error("field {field:?} makes the signed string ambiguous (it contains a separator)")]
+    Ambiguous {
+        /// The field whose name or value holds the separator.
+        field: String,
     },
 }

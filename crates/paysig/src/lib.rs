@@ -8,6 +8,7 @@
 //! - [`Params`], [`CanonicalRules`], [`Md5Signer`]: canonical parameter strings and MD5 signs.
 //! - [`RsaPrivateKey`], [`RsaPublicKey`]: SHA256withRSA over two interchangeable backends.
 //! - [`jwt`]: compact RS256 tokens.
+//! - [`limit`]: the body-size limit every notify reader applies before parsing.
 //! - [`Verified`]: the only way to hold a value whose signature was checked.
 //! - [`SecretString`]: credentials that never print.
 //! - `http` (feature): the one sender all providers use; see the module docs.
@@ -30,6 +31,7 @@ pub mod canonical;
 mod error;
 pub mod jwt;
 pub mod lenient;
+pub mod limit;
 pub mod md5;
 pub mod money;
 mod nonce;

@@ -4,6 +4,7 @@
 //! been serialised again: a field the SDK does not model must still be covered by the
 //! signature, and a re-serialisation must never change the bytes that were signed.
 
+use std::collections::HashSet;
 use std::fmt;
 
 /// Why a form body could not be read into [`Params`].
@@ -96,13 +97,16 @@ impl Params {
     /// A key that appears twice is an error.
     pub fn parse_form(body: &[u8]) -> Result<Params, FormError> {
         let mut out: Vec<(String, String)> = Vec::new();
+        // A set beside the pairs keeps the duplicate check linear: a body of 100k keys must
+        // not become a CPU-bound denial of service.
+        let mut seen: HashSet<String> = HashSet::new();
         for (k, v) in form_urlencoded::parse(body) {
             // form_urlencoded replaces invalid UTF-8 with U+FFFD; a signed body must not be
             // silently altered, so refuse it instead.
             if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
                 return Err(FormError::NotUtf8);
             }
-            if out.iter().any(|(ek, _)| *ek == k) {
+            if !seen.insert(k.clone().into_owned()) {
                 return Err(FormError::DuplicateKey {
                     key: k.into_owned(),
                 });

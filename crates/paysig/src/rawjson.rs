@@ -13,6 +13,7 @@
 
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
+use std::collections::HashSet;
 use std::fmt;
 
 /// Why a body is not a JSON object of unique members.
@@ -82,8 +83,10 @@ impl<'de> serde::Deserialize<'de> for RawObject {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject, A::Error> {
                 let mut out: Vec<(String, Value)> = Vec::new();
+                // Linear duplicate check (a quadratic one made 40k members take seconds).
+                let mut seen: HashSet<String> = HashSet::new();
                 while let Some((k, v)) = map.next_entry::<String, Value>()? {
-                    if out.iter().any(|(seen, _)| *seen == k) {
+                    if !seen.insert(k.clone()) {
                         return Err(de::Error::custom(format!("{DUPLICATE}{k}")));
                     }
                     out.push((k, v));
