@@ -339,3 +339,107 @@ fn verify_notify_refuses_to_call_a_beecloud_v1_body_verified() {
     assert!(err.contains("v1 signs only the timestamp"), "{err}");
     assert!(out.stdout.is_empty());
 }
+
+/// A Mifeng notify signed with `secret` (the inferred fixed-order scheme).
+fn mifeng_notify(secret: &str) -> String {
+    let fields = [
+        ("mch_id", "1000123"),
+        ("money", "12.30"),
+        ("notify_time", "2022-07-25 20:41:01"),
+        ("order_no", "MF1"),
+        ("out_order_no", "A1"),
+        ("param", ""),
+        ("state", "3"),
+    ];
+    let params: paysig::Params = fields.iter().copied().collect();
+    let sign = mifeng::notify::sign(&params, &paysig::SecretString::from(secret)).unwrap();
+    let mut obj: serde_json::Map<String, serde_json::Value> = fields
+        .iter()
+        .map(|(k, v)| ((*k).to_owned(), serde_json::Value::String((*v).to_owned())))
+        .collect();
+    obj.insert("sign".into(), sign.into());
+    serde_json::Value::Object(obj).to_string()
+}
+
+#[test]
+fn verify_notify_reads_the_secret_from_a_file_a_path_or_the_environment() {
+    let body = mifeng_notify("file-secret");
+    let dir = std::env::temp_dir().join(format!("payhub-cli-secret-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let path = dir.join("mifeng.secret");
+    std::fs::write(&path, "file-secret\n").unwrap();
+    let path = path.to_str().unwrap().to_owned();
+    for key in [format!("@{path}"), path.clone()] {
+        let out = payhub(&["verify-notify", "mifeng", "--key", &key], Some(&body));
+        assert!(out.status.success(), "{key}: {}", text(&out.stderr));
+        let v: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+        assert_eq!(v["verified"], true);
+    }
+    // The literal text "@path" is not the secret.
+    let wrong = mifeng_notify(&format!("@{path}"));
+    let out = payhub(
+        &["verify-notify", "mifeng", "--key", &format!("@{path}")],
+        Some(&wrong),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    // --key-env is honoured.
+    let out = Command::new(env!("CARGO_BIN_EXE_payhub"))
+        .args([
+            "verify-notify",
+            "mifeng",
+            "--key-env",
+            "PAYHUB_TEST_MIFENG_SECRET",
+        ])
+        .env("PAYHUB_TEST_MIFENG_SECRET", "file-secret")
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(body.as_bytes())?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    // A missing file says so.
+    let out = payhub(
+        &[
+            "verify-notify",
+            "mifeng",
+            "--key",
+            "@/nonexistent/payhub.secret",
+        ],
+        Some(&body),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("no such file /nonexistent/payhub.secret"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn verify_notify_refuses_a_body_over_the_limit_unread() {
+    let body = mifeng_notify("s");
+    let out = payhub(
+        &[
+            "verify-notify",
+            "mifeng",
+            "--key",
+            "s",
+            "--body-limit",
+            "64",
+        ],
+        Some(&body),
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("over the limit of 64 bytes"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = payhub(&["verify-notify", "mifeng", "--key", "s"], Some(&body));
+    assert!(out.status.success(), "{}", text(&out.stderr));
+}

@@ -29,7 +29,7 @@ use crate::provider::Provider;
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
@@ -52,13 +52,20 @@ struct AppState {
 
 /// A router with `POST /notify/{provider}` (`mifeng`, `pooul`, `sunmi`, `beecloud`).
 /// Mount it under any prefix with `Router::nest`.
+///
+/// A body over the hub's [`crate::HubBuilder::notify_body_limit`] (64 KiB by default) is
+/// answered `413 Payload Too Large` before it is read whole, let alone parsed.
 pub fn notify_router(
     hub: Arc<Hub>,
     orders: Arc<dyn OrderLookup>,
     handler: Arc<dyn NotificationHandler>,
 ) -> Router {
+    let limit = hub.notify_body_limit();
     Router::new()
         .route("/notify/{provider}", post(receive))
+        // axum's own default is 2 MiB; the hub's limit is the one in force. The handler checks
+        // it again, so a router built another way cannot skip it.
+        .layer(DefaultBodyLimit::max(limit))
         .with_state(AppState {
             hub,
             orders,
@@ -117,6 +124,7 @@ fn public_reason(status: StatusCode) -> &'static str {
     match status {
         StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => "notification refused",
         StatusCode::CONFLICT => "being processed, retry later",
+        StatusCode::PAYLOAD_TOO_LARGE => "body too large",
         _ => "not processed, retry later",
     }
 }
@@ -130,6 +138,7 @@ fn status_for(e: &Error) -> StatusCode {
         // Same answer as a bad signature: a forger must not learn which orders exist.
         Error::Notify(NotifyError::UnknownOrder { .. }) => StatusCode::BAD_REQUEST,
         Error::Notify(NotifyError::InFlight { .. }) => StatusCode::CONFLICT,
+        Error::Notify(NotifyError::BodyTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
         Error::NotConfigured(_) => StatusCode::NOT_FOUND,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }

@@ -8,6 +8,7 @@
 //!
 //! [notify]
 //! confirm_by_query = ["mifeng"]
+//! body_limit = 65536              # bytes; a longer notify body is refused before parsing
 //! ```
 //!
 //! Each provider's keys are documented on its adapter's `from_toml`. A section for a provider
@@ -51,10 +52,23 @@ impl Hub {
 
 fn notify_section(mut builder: HubBuilder, section: &toml::Table) -> Result<HubBuilder, Error> {
     // A misspelt key must not silently leave confirmation off.
-    if let Some(unknown) = section.keys().find(|k| k.as_str() != "confirm_by_query") {
+    if let Some(unknown) = section
+        .keys()
+        .find(|k| !matches!(k.as_str(), "confirm_by_query" | "body_limit"))
+    {
         return Err(Error::Config(format!(
-            "[notify] unknown key {unknown:?} (expected confirm_by_query)"
+            "[notify] unknown key {unknown:?} (expected confirm_by_query or body_limit)"
         )));
+    }
+    if let Some(limit) = section.get("body_limit") {
+        let limit = limit
+            .as_integer()
+            .and_then(|n| usize::try_from(n).ok())
+            .filter(|n| *n > 0)
+            .ok_or_else(|| {
+                Error::Config("[notify] body_limit must be a positive number of bytes".into())
+            })?;
+        builder = builder.notify_body_limit(limit);
     }
     if let Some(list) = section.get("confirm_by_query") {
         let list = list

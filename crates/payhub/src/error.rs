@@ -69,6 +69,16 @@ impl Error {
 /// Why a notification was not accepted. None of these is acknowledged: the provider retries.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
+    /// The body is longer than the hub's notify body limit; nothing of it was parsed.
+    #[error("{provider} notify refused: body of {len} bytes is over the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// Who.
+        provider: Provider,
+        /// The body's length.
+        len: usize,
+        /// The limit in force ([`crate::HubBuilder::notify_body_limit`]).
+        limit: usize,
+    },
     /// The signature did not verify, or the body is not a notify of this provider.
     #[error("{provider} notify refused: {reason}")]
     Verification {

@@ -39,6 +39,7 @@ pub struct Hub {
     dedup: Arc<dyn DedupStore>,
     ttl: DedupTtl,
     confirm_by_query: BTreeSet<Provider>,
+    notify_body_limit: usize,
 }
 
 impl std::fmt::Debug for Hub {
@@ -47,6 +48,7 @@ impl std::fmt::Debug for Hub {
             .field("providers", &self.gateways.keys().collect::<Vec<_>>())
             .field("ttl", &self.ttl)
             .field("confirm_by_query", &self.confirm_by_query)
+            .field("notify_body_limit", &self.notify_body_limit)
             .finish_non_exhaustive()
     }
 }
@@ -58,6 +60,7 @@ pub struct HubBuilder {
     dedup: Option<Arc<dyn DedupStore>>,
     ttl: DedupTtl,
     confirm_by_query: BTreeSet<Provider>,
+    notify_body_limit: Option<usize>,
 }
 
 impl HubBuilder {
@@ -86,6 +89,15 @@ impl HubBuilder {
         self
     }
 
+    /// The largest notify body accepted, in bytes (default
+    /// [`paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT`], 64 KiB). A longer body is refused with
+    /// [`NotifyError::BodyTooLarge`] before anything of it is parsed; the axum router refuses
+    /// it before reading it whole.
+    pub fn notify_body_limit(mut self, bytes: usize) -> Self {
+        self.notify_body_limit = Some(bytes);
+        self
+    }
+
     /// The hub.
     pub fn build(self) -> Hub {
         Hub {
@@ -93,6 +105,9 @@ impl HubBuilder {
             dedup: self.dedup.unwrap_or_else(|| Arc::new(MemoryDedup::new())),
             ttl: self.ttl,
             confirm_by_query: self.confirm_by_query,
+            notify_body_limit: self
+                .notify_body_limit
+                .unwrap_or(paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT),
         }
     }
 }
@@ -101,6 +116,11 @@ impl Hub {
     /// A builder.
     pub fn builder() -> HubBuilder {
         HubBuilder::default()
+    }
+
+    /// The largest notify body accepted, in bytes ([`HubBuilder::notify_body_limit`]).
+    pub fn notify_body_limit(&self) -> usize {
+        self.notify_body_limit
     }
 
     /// The providers configured.
@@ -177,6 +197,13 @@ impl Hub {
         orders: &dyn OrderLookup,
     ) -> Result<NotifyOutcome, Error> {
         let gateway = self.gateway(provider)?;
+        paysig::limit::check_body_len(raw_body, self.notify_body_limit).map_err(|e| {
+            NotifyError::BodyTooLarge {
+                provider,
+                len: e.len,
+                limit: e.limit,
+            }
+        })?;
         let event = gateway.parse_notification(headers, raw_body)?;
         // The merchant's own records first: no network call for an unknown order or a wrong
         // amount. Confirmation never changes the amount (it refuses a different one).

@@ -274,3 +274,76 @@ fn a_misspelt_notify_key_is_an_error() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn a_body_over_the_limit_is_refused_before_parsing() {
+    let gw = TestGateway::new(PaymentStatus::Succeeded, Some(Money::from_fen(100)));
+    let hub = Hub::builder()
+        .gateway(gw.clone())
+        .notify_body_limit(32)
+        .build();
+    assert_eq!(hub.notify_body_limit(), 32);
+    let (h, _) = notify("T1", 100, "paid");
+    let big = vec![b'x'; 33];
+    let r = hub
+        .handle_notification(Provider::Mifeng, &h, &big, &orders())
+        .await;
+    assert!(
+        matches!(
+            &r,
+            Err(Error::Notify(NotifyError::BodyTooLarge {
+                len: 33,
+                limit: 32,
+                ..
+            }))
+        ),
+        "{r:?}"
+    );
+    assert_eq!(
+        gw.queries.load(Ordering::SeqCst),
+        0,
+        "nothing was parsed or queried"
+    );
+    // At the limit it goes through.
+    let calls = Arc::new(AtomicUsize::new(0));
+    assert_eq!(deliver(&hub, "T1", 100, &calls).await.unwrap(), "SUCCESS");
+    // The default is 64 KiB.
+    let hub = Hub::builder().build();
+    assert_eq!(hub.notify_body_limit(), 64 * 1024);
+}
+
+#[tokio::test]
+async fn the_router_answers_413_over_the_limit() {
+    let gw = TestGateway::new(PaymentStatus::Succeeded, Some(Money::from_fen(100)));
+    let hub = Arc::new(Hub::builder().gateway(gw).notify_body_limit(1024).build());
+    let app = notify_router(hub, Arc::new(orders()), Arc::new(Accept));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/notify/mifeng", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = paysig::http::HttpClient::new(paysig::http::HttpConfig::default()).unwrap();
+    let r = client
+        .send(paysig::http::Request::post_text(
+            "t",
+            "notify",
+            url.parse().unwrap(),
+            "text/plain",
+            "x".repeat(2048),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 413);
+}
+
+#[test]
+fn the_notify_body_limit_is_read_from_the_toml() {
+    let hub = Hub::from_toml_str_with_env("[notify]\nbody_limit = 4096\n", &|_| None).unwrap();
+    assert_eq!(hub.notify_body_limit(), 4096);
+    for bad in ["0", "-1", "\"big\""] {
+        let e = Hub::from_toml_str_with_env(&format!("[notify]\nbody_limit = {bad}\n"), &|_| None)
+            .unwrap_err();
+        assert!(
+            matches!(&e, Error::Config(m) if m.contains("body_limit")),
+            "{bad}: {e:?}"
+        );
+    }
+}

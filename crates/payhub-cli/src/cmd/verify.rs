@@ -37,15 +37,26 @@ pub struct Args {
     /// BeeCloud webhook scheme: only v2 can be verified offline.
     #[arg(long, default_value = "v2")]
     scheme: String,
+    /// The largest body accepted, in bytes; a longer one is refused unread.
+    #[arg(long, default_value_t = paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT)]
+    body_limit: usize,
 }
 
 /// Runs the command.
 pub async fn run(args: Args) -> Result<(), String> {
     let mut body = Vec::new();
+    // One byte past the limit is enough to know the body is too large.
     tokio::io::stdin()
+        .take(args.body_limit as u64 + 1)
         .read_to_end(&mut body)
         .await
         .map_err(|e| format!("cannot read stdin: {e}"))?;
+    if body.len() > args.body_limit {
+        return Err(format!(
+            "body is over the limit of {} bytes (--body-limit)",
+            args.body_limit
+        ));
+    }
     // A shell heredoc or `echo` adds a newline the provider never sent.
     while body.last().is_some_and(|b| *b == b'\n' || *b == b'\r') {
         body.pop();
@@ -68,11 +79,10 @@ fn public_key(args: &Args) -> Result<RsaPublicKey, String> {
     RsaPublicKey::from_pem_or_base64(&text).map_err(|e| e.to_string())
 }
 
+/// The shared secret the same way as every other subcommand: `--key` inline, `@file` or a
+/// path, or `--key-env VAR`; a missing `@file` is reported as such.
 fn secret(args: &Args) -> Result<SecretString, String> {
-    args.key
-        .clone()
-        .map(SecretString::from)
-        .ok_or_else(|| "--key SECRET is required".into())
+    super::secret_arg(args.key.as_deref(), args.key_env.as_deref()).map(SecretString::from)
 }
 
 /// Verifies `body` and returns `{provider, verified: true, notification: {...}}`: the pairs
