@@ -156,6 +156,7 @@ async fn get_fails_over_on_5xx_after_the_per_host_retries() {
         max_attempts: 2,
         initial_backoff: Duration::from_millis(10),
         max_backoff: Duration::from_millis(10),
+        ..Default::default()
     };
     let client = Client::new(config(&[broken.uri(), good.uri()]).with_http(http)).unwrap();
     client.bills(&BillsQuery::new(Channel::Wx)).await.unwrap();

@@ -145,6 +145,7 @@ async fn every_repeated_query_takes_its_own_slot_and_no_second_holds_more_than_t
         max_attempts: 3,
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(1),
+        ..Default::default()
     };
     let c = Client::new(cfg).unwrap();
     c.access_token().await.unwrap();
@@ -178,6 +179,7 @@ async fn a_query_answered_503_to_the_end_is_an_http_error_after_the_configured_a
         max_attempts: 2,
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(1),
+        ..Default::default()
     };
     let err = Client::new(cfg).unwrap().balance().await.unwrap_err();
     assert!(
@@ -208,6 +210,7 @@ async fn accesstoken_is_never_repeated() {
         max_attempts: 3,
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(1),
+        ..Default::default()
     };
     let err = Client::new(cfg).unwrap().access_token().await.unwrap_err();
     assert!(
@@ -232,6 +235,7 @@ async fn a_shared_sender_with_retries_does_not_repeat_behind_the_limiter() {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(1),
             max_backoff: Duration::from_millis(1),
+            ..Default::default()
         },
         ..Default::default()
     })

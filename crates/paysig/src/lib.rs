@@ -3,6 +3,7 @@
 //! Signing, verification and exact money for the payhub provider crates (Mifeng Pay, Pooul,
 //! Sunmi, BeeCloud). No I/O, except the shared HTTP sender behind the `http` feature.
 //!
+//! - [`ErrorClass`], [`Classify`]: the classes every error falls into (may the money have moved?).
 //! - [`Money`]: exact fen amounts; [`money::wire`] serde adapters for each wire unit.
 //! - [`lenient`]: readers that accept a number where a string is documented and the reverse.
 //! - [`Params`], [`CanonicalRules`], [`Md5Signer`]: canonical parameter strings and MD5 signs.
@@ -28,6 +29,7 @@
 #![warn(missing_docs)]
 
 pub mod canonical;
+pub mod class;
 mod error;
 pub mod jwt;
 pub mod lenient;
@@ -45,6 +47,7 @@ mod verified;
 pub mod http;
 
 pub use canonical::CanonicalRules;
+pub use class::{Classify, ErrorClass};
 pub use error::SignError;
 pub use md5::Md5Signer;
 pub use money::{Money, MoneyError};

@@ -14,6 +14,7 @@ fn client() -> HttpClient {
             max_attempts: 2,
             initial_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_millis(20),
+            ..Default::default()
         },
         ..HttpConfig::default()
     })

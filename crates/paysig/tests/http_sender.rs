@@ -14,6 +14,7 @@ fn client(timeout_ms: u64) -> HttpClient {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(10),
             max_backoff: Duration::from_millis(20),
+            ..Default::default()
         },
         ..HttpConfig::default()
     })
@@ -293,4 +294,74 @@ async fn an_error_page_echoing_the_request_does_not_carry_the_secret_into_the_er
     let shown = format!("{e} {e:?}");
     assert!(!shown.contains("MERCHANT-SECRET-9"), "{shown}");
     assert!(shown.contains("mch_id=1000123&secret=***"), "{shown}");
+}
+
+#[tokio::test]
+async fn retry_after_is_honoured_on_429_and_503_for_idempotent_calls_only() {
+    for status in [429u16, 503] {
+        let server = MockServer::start().await;
+        Mock::given(method("GET"))
+            .and(path("/q"))
+            .respond_with(ResponseTemplate::new(status).insert_header("retry-after", "1"))
+            .up_to_n_times(1)
+            .expect(1)
+            .mount(&server)
+            .await;
+        Mock::given(method("GET"))
+            .and(path("/q"))
+            .respond_with(ResponseTemplate::new(200).set_body_string("ok"))
+            .expect(1)
+            .mount(&server)
+            .await;
+        let started = std::time::Instant::now();
+        let r = client(2_000)
+            .send(Request::get("t", "query", url(&server, "/q")).idempotent())
+            .await
+            .unwrap();
+        assert_eq!(r.status, 200, "{status}");
+        // The policy's own waits are at most 20 ms: only Retry-After explains a second.
+        assert!(
+            started.elapsed() >= Duration::from_millis(950),
+            "{status}: waited {:?}",
+            started.elapsed()
+        );
+    }
+    // A create is never repeated, not even on a 429 that asks for it.
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "0"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = client(2_000)
+        .send(Request::post_form(
+            "t",
+            "create",
+            url(&server, "/c"),
+            "a=1".into(),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(r.status, 429);
+    assert_eq!(r.retry_after, Some(Duration::ZERO));
+}
+
+#[tokio::test]
+async fn a_retry_after_longer_than_the_policy_allows_returns_the_answer_at_once() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .respond_with(ResponseTemplate::new(429).insert_header("retry-after", "3600"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let r = client(2_000)
+        .send(Request::get("t", "query", url(&server, "/q")).idempotent())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 429);
+    assert_eq!(r.retry_after, Some(Duration::from_secs(3600)));
+    assert_eq!(
+        paysig::http::status_class(r.status, paysig::class::Operation::Query),
+        paysig::ErrorClass::RateLimited
+    );
 }

@@ -70,6 +70,7 @@ async fn http_500_on_a_query_is_retried() {
         max_attempts: 3,
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(2),
+        ..Default::default()
     };
     let err = Client::new(cfg).unwrap().query(&query()).await.unwrap_err();
     assert!(matches!(

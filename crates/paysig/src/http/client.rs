@@ -2,18 +2,66 @@
 
 use super::HttpError;
 use super::request::{Body, Method, Request, Response, host_of};
+use backon::Retryable;
 use std::time::Duration;
 use tracing::Instrument;
 
-/// When and how often an idempotent request is repeated.
+/// One attempt's failure inside the retry loop.
+enum Repeat<E> {
+    /// Preparing the request failed (signing): never retried.
+    Prepare(E),
+    /// No answer.
+    Transport(HttpError),
+    /// An answer that may be repeated (5xx, 429).
+    Answer(Response),
+}
+
+impl<E> Repeat<E> {
+    fn reason(&self) -> &'static str {
+        match self {
+            Repeat::Prepare(_) => "prepare",
+            Repeat::Transport(_) => "transport",
+            Repeat::Answer(_) => "status",
+        }
+    }
+}
+
+/// backon's `Backoff` is any `Iterator<Item = Duration> + Send + Sync + Unpin`; this adapts
+/// the policy's iterator (which is `Send` but not `Sync`) by owning it.
+struct BackoffIter<I>(I);
+
+impl<I: Iterator<Item = Duration>> Iterator for BackoffIter<I> {
+    type Item = Duration;
+    fn next(&mut self) -> Option<Duration> {
+        self.0.next()
+    }
+}
+
+/// How the wait before a repeat is drawn.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Jitter {
+    /// "Full jitter": a uniform draw between zero and the exponential cap, so that callers
+    /// that failed together do not come back together (the default).
+    Full,
+    /// Exactly the exponential cap (tests that count time).
+    None,
+}
+
+/// When and how often an idempotent request is repeated: exponential backoff with full
+/// jitter, driven by `backon`, `Retry-After` honoured on 429 and 503.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 = no retry).
     pub max_attempts: u32,
-    /// Wait before the second attempt; doubled each time.
+    /// The cap of the wait before the second attempt; doubled each time.
     pub initial_backoff: Duration,
-    /// The longest wait between attempts.
+    /// The largest cap between attempts.
     pub max_backoff: Duration,
+    /// How the wait is drawn under the cap.
+    pub jitter: Jitter,
+    /// The longest `Retry-After` obeyed; an answer asking for longer is returned as it is
+    /// (a 429 is then [`crate::ErrorClass::RateLimited`]) instead of holding the caller.
+    pub max_retry_after: Duration,
 }
 
 impl Default for RetryPolicy {
@@ -22,6 +70,8 @@ impl Default for RetryPolicy {
             max_attempts: 3,
             initial_backoff: Duration::from_millis(200),
             max_backoff: Duration::from_secs(2),
+            jitter: Jitter::Full,
+            max_retry_after: Duration::from_secs(10),
         }
     }
 }
@@ -35,15 +85,48 @@ impl RetryPolicy {
         }
     }
 
-    /// The wait after failed attempt `attempt` (1-based): `initial_backoff` doubled per
-    /// attempt, capped at `max_backoff`. Public for crates that retry themselves (one
-    /// rate-limit slot per attempt).
+    /// The cap of the wait after failed attempt `attempt` (1-based): `initial_backoff`
+    /// doubled per attempt, capped at `max_backoff`. The wait itself is drawn under it
+    /// ([`RetryPolicy::delays`]).
     pub fn backoff(&self, attempt: u32) -> Duration {
         let factor = 2u32.saturating_pow(attempt.saturating_sub(1));
         self.initial_backoff
             .saturating_mul(factor)
             .min(self.max_backoff)
     }
+
+    /// The waits between attempts, in order (`max_attempts - 1` of them), jitter applied.
+    /// For crates that must do per-attempt work between repeats (a rate-limit slot, another
+    /// host) and so drive the loop themselves.
+    ///
+    /// ```
+    /// use paysig::http::{Jitter, RetryPolicy};
+    /// use std::time::Duration;
+    /// let p = RetryPolicy { max_attempts: 4, jitter: Jitter::None, ..RetryPolicy::default() };
+    /// let waits: Vec<Duration> = p.delays().collect();
+    /// assert_eq!(waits, [Duration::from_millis(200), Duration::from_millis(400), Duration::from_millis(800)]);
+    /// let full = RetryPolicy { max_attempts: 4, ..RetryPolicy::default() };
+    /// assert!(full.delays().zip(&waits).all(|(d, cap)| d <= *cap));
+    /// ```
+    pub fn delays(&self) -> impl Iterator<Item = Duration> + Send + use<> {
+        // The caps are computed in integers (backon's own builder multiplies in f32, which
+        // turns 200 ms into 200.000003 ms); backon drives the loop that consumes them.
+        let policy = self.clone();
+        (1..policy.max_attempts.max(1)).map(move |attempt| {
+            let cap = policy.backoff(attempt);
+            match policy.jitter {
+                Jitter::Full => full_jitter(cap),
+                Jitter::None => cap,
+            }
+        })
+    }
+}
+
+/// A uniform draw in `[0, cap]`.
+fn full_jitter(cap: Duration) -> Duration {
+    use rand::Rng;
+    let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
+    Duration::from_nanos(rand::rng().random_range(0..=nanos))
 }
 
 /// Settings of the shared client.
@@ -137,40 +220,73 @@ impl HttpClient {
             attempts = tracing::field::Empty,
         );
         async {
-            let attempts = if first.idempotent {
-                self.retry.max_attempts.max(1)
+            let idempotent = first.idempotent;
+            let policy = if idempotent {
+                self.retry.clone()
             } else {
-                1
+                RetryPolicy::none()
             };
-            let mut req = first;
-            let mut attempt = 1;
-            loop {
-                let outcome = self.send_once(&req).await;
-                let retryable = match &outcome {
-                    Ok(r) => r.status >= 500,
-                    Err(_) => true,
+            let max_retry_after = policy.max_retry_after;
+            let mut pending = Some(first);
+            let mut attempt = 0u32;
+            // backon drives the waits; an answer we may repeat travels as `Err(Repeat::Answer)`
+            // so that a final 5xx or 429 still comes back to the caller as a response.
+            let outcome = (|| {
+                attempt += 1;
+                let req = match pending.take() {
+                    Some(r) => Ok(r),
+                    None => prepare(),
                 };
-                if !retryable || attempt >= attempts {
-                    let span = tracing::Span::current();
-                    span.record("attempts", attempt);
-                    match &outcome {
-                        Ok(r) => {
-                            span.record("status", r.status);
-                            tracing::debug!("answered");
-                        }
-                        Err(e) => tracing::warn!(error = %e, "failed"),
+                async move {
+                    let req = req.map_err(Repeat::Prepare)?;
+                    match self.send_once(&req).await {
+                        Ok(r) if r.status >= 500 || r.status == 429 => Err(Repeat::Answer(r)),
+                        Ok(r) => Ok(r),
+                        Err(e) => Err(Repeat::Transport(e)),
                     }
-                    return outcome.map_err(E::from);
                 }
-                let wait = self.retry.backoff(attempt);
+            })
+            .retry(BackoffIter(policy.delays()))
+            .sleep(tokio::time::sleep)
+            .when(|e: &Repeat<E>| match e {
+                Repeat::Prepare(_) => false,
+                Repeat::Transport(_) => true,
+                Repeat::Answer(r) => {
+                    r.status != 429 || r.retry_after.is_none_or(|d| d <= max_retry_after)
+                }
+            })
+            .adjust(move |e: &Repeat<E>, wait| match (e, wait) {
+                // The server's own word beats our guess, within bounds.
+                (Repeat::Answer(r), Some(_)) if matches!(r.status, 429 | 503) => {
+                    match r.retry_after {
+                        Some(d) if d <= max_retry_after => Some(d),
+                        Some(_) => None,
+                        None => wait,
+                    }
+                }
+                _ => wait,
+            })
+            .notify(|e: &Repeat<E>, wait: Duration| {
                 tracing::info!(
-                    attempt,
                     wait_ms = wait.as_millis() as u64,
+                    reason = e.reason(),
                     "retrying idempotent call"
                 );
-                tokio::time::sleep(wait).await;
-                attempt += 1;
-                req = prepare()?;
+            })
+            .await;
+            let span = tracing::Span::current();
+            span.record("attempts", attempt);
+            match outcome {
+                Ok(r) | Err(Repeat::Answer(r)) => {
+                    span.record("status", r.status);
+                    tracing::debug!("answered");
+                    Ok(r)
+                }
+                Err(Repeat::Transport(e)) => {
+                    tracing::warn!(error = %e, "failed");
+                    Err(E::from(e))
+                }
+                Err(Repeat::Prepare(e)) => Err(e),
             }
         }
         .instrument(span)
@@ -207,6 +323,11 @@ impl HttpClient {
         }
         let resp = b.send().await.map_err(|e| map_err(&host, e))?;
         let status = resp.status().as_u16();
+        let retry_after = resp
+            .headers()
+            .get("retry-after")
+            .and_then(|v| v.to_str().ok())
+            .and_then(parse_retry_after);
         let content_type = resp
             .headers()
             .get("content-type")
@@ -225,10 +346,25 @@ impl HttpClient {
         Ok(Response {
             host,
             status,
+            retry_after,
             content_type,
             body: body.to_vec(),
         })
     }
+}
+
+/// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); anything else is
+/// ignored.
+fn parse_retry_after(v: &str) -> Option<Duration> {
+    let v = v.trim();
+    if let Ok(secs) = v.parse::<u64>() {
+        return Some(Duration::from_secs(secs));
+    }
+    let at = httpdate::parse_http_date(v).ok()?;
+    Some(
+        at.duration_since(std::time::SystemTime::now())
+            .unwrap_or(Duration::ZERO),
+    )
 }
 
 /// The error's chain of causes, without the URL (which may carry a query with a token).
@@ -278,9 +414,42 @@ mod tests {
             max_attempts: 5,
             initial_backoff: Duration::from_millis(100),
             max_backoff: Duration::from_millis(300),
+            jitter: Jitter::None,
+            ..RetryPolicy::default()
         };
         assert_eq!(p.backoff(1), Duration::from_millis(100));
         assert_eq!(p.backoff(2), Duration::from_millis(200));
         assert_eq!(p.backoff(3), Duration::from_millis(300));
+        let waits: Vec<_> = p.delays().collect();
+        assert_eq!(waits, [100, 200, 300, 300].map(Duration::from_millis));
+    }
+
+    #[test]
+    fn full_jitter_stays_under_the_cap_and_varies() {
+        let p = RetryPolicy {
+            max_attempts: 200,
+            initial_backoff: Duration::from_millis(100),
+            max_backoff: Duration::from_millis(100),
+            ..RetryPolicy::default()
+        };
+        let waits: Vec<_> = p.delays().collect();
+        assert_eq!(waits.len(), 199);
+        assert!(waits.iter().all(|d| *d <= Duration::from_millis(100)));
+        let distinct: std::collections::BTreeSet<_> = waits.iter().collect();
+        assert!(distinct.len() > 150, "drawn, not fixed: {}", distinct.len());
+        assert!(waits.iter().any(|d| *d < Duration::from_millis(50)));
+    }
+
+    #[test]
+    fn retry_after_reads_seconds_and_dates() {
+        assert_eq!(parse_retry_after("3"), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after(" 0 "), Some(Duration::ZERO));
+        assert_eq!(
+            parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT"),
+            Some(Duration::ZERO),
+            "a date in the past means now"
+        );
+        assert_eq!(parse_retry_after("soon"), None);
+        assert_eq!(parse_retry_after("-1"), None);
     }
 }

@@ -1,5 +1,7 @@
 //! Transport errors.
 
+use crate::class::{ErrorClass, Operation};
+
 /// Why a call got no usable HTTP answer. Names the host, never the query or body.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum HttpError {
@@ -58,5 +60,42 @@ impl HttpError {
     /// True for a 5xx answer.
     pub fn is_server_error(&self) -> bool {
         matches!(self, HttpError::Status { status, .. } if *status >= 500)
+    }
+
+    /// The class of this failure for a call of kind `op`.
+    ///
+    /// A refused connection was never sent; a timeout, a dropped connection or an unreadable
+    /// body leaves the outcome unknown; a 5xx leaves a [`Operation::Mutation`]'s outcome
+    /// unknown (the provider may have acted before failing) but is a retryable refusal of a
+    /// [`Operation::Query`]; 401/403 is unauthorized, 429 rate limited, another 4xx a
+    /// refusal.
+    ///
+    /// ```
+    /// use paysig::class::{ErrorClass, Operation};
+    /// use paysig::http::HttpError;
+    /// let e = HttpError::Status { host: "h".into(), status: 502, snippet: String::new() };
+    /// assert_eq!(e.class(Operation::Mutation), ErrorClass::OutcomeUnknown);
+    /// assert_eq!(e.class(Operation::Query), ErrorClass::Rejected { retryable: true });
+    /// ```
+    pub fn class(&self, op: Operation) -> ErrorClass {
+        match self {
+            HttpError::Connect { .. } => ErrorClass::NotSent,
+            HttpError::Build(_) => ErrorClass::InvalidRequest,
+            HttpError::Timeout { .. } | HttpError::Body { .. } | HttpError::Transport { .. } => {
+                ErrorClass::OutcomeUnknown
+            }
+            HttpError::Status { status, .. } => status_class(*status, op),
+        }
+    }
+}
+
+/// The class of a non-success HTTP status for a call of kind `op` (see [`HttpError::class`]).
+pub fn status_class(status: u16, op: Operation) -> ErrorClass {
+    match (status, op) {
+        (401 | 403, _) => ErrorClass::Unauthorized,
+        (429, _) => ErrorClass::RateLimited,
+        (500.., Operation::Mutation) => ErrorClass::OutcomeUnknown,
+        (500.., Operation::Query) => ErrorClass::Rejected { retryable: true },
+        _ => ErrorClass::Rejected { retryable: false },
     }
 }

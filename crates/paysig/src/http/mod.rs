@@ -24,7 +24,7 @@ mod client;
 mod error;
 mod request;
 
-pub use client::{HttpClient, HttpConfig, RetryPolicy};
-pub use error::HttpError;
+pub use client::{HttpClient, HttpConfig, Jitter, RetryPolicy};
+pub use error::{HttpError, status_class};
 pub use request::{Body, Method, Request, Response};
 pub use url::Url;

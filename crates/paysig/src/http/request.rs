@@ -196,6 +196,8 @@ pub struct Response {
     pub host: String,
     /// HTTP status.
     pub status: u16,
+    /// The `Retry-After` header, read as a delay, if any (honoured on 429 and 503).
+    pub retry_after: Option<std::time::Duration>,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
     /// The body bytes.
