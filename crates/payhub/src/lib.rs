@@ -15,9 +15,11 @@
 //! - `redis` (feature): `notify::RedisDedup` for several processes.
 
 #![warn(missing_docs)]
+#![cfg_attr(docsrs, feature(doc_cfg))]
 
 pub mod adapters;
 #[cfg(feature = "axum")]
+#[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
 pub mod axum;
 mod config;
 mod error;

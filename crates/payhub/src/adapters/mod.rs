@@ -7,12 +7,16 @@
 //!   environment variables named in the section.
 
 #[cfg(feature = "beecloud")]
+#[cfg_attr(docsrs, doc(cfg(feature = "beecloud")))]
 pub mod beecloud;
 #[cfg(feature = "mifeng")]
+#[cfg_attr(docsrs, doc(cfg(feature = "mifeng")))]
 pub mod mifeng;
 #[cfg(feature = "pooul")]
+#[cfg_attr(docsrs, doc(cfg(feature = "pooul")))]
 pub mod pooul;
 #[cfg(feature = "sunmi")]
+#[cfg_attr(docsrs, doc(cfg(feature = "sunmi")))]
 pub mod sunmi;
 
 /// Looks a secret up by environment variable name (injectable for tests).

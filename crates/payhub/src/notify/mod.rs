@@ -18,6 +18,7 @@ mod redis_store;
 
 pub use dedup::{ClaimState, ClaimToken, DedupStore, MemoryDedup};
 #[cfg(feature = "redis")]
+#[cfg_attr(docsrs, doc(cfg(feature = "redis")))]
 pub use redis_store::RedisDedup;
 
 use crate::error::{BoxError, NotifyError};
