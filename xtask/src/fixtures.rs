@@ -3,15 +3,19 @@
 //! Every JSON sample of `docs/upstream/*` is extracted ([`extract`]),
 //! described ([`naming`]) and normalised ([`normalise`]), then written to
 //! `fixtures/<provider>/<name>.json` with `fixtures/<provider>/index.json`
-//! listing every sample found, valid or not. `--check` regenerates in memory
-//! and compares with the files on disk. Only the four provider directories
-//! are ever read or written; `fixtures/signing/` belongs to someone else.
+//! listing every sample found, valid or not. Every parameter and code table
+//! is written to `fixtures/<provider>/tables/<endpoint>.<role>.json`, with
+//! `tables/index.json` listing every table found ([`tables`]). `--check`
+//! regenerates in memory and compares with the files on disk, printing a
+//! unified diff of each difference. Only the four provider directories are
+//! ever read or written; `fixtures/signing/` belongs to someone else.
 
 mod doc;
 mod extract;
 mod json;
 mod naming;
 mod normalise;
+mod tables;
 
 use std::collections::BTreeMap;
 use std::fs;
@@ -64,6 +68,7 @@ struct ProviderOutput {
     source: &'static str,
     samples: Vec<Sample>,
     skipped: Vec<Block>,
+    tables: tables::Counts,
 }
 
 /// The generated tree: relative path (with `/`) → content.
@@ -115,11 +120,14 @@ fn generate(root: &Path) -> Result<Generated, String> {
             format!("fixtures/{}/index.json", p.name),
             Json::Array(index).to_pretty(),
         );
+        let (table_files, counts) = tables::generate(p.name, p.source, &doc, &ex);
+        files.extend(table_files);
         outputs.push(ProviderOutput {
             provider: p.name,
             source: p.source,
             samples,
             skipped: ex.skipped,
+            tables: counts,
         });
     }
     Ok(Generated { files, outputs })
@@ -145,20 +153,24 @@ fn index_entry(source: &str, s: &Sample, file: Option<String>) -> Json {
     ])
 }
 
-/// `.json` files currently in the provider directories (relative paths).
+/// `.json` files currently in the provider directories and their `tables/`
+/// (relative paths).
 fn existing_files(root: &Path) -> Result<Vec<String>, String> {
     let mut out = Vec::new();
     for p in PROVIDERS {
-        let dir = root.join("fixtures").join(p.name);
-        if !dir.is_dir() {
-            continue;
-        }
-        let entries = fs::read_dir(&dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
-        for entry in entries {
-            let entry = entry.map_err(|e| format!("listing {}: {e}", dir.display()))?;
-            let name = entry.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".json") && entry.path().is_file() {
-                out.push(format!("fixtures/{}/{name}", p.name));
+        for sub in [p.name.to_string(), format!("{}/tables", p.name)] {
+            let dir = root.join("fixtures").join(&sub);
+            if !dir.is_dir() {
+                continue;
+            }
+            let entries =
+                fs::read_dir(&dir).map_err(|e| format!("listing {}: {e}", dir.display()))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| format!("listing {}: {e}", dir.display()))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if name.ends_with(".json") && entry.path().is_file() {
+                    out.push(format!("fixtures/{sub}/{name}"));
+                }
             }
         }
     }
@@ -195,6 +207,11 @@ fn print_summary(g: &Generated) {
                 );
             }
         }
+        let t = &o.tables;
+        println!(
+            "{}: {} tables ({} skipped): {} request rows, {} response rows, {} code rows, {} unread rows",
+            o.provider, t.tables, t.skipped, t.request, t.response, t.codes, t.unread
+        );
         for b in &o.skipped {
             let first = b.text.lines().next().unwrap_or("").trim();
             println!(
@@ -213,6 +230,11 @@ fn print_summary(g: &Generated) {
 
 /// Regenerates the fixtures on disk (removing stale provider `.json` files).
 pub fn write(root: &Path) -> Result<(), String> {
+    write_counted(root).map(|_| ())
+}
+
+/// [`write`], returning how many files it wrote or removed.
+fn write_counted(root: &Path) -> Result<usize, String> {
     let g = generate(root)?;
     print_summary(&g);
     let mut written = 0;
@@ -232,6 +254,7 @@ pub fn write(root: &Path) -> Result<(), String> {
             let path = root.join(&rel);
             fs::remove_file(&path).map_err(|e| format!("removing {}: {e}", path.display()))?;
             println!("removed stale {rel}");
+            written += 1;
         }
     }
     println!(
@@ -239,43 +262,260 @@ pub fn write(root: &Path) -> Result<(), String> {
         g.files.len(),
         written
     );
-    Ok(())
+    Ok(written)
 }
 
 /// Compares the committed fixtures with a fresh generation; prints every
-/// difference. Returns whether everything is up to date.
+/// difference as a unified diff. Returns whether everything is up to date.
 pub fn check(root: &Path) -> Result<bool, String> {
+    let (ok, report) = check_report(root)?;
+    print!("{report}");
+    Ok(ok)
+}
+
+/// [`check`]'s verdict and the text it prints.
+fn check_report(root: &Path) -> Result<(bool, String), String> {
     let g = generate(root)?;
     let mut problems = Vec::new();
+    let mut diffs = String::new();
     for (rel, content) in &g.files {
         match fs::read_to_string(root.join(rel)) {
             Ok(on_disk) if on_disk == *content => {}
-            Ok(_) => problems.push(format!("differs: {rel}")),
-            Err(_) => problems.push(format!("missing: {rel}")),
+            Ok(on_disk) => {
+                problems.push(format!("differs: {rel}"));
+                diffs.push_str(&unified_diff(rel, &on_disk, content));
+            }
+            Err(_) => {
+                problems.push(format!("missing: {rel}"));
+                diffs.push_str(&unified_diff(rel, "", content));
+            }
         }
     }
     for rel in existing_files(root)? {
         if !g.files.contains_key(&rel) {
             problems.push(format!("stale:   {rel}"));
+            let on_disk = fs::read_to_string(root.join(&rel)).unwrap_or_default();
+            diffs.push_str(&unified_diff(&rel, &on_disk, ""));
         }
     }
+    let mut out = String::new();
     for p in &problems {
-        println!("fixtures --check: {p}");
+        out.push_str(&format!("fixtures --check: {p}\n"));
     }
+    out.push_str(&diffs);
     if problems.is_empty() {
-        println!("fixtures --check: {} files up to date", g.files.len());
+        out.push_str(&format!(
+            "fixtures --check: {} files up to date\n",
+            g.files.len()
+        ));
     } else {
-        println!("fixtures --check: run `cargo xtask fixtures` to regenerate");
+        out.push_str("fixtures --check: run `cargo xtask fixtures` to regenerate\n");
     }
-    Ok(problems.is_empty())
+    Ok((problems.is_empty(), out))
+}
+
+/// `git diff`-style unified diff (3 lines of context) from the file on disk
+/// (`a/`) to the generated one (`b/`).
+fn unified_diff(rel: &str, on_disk: &str, generated: &str) -> String {
+    similar::TextDiff::from_lines(on_disk, generated)
+        .unified_diff()
+        .context_radius(3)
+        .header(&format!("a/{rel}"), &format!("b/{rel}"))
+        .to_string()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use std::path::PathBuf;
+    use std::process::Command;
 
     fn root() -> &'static Path {
         Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap()
+    }
+
+    fn copy_dir(from: &Path, to: &Path) {
+        fs::create_dir_all(to).unwrap();
+        for entry in fs::read_dir(from).unwrap() {
+            let entry = entry.unwrap();
+            let target = to.join(entry.file_name());
+            if entry.path().is_dir() {
+                copy_dir(&entry.path(), &target);
+            } else {
+                fs::copy(entry.path(), &target).unwrap();
+            }
+        }
+    }
+
+    /// A scratch workspace holding copies of the documents and of the
+    /// committed provider fixtures (removed on drop).
+    struct Scratch(PathBuf);
+
+    impl Scratch {
+        fn new(tag: &str) -> Scratch {
+            let dir = std::env::temp_dir().join(format!(
+                "payhub-xtask-{tag}-{}-{:?}",
+                std::process::id(),
+                std::thread::current().id()
+            ));
+            let _ = fs::remove_dir_all(&dir);
+            copy_dir(&root().join("docs/upstream"), &dir.join("docs/upstream"));
+            for p in PROVIDERS {
+                copy_dir(
+                    &root().join("fixtures").join(p.name),
+                    &dir.join("fixtures").join(p.name),
+                );
+            }
+            Scratch(dir)
+        }
+    }
+
+    impl Drop for Scratch {
+        fn drop(&mut self) {
+            let _ = fs::remove_dir_all(&self.0);
+        }
+    }
+
+    /// Inserts a `storeId` row into the request table of Sunmi's miniPay,
+    /// after its `appVersion` row.
+    fn add_minipay_row(root: &Path) {
+        let path = root.join("docs/upstream/sunmi.txt");
+        let text = fs::read_to_string(&path).unwrap();
+        let anchor = "\tappVersion\n\tString(80)\n\tO\n\t小程序版本号\n\n";
+        assert_eq!(text.matches(anchor).count(), 1, "anchor row in sunmi.txt");
+        let row = "\tstoreId\n\tString(32)\n\tO\n\t门店编号\n\n";
+        fs::write(&path, text.replace(anchor, &format!("{anchor}{row}"))).unwrap();
+    }
+
+    #[test]
+    fn committed_fixtures_are_up_to_date() {
+        let (ok, report) = check_report(root()).unwrap();
+        assert!(ok, "{report}");
+        assert!(report.contains("files up to date"));
+    }
+
+    #[test]
+    fn second_run_changes_nothing() {
+        let scratch = Scratch::new("idempotent");
+        // Start from nothing: the first run writes every file...
+        fs::remove_dir_all(scratch.0.join("fixtures")).unwrap();
+        let first = write_counted(&scratch.0).unwrap();
+        assert!(first > 0);
+        let snapshot = |dir: &Path| {
+            let mut files = BTreeMap::new();
+            for rel in existing_files(dir).unwrap() {
+                files.insert(rel.clone(), fs::read(dir.join(&rel)).unwrap());
+            }
+            files
+        };
+        let before = snapshot(&scratch.0);
+        assert!(before.keys().any(|f| f.contains("/tables/")));
+        // ...the second writes none and leaves every byte as it was.
+        assert_eq!(write_counted(&scratch.0).unwrap(), 0);
+        assert_eq!(snapshot(&scratch.0), before);
+        assert!(check_report(&scratch.0).unwrap().0);
+    }
+
+    #[test]
+    fn check_prints_a_unified_diff_of_each_difference() {
+        let scratch = Scratch::new("diff");
+        let rel = "fixtures/mifeng/tables/balance.request.json";
+        let path = scratch.0.join(rel);
+        let edited = fs::read_to_string(&path)
+            .unwrap()
+            .replace("\"name\": \"mch_id\"", "\"name\": \"merchant\"");
+        fs::write(&path, edited).unwrap();
+        let stale = "fixtures/pooul/tables/gone.request.json";
+        fs::write(scratch.0.join(stale), "{}\n").unwrap();
+        fs::remove_file(scratch.0.join("fixtures/beecloud/tables/bill.codes.json")).unwrap();
+
+        let (ok, report) = check_report(&scratch.0).unwrap();
+        println!("{report}");
+        assert!(!ok);
+        assert!(report.contains(&format!("differs: {rel}")), "{report}");
+        assert!(
+            report.contains(&format!("--- a/{rel}\n+++ b/{rel}\n@@ ")),
+            "{report}"
+        );
+        assert!(
+            report.contains("\n-      \"name\": \"merchant\",\n"),
+            "{report}"
+        );
+        assert!(
+            report.contains("\n+      \"name\": \"mch_id\",\n"),
+            "{report}"
+        );
+        // Context lines around the change.
+        assert!(
+            report.contains("\n       \"location\": \"body\",\n"),
+            "{report}"
+        );
+        assert!(report.contains(&format!("stale:   {stale}")), "{report}");
+        assert!(report.contains("\n-{}\n"), "{report}");
+        assert!(report.contains("missing: fixtures/beecloud/tables/bill.codes.json"));
+        assert!(
+            report.contains("+      \"message\": \"APP_INVALID\",\n"),
+            "{report}"
+        );
+    }
+
+    /// One added request row in a copy of sunmi.txt: `--check` fails with a
+    /// diff naming the field, and the sunmi crate's table tests, pointed at
+    /// the regenerated tables, fail naming provider, endpoint and field.
+    #[test]
+    fn an_added_document_row_fails_check_and_the_model_tests() {
+        let scratch = Scratch::new("mutation");
+        add_minipay_row(&scratch.0);
+
+        let (ok, report) = check_report(&scratch.0).unwrap();
+        assert!(!ok);
+        let rel = "fixtures/sunmi/tables/minipay.request.json";
+        assert!(
+            report.contains(&format!("--- a/{rel}\n+++ b/{rel}")),
+            "{report}"
+        );
+        assert!(
+            report.contains("+      \"name\": \"storeId\",\n"),
+            "{report}"
+        );
+        assert!(
+            report.contains("+      \"type\": \"String(32)\",\n"),
+            "{report}"
+        );
+
+        write_counted(&scratch.0).unwrap();
+        let tables = scratch.0.join("fixtures/sunmi/tables");
+        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+        let out = Command::new(cargo)
+            .current_dir(root())
+            .args(["test", "-q", "-p", "sunmi", "--test", "tables"])
+            .env("PAYHUB_TABLES_DIR", &tables)
+            .output()
+            .unwrap();
+        let text = format!(
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(!out.status.success(), "sunmi table tests passed:\n{text}");
+        assert!(
+            text.contains("sunmi /v1/trade/miniPay request field `storeId`"),
+            "{text}"
+        );
+
+        // The unmodified tables pass the same tests.
+        let out = Command::new(std::env::var("CARGO").unwrap_or_else(|_| "cargo".into()))
+            .current_dir(root())
+            .args(["test", "-q", "-p", "sunmi", "--test", "tables"])
+            .env("PAYHUB_TABLES_DIR", root().join("fixtures/sunmi/tables"))
+            .output()
+            .unwrap();
+        assert!(
+            out.status.success(),
+            "{}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
     }
 
     #[test]

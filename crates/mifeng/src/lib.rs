@@ -47,6 +47,7 @@
 
 mod client;
 mod config;
+pub mod doc_tables;
 mod error;
 pub mod model;
 pub mod notify;
@@ -59,6 +60,7 @@ pub use client::Client;
 pub use config::{
     BodyEncoding, Config, Environment, NotifyTrust, QueryCode2, RateLimit, TokenMethod,
 };
+pub use doc_tables::{DOC_EXCEPTIONS, DocException};
 pub use error::{Error, NotifyError};
 pub use model::{
     ApiCode, BalanceCode, BalanceResponse, NotifyDelivery, NotifyState, Operation, OrderState,

@@ -64,6 +64,7 @@
 
 mod client;
 pub mod config;
+pub mod doc_tables;
 pub mod error;
 pub mod micropay;
 pub mod model;
@@ -74,6 +75,7 @@ pub use config::{
     Config, EchoCheck, Environment, MicroPayApiErrors, MicroPayTimings, PlainJsonFailures,
     ReverseDelay, UnknownPayOutcome,
 };
+pub use doc_tables::{DOC_EXCEPTIONS, DocException};
 pub use error::{Error, NotifyError};
 pub use micropay::MicroPayOutcome;
 pub use model::codes::{MchAppType, PayTypeCode, RefundStatus, TradeState};

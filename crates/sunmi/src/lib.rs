@@ -61,12 +61,14 @@
 
 mod client;
 mod config;
+pub mod doc_tables;
 mod error;
 pub mod model;
 pub mod notify;
 
 pub use client::{Client, IMAGE_PARAMS, request_signer};
 pub use config::{Config, Environment, PollConfig, UnpaidPolicy};
+pub use doc_tables::{DOC_EXCEPTIONS, DocException};
 pub use error::{Error, NotifyError};
 pub use model::{
     BindConfig, BusinessCode, CardGov, CardType, CloudPayInfo, JsApiPayRequest, MiniPayRequest,
