@@ -1273,15 +1273,21 @@ async fn a_query_answer_about_another_order_is_refused() {
         .await;
     let hub = hub_at(&server.uri());
 
+    // Asked by orderId: the sunmi crate's echo check refuses it (ResponseMismatch).
     match hub
         .query_payment(Provider::Sunmi, &PaymentQuery::by_order_no("T5001"))
         .await
     {
-        Err(Error::Invalid {
-            field: "order_no",
-            reason,
-        }) => assert!(reason.contains("T5999"), "{reason}"),
-        other => panic!("expected Invalid order_no, got {other:?}"),
+        Err(
+            e @ Error::Provider {
+                provider: Provider::Sunmi,
+                ..
+            },
+        ) => {
+            let msg = e.to_string();
+            assert!(msg.contains("orderId") && msg.contains("T5999"), "{msg}")
+        }
+        other => panic!("expected a provider error naming orderId T5999, got {other:?}"),
     }
     match hub
         .query_payment(
@@ -1376,7 +1382,7 @@ async fn a_refund_answer_of_another_original_order_is_refused() {
 }
 
 #[tokio::test]
-async fn a_query_answer_without_order_id_is_an_error_naming_it() {
+async fn a_query_answer_without_order_id_is_an_error_naming_it_unless_asked_by_mis_id() {
     fn names_order_id(r: Result<impl std::fmt::Debug, Error>) {
         match r {
             Err(
@@ -1407,17 +1413,23 @@ async fn a_query_answer_without_order_id_is_an_error_naming_it() {
         .await;
     let hub = hub_at(&server.uri());
 
+    // By orderId, an answer silent on orderId cannot be matched.
     names_order_id(
         hub.query_payment(Provider::Sunmi, &PaymentQuery::by_order_no("T6001"))
             .await,
     );
-    names_order_id(
-        hub.query_payment(
+    // By misId the match is misId: the document's own answer shape is accepted.
+    let payment = hub
+        .query_payment(
             Provider::Sunmi,
             &PaymentQuery::by_order_no("T6001").with_provider_trade_no("MIS-1"),
         )
-        .await,
-    );
+        .await
+        .unwrap();
+    assert_eq!(payment.order_no, "T6001");
+    assert_eq!(payment.provider_trade_no.as_deref(), Some("MIS-1"));
+    assert_eq!(payment.amount, Some(yuan("9.90")));
+    assert_eq!(payment.status, PaymentStatus::Succeeded);
     names_order_id(
         hub.query_refund(
             Provider::Sunmi,
@@ -1428,15 +1440,253 @@ async fn a_query_answer_without_order_id_is_an_error_naming_it() {
         )
         .await,
     );
+    let sent = forms_at(&server, "/v1/trade/query").await;
+    assert_eq!(
+        business_pairs(&sent[0]),
+        pairs(&[("merchantNo", MERCHANT), ("orderId", "T6001")])
+    );
+    assert_eq!(
+        business_pairs(&sent[1]),
+        pairs(&[("merchantNo", MERCHANT), ("misId", "MIS-1")])
+    );
+    assert_eq!(
+        business_pairs(&sent[2]),
+        pairs(&[("merchantNo", MERCHANT), ("orderId", "R6001")])
+    );
 
-    // Never the notify's own number in its place: the confirmation fails, nothing delivered.
+    // A payment notify is confirmed by its (signed) misId and delivered; the refund notify,
+    // queried by its refund number, is not: never the notify's own number in its place.
     let orders = MemoryOrders::default();
     orders.insert("T6001", yuan("9.90"));
     let hub = confirming_hub(&server);
     let (r, calls) = notify_through(&hub, &payment_notify("T6001", "990"), &orders).await;
-    assert!(r.is_err(), "{r:?}");
-    assert_eq!(calls, 0);
+    assert_eq!(r.unwrap(), "success");
+    assert_eq!(calls, 1);
     let (r, calls) = notify_through(&hub, &refund_notify("R6001", "T6001", "500"), &orders).await;
     assert!(r.is_err(), "{r:?}");
     assert_eq!(calls, 0);
+    let sent = forms_at(&server, "/v1/trade/query").await;
+    assert_eq!(
+        business_pairs(&sent[3]),
+        pairs(&[("merchantNo", MERCHANT), ("misId", "MIS-1")])
+    );
+}
+
+/// A payment notify of `order_id` carrying `mis_id`.
+fn payment_notify_with_mis_id(order_id: &str, mis_id: &str, amount_fen: &str) -> Vec<u8> {
+    let mut p = payment_pairs(order_id, amount_fen);
+    p.iter_mut().find(|(k, _)| *k == "misId").unwrap().1 = mis_id;
+    signed_form(&p, sunmi_key())
+}
+
+#[tokio::test]
+async fn a_query_by_mis_id_about_another_mis_id_or_amount_is_refused() {
+    let server = MockServer::start().await;
+    // Asked about MIS-7, Sunmi answers about MIS-OTHER; asked about MIS-8, it answers 5.00.
+    Mock::given(method("POST"))
+        .and(path("/v1/trade/query"))
+        .and(body_string_contains("misId=MIS-7"))
+        .respond_with(answer(query_answer("", "MIS-OTHER", 0, 990, "0", 3)))
+        .mount(&server)
+        .await;
+    Mock::given(method("POST"))
+        .and(path("/v1/trade/query"))
+        .and(body_string_contains("misId=MIS-8"))
+        .respond_with(answer(query_answer("", "MIS-8", 0, 500, "0", 3)))
+        .mount(&server)
+        .await;
+    let hub = hub_at(&server.uri());
+
+    match hub
+        .query_payment(
+            Provider::Sunmi,
+            &PaymentQuery::by_order_no("T7001").with_provider_trade_no("MIS-7"),
+        )
+        .await
+    {
+        Err(
+            e @ Error::Provider {
+                provider: Provider::Sunmi,
+                ..
+            },
+        ) => {
+            let msg = e.to_string();
+            assert!(msg.contains("misId") && msg.contains("MIS-OTHER"), "{msg}");
+        }
+        other => panic!("expected a provider error naming misId, got {other:?}"),
+    }
+    let sent = forms_at(&server, "/v1/trade/query").await;
+    assert_eq!(
+        business_pairs(&sent[0]),
+        pairs(&[("merchantNo", MERCHANT), ("misId", "MIS-7")])
+    );
+
+    let orders = MemoryOrders::default();
+    orders.insert("T7001", yuan("9.90"));
+    orders.insert("T8001", yuan("9.90"));
+    let hub = confirming_hub(&server);
+    // Another misId: not confirmed, not delivered.
+    let (r, calls) = notify_through(
+        &hub,
+        &payment_notify_with_mis_id("T7001", "MIS-7", "990"),
+        &orders,
+    )
+    .await;
+    assert!(r.is_err(), "{r:?}");
+    assert_eq!(calls, 0);
+    // The right misId but another amount (5.00 answered, 9.90 notified): refused.
+    let (r, calls) = notify_through(
+        &hub,
+        &payment_notify_with_mis_id("T8001", "MIS-8", "990"),
+        &orders,
+    )
+    .await;
+    match r {
+        Err(Error::Notify(NotifyError::NotConfirmed { reason, .. })) => {
+            assert!(reason.contains("amount"), "{reason}")
+        }
+        other => panic!("expected NotConfirmed on the amount, got {other:?}"),
+    }
+    assert_eq!(calls, 0);
+    let sent = forms_at(&server, "/v1/trade/query").await;
+    assert_eq!(
+        business_pairs(&sent[1]),
+        pairs(&[("merchantNo", MERCHANT), ("misId", "MIS-7")])
+    );
+    assert_eq!(
+        business_pairs(&sent[2]),
+        pairs(&[("merchantNo", MERCHANT), ("misId", "MIS-8")])
+    );
+}
+
+/// `payment_pairs` as a JSON object, numbers bare as in §6.2, signed over the same string.
+fn payment_notify_json(order_id: &str, amount_fen: &str) -> Vec<u8> {
+    let form = payment_notify(order_id, amount_fen);
+    let p = Params::parse_form(&form).unwrap();
+    let numbers = ["amount", "buyerPayAmount", "orderType", "payTime", "state"];
+    let members: Vec<String> = p
+        .iter()
+        .map(|(k, v)| {
+            if numbers.contains(&k) {
+                format!("\"{k}\": {v}")
+            } else {
+                format!("\"{k}\": {}", serde_json::to_string(v).unwrap())
+            }
+        })
+        .collect();
+    format!("{{\n  {}\n}}", members.join(",\n  ")).into_bytes()
+}
+
+fn content_type(value: &str) -> http::HeaderMap {
+    let mut h = http::HeaderMap::new();
+    h.insert(http::header::CONTENT_TYPE, value.parse().unwrap());
+    h
+}
+
+#[tokio::test]
+async fn a_json_notify_is_read_by_its_content_type() {
+    let hub = notify_hub();
+    let gateway = hub.gateway(Provider::Sunmi).unwrap();
+    let json = payment_notify_json("T9001", "990");
+    assert!(json.starts_with(b"{\n  \"amount\": 990,"));
+    for headers in [
+        content_type("application/json; charset=utf-8"),
+        http::HeaderMap::new(),
+    ] {
+        let event = gateway.parse_notification(&headers, &json).unwrap();
+        assert_eq!(event.order_no, "T9001");
+        assert_eq!(event.amount, yuan("9.90"));
+        assert_eq!(event.status, PaymentStatus::Succeeded);
+    }
+    // Told it is a form, the JSON body is refused (one unsigned field), never guessed.
+    assert!(matches!(
+        gateway.parse_notification(&content_type("application/x-www-form-urlencoded"), &json),
+        Err(Error::Notify(NotifyError::Verification { .. }))
+    ));
+    // The form is still read as a form with its Content-Type.
+    let form = payment_notify("T9001", "990");
+    let event = gateway
+        .parse_notification(&content_type("application/x-www-form-urlencoded"), &form)
+        .unwrap();
+    assert_eq!(event.order_no, "T9001");
+
+    // Delivered through the hub with the header.
+    let orders = MemoryOrders::default();
+    orders.insert("T9001", yuan("9.90"));
+    let count = Arc::new(AtomicUsize::new(0));
+    let seen = Seen::default();
+    let r = hub
+        .handle_notification_with(
+            Provider::Sunmi,
+            &content_type("application/json"),
+            &json,
+            &orders,
+            recorder(&count, &seen, false),
+        )
+        .await;
+    assert_eq!(r.unwrap(), "success");
+    assert_eq!(count.load(Ordering::SeqCst), 1);
+    assert_eq!(seen.lock().unwrap()[0].raw["amount"], 990);
+}
+
+#[test]
+fn an_ambiguous_or_oversized_notify_is_refused_by_the_facade() {
+    let gateway = notify_hub();
+    let gateway = gateway.gateway(Provider::Sunmi).unwrap();
+    // A genuine refund notify with origBusinessId=B and origMisId=OM ...
+    let mut genuine = vec![
+        ("amount", "500"),
+        ("businessId", ""),
+        ("buyerPayAmount", "500"),
+        ("misId", "MIS-R1"),
+        ("msn", "D804P89V00033"),
+        ("orderId", "R1"),
+        ("orderType", "1"),
+        ("payTime", "1563271600"),
+        ("platform", "wxpay"),
+        ("platformId", "4200000001"),
+        ("refunded", "500"),
+        ("resultCode", "T00"),
+        ("resultMsg", "Success"),
+        ("state", "3"),
+        ("origOrderId", "T1"),
+        ("origBusinessId", "B"),
+        ("origMisId", "OM"),
+    ];
+    let body = signed_form(&genuine, sunmi_key());
+    let event = gateway
+        .parse_notification(&http::HeaderMap::new(), &body)
+        .unwrap();
+    assert_eq!(event.provider_trade_no.as_deref(), Some("OM"));
+    // ... and the attacker's: origMisId moved into origBusinessId, the same sign.
+    let sign = Params::parse_form(&body)
+        .unwrap()
+        .get("sign")
+        .unwrap()
+        .to_owned();
+    genuine.retain(|(k, _)| *k != "origMisId");
+    genuine
+        .iter_mut()
+        .find(|(k, _)| *k == "origBusinessId")
+        .unwrap()
+        .1 = "B&origMisId=OM";
+    let mut forged: Params = genuine.iter().cloned().collect();
+    forged.push("sign", sign);
+    match gateway.parse_notification(&http::HeaderMap::new(), forged.to_form().as_bytes()) {
+        Err(Error::Notify(NotifyError::Verification { reason, .. })) => {
+            assert!(reason.contains("origBusinessId"), "{reason}")
+        }
+        other => panic!("expected the forgery refused, got {other:?}"),
+    }
+    // Over 64 KiB: refused before parsing.
+    let big = vec![b'a'; 64 * 1024 + 1];
+    match gateway.parse_notification(&http::HeaderMap::new(), &big) {
+        Err(Error::Notify(NotifyError::Verification { reason, .. })) => {
+            assert!(
+                reason.contains("65537") && reason.contains("65536"),
+                "{reason}"
+            )
+        }
+        other => panic!("expected the body refused by size, got {other:?}"),
+    }
 }

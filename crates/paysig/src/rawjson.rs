@@ -4,6 +4,10 @@
 //! repeated field was signed is ambiguous and JSON parsers disagree on which one wins, so a
 //! repeat is an error, as it is in [`crate::Params::parse_form`].
 //!
+//! [`params_as_received`] reads the same kind of body into [`Params`] for a `k=v` signature:
+//! each member's value is the text the sender wrote (a number keeps its digits: `1.10` stays
+//! `1.10`), so the signature is checked over what was sent, never over a re-rendering.
+//!
 //! ```
 //! use paysig::rawjson::RawObject;
 //! let o = RawObject::parse(br#"{"b":1,"a":"x"}"#).unwrap();
@@ -11,8 +15,10 @@
 //! assert!(RawObject::parse(br#"{"a":1,"a":2}"#).is_err());
 //! ```
 
+use crate::Params;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::Value;
+use serde_json::value::RawValue;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -98,9 +104,186 @@ impl<'de> serde::Deserialize<'de> for RawObject {
     }
 }
 
+/// What a nested member (a JSON object or array) becomes in [`params_as_received`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum NestedValues {
+    /// Refused with [`AsReceivedError::Nested`] (default): no documented signed field is
+    /// nested, and how a provider would render one in a `k=v` string is not documented.
+    #[default]
+    Refuse,
+    /// The member's JSON text exactly as received, byte for byte (a compact sender's
+    /// `{"a":1}` is signed as `{"a":1}`; whitespace inside it is kept, never normalised).
+    RawText,
+}
+
+/// Why a body could not be read by [`params_as_received`].
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum AsReceivedError {
+    /// A member name appears twice (after unescaping: `"a"` and `"\u0061"` are the same).
+    #[error("JSON member {name:?} appears more than once")]
+    DuplicateKey {
+        /// The repeated name.
+        name: String,
+    },
+    /// Not JSON, or not an object.
+    #[error("not a JSON object: {reason}")]
+    Malformed {
+        /// The parser's message.
+        reason: String,
+    },
+    /// A member is an object or array and [`NestedValues::Refuse`] is in force.
+    #[error("JSON member {name:?} is nested (an object or array), not a signed value")]
+    Nested {
+        /// The member.
+        name: String,
+    },
+}
+
+const NESTED: &str = "\u{0}nested:";
+
+/// Reads the top-level members of a JSON object into [`Params`], in the order received, each
+/// value as the text the sender wrote:
+///
+/// | member | value in the `Params` |
+/// |---|---|
+/// | string | the string unescaped (`"a\u0026b"` gives `a&b`) |
+/// | number | its exact text in the body (`1.10`, `100`, `1e2`, `-0`: never re-rendered) |
+/// | `true` / `false` | `true` / `false` |
+/// | `null` | empty |
+/// | object / array | per `nested` ([`NestedValues`]) |
+///
+/// A repeated name is refused, in linear time. One pass over the body, no re-serialisation.
+/// Whether the resulting `k=v` string has one reading is the caller's check
+/// ([`crate::CanonicalRules::build_unambiguous`]).
+///
+/// ```
+/// use paysig::rawjson::{params_as_received, AsReceivedError, NestedValues};
+/// let p = params_as_received(br#"{"amount":1.10,"n":100,"s":"x\"y","z":null,"o":{"a": 1}}"#,
+///     NestedValues::RawText).unwrap();
+/// assert_eq!(p.get("amount"), Some("1.10"));
+/// assert_eq!(p.get("n"), Some("100"));
+/// assert_eq!(p.get("s"), Some("x\"y"));
+/// assert_eq!(p.get("z"), Some(""));
+/// assert_eq!(p.get("o"), Some(r#"{"a": 1}"#));
+/// assert!(matches!(params_as_received(br#"{"o":[1]}"#, NestedValues::Refuse),
+///     Err(AsReceivedError::Nested { name }) if name == "o"));
+/// assert!(matches!(params_as_received(br#"{"a":1,"a":1}"#, NestedValues::RawText),
+///     Err(AsReceivedError::DuplicateKey { name }) if name == "a"));
+/// ```
+pub fn params_as_received(body: &[u8], nested: NestedValues) -> Result<Params, AsReceivedError> {
+    let mut de = serde_json::Deserializer::from_slice(body);
+    let parsed = de
+        .deserialize_map(ParamsVisitor { nested })
+        .and_then(|p| de.end().map(|()| p));
+    parsed.map_err(|e| {
+        let msg = e.to_string();
+        if let Some(rest) = msg.strip_prefix(DUPLICATE) {
+            AsReceivedError::DuplicateKey {
+                name: member_name(rest),
+            }
+        } else if let Some(rest) = msg.strip_prefix(NESTED) {
+            AsReceivedError::Nested {
+                name: member_name(rest),
+            }
+        } else {
+            AsReceivedError::Malformed { reason: msg }
+        }
+    })
+}
+
+/// The name carried in a custom error, without serde_json's position suffix.
+fn member_name(rest: &str) -> String {
+    rest.rsplit_once(" at line")
+        .map_or(rest, |(name, _)| name)
+        .to_owned()
+}
+
+struct ParamsVisitor {
+    nested: NestedValues,
+}
+
+impl<'de> Visitor<'de> for ParamsVisitor {
+    type Value = Params;
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("a JSON object")
+    }
+    fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Params, A::Error> {
+        let mut out = Params::new();
+        let mut seen: HashSet<String> = HashSet::new();
+        while let Some((k, v)) = map.next_entry::<String, &'de RawValue>()? {
+            if !seen.insert(k.clone()) {
+                return Err(de::Error::custom(format!("{DUPLICATE}{k}")));
+            }
+            let text = v.get();
+            // A RawValue is one complete JSON value without surrounding whitespace, so its
+            // first byte says its kind.
+            let value = match text.as_bytes().first() {
+                Some(b'"') => serde_json::from_str::<String>(text).map_err(de::Error::custom)?,
+                Some(b'n') => String::new(),
+                Some(b'{' | b'[') => match self.nested {
+                    NestedValues::RawText => text.to_owned(),
+                    NestedValues::Refuse => {
+                        return Err(de::Error::custom(format!("{NESTED}{k}")));
+                    }
+                },
+                // Numbers, true, false: the text as written.
+                _ => text.to_owned(),
+            };
+            out.push(k, value);
+        }
+        Ok(out)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn as_received_keeps_number_text_and_refuses_what_it_must() {
+        let p = params_as_received(
+            b" {\"a\" : 1.10 , \"b\":-0,\"c\":1E+2,\"d\":true,\"e\":\"\\u0026=\",\"f\":null} ",
+            NestedValues::Refuse,
+        )
+        .unwrap();
+        let pairs: Vec<_> = p.iter().collect();
+        assert_eq!(
+            pairs,
+            vec![
+                ("a", "1.10"),
+                ("b", "-0"),
+                ("c", "1E+2"),
+                ("d", "true"),
+                ("e", "&="),
+                ("f", "")
+            ]
+        );
+        // Names are compared unescaped.
+        assert_eq!(
+            params_as_received(br#"{"a":1,"\u0061":2}"#, NestedValues::Refuse).unwrap_err(),
+            AsReceivedError::DuplicateKey { name: "a".into() }
+        );
+        let nested = br#"{"o":{"x": [1, 2]},"p":[]}"#;
+        let p = params_as_received(nested, NestedValues::RawText).unwrap();
+        assert_eq!(p.get("o"), Some(r#"{"x": [1, 2]}"#));
+        assert_eq!(p.get("p"), Some("[]"));
+        assert_eq!(
+            params_as_received(nested, NestedValues::Refuse).unwrap_err(),
+            AsReceivedError::Nested { name: "o".into() }
+        );
+        for bad in [&b"[1]"[..], b"{", b"{}x", b"1", b"", br#"{"a":"\ud800"}"#] {
+            assert!(
+                matches!(
+                    params_as_received(bad, NestedValues::RawText),
+                    Err(AsReceivedError::Malformed { .. })
+                ),
+                "{:?}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+    }
 
     #[test]
     fn duplicates_and_non_objects_are_distinct_errors() {

@@ -3,7 +3,7 @@
 use crate::config::{Config, PollConfig, UnpaidPolicy};
 use crate::error::{Error, NotifyError};
 use crate::model::{
-    BusinessCode, Envelope, JsApiPayRequest, MiniPayRequest, OrderResult, PayBindOutcome,
+    BusinessCode, Envelope, JsApiPayRequest, MiniPayRequest, OrderRef, OrderResult, PayBindOutcome,
     PayBindRequest, QueryRequest, QueryResult, RefundRequest, RefundResult, SubError,
     SwipeQueryRequest, SwipeTrade, SystemCode, TradeState,
 };
@@ -129,11 +129,21 @@ impl Client {
     }
 
     /// `query`: any non-card order (sunmi.txt §4.3.3, §5.3.3). Sent with retry.
+    ///
+    /// The answer must be about the order asked for, matched on the key that was sent:
+    /// asked by [`OrderRef::MisId`], the answer's `misId` (always present) must be it; asked
+    /// by [`OrderRef::OrderId`] / [`OrderRef::PlatformId`], an answer naming another
+    /// `orderId` / `platformId` is refused. Either is [`Error::ResponseMismatch`]. An answer
+    /// silent on `orderId` / `platformId` (empty or absent, as `orderId` is in §4.3.3's own
+    /// sample) cannot be matched here: a caller that needs the match asks by `misId`, or
+    /// requires the field itself (the payhub adapter does).
     pub async fn query(&self, req: &QueryRequest) -> Result<QueryResult, Error> {
         let mut p = self.base_params();
         req.write(&mut p)?;
         let data = self.call("query", "v1/trade/query", p, true).await?;
-        decode_data("query", data)
+        let result: QueryResult = decode_data("query", data)?;
+        check_query_echo(&req.order, &result)?;
+        Ok(result)
     }
 
     /// `refund`: a full or partial refund, `amount` in fen (sunmi.txt §4.3.4, §5.3.4).
@@ -191,10 +201,25 @@ impl Client {
         }
     }
 
-    /// Verifies a notify body with the configured Sunmi public key
-    /// (see [`crate::notify::verify_notify`]).
+    /// Verifies a notify body (form, or JSON when it starts with `{`) with the configured
+    /// Sunmi public key and [`Config::notify_options`] (see [`crate::notify::verify_notify_with`]).
     pub fn verify_notify(&self, body: &[u8]) -> Result<Verified<Notification>, NotifyError> {
-        crate::notify::verify_notify(body, &self.config.sunmi_public_key)
+        self.verify_notify_with_content_type(None, body)
+    }
+
+    /// As [`Client::verify_notify`], the format told by the request's `Content-Type` first
+    /// ([`crate::NotifyFormat::detect`]).
+    pub fn verify_notify_with_content_type(
+        &self,
+        content_type: Option<&str>,
+        body: &[u8],
+    ) -> Result<Verified<Notification>, NotifyError> {
+        crate::notify::verify_notify_with(
+            content_type,
+            body,
+            &self.config.sunmi_public_key,
+            &self.config.notify_options,
+        )
     }
 
     fn base_params(&self) -> Params {
@@ -270,6 +295,30 @@ fn is_done(state: TradeState, unpaid: UnpaidPolicy) -> bool {
 
 fn keep_polling(code: &BusinessCode, unpaid: UnpaidPolicy) -> bool {
     code.is_pending() || (*code == BusinessCode::D08NotPaid && unpaid == UnpaidPolicy::KeepPolling)
+}
+
+/// A `query` answer must name the order by the key it was asked by (see [`Client::query`]).
+fn check_query_echo(asked: &OrderRef, answer: &QueryResult) -> Result<(), Error> {
+    let (field, expected, got) = match asked {
+        OrderRef::MisId(v) => ("misId", v, answer.mis_id.as_str()),
+        OrderRef::OrderId(v) => ("orderId", v, answer.order_id.as_deref().unwrap_or_default()),
+        OrderRef::PlatformId(v) => (
+            "platformId",
+            v,
+            answer.platform_id.as_deref().unwrap_or_default(),
+        ),
+    };
+    let silent = got.is_empty() && !matches!(asked, OrderRef::MisId(_));
+    if got == expected || silent {
+        Ok(())
+    } else {
+        Err(Error::ResponseMismatch {
+            operation: "query",
+            field,
+            expected: expected.clone(),
+            got: got.to_owned(),
+        })
+    }
 }
 
 /// An order answer must be about the order and amount requested; anything else is refused

@@ -55,6 +55,8 @@ pub struct Config {
     /// `String(32)`, which is likely a copy error (jsApiPay documents 255); the default
     /// follows the document, raise it if Sunmi accepts longer URLs for you.
     pub mini_pay_notify_url_max: usize,
+    /// How [`crate::Client::verify_notify`] reads notifies (body-size limit).
+    pub notify_options: crate::notify::NotifyOptions,
 }
 
 impl Config {
@@ -74,6 +76,7 @@ impl Config {
             timeout: Duration::from_secs(30),
             query_retry: RetryPolicy::default(),
             mini_pay_notify_url_max: 32,
+            notify_options: crate::notify::NotifyOptions::default(),
         }
     }
 

@@ -88,10 +88,27 @@ impl Error {
 
 /// Why a notify was rejected. Answer anything but [`crate::ACK`] so that Sunmi retries.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NotifyError {
+    /// The body is longer than [`crate::notify::NotifyOptions::body_limit`]; nothing of it
+    /// was parsed.
+    #[error("notify body of {len} bytes is over the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The body's length.
+        len: usize,
+        /// The limit in force.
+        limit: usize,
+    },
     /// The body is not a valid form (not UTF-8 after decoding).
     #[error("notify body is not a valid UTF-8 form")]
     BadForm,
+    /// The body was read as JSON (by `Content-Type` or its first byte `{`) and is not a JSON
+    /// object.
+    #[error("notify body is not a JSON object: {reason}")]
+    BadJson {
+        /// The parser's message.
+        reason: String,
+    },
     /// A field appears twice: which value was signed would be ambiguous.
     #[error("notify field {field:?} appears more than once")]
     DuplicateField {
@@ -101,6 +118,13 @@ pub enum NotifyError {
     /// `sign` is absent or empty.
     #[error("notify carries no sign")]
     MissingSignature,
+    /// The signed string would have another reading: this field's name is empty or holds `&`
+    /// or `=`, or its value holds `&` (see [`crate::notify`]). Refused whatever the signature.
+    #[error("notify field {field:?} makes the signed string ambiguous (it holds a separator)")]
+    Ambiguous {
+        /// The field whose name or value holds the separator.
+        field: String,
+    },
     /// `sign` is not valid base64.
     #[error("notify sign is not valid base64")]
     BadSignatureEncoding,

@@ -45,13 +45,20 @@
 //! - §4.3.2 `jsApiPay` ([`Client::js_api_pay`]), §5.3.2 `miniPay` ([`Client::mini_pay`]).
 //! - §4.3.3 `query` ([`Client::query`], [`Client::poll_until_final`]).
 //! - §4.3.4 `refund` ([`Client::refund`]).
-//! - §4.3.5 / §6 notify ([`verify_notify`], [`ACK`]); §7.1 [`SystemCode`], §7.2 [`BusinessCode`].
+//! - §4.3.5 / §6 notify, as a form or JSON, one reading only ([`verify_notify`],
+//!   [`verify_notify_with`], [`ACK`]); §7.1 [`SystemCode`], §7.2 [`BusinessCode`].
 //!
 //! ## Inferences (each switchable or documented where it applies)
 //! - Whether `state` 2 ends polling: [`UnpaidPolicy`].
 //! - `miniPay` `notifyUrl` is documented `String(32)` (likely a copy error):
 //!   [`Config::mini_pay_notify_url_max`].
 //! - `buyerLogonId` is documented as required but missing from every sample: optional.
+//! - The notify is documented as a form, but its samples are JSON: both are read
+//!   ([`NotifyFormat`]), each member signed as the text received; a nested JSON member is
+//!   signed as its JSON text byte for byte (no documented field is nested).
+//! - A notify value holding `&` (or a name holding `&`/`=`) is refused even when Sunmi
+//!   signed it: the unescaped signed string would have more than one reading
+//!   ([`notify`] module docs).
 //! - The `Content-Type` header is `application/x-www-form-urlencoded` without a charset
 //!   parameter (the document names none); the `charset=utf8` form field goes on every call.
 //! - `jsApiPay`'s `payTime` sample is `yyyyMMddHHmmss`, not the documented unix time: kept as
@@ -76,4 +83,7 @@ pub use model::{
     QueryRequest, QueryResult, RefundRequest, RefundResult, SwipeQueryRequest, SwipeResultCode,
     SwipeTrade, SwipeTradeRef, SystemCode, Terminal, TradeDate, TradeState, WalletType,
 };
-pub use notify::{ACK, Notification, RefundOrigin, TEST_PUBLIC_KEY, verify_notify};
+pub use notify::{
+    ACK, Notification, NotifyFormat, NotifyOptions, RefundOrigin, TEST_PUBLIC_KEY, verify_notify,
+    verify_notify_with,
+};

@@ -1,12 +1,57 @@
-//! The payment and refund notify (sunmi.txt §2.2, §4.3.5, §6): a form POST signed with
-//! SHA256withRSA by Sunmi, verified with the Sunmi public key.
+//! The payment and refund notify (sunmi.txt §2.2, §4.3.5, §6): signed with SHA256withRSA by
+//! Sunmi, verified with the Sunmi public key.
 //!
-//! The signed string is every received pair but `sign`, sorted by key bytes, `k=v` joined by
-//! `&`, empty values kept (`businessId=`). Verification runs over the pairs exactly as
-//! received, so a field this crate does not model is still covered by the signature.
+//! # Transports
+//! §4.3.5 and §6.1 say the notify is a form POST (`x-www-form-urlencoded`), the default here.
+//! The document's own samples (§4.3.5, §6.2) are JSON objects with numbers, and the §6.2
+//! sample verifies when its members are signed as written. So a JSON body is accepted too:
+//! told by a `Content-Type` of `application/json` (or `…+json`), or, without one of the two
+//! known types, by a first non-whitespace byte `{` ([`NotifyFormat`]). A JSON member is signed
+//! as the text received ([`paysig::rawjson::params_as_received`]): a number as its exact
+//! digits (`1.10` stays `1.10`), a string unescaped, `null` as empty, an object or array as
+//! its JSON text byte for byte (no documented field is nested; this is an inference, and a
+//! sender that signed another rendering fails closed as a mismatch).
+//!
+//! # The signed string and its one reading
+//! The signed string is every received pair but `sign`, sorted by name bytes, `k=v` joined
+//! by `&`, empty values kept (`businessId=`). It is not escaped: `origBusinessId=B&origMisId=OM`
+//! is what Sunmi signs for two fields, and also what a forger gets from the one field
+//! `origBusinessId` = `B&origMisId=OM`. A notify is therefore accepted only if the signed
+//! bytes read back into exactly the fields received. The grammar, enforced by
+//! [`paysig::CanonicalRules::build_unambiguous`] in [`verify_notify_with`] for both
+//! transports, before the signature is checked:
+//!
+//! - a signed name (every name but `sign`) must be non-empty and hold neither `&` nor `=`;
+//! - a signed value must not hold `&` (`=` is fine: a pair splits at its first `=`).
+//!
+//! Anything else is [`NotifyError::Ambiguous`] naming the field, whatever the signature says.
+//! A genuine Sunmi value holding `&` is refused too: its signature could not tell it apart
+//! from a forgery.
+//!
+//! # Order of checks
+//! body size ([`NotifyError::BodyTooLarge`], before any parsing) → body
+//! ([`NotifyError::BadForm`] / [`NotifyError::BadJson`] / [`NotifyError::DuplicateField`]) →
+//! `sign` present ([`NotifyError::MissingSignature`]) → one reading
+//! ([`NotifyError::Ambiguous`]) → signature ([`NotifyError::BadSignatureEncoding`] /
+//! [`NotifyError::SignatureMismatch`]) → fields ([`NotifyError::MissingField`] /
+//! [`NotifyError::MalformedNumber`]).
+//!
+//! ```
+//! use paysig::RsaPublicKey;
+//! use sunmi::notify::{verify_notify_with, NotifyError, NotifyOptions};
+//!
+//! let key = RsaPublicKey::from_pem_or_base64(sunmi::TEST_PUBLIC_KEY).unwrap();
+//! // The attacker's notify: `origMisId=OM` moved into the value of `origBusinessId`.
+//! let forged = b"origBusinessId=B%26origMisId%3DOM&sign=AAAA";
+//! let err = verify_notify_with(None, forged, &key, &NotifyOptions::default()).unwrap_err();
+//! assert_eq!(err, NotifyError::Ambiguous { field: "origBusinessId".into() });
+//! assert!(err.to_string().contains("origBusinessId"));
+//! ```
 
-use crate::error::NotifyError;
+pub use crate::error::NotifyError;
 use crate::model::{OrderType, Platform, TradeState};
+use paysig::limit::{DEFAULT_NOTIFY_BODY_LIMIT, check_body_len};
+use paysig::rawjson::{AsReceivedError, NestedValues, params_as_received};
 use paysig::{CanonicalRules, FormError, Money, Params, RsaPublicKey, SignError, Verified};
 
 /// The body to answer a notify that was verified and processed: exactly `success`
@@ -94,25 +139,142 @@ impl Notification {
     }
 }
 
-/// Verifies a notify from the raw form body and returns it typed.
+/// How a notify body is encoded.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NotifyFormat {
+    /// `application/x-www-form-urlencoded` (sunmi.txt §4.3.5, §6.1: the documented default).
+    Form,
+    /// A JSON object (the shape of the samples in §4.3.5 and §6.2).
+    Json,
+}
+
+impl NotifyFormat {
+    /// The format of a body: by `Content-Type` when it names form or JSON (parameters such as
+    /// `; charset=utf-8` ignored, case-insensitive), otherwise by the first non-whitespace
+    /// byte (`{` is JSON, anything else a form).
+    ///
+    /// ```
+    /// use sunmi::notify::NotifyFormat;
+    /// assert_eq!(NotifyFormat::detect(Some("application/json; charset=utf-8"), b"a=1"), NotifyFormat::Json);
+    /// assert_eq!(NotifyFormat::detect(Some("application/x-www-form-urlencoded"), b"{}"), NotifyFormat::Form);
+    /// assert_eq!(NotifyFormat::detect(None, b" \n{\"a\":1}"), NotifyFormat::Json);
+    /// assert_eq!(NotifyFormat::detect(Some("text/plain"), b"a=1"), NotifyFormat::Form);
+    /// ```
+    pub fn detect(content_type: Option<&str>, body: &[u8]) -> NotifyFormat {
+        let media = content_type
+            .and_then(|ct| ct.split(';').next())
+            .map(|m| m.trim().to_ascii_lowercase());
+        match media.as_deref() {
+            Some("application/json") => NotifyFormat::Json,
+            Some(m) if m.ends_with("+json") => NotifyFormat::Json,
+            Some("application/x-www-form-urlencoded") => NotifyFormat::Form,
+            _ => match body.iter().find(|b| !b.is_ascii_whitespace()) {
+                Some(b'{') => NotifyFormat::Json,
+                _ => NotifyFormat::Form,
+            },
+        }
+    }
+}
+
+/// Settings of notify verification that are not per request.
 ///
-/// Errors, in the order checked: [`NotifyError::BadForm`] / [`NotifyError::DuplicateField`]
-/// (body), [`NotifyError::MissingSignature`], [`NotifyError::BadSignatureEncoding`],
-/// [`NotifyError::SignatureMismatch`], then (only for a genuine notify)
-/// [`NotifyError::MissingField`] / [`NotifyError::MalformedNumber`].
+/// ```
+/// use sunmi::notify::NotifyOptions;
+/// let options = NotifyOptions::default().with_body_limit(16 * 1024);
+/// assert_eq!(options.body_limit, 16 * 1024);
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct NotifyOptions {
+    /// The longest body read, in bytes; a longer one is refused before parsing
+    /// ([`NotifyError::BodyTooLarge`]). Default [`DEFAULT_NOTIFY_BODY_LIMIT`] (64 KiB; a
+    /// Sunmi refund notify is under 2 KiB).
+    pub body_limit: usize,
+}
+
+impl Default for NotifyOptions {
+    fn default() -> Self {
+        NotifyOptions {
+            body_limit: DEFAULT_NOTIFY_BODY_LIMIT,
+        }
+    }
+}
+
+impl NotifyOptions {
+    /// Sets [`NotifyOptions::body_limit`].
+    pub fn with_body_limit(mut self, body_limit: usize) -> Self {
+        self.body_limit = body_limit;
+        self
+    }
+}
+
+/// Verifies a notify from the raw body (a form, or a JSON object when its first
+/// non-whitespace byte is `{`) with the default [`NotifyOptions`], and returns it typed.
+/// When the request's `Content-Type` is at hand, prefer [`verify_notify_with`].
+///
+/// Errors: see [`verify_notify_with`].
 pub fn verify_notify(
     body: &[u8],
     sunmi_public_key: &RsaPublicKey,
 ) -> Result<Verified<Notification>, NotifyError> {
-    let params = Params::parse_form(body).map_err(|e| match e {
-        FormError::DuplicateKey { key } => NotifyError::DuplicateField { field: key },
-        FormError::NotUtf8 => NotifyError::BadForm,
+    verify_notify_with(None, body, sunmi_public_key, &NotifyOptions::default())
+}
+
+/// Verifies a notify from the raw body and the request's `Content-Type` (format chosen by
+/// [`NotifyFormat::detect`]), and returns it typed.
+///
+/// Errors, in the order checked: [`NotifyError::BodyTooLarge`]; [`NotifyError::BadForm`] /
+/// [`NotifyError::BadJson`] / [`NotifyError::DuplicateField`] (body);
+/// [`NotifyError::MissingSignature`]; [`NotifyError::Ambiguous`] (the signed string has
+/// another reading, see the [module docs](self)); [`NotifyError::BadSignatureEncoding`] /
+/// [`NotifyError::SignatureMismatch`]; then, only for a genuine notify,
+/// [`NotifyError::MissingField`] / [`NotifyError::MalformedNumber`].
+///
+/// ```
+/// use paysig::RsaPublicKey;
+/// use sunmi::notify::{verify_notify_with, NotifyOptions};
+///
+/// // The §6.2 sample as the document prints it, verified with the §6.4 test key.
+/// let body = br#"{"amount":1,"businessId":"","buyerPayAmount":1,"misId":"test_5F5EC7A54CDCC58BADC425","msn":"D804P89V00033","orderId":"15632714718760","orderType":0,"payTime":1563271502,"platform":"alipay","platformId":"2019071622001419071050445382","refunded":"0","resultCode":"T00","resultMsg":"Success","sign":"GW6jDdLQ1z+CFtLoKjmxtMiHeKjm2ZgMTq19gQisV/PpOPIBeDXhWEu5WSzxZwiJHVzCQrPhyZX6kdwQ9xGTyxbsKTZj31zUxtWqqcmol7DpkGJRuG9wzqnNCZ7kmUrk8/XLs1TRxIusCQuojEZOdsE/EWqy/OlX4TrD0WqCeW9Kkk1IB5izAamv9BcEEPgYFLo0hBujo85GEjjzJrFs9ds59TYe0ElOZ6zdputanCJZuM6/SqQ4a1Xoy/MJFKhA6K0zc8ZPFiW0bBMhVFSwSwRY3IEsP0YWva7QcT9AjVW2FFILghJ5vrjonAmhmKCIwtHMA8zwM9j6qgMEF0kCGg==","state":3}"#;
+/// let key = RsaPublicKey::from_pem_or_base64(sunmi::TEST_PUBLIC_KEY).unwrap();
+/// let n = verify_notify_with(Some("application/json"), body, &key, &NotifyOptions::default()).unwrap();
+/// assert_eq!(n.order_id, "15632714718760");
+/// assert_eq!(n.amount, paysig::Money::from_fen(1));
+/// ```
+pub fn verify_notify_with(
+    content_type: Option<&str>,
+    body: &[u8],
+    sunmi_public_key: &RsaPublicKey,
+    options: &NotifyOptions,
+) -> Result<Verified<Notification>, NotifyError> {
+    check_body_len(body, options.body_limit).map_err(|e| NotifyError::BodyTooLarge {
+        len: e.len,
+        limit: e.limit,
     })?;
+    let params = match NotifyFormat::detect(content_type, body) {
+        NotifyFormat::Form => Params::parse_form(body).map_err(|e| match e {
+            FormError::DuplicateKey { key } => NotifyError::DuplicateField { field: key },
+            FormError::NotUtf8 => NotifyError::BadForm,
+        })?,
+        NotifyFormat::Json => {
+            params_as_received(body, NestedValues::RawText).map_err(|e| match e {
+                AsReceivedError::DuplicateKey { name } => {
+                    NotifyError::DuplicateField { field: name }
+                }
+                other => NotifyError::BadJson {
+                    reason: other.to_string(),
+                },
+            })?
+        }
+    };
     verify_notify_params(params, sunmi_public_key)
 }
 
-/// Verifies a notify whose form the web framework already decoded into pairs. The pairs must
-/// be the received ones, in full, with duplicates refused; prefer [`verify_notify`].
+/// Verifies a notify whose body the web framework already decoded into pairs. The pairs must
+/// be the received ones, in full, with duplicates refused, and each value the text received
+/// (a JSON number's digits as written); prefer [`verify_notify_with`]. The body-size limit is
+/// the caller's here.
 pub fn verify_notify_params(
     params: Params,
     sunmi_public_key: &RsaPublicKey,
@@ -121,9 +283,14 @@ pub fn verify_notify_params(
         Some(s) if !s.is_empty() => s.to_owned(),
         _ => return Err(NotifyError::MissingSignature),
     };
+    // One reading before the signature: a valid signature over a string that also reads as
+    // other fields proves nothing about the fields received.
     let message = canonical_rules()
-        .build(&params)
-        .map_err(NotifyError::Verification)?;
+        .build_unambiguous(&params)
+        .map_err(|e| match e {
+            SignError::Ambiguous { field } => NotifyError::Ambiguous { field },
+            other => NotifyError::Verification(other),
+        })?;
     let verified = sunmi_public_key
         .verify_sha256(params, message.as_bytes(), &sign)
         .map_err(|e| match e {

@@ -470,3 +470,106 @@ async fn an_order_answer_for_another_order_or_amount_is_refused() {
         "{err:?}"
     );
 }
+
+/// The §4.3.3 sample answer with `data` fields replaced.
+fn query_answer_with(fields: &[(&str, &str)]) -> String {
+    let mut v: serde_json::Value = serde_json::from_str(&fixture("query_response")).unwrap();
+    for (k, val) in fields {
+        v["data"][*k] = (*val).into();
+    }
+    v.to_string()
+}
+
+#[tokio::test]
+async fn query_by_mis_id_accepts_the_documented_answer_with_an_empty_order_id() {
+    // §4.3.3's own sample answers with `"orderId": ""`; asked by misId, the match is misId.
+    let server = server_answering("/v1/trade/query", &fixture("query_response")).await;
+    let r = client_for(&server)
+        .query(&QueryRequest {
+            terminal: Terminal::MerchantNo("8362348462".into()),
+            order: OrderRef::MisId("wqwqqqwwwwww78".into()),
+        })
+        .await
+        .unwrap();
+    let form = single_form(&server, "/v1/trade/query").await;
+    assert_signed_form(
+        &form,
+        &[
+            ("app_id", APP_ID),
+            ("charset", "utf8"),
+            ("merchantNo", "8362348462"),
+            ("misId", "wqwqqqwwwwww78"),
+        ],
+        "app_id=sm5b9b4daef3463&charset=utf8&merchantNo=8362348462&misId=wqwqqqwwwwww78",
+    );
+    assert_eq!(r.mis_id, "wqwqqqwwwwww78");
+    assert_eq!(r.order_id.as_deref(), Some(""));
+    assert_eq!(r.amount, Money::from_fen(2));
+}
+
+#[tokio::test]
+async fn a_query_answer_about_another_order_is_a_response_mismatch() {
+    // Asked by misId, answered about another misId.
+    let server = server_answering("/v1/trade/query", &fixture("query_response")).await;
+    let err = client_for(&server)
+        .query(&QueryRequest {
+            terminal: Terminal::MerchantNo("8362348462".into()),
+            order: OrderRef::MisId("MIS-ASKED".into()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::ResponseMismatch {
+            operation: "query",
+            field: "misId",
+            expected: "MIS-ASKED".into(),
+            got: "wqwqqqwwwwww78".into(),
+        }
+    );
+    assert!(err.outcome_unknown());
+    let form = single_form(&server, "/v1/trade/query").await;
+    assert_eq!(form.get("misId"), Some("MIS-ASKED"));
+    assert_eq!(form.get("orderId"), None);
+
+    // Asked by orderId, answered about another orderId.
+    let server = server_answering(
+        "/v1/trade/query",
+        &query_answer_with(&[("orderId", "O-OTHER")]),
+    )
+    .await;
+    let err = client_for(&server)
+        .query(&QueryRequest {
+            terminal: Terminal::MerchantNo("8362348462".into()),
+            order: OrderRef::OrderId("O-ASKED".into()),
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        err,
+        Error::ResponseMismatch {
+            operation: "query",
+            field: "orderId",
+            expected: "O-ASKED".into(),
+            got: "O-OTHER".into(),
+        }
+    );
+    assert_eq!(
+        single_form(&server, "/v1/trade/query").await.get("orderId"),
+        Some("O-ASKED")
+    );
+
+    // Asked by platformId, answered about another platformId.
+    let server = server_answering("/v1/trade/query", &fixture("query_response")).await;
+    let err = client_for(&server)
+        .query(&QueryRequest {
+            terminal: Terminal::MerchantNo("8362348462".into()),
+            order: OrderRef::PlatformId("P-ASKED".into()),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&err, Error::ResponseMismatch { field: "platformId", got, .. } if got == "SDPPDS434890114"),
+        "{err:?}"
+    );
+}

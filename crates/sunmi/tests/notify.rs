@@ -1,7 +1,9 @@
 //! Notify verification (sunmi.txt §2.2, §4.3.5, §6.2, §6.4).
 
 use paysig::{Money, Params, RsaPrivateKey, RsaPublicKey};
-use sunmi::{NotifyError, OrderType, Platform, TradeState, verify_notify};
+use sunmi::{
+    NotifyError, NotifyOptions, OrderType, Platform, TradeState, verify_notify, verify_notify_with,
+};
 
 const SAMPLE_SIGN: &str = "GW6jDdLQ1z+CFtLoKjmxtMiHeKjm2ZgMTq19gQisV/PpOPIBeDXhWEu5WSzxZwiJHVzCQrPhyZX6kdwQ9xGTyxbsKTZj31zUxtWqqcmol7DpkGJRuG9wzqnNCZ7kmUrk8/XLs1TRxIusCQuojEZOdsE/EWqy/OlX4TrD0WqCeW9Kkk1IB5izAamv9BcEEPgYFLo0hBujo85GEjjzJrFs9ds59TYe0ElOZ6zdputanCJZuM6/SqQ4a1Xoy/MJFKhA6K0zc8ZPFiW0bBMhVFSwSwRY3IEsP0YWva7QcT9AjVW2FFILghJ5vrjonAmhmKCIwtHMA8zwM9j6qgMEF0kCGg==";
 
@@ -291,4 +293,263 @@ fn client_verifies_with_the_configured_key() {
     let cfg = sunmi::Config::test("app", paysig::SecretString::from("k")).unwrap();
     let client = sunmi::Client::new(cfg).unwrap();
     assert!(client.verify_notify(&form(&sample_pairs())).is_ok());
+}
+
+fn fixture_bytes(name: &str) -> Vec<u8> {
+    let path = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/sunmi")
+        .join(name);
+    std::fs::read(path).unwrap()
+}
+
+#[test]
+fn documented_json_sample_verifies_as_json_with_the_documented_test_key() {
+    // fixtures/sunmi/notify.json is the §6.2 sample, pretty-printed, numbers as numbers.
+    let body = fixture_bytes("notify.json");
+    assert!(String::from_utf8_lossy(&body).contains("\"amount\": 1,"));
+    for content_type in [
+        Some("application/json"),
+        Some("Application/JSON; charset=UTF-8"),
+        None,
+    ] {
+        let n = verify_notify_with(content_type, &body, &test_key(), &NotifyOptions::default())
+            .unwrap_or_else(|e| panic!("{content_type:?}: {e}"));
+        assert_eq!(n.amount, Money::from_fen(1));
+        assert_eq!(n.business_id, "");
+        assert_eq!(n.order_id, "15632714718760");
+        assert_eq!(n.order_type, OrderType::Payment);
+        assert_eq!(n.pay_time, 1563271502);
+        assert_eq!(n.state, TradeState::Success);
+    }
+    // The plain entry tells JSON by its first non-whitespace byte.
+    assert!(verify_notify(&body, &test_key()).is_ok());
+    // The same JSON with one number changed no longer verifies.
+    let tampered = String::from_utf8(body.clone())
+        .unwrap()
+        .replace("\"payTime\": 1563271502", "\"payTime\": 1563271503");
+    assert_eq!(
+        verify_notify(tampered.as_bytes(), &test_key()).unwrap_err(),
+        NotifyError::SignatureMismatch
+    );
+}
+
+/// A JSON body of `members` (raw JSON text of each value) signed over `signed`.
+fn json_signed_over(members: &[(&str, &str)], signed: &str, key: &RsaPrivateKey) -> Vec<u8> {
+    let sign = key.sign_sha256_base64(signed.as_bytes()).unwrap();
+    let mut parts: Vec<String> = members
+        .iter()
+        .map(|(k, v)| format!("\"{k}\":{v}"))
+        .collect();
+    parts.push(format!("\"sign\":\"{sign}\""));
+    format!("{{{}}}", parts.join(",")).into_bytes()
+}
+
+/// The sample's members as raw JSON, numbers bare.
+fn sample_json_members() -> Vec<(&'static str, &'static str)> {
+    vec![
+        ("amount", "1"),
+        ("businessId", "\"\""),
+        ("buyerPayAmount", "1"),
+        ("misId", "\"test_5F5EC7A54CDCC58BADC425\""),
+        ("msn", "\"D804P89V00033\""),
+        ("orderId", "\"15632714718760\""),
+        ("orderType", "0"),
+        ("payTime", "1563271502"),
+        ("platform", "\"alipay\""),
+        ("platformId", "\"2019071622001419071050445382\""),
+        ("refunded", "\"0\""),
+        ("resultCode", "\"T00\""),
+        ("resultMsg", "\"Success\""),
+        ("state", "3"),
+    ]
+}
+
+const SAMPLE_SIGNED: &str = "amount=1&businessId=&buyerPayAmount=1&misId=test_5F5EC7A54CDCC58BADC425&msn=D804P89V00033&orderId=15632714718760&orderType=0&payTime=1563271502&platform=alipay&platformId=2019071622001419071050445382&refunded=0&resultCode=T00&resultMsg=Success&state=3";
+
+#[test]
+fn json_numbers_are_signed_as_their_exact_text() {
+    let key = RsaPrivateKey::generate_2048().unwrap();
+    let public = key.public_key();
+    let mut members = sample_json_members();
+    // Names sorting after `state`, so the signed string is the sample's plus these.
+    members.push(("xa", "1.10"));
+    members.push(("xb", "100"));
+    members.push(("xd", "null"));
+    members.push(("xc", "{\"a\": [1, 2.50]}"));
+    let exact = format!("{SAMPLE_SIGNED}&xa=1.10&xb=100&xc={{\"a\": [1, 2.50]}}&xd=");
+    assert!(verify_notify(&json_signed_over(&members, &exact, &key), &public).is_ok());
+    // Signed over a re-rendering (1.1, 1e2, compacted nesting, null as text): refused.
+    for rendered in [
+        exact.replace("1.10", "1.1"),
+        exact.replace("xb=100", "xb=1e2"),
+        exact.replace("{\"a\": [1, 2.50]}", "{\"a\":[1,2.5]}"),
+        exact.replace("xd=", "xd=null"),
+    ] {
+        assert_eq!(
+            verify_notify(&json_signed_over(&members, &rendered, &key), &public).unwrap_err(),
+            NotifyError::SignatureMismatch,
+            "{rendered}"
+        );
+    }
+    // A number where the sample has a string, and the other way round, sign the same text.
+    let mut swapped = sample_json_members();
+    swapped[0].1 = "\"1\"";
+    swapped[10].1 = "0";
+    let n = verify_notify(&json_signed_over(&swapped, SAMPLE_SIGNED, &key), &public).unwrap();
+    assert_eq!(n.amount, Money::from_fen(1));
+    // An escaped string is signed unescaped.
+    let mut escaped = sample_json_members();
+    escaped[3].1 = "\"test\\u005F5F5EC7A54CDCC58BADC425\"";
+    let n = verify_notify(&json_signed_over(&escaped, SAMPLE_SIGNED, &key), &public).unwrap();
+    assert_eq!(n.mis_id, "test_5F5EC7A54CDCC58BADC425");
+}
+
+#[test]
+fn json_body_errors_are_typed() {
+    let key = RsaPrivateKey::generate_2048().unwrap();
+    let public = key.public_key();
+    let mut dup = sample_json_members();
+    dup.push(("amount", "1"));
+    assert_eq!(
+        verify_notify(&json_signed_over(&dup, SAMPLE_SIGNED, &key), &public).unwrap_err(),
+        NotifyError::DuplicateField {
+            field: "amount".into()
+        }
+    );
+    for bad in [&b"{"[..], b"{\"a\":1}x", b"{\"a\":\"\\ud800\"}"] {
+        assert!(
+            matches!(
+                verify_notify(bad, &public).unwrap_err(),
+                NotifyError::BadJson { .. }
+            ),
+            "{}",
+            String::from_utf8_lossy(bad)
+        );
+    }
+    // Content-Type wins over the first byte: a form body sent as JSON is not JSON, and a JSON
+    // body sent as a form is one unsigned field.
+    let form_body = form(&sample_pairs());
+    assert!(matches!(
+        verify_notify_with(
+            Some("application/json"),
+            &form_body,
+            &public,
+            &NotifyOptions::default()
+        )
+        .unwrap_err(),
+        NotifyError::BadJson { .. }
+    ));
+    assert_eq!(
+        verify_notify_with(
+            Some("application/x-www-form-urlencoded"),
+            &fixture_bytes("notify.json"),
+            &test_key(),
+            &NotifyOptions::default()
+        )
+        .unwrap_err(),
+        NotifyError::MissingSignature
+    );
+}
+
+#[test]
+fn an_oversized_body_is_refused_before_parsing() {
+    let options = NotifyOptions::default();
+    assert_eq!(options.body_limit, paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT);
+    // Over the limit and not even a form or JSON: the size is the error, not the content.
+    let big = vec![b'{'; paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT + 1];
+    assert_eq!(
+        verify_notify(&big, &test_key()).unwrap_err(),
+        NotifyError::BodyTooLarge {
+            len: big.len(),
+            limit: 65_536
+        }
+    );
+    // A configured limit applies to both transports; at the limit is still read.
+    let body = form(&sample_pairs());
+    let at = NotifyOptions::default().with_body_limit(body.len());
+    assert!(verify_notify_with(None, &body, &test_key(), &at).is_ok());
+    let under = NotifyOptions::default().with_body_limit(body.len() - 1);
+    assert_eq!(
+        verify_notify_with(None, &body, &test_key(), &under).unwrap_err(),
+        NotifyError::BodyTooLarge {
+            len: body.len(),
+            limit: body.len() - 1
+        }
+    );
+    let json = fixture_bytes("notify.json");
+    let small = NotifyOptions::default().with_body_limit(100);
+    assert!(matches!(
+        verify_notify_with(Some("application/json"), &json, &test_key(), &small).unwrap_err(),
+        NotifyError::BodyTooLarge { limit: 100, .. }
+    ));
+    let e = NotifyError::BodyTooLarge { len: 7, limit: 5 };
+    assert!(e.to_string().contains('7') && e.to_string().contains('5'));
+}
+
+#[test]
+fn ambiguity_is_checked_after_the_sign_is_present_and_before_the_signature() {
+    // `businessId` holding `&`: refused as ambiguous even with a sign that is not base64
+    // (the signature is never looked at), but an absent sign is reported first.
+    let mut pairs = sample_pairs();
+    pairs[1].1 = "x&y=1";
+    assert_eq!(
+        verify_notify(&form(&pairs), &test_key()).unwrap_err(),
+        NotifyError::Ambiguous {
+            field: "businessId".into()
+        }
+    );
+    pairs.iter_mut().find(|(k, _)| *k == "sign").unwrap().1 = "not*base64!";
+    assert_eq!(
+        verify_notify(&form(&pairs), &test_key()).unwrap_err(),
+        NotifyError::Ambiguous {
+            field: "businessId".into()
+        }
+    );
+    pairs.retain(|(k, _)| *k != "sign");
+    assert_eq!(
+        verify_notify(&form(&pairs), &test_key()).unwrap_err(),
+        NotifyError::MissingSignature
+    );
+    // A name holding `=` or `&`, or an empty name: ambiguous too. `=` in a value is not.
+    for (name, value) in [("a=b", "1"), ("a&b", "1"), ("", "1")] {
+        let mut p = sample_pairs();
+        p.push((name, value));
+        assert_eq!(
+            verify_notify(&form(&p), &test_key()).unwrap_err(),
+            NotifyError::Ambiguous { field: name.into() },
+            "{name:?}"
+        );
+    }
+    let key = RsaPrivateKey::generate_2048().unwrap();
+    let mut p = unsigned_sample();
+    p[12].1 = "a=b==c";
+    let n = verify_notify(&sign_like_sunmi(&p, &key), &key.public_key()).unwrap();
+    assert_eq!(n.result_msg, "a=b==c");
+    // A genuine Sunmi signature over a value holding `&` is refused as well, by design.
+    let mut p = unsigned_sample();
+    p[12].1 = "a&b";
+    assert_eq!(
+        verify_notify(&sign_like_sunmi(&p, &key), &key.public_key()).unwrap_err(),
+        NotifyError::Ambiguous {
+            field: "resultMsg".into()
+        }
+    );
+}
+
+#[test]
+fn client_reads_json_by_content_type_with_its_configured_limit() {
+    let mut cfg = sunmi::Config::test("app", paysig::SecretString::from("k")).unwrap();
+    let body = fixture_bytes("notify.json");
+    let client = sunmi::Client::new(cfg.clone()).unwrap();
+    assert!(
+        client
+            .verify_notify_with_content_type(Some("application/json"), &body)
+            .is_ok()
+    );
+    cfg.notify_options = NotifyOptions::default().with_body_limit(10);
+    let client = sunmi::Client::new(cfg).unwrap();
+    assert!(matches!(
+        client.verify_notify(&body).unwrap_err(),
+        NotifyError::BodyTooLarge { limit: 10, .. }
+    ));
 }

@@ -5,11 +5,11 @@
 //! | [`PayMethod::WechatJsapi`] | `jsApiPay` (§4.3.2), `totalAmount` in yuan on the wire |
 //! | [`PayMethod::WechatMini`] | `miniPay` (§5.3.2), `totalAmount` in fen on the wire |
 //! | any other method | [`Error::UnsupportedMethod`] |
-//! | `query_payment` | `query` (§4.3.3) by `misId` when the provider number is given, else `orderId` |
+//! | `query_payment` | `query` (§4.3.3) by `misId` when the provider number is given (matched on `misId`; an empty `orderId` accepted), else `orderId` |
 //! | `refund` | `refund` (§4.3.4), `amount` in fen |
 //! | `query_refund` | `query` (§4.3.3) by the refund's `orderId`; the answer must be `orderType` 1 |
 //! | `close_payment` | none: [`Error::Unsupported`] |
-//! | `parse_notification` | SHA256withRSA notify (§2.2, §4.3.5, §6), acknowledged with `success` |
+//! | `parse_notification` | SHA256withRSA notify (§2.2, §4.3.5, §6), form or JSON by `Content-Type`, one reading only, acknowledged with `success` |
 //!
 //! Every call addresses the merchant by `merchantNo` only: the orders this adapter creates are
 //! not device trades, and §4.3.3 says such trades "只能通过商户号查询" (can only be found by
@@ -272,8 +272,9 @@ fn non_empty(s: Option<&str>) -> Option<String> {
     s.filter(|s| !s.is_empty()).map(str::to_owned)
 }
 
-/// The `orderId` a `query` answer is about (`what`: "payment" or "refund"). Never filled in
-/// from the request: without it the answer cannot be matched to what was asked.
+/// The `orderId` a `query` answer asked by `orderId` is about (`what`: "payment" or
+/// "refund"). Never filled in from the request: without it the answer cannot be matched to
+/// what was asked. (Asked by `misId`, the answer is matched on `misId` instead.)
 fn answered_order_id(r: &sunmi::QueryResult, what: &str) -> Result<String, Error> {
     non_empty(r.order_id.as_deref()).ok_or_else(|| Error::Provider {
         provider: PROVIDER,
@@ -474,13 +475,24 @@ impl Gateway for SunmiGateway {
     }
 
     /// `query` by `misId` when `provider_trade_no` is given, else by `orderId`. The answer
-    /// must be a payment (`orderType` 0) naming that order number in `orderId`: the returned
-    /// [`Payment::order_no`] is Sunmi's `orderId`, never the request's. An answer without
-    /// `orderId` is an [`Error::Provider`] naming it; one about another order is
-    /// [`Error::Invalid`] (`provider_trade_no` when queried by `misId`, else `order_no`).
+    /// must be a payment (`orderType` 0) about the number asked by:
+    ///
+    /// - by `misId`: Sunmi's `misId` must be the one asked (else [`Error::Provider`], the
+    ///   crate's [`sunmi::Error::ResponseMismatch`]). Its `orderId` may be empty, as in
+    ///   §4.3.3's own sample: the payment is then the one of [`PaymentQuery::order_no`] that
+    ///   carries this `misId` (the caller's pairing, e.g. from a verified notify or the
+    ///   create answer). A non-empty `orderId` naming another order is [`Error::Invalid`]
+    ///   (`provider_trade_no`).
+    /// - by `orderId`: Sunmi's `orderId` must be [`PaymentQuery::order_no`]; an answer without
+    ///   one, or naming another order (the crate's [`sunmi::Error::ResponseMismatch`]), is an
+    ///   [`Error::Provider`] naming `orderId`.
+    ///
+    /// The amount is the one Sunmi answered; a notify confirmed by query compares it with the
+    /// notified amount (the hub refuses one that differs).
     async fn query_payment(&self, query: &PaymentQuery) -> Result<Payment, Error> {
-        let (order, field) = match non_empty(query.provider_trade_no.as_deref()) {
-            Some(mis_id) => (OrderRef::MisId(mis_id), "provider_trade_no"),
+        let mis_id = non_empty(query.provider_trade_no.as_deref());
+        let (order, field) = match &mis_id {
+            Some(mis_id) => (OrderRef::MisId(mis_id.clone()), "provider_trade_no"),
             None => (OrderRef::OrderId(query.order_no.clone()), "order_no"),
         };
         let r = self
@@ -500,7 +512,12 @@ impl Gateway for SunmiGateway {
                 ),
             });
         }
-        let order_no = answered_order_id(&r, "payment")?;
+        let order_no = match (&mis_id, non_empty(r.order_id.as_deref())) {
+            (_, Some(answered)) => answered,
+            // The crate matched the answer's misId with the one asked.
+            (Some(_), None) => query.order_no.clone(),
+            (None, None) => answered_order_id(&r, "payment")?,
+        };
         if order_no != query.order_no {
             return Err(Error::Invalid {
                 field,
@@ -613,15 +630,21 @@ impl Gateway for SunmiGateway {
         })
     }
 
-    /// Verifies the form body with the configured Sunmi public key (headers are not used).
+    /// Verifies the body with the configured Sunmi public key: a form (documented), or a JSON
+    /// object when `Content-Type` says `application/json` or, without a known type, when it
+    /// starts with `{` ([`sunmi::NotifyFormat::detect`]). A `Content-Type` that is not
+    /// visible ASCII counts as absent.
     fn parse_notification(
         &self,
-        _headers: &http::HeaderMap,
+        headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<Verified<Notification>, Error> {
+        let content_type = headers
+            .get(http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
         let verified = self
             .client
-            .verify_notify(body)
+            .verify_notify_with_content_type(content_type, body)
             .map_err(|e| verification(e.to_string()))?;
         verified.try_map(to_notification)
     }
