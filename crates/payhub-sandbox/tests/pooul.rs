@@ -239,3 +239,56 @@ async fn refund_resubmitted_with_the_same_mch_refund_id_is_not_refunded_twice() 
     );
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn developer_docs_pay_types_jsurl_and_alipay_jsapi() {
+    let sb = sandbox().await;
+    // wechat.jsurl (no fields of its own; WeChat, so spbill_create_ip is required).
+    let jsurl = json!({
+        "pay_type": "wechat.jsurl", "mch_trade_id": "PL-JSURL", "total_fee": 221,
+        "spbill_create_ip": "127.0.0.1", "body": "Alex Test jsurl",
+        "device_info": "alex device", "op_user_id": "301",
+    });
+    let r = call(&sb, "/v2/pay", jsurl.clone()).await;
+    assert_eq!(r["code"], 0, "{r}");
+    assert!(
+        r["data"]["pay_url"]
+            .as_str()
+            .unwrap()
+            .starts_with("https://")
+    );
+    assert_eq!(r["data"]["pay_type"], "wechat.jsurl");
+    assert_eq!(r["data"]["device_info"], "alex device");
+    assert_eq!(r["data"]["op_user_id"], "301");
+    assert_eq!(r["data"]["trade_state"], 6);
+    let mut no_ip = jsurl;
+    no_ip.as_object_mut().unwrap().remove("spbill_create_ip");
+    no_ip["mch_trade_id"] = "PL-JSURL-2".into();
+    assert_eq!(
+        call(&sb, "/v2/pay", no_ip).await["code"],
+        pooul_codes::MISSING_PARAMETER
+    );
+
+    // alipay.jsapi: sub_appid and sub_openid required; pay_info is an object with trade_no.
+    let alipay = json!({
+        "pay_type": "alipay.jsapi", "mch_trade_id": "PL-AJS", "total_fee": 10,
+        "body": "alex test", "sub_appid": "2016101502183655", "sub_openid": "2088002053801335",
+    });
+    let r = call(&sb, "/v2/pay", alipay.clone()).await;
+    assert_eq!(r["code"], 0, "{r}");
+    assert!(r["data"]["pay_info"]["trade_no"].is_string(), "{r}");
+    assert_eq!(r["data"]["pay_type"], "alipay.jsapi");
+    assert_eq!(r["data"]["total_fee"], 10);
+    assert_eq!(r["data"]["trade_state"], 6);
+    for field in ["sub_appid", "sub_openid"] {
+        let mut missing = alipay.clone();
+        missing.as_object_mut().unwrap().remove(field);
+        missing["mch_trade_id"] = format!("PL-AJS-{field}").into();
+        assert_eq!(
+            call(&sb, "/v2/pay", missing).await["code"],
+            pooul_codes::MISSING_PARAMETER,
+            "{field}"
+        );
+    }
+    sb.shutdown().await;
+}

@@ -1184,3 +1184,246 @@ mod over_http {
         server.abort();
     }
 }
+
+/// pooul.md's own refund-query answer shape: refunds without `mch_refund_id`.
+fn document_refunds(refunds: Value) -> ResponseTemplate {
+    answer(json!({
+        "cash_fee": 9872, "out_trade_id": "4200000114201806284156184664", "total_fee": 9872,
+        "trade_id": "5b34b9a901c9112ae61fb8bc", "mch_trade_id": "T2001", "merchant_id": MID,
+        "pay_type": "wechat.jsapi", "trade_state": 1, "trade_info": "转入退款, ",
+        "refunds": refunds
+    }))
+}
+
+fn the_four_document_refunds() -> Value {
+    json!([
+        {"refund_id": "5b34ba3d01c9112ae61fb8c1", "refund_fee": 5, "refund_state": 0},
+        {"refund_id": "5b34ba4501c9112ae61fb8c3", "refund_fee": 100, "refund_state": 0},
+        {"refund_id": "5b34ba4f01c9112ae61fb8c5", "refund_fee": 1283, "refund_state": 1},
+        {"refund_id": "5b34ba5b01c9112ae61fb8c7", "refund_fee": 4332, "refund_state": 0}
+    ])
+}
+
+fn refund_query(refund_no: &str) -> RefundQuery {
+    RefundQuery {
+        order_no: "T2001".into(),
+        refund_no: refund_no.into(),
+    }
+}
+
+/// The match error inside the facade's provider error.
+fn match_error(err: &Error) -> &pooul::RefundMatchError {
+    let Error::Provider {
+        provider: Provider::Pooul,
+        source,
+    } = err
+    else {
+        panic!("provider error expected: {err:?}")
+    };
+    source
+        .downcast_ref::<pooul::RefundMatchError>()
+        .unwrap_or_else(|| panic!("RefundMatchError expected: {source:?}"))
+}
+
+fn last_sent_is_refund_query(requests: &[(String, Value)], refund_no: &str) {
+    let (p, payload) = requests.last().unwrap();
+    assert_eq!(p, "/v2/pay/refund_query");
+    assert_eq!(
+        payload,
+        &json!({"mch_trade_id": "T2001", "mch_refund_id": refund_no})
+    );
+}
+
+#[tokio::test]
+async fn query_refund_resolves_a_document_shaped_answer_without_guessing() {
+    use payhub::Gateway;
+    use payhub::adapters::pooul::KnownRefund;
+
+    // 1. By mch_refund_id when the answer carries it, even among refunds of the same amount.
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "/v2/pay/refund_query",
+        document_refunds(json!([
+            {"refund_id": "r-a", "mch_refund_id": "RA", "refund_fee": 100, "refund_state": 0},
+            {"refund_id": "r-b", "refund_fee": 100, "refund_state": 1},
+            {"refund_id": "r-c", "mch_refund_id": "RC", "refund_fee": 100, "refund_state": 1}
+        ])),
+    )
+    .await;
+    let g = gateway(&server.uri());
+    let r = g.query_refund(&refund_query("RC")).await.unwrap();
+    assert_eq!(r.provider_refund_no.as_deref(), Some("r-c"));
+    assert_eq!(r.status, PaymentStatus::Refunding);
+    assert_eq!(r.amount, Some(Money::from_fen(100)));
+    last_sent_is_refund_query(&sent(&server).await, "RC");
+    // Not numbered in the answer, nothing else known: the unnumbered refund of 100 is NOT taken.
+    let err = g.query_refund(&refund_query("RB")).await.unwrap_err();
+    assert!(
+        matches!(match_error(&err), pooul::RefundMatchError::NotFound { lookup }
+            if lookup.mch_refund_id.as_deref() == Some("RB") && lookup.refund_fee.is_none()),
+        "{err}"
+    );
+    // ...but with its amount known it is the one unnumbered refund of 100 (RA and RC are
+    // numbered otherwise, so they are other refunds).
+    let known = KnownRefund {
+        provider_refund_no: None,
+        amount: Some(Money::from_fen(100)),
+    };
+    let r = g
+        .query_refund_with(&refund_query("RB"), &known)
+        .await
+        .unwrap();
+    assert_eq!(r.provider_refund_no.as_deref(), Some("r-b"));
+    assert_eq!(r.refund_no, "RB");
+    last_sent_is_refund_query(&sent(&server).await, "RB");
+
+    // 2. pooul.md's answer (no mch_refund_id anywhere): by the provider refund id when known.
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "/v2/pay/refund_query",
+        document_refunds(the_four_document_refunds()),
+    )
+    .await;
+    let g = gateway(&server.uri());
+    let known = KnownRefund {
+        provider_refund_no: Some("5b34ba4f01c9112ae61fb8c5".into()),
+        amount: None,
+    };
+    let r = g
+        .query_refund_with(&refund_query("R-1283"), &known)
+        .await
+        .unwrap();
+    assert_eq!(r.amount, Some(Money::from_fen(1283)));
+    assert_eq!(r.status, PaymentStatus::Refunding);
+    last_sent_is_refund_query(&sent(&server).await, "R-1283");
+    // A known provider id that the answer lacks is not found: never "the one of that amount".
+    let known = KnownRefund {
+        provider_refund_no: Some("5b34ba0000000000000000ff".into()),
+        amount: Some(Money::from_fen(5)),
+    };
+    let err = g
+        .query_refund_with(&refund_query("R-5"), &known)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(match_error(&err), pooul::RefundMatchError::NotFound { .. }),
+        "{err}"
+    );
+    // The provider id found with another amount than the one asked for: refused.
+    let known = KnownRefund {
+        provider_refund_no: Some("5b34ba3d01c9112ae61fb8c1".into()),
+        amount: Some(Money::from_fen(6)),
+    };
+    let err = g
+        .query_refund_with(&refund_query("R-5"), &known)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            match_error(&err),
+            pooul::RefundMatchError::AmountMismatch { expected, got, .. }
+                if expected.fen() == 6 && got.fen() == 5
+        ),
+        "{err}"
+    );
+
+    // 3. Otherwise the single refund of the requested amount: here, of a refund this gateway
+    //    sent itself (the amount is recalled), and finished: Refunded(Partial) of 9872.
+    mount(&server, "/v2/pay/refund", bare_answer()).await;
+    let refund = RefundRequest {
+        order_no: "T2001".into(),
+        provider_trade_no: None,
+        refund_no: "R-4332".into(),
+        amount: Money::from_fen(4332),
+        total: None,
+        reason: Some("customer".into()),
+        notify_url: None,
+    };
+    g.refund(&refund).await.unwrap();
+    let r = g.query_refund(&refund_query("R-4332")).await.unwrap();
+    assert_eq!(
+        r.provider_refund_no.as_deref(),
+        Some("5b34ba5b01c9112ae61fb8c7")
+    );
+    assert_eq!(r.amount, Some(Money::from_fen(4332)));
+    assert_eq!(r.status, PaymentStatus::Refunded(RefundExtent::Partial));
+    let requests = sent(&server).await;
+    assert_eq!(requests[requests.len() - 2].0, "/v2/pay/refund");
+    assert_eq!(
+        requests[requests.len() - 2].1,
+        json!({"mch_trade_id": "T2001", "mch_refund_id": "R-4332", "refund_fee": 4332, "refund_desc": "customer"})
+    );
+    last_sent_is_refund_query(&requests, "R-4332");
+
+    // No refund of that amount: a typed error.
+    let known = KnownRefund {
+        provider_refund_no: None,
+        amount: Some(Money::from_fen(7)),
+    };
+    let err = g
+        .query_refund_with(&refund_query("R-7"), &known)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(match_error(&err), pooul::RefundMatchError::NotFound { lookup }
+            if lookup.mch_refund_id.as_deref() == Some("R-7") && lookup.refund_fee == Some(Money::from_fen(7))),
+        "{err}"
+    );
+
+    // 4. Two refunds of the requested amount: ambiguous, never a guess.
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        "/v2/pay/refund_query",
+        document_refunds(json!([
+            {"refund_id": "5b34ba3d01c9112ae61fb8c1", "refund_fee": 100, "refund_state": 0},
+            {"refund_id": "5b34ba4501c9112ae61fb8c3", "refund_fee": 100, "refund_state": 1}
+        ])),
+    )
+    .await;
+    let g = gateway(&server.uri());
+    let known = KnownRefund {
+        provider_refund_no: None,
+        amount: Some(Money::from_fen(100)),
+    };
+    let err = g
+        .query_refund_with(&refund_query("R-100"), &known)
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            match_error(&err),
+            pooul::RefundMatchError::Ambiguous {
+                by: "refund_fee",
+                count: 2,
+                ..
+            }
+        ),
+        "{err}"
+    );
+    last_sent_is_refund_query(&sent(&server).await, "R-100");
+}
+
+#[tokio::test]
+async fn from_toml_accepts_pooul_s_published_1024_bit_platform_key() {
+    let pem = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/pooul/devdocs/platform_public_1024.pem"),
+    )
+    .unwrap();
+    let merchant = keys().merchant.to_pkcs8_pem();
+    let env = |name: &str| match name {
+        "POOUL_MERCHANT_KEY" => Some(merchant.expose_secret().to_owned()),
+        "POOUL_PUBLIC_KEY" => Some(pem.clone()),
+        _ => None,
+    };
+    let section: toml::Table = toml::from_str(&format!(
+        "environment = \"test\"\nmerchant_id = \"{MID}\"\n\
+         merchant_key_env = \"POOUL_MERCHANT_KEY\"\npooul_public_key_env = \"POOUL_PUBLIC_KEY\"\n"
+    ))
+    .unwrap();
+    let g = PooulGateway::from_toml(&section, &env).unwrap();
+    assert_eq!(g.client().config().pooul_public_key.modulus_bits(), 1024);
+}

@@ -55,6 +55,6 @@ pub use md5::Md5Signer;
 pub use money::{Money, MoneyError};
 pub use nonce::nonce;
 pub use params::{FormError, Params};
-pub use rsa::{RsaPrivateKey, RsaPublicKey};
+pub use rsa::{KeySizePolicy, RsaPrivateKey, RsaPublicKey};
 pub use secret::{ExposeSecret, SecretString};
 pub use verified::Verified;

@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::{STANDARD, URL_SAFE_NO_PAD};
 use paysig::jwt::{self, JwtError, Segment};
-use paysig::rsa::Backend;
+use paysig::rsa::{Backend, KeySizePolicy};
 use paysig::{RsaPrivateKey, RsaPublicKey, SignError};
 use std::path::Path;
 
@@ -147,6 +147,110 @@ fn keys_of_2048_and_4096_bits_load_and_sign_on_every_backend() {
             );
         }
     }
+}
+
+fn pooul_file(name: &str) -> String {
+    std::fs::read_to_string(
+        Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/pooul")
+            .join(name),
+    )
+    .unwrap()
+}
+
+#[test]
+fn legacy_policy_loads_1024_bit_public_keys_and_verifies_on_every_backend() {
+    // Pooul's published platform key and the docs' sample answer signed with it.
+    let pem = pooul_file("devdocs/platform_public_1024.pem");
+    let token = pooul_file("devdocs/sample_response.jwt");
+    for backend in Backend::all() {
+        // The default policy still refuses it, by size.
+        let e = RsaPublicKey::from_pem_or_base64_using(&pem, backend, KeySizePolicy::Standard)
+            .unwrap_err();
+        assert_size_refused(e, 1024, &format!("{backend:?} standard"));
+        let key = RsaPublicKey::from_pem_or_base64_using(&pem, backend, KeySizePolicy::Legacy1024)
+            .unwrap();
+        assert_eq!(key.backend(), backend);
+        assert_eq!(key.modulus_bits(), 1024);
+        assert_eq!(key.key_size_policy(), KeySizePolicy::Legacy1024);
+        let payload = jwt::verify_rs256(token.trim(), &key).unwrap();
+        assert!(payload.starts_with(b"{\"code\":0"), "{backend:?}");
+        // One changed byte of the signed part fails on the legacy algorithm too.
+        let mut tampered = token.trim().to_owned();
+        let i = tampered.find('.').unwrap() + 5;
+        let c = if &tampered[i..=i] == "A" { "B" } else { "A" };
+        tampered.replace_range(i..=i, c);
+        assert_eq!(
+            jwt::verify_rs256(&tampered, &key).unwrap_err(),
+            JwtError::Signature,
+            "{backend:?}"
+        );
+        // The other backend gets the same policy with the key.
+        for other in Backend::all() {
+            let moved = key.with_backend(other).unwrap();
+            assert_eq!(moved.key_size_policy(), KeySizePolicy::Legacy1024);
+            assert!(jwt::verify_rs256(token.trim(), &moved).is_ok(), "{other:?}");
+        }
+        // PKCS#1 and bare base64 forms load under the policy as well.
+        let bare = pem_body(&key_file("test_rsa_1024_spki.pem"));
+        assert!(
+            RsaPublicKey::from_pem_or_base64_using(&bare, backend, KeySizePolicy::Legacy1024)
+                .is_ok()
+        );
+        let spki = pooul_file("legacy1024/test_platform_public_1024.pem");
+        let key = RsaPublicKey::from_pem_or_base64_using(&spki, backend, KeySizePolicy::Legacy1024)
+            .unwrap();
+        let notify = pooul_file("legacy1024/pay_notify.jwt");
+        assert!(
+            jwt::verify_rs256(notify.trim(), &key).is_ok(),
+            "{backend:?}"
+        );
+        // ...and the sample answer does not verify with another 1024-bit key.
+        assert_eq!(
+            jwt::verify_rs256(token.trim(), &key).unwrap_err(),
+            JwtError::Signature
+        );
+    }
+}
+
+#[test]
+fn legacy_policy_keeps_its_bounds_and_private_keys_stay_at_2048() {
+    for backend in Backend::all() {
+        for bits in [1023, 512, 4097] {
+            let e = RsaPublicKey::from_pem_or_base64_using(
+                &STANDARD.encode(pkcs1_public_of_bits(bits)),
+                backend,
+                KeySizePolicy::Legacy1024,
+            )
+            .unwrap_err();
+            assert_eq!(
+                e,
+                SignError::BadKey {
+                    reason: format!("RSA key of {bits} bits; 1024 to 4096 accepted")
+                },
+                "{backend:?} {bits}"
+            );
+        }
+        for bits in [1024, 1536, 2047, 2048, 4096] {
+            let key = RsaPublicKey::from_pem_or_base64_using(
+                &STANDARD.encode(pkcs1_public_of_bits(bits)),
+                backend,
+                KeySizePolicy::Legacy1024,
+            )
+            .unwrap();
+            assert_eq!(key.modulus_bits(), bits, "{backend:?}");
+        }
+        // No policy reaches private keys: a 1024-bit signing key is refused on every path.
+        let e = RsaPrivateKey::from_pem_or_base64_with(
+            &pooul_file("legacy1024/test_platform_private_1024.pem"),
+            backend,
+        )
+        .unwrap_err();
+        assert_size_refused(e, 1024, &format!("{backend:?} private"));
+    }
+    assert_eq!(KeySizePolicy::default(), KeySizePolicy::Standard);
+    assert!(!KeySizePolicy::Standard.allows(1024));
+    assert!(KeySizePolicy::Legacy1024.allows(1024));
 }
 
 /// A DER element with a definite length.

@@ -16,6 +16,9 @@ use url::Url;
 
 const PROVIDER: &str = "pooul";
 
+/// Below this, a platform key is legacy-sized and logged as such.
+const MODERN_KEY_BITS: usize = 2048;
+
 /// A Pooul client. Cheap to clone; printing it never shows the private key.
 #[derive(Debug, Clone)]
 pub struct Client {
@@ -73,8 +76,20 @@ impl Client {
     }
 
     /// Builds a client over a shared HTTP sender (its timeouts and retry policy apply).
+    ///
+    /// A platform key under 2048 bits (accepted by [`crate::load_platform_key`]) is logged
+    /// once, here, as a `tracing` warning with its size; never with key material.
     pub fn with_http(config: Config, http: HttpClient) -> Result<Client, Error> {
         validate::merchant_id(&config.merchant_id)?;
+        let bits = config.pooul_public_key.modulus_bits();
+        if bits < MODERN_KEY_BITS {
+            tracing::warn!(
+                provider = PROVIDER,
+                key_bits = bits,
+                "Pooul platform key is {bits} bits, under {MODERN_KEY_BITS}: accepted for \
+                 verification only (legacy key-size policy); ask Pooul for a longer key"
+            );
+        }
         let base = config.environment.base_url();
         Ok(Client {
             config: Arc::new(config),
@@ -176,16 +191,25 @@ impl Client {
     }
 
     /// Verifies a 支付结果通知 (pay notify) body with Pooul's key and checks it is for this
-    /// merchant. Answer [`crate::ACK`] once it is processed.
+    /// merchant. A body over [`Config::notify_body_limit`] is refused before parsing.
+    /// Answer [`crate::ACK`] once it is processed.
     pub fn verify_pay_notify(&self, body: &[u8]) -> Result<Verified<PayNotify>, NotifyError> {
-        let n = notify::verify_pay_notify(body, &self.config.pooul_public_key)?;
+        let n = notify::verify_pay_notify_with_limit(
+            body,
+            &self.config.pooul_public_key,
+            self.config.notify_body_limit,
+        )?;
         self.same_merchant(&n.data.merchant_id)?;
         Ok(n)
     }
 
     /// Verifies a 退款结果通知 (refund notify) body, as [`Client::verify_pay_notify`].
     pub fn verify_refund_notify(&self, body: &[u8]) -> Result<Verified<RefundNotify>, NotifyError> {
-        let n = notify::verify_refund_notify(body, &self.config.pooul_public_key)?;
+        let n = notify::verify_refund_notify_with_limit(
+            body,
+            &self.config.pooul_public_key,
+            self.config.notify_body_limit,
+        )?;
         self.same_merchant(&n.data.merchant_id)?;
         Ok(n)
     }
@@ -298,11 +322,13 @@ impl Client {
                 })
             }
             BodyKind::Jwt(token) => {
-                let verified =
-                    paysig::jwt::decode_rs256::<Value>(token, &self.config.pooul_public_key)
-                        .map_err(|source| Error::ResponseSignature { operation, source })?;
-                let env: Envelope = serde_json::from_value(verified.into_inner())
-                    .map_err(|e| decode(e.to_string()))?;
+                let verified = paysig::jwt::verify_rs256(token, &self.config.pooul_public_key)
+                    .map_err(|source| Error::ResponseSignature { operation, source })?;
+                let payload = verified.into_inner();
+                // One reading of what was signed: no member twice, at any depth.
+                crate::unique::check_unique_members(&payload).map_err(decode)?;
+                let env: Envelope =
+                    serde_json::from_slice(&payload).map_err(|e| decode(e.to_string()))?;
                 if env.code != 0 {
                     return Err(Error::Api {
                         operation,

@@ -1,6 +1,8 @@
 //! Hosts, credentials and the switches for behaviours the document leaves open.
 
 use paysig::http::HttpConfig;
+use paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT;
+use paysig::rsa::KeySizePolicy;
 use paysig::{RsaPrivateKey, RsaPublicKey};
 use std::time::Duration;
 use url::Url;
@@ -10,6 +12,9 @@ use url::Url;
 pub enum Environment {
     /// The test host `https://api-dev.pooul.com/`.
     Test,
+    /// The UAT host `https://api-uat.pooul.com/` (named in Pooul's developer docs, not in
+    /// pooul.md).
+    Uat,
     /// The production host `https://api.pooul.com/`.
     Production,
     /// Any other base URL (a local mock, a proxy). A path prefix is kept.
@@ -21,6 +26,7 @@ impl Environment {
     pub fn base_url(&self) -> Url {
         let mut url = match self {
             Environment::Test => Url::parse("https://api-dev.pooul.com/"),
+            Environment::Uat => Url::parse("https://api-uat.pooul.com/"),
             Environment::Production => Url::parse("https://api.pooul.com/"),
             Environment::Custom(url) => Ok(url.clone()),
         }
@@ -32,6 +38,54 @@ impl Environment {
         url.set_query(None);
         url
     }
+}
+
+/// The key-size policy of Pooul's platform (public) key: [`KeySizePolicy::Legacy1024`].
+///
+/// Pooul's developer docs publish a 1024-bit platform key and sign their sample answer with it
+/// (`fixtures/pooul/devdocs/`), so a client that refused keys under 2048 bits could not verify
+/// a single answer or notify. The key only verifies; [`crate::Client::new`] logs one warning
+/// naming its size when it is under 2048 bits.
+pub const PLATFORM_KEY_POLICY: KeySizePolicy = KeySizePolicy::Legacy1024;
+
+/// Loads Pooul's platform public key (PEM `PUBLIC KEY`/`RSA PUBLIC KEY`, or bare base64 DER,
+/// as `GET /cms/pooul_public_key` prints it) under [`PLATFORM_KEY_POLICY`]: 1024 to 4096 bits.
+///
+/// ```
+/// let pem = "-----BEGIN PUBLIC KEY-----
+/// MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC+Vd3j0McNfR3VvT7mZp/7M6UL
+/// FJSc3dh3/56JP8DZk+cDlXC2LR0z0OELJeyTitFeBjpPWzWH3OOFI/OL3nD5/oNZ
+/// fK+wHd4Tzxj2SdWlyuqRhNv3xG2obUUYZ9urUvkCvxL1SclaXW7cq22V/TTNSgJq
+/// 7CGdc+q/XLNqcmLt7QIDAQAB
+/// -----END PUBLIC KEY-----";
+/// let key = pooul::load_platform_key(pem).unwrap();
+/// assert_eq!(key.modulus_bits(), 1024);
+/// ```
+pub fn load_platform_key(text: &str) -> Result<RsaPublicKey, crate::Error> {
+    load_platform_key_with(text, PLATFORM_KEY_POLICY)
+}
+
+/// As [`load_platform_key`] under another policy ([`KeySizePolicy::Standard`] refuses a
+/// platform key under 2048 bits).
+pub fn load_platform_key_with(
+    text: &str,
+    policy: KeySizePolicy,
+) -> Result<RsaPublicKey, crate::Error> {
+    RsaPublicKey::from_pem_or_base64_with_policy(text, policy).map_err(|e| {
+        crate::Error::Validation {
+            field: "pooul_public_key",
+            reason: e.to_string(),
+        }
+    })
+}
+
+/// Loads the merchant's private (signing) key: PEM PKCS#8/PKCS#1 or bare base64 DER, 2048 to
+/// 4096 bits. No policy lowers that bound: a signing key under 2048 bits is refused.
+pub fn load_merchant_key(text: &str) -> Result<RsaPrivateKey, crate::Error> {
+    RsaPrivateKey::from_pem_or_base64(text).map_err(|e| crate::Error::Validation {
+        field: "merchant_key",
+        reason: e.to_string(),
+    })
 }
 
 /// What to do with a response that is plain JSON instead of a signed JWT.
@@ -163,8 +217,12 @@ pub struct Config {
     pub merchant_id: String,
     /// The merchant's RSA private key: signs every request JWT.
     pub merchant_key: RsaPrivateKey,
-    /// Pooul's RSA public key: verifies every response and notify JWT.
+    /// Pooul's RSA public key: verifies every response and notify JWT. Load it with
+    /// [`load_platform_key`] (1024 bits accepted: see [`PLATFORM_KEY_POLICY`]).
     pub pooul_public_key: RsaPublicKey,
+    /// The largest notify body read, in bytes ([`DEFAULT_NOTIFY_BODY_LIMIT`] by default); a
+    /// longer one is refused before parsing ([`crate::NotifyError::BodyTooLarge`]).
+    pub notify_body_limit: usize,
     /// Timeouts and retry of the HTTP sender (queries only are repeated).
     pub http: HttpConfig,
     /// Micro-pay flow timings.
@@ -192,6 +250,7 @@ impl Config {
             merchant_id: merchant_id.into(),
             merchant_key,
             pooul_public_key,
+            notify_body_limit: DEFAULT_NOTIFY_BODY_LIMIT,
             http: HttpConfig::default(),
             micropay: MicroPayTimings::default(),
             plain_json_failures: PlainJsonFailures::default(),
@@ -211,6 +270,10 @@ mod tests {
         assert_eq!(
             Environment::Test.base_url().as_str(),
             "https://api-dev.pooul.com/"
+        );
+        assert_eq!(
+            Environment::Uat.base_url().as_str(),
+            "https://api-uat.pooul.com/"
         );
         assert_eq!(
             Environment::Production.base_url().as_str(),

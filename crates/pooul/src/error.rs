@@ -118,6 +118,14 @@ impl Error {
 /// Why a pay or refund notify was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
+    /// The body is longer than the reader's limit; nothing of it was parsed.
+    #[error("notify body of {len} bytes is over the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The body's length.
+        len: usize,
+        /// The limit in force.
+        limit: usize,
+    },
     /// The body is not UTF-8, so it cannot be a compact JWT.
     #[error("notify body is not UTF-8")]
     NotUtf8,

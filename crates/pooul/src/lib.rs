@@ -4,16 +4,15 @@
 //! request and answer carried as a compact RS256 JWT.
 //!
 //! ```no_run
-//! # async fn demo(merchant_key: paysig::RsaPrivateKey, pooul_key: paysig::RsaPublicKey)
-//! # -> Result<(), pooul::Error> {
+//! # async fn demo(merchant_pem: &str, pooul_pem: &str) -> Result<(), pooul::Error> {
 //! use pooul::{Client, Config, Environment, PayRequest, PayType};
 //! use paysig::Money;
 //!
 //! let client = Client::new(Config::new(
 //!     Environment::Test,
 //!     "5399355381712172",
-//!     merchant_key,
-//!     pooul_key,
+//!     pooul::load_merchant_key(merchant_pem)?,
+//!     pooul::load_platform_key(pooul_pem)?, // 1024-bit platform keys accepted
 //! ))?;
 //! let order = PayRequest::new(PayType::WechatScan, "order-1", Money::from_fen(221), "Coffee")
 //!     .spbill_create_ip("127.0.0.1");
@@ -23,12 +22,19 @@
 //! ```
 //!
 //! ## Covered (docs/upstream/pooul.md)
-//! - 统一支付 Pay order, all seven pay types ([`PayType`]): [`Client::pay`];
+//! - 统一支付 Pay order, all seven pay types of pooul.md and the developer docs' `wechat.jsurl`
+//!   and `alipay.jsapi` ([`PayType`]): [`Client::pay`];
 //!   `common.micro` with reminders 1 and 2 (query while paying, then reverse): [`Client::micro_pay`].
 //! - 查询订单 [`Client::query`], 关闭订单 [`Client::close`], 撤销订单 [`Client::reverse`],
 //!   申请退款 [`Client::refund`], 退款查询 [`Client::refund_query`].
 //! - 支付结果通知 / 退款结果通知: [`notify`], [`Client::verify_pay_notify`],
 //!   [`Client::verify_refund_notify`], acknowledged with [`ACK`].
+//!
+//! ## Keys
+//! Pooul's platform key verifies; load it with [`load_platform_key`], which accepts 1024-bit
+//! keys ([`PLATFORM_KEY_POLICY`]) because Pooul's own docs publish one. [`Client::new`] logs
+//! one `tracing` warning naming the size of a platform key under 2048 bits. The merchant's
+//! key signs and stays at 2048 bits or more ([`load_merchant_key`]).
 //!
 //! ## Transport
 //! pooul.md documents the payloads only; authentication is from Pooul's developer docs (see
@@ -69,18 +75,24 @@ pub mod error;
 pub mod micropay;
 pub mod model;
 pub mod notify;
+mod unique;
 
 pub use client::Client;
 pub use config::{
-    Config, EchoCheck, Environment, MicroPayApiErrors, MicroPayTimings, PlainJsonFailures,
-    ReverseDelay, UnknownPayOutcome,
+    Config, EchoCheck, Environment, MicroPayApiErrors, MicroPayTimings, PLATFORM_KEY_POLICY,
+    PlainJsonFailures, ReverseDelay, UnknownPayOutcome, load_merchant_key, load_platform_key,
+    load_platform_key_with,
 };
 pub use doc_tables::{DOC_EXCEPTIONS, DocException};
 pub use error::{Error, NotifyError};
 pub use micropay::MicroPayOutcome;
 pub use model::codes::{MchAppType, PayTypeCode, RefundStatus, TradeState};
-pub use model::pay::{AppPayInfo, JsapiPayInfo, PayData, PayInfo, PayRequest, PayType};
-pub use model::refund::{RefundItem, RefundQueryData, RefundQueryRequest, RefundRequest};
+pub use model::pay::{
+    AlipayPayInfo, AppPayInfo, JsapiPayInfo, PayData, PayInfo, PayRequest, PayType,
+};
+pub use model::refund::{
+    RefundItem, RefundLookup, RefundMatchError, RefundQueryData, RefundQueryRequest, RefundRequest,
+};
 pub use model::trade::{Ack, TradeData, TradeRef};
 pub use model::{Answer, Reply};
 pub use notify::{ACK, PayNotify, PayNotifyData, RefundKey, RefundNotify, RefundNotifyData};

@@ -6,6 +6,10 @@
 //! is documented as "方式与支付结果通知一样"; its payload shape comes from Pooul's developer
 //! docs, where `refunds` is one object: a list is accepted too.
 //!
+//! A body longer than the reader's limit ([`DEFAULT_NOTIFY_BODY_LIMIT`] unless configured) is
+//! refused before anything is parsed; a payload with a duplicate member is refused after the
+//! signature, so that what was signed has one reading.
+//!
 //! The same notify may arrive several times (15/15/30/180/1800/1800/1800/1800/3600 s):
 //! process it idempotently, check the amount with [`PayNotify::ensure_amount`] (a refund:
 //! [`RefundNotify::ensure_refunded`]), then answer [`ACK`].
@@ -13,6 +17,7 @@
 use crate::error::NotifyError;
 use crate::model::codes::{PayTypeCode, TradeState};
 use crate::model::refund::{RefundItem, one_or_many};
+use paysig::limit::{BodyTooLarge, DEFAULT_NOTIFY_BODY_LIMIT, check_body_len};
 use paysig::{Money, RsaPublicKey, Verified};
 use serde::Deserialize;
 use serde::de::DeserializeOwned;
@@ -158,29 +163,56 @@ impl RefundNotify {
     }
 }
 
-/// Verifies a pay notify body with Pooul's public key and parses it.
+/// Verifies a pay notify body with Pooul's public key and parses it; a body over
+/// [`DEFAULT_NOTIFY_BODY_LIMIT`] is refused first.
 pub fn verify_pay_notify(
     body: &[u8],
     pooul_public_key: &RsaPublicKey,
 ) -> Result<Verified<PayNotify>, NotifyError> {
-    verify(body, pooul_public_key)
+    verify(body, pooul_public_key, DEFAULT_NOTIFY_BODY_LIMIT)
 }
 
-/// Verifies a refund notify body with Pooul's public key and parses it.
+/// As [`verify_pay_notify`], with a body limit of `limit` bytes.
+pub fn verify_pay_notify_with_limit(
+    body: &[u8],
+    pooul_public_key: &RsaPublicKey,
+    limit: usize,
+) -> Result<Verified<PayNotify>, NotifyError> {
+    verify(body, pooul_public_key, limit)
+}
+
+/// Verifies a refund notify body with Pooul's public key and parses it; a body over
+/// [`DEFAULT_NOTIFY_BODY_LIMIT`] is refused first.
 pub fn verify_refund_notify(
     body: &[u8],
     pooul_public_key: &RsaPublicKey,
 ) -> Result<Verified<RefundNotify>, NotifyError> {
-    verify(body, pooul_public_key)
+    verify(body, pooul_public_key, DEFAULT_NOTIFY_BODY_LIMIT)
+}
+
+/// As [`verify_refund_notify`], with a body limit of `limit` bytes.
+pub fn verify_refund_notify_with_limit(
+    body: &[u8],
+    pooul_public_key: &RsaPublicKey,
+    limit: usize,
+) -> Result<Verified<RefundNotify>, NotifyError> {
+    verify(body, pooul_public_key, limit)
 }
 
 fn verify<T: DeserializeOwned>(
     body: &[u8],
     key: &RsaPublicKey,
+    limit: usize,
 ) -> Result<Verified<T>, NotifyError> {
+    check_body_len(body, limit)
+        .map_err(|BodyTooLarge { len, limit }| NotifyError::BodyTooLarge { len, limit })?;
     let token = std::str::from_utf8(body).map_err(|_| NotifyError::NotUtf8)?;
     let raw = paysig::jwt::verify_rs256(token, key)?;
+    // The payload was signed, but `{"code":0,"code":1}` would still have two readings (serde
+    // keeps the last): refuse repeated members, at any depth, before the typed parse.
     raw.try_map(|bytes| {
+        crate::unique::check_unique_members(&bytes)
+            .map_err(|reason| NotifyError::Payload { reason })?;
         serde_json::from_slice(&bytes).map_err(|e| NotifyError::Payload {
             reason: e.to_string(),
         })

@@ -111,6 +111,15 @@ async fn every_pay_type_sends_its_fields() {
             json!({"mch_app_type": "WAP", "mch_app_name": "普尔商城", "mch_app_id": "https://store.pooul.com/"}),
         ),
         (PayType::AlipayScan, "alipay.scan", json!({})),
+        (PayType::WechatJsurl, "wechat.jsurl", json!({})),
+        (
+            PayType::AlipayJsapi {
+                sub_appid: "2016101502183655".into(),
+                sub_openid: "2088002053801335".into(),
+            },
+            "alipay.jsapi",
+            json!({"sub_appid": "2016101502183655", "sub_openid": "2088002053801335"}),
+        ),
     ];
     for (i, (pay_type, code, extra)) in cases.into_iter().enumerate() {
         let server = MockServer::start().await;

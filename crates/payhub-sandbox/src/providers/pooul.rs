@@ -173,7 +173,8 @@ fn trade_data(s: &Shared, o: &Order) -> Value {
     Value::Object(d)
 }
 
-const PAY_TYPES: [&str; 7] = [
+/// pooul.md's seven pay types and the developer docs' `wechat.jsurl` and `alipay.jsapi`.
+const PAY_TYPES: [&str; 9] = [
     "wechat.scan",
     "wechat.jsapi",
     "wechat.jsminipg",
@@ -181,6 +182,8 @@ const PAY_TYPES: [&str; 7] = [
     "wechat.wap",
     "alipay.scan",
     "common.micro",
+    "wechat.jsurl",
+    "alipay.jsapi",
 ];
 
 async fn pay(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery, body: Bytes) -> Response {
@@ -204,7 +207,9 @@ fn pay_inner(s: &Arc<Shared>, q: Option<&str>, body: &[u8]) -> Handled {
         required.push("spbill_create_ip"); // 微信支付必填
     }
     match pay_type.as_str() {
-        "wechat.jsapi" | "wechat.jsminipg" => required.extend(["sub_appid", "sub_openid"]),
+        "wechat.jsapi" | "wechat.jsminipg" | "alipay.jsapi" => {
+            required.extend(["sub_appid", "sub_openid"])
+        }
         "wechat.app" => required.push("sub_appid"),
         "wechat.wap" => required.extend(["mch_app_type", "mch_app_name", "mch_app_id"]),
         "common.micro" => required.push("auth_code"),
@@ -306,6 +311,36 @@ fn pay_inner(s: &Arc<Shared>, q: Option<&str>, body: &[u8]) -> Handled {
                 format!("https://wx.tenpay.com/cgi-bin/mmpayweb-bin/checkmweb?prepay_id={prepay}")
                     .into(),
             );
+        }
+        "wechat.jsurl" => {
+            // The developer docs' sample: a pay_url, the echoed device/operator, paying.
+            d.insert(
+                "pay_url".into(),
+                format!("https://pay.sandbox.invalid/jsurl/{}", s.alnum(24)).into(),
+            );
+            for echoed in ["device_info", "op_user_id"] {
+                if let Some(v) = opt_str(&obj, echoed) {
+                    d.insert(echoed.into(), v.into());
+                }
+            }
+            d.insert("pay_type".into(), pay_type.clone().into());
+            d.insert("trade_state".into(), 6.into());
+        }
+        "alipay.jsapi" => {
+            // The developer docs' sample: pay_info as an object holding Alipay's trade_no.
+            d.insert("pay_type".into(), pay_type.clone().into());
+            d.insert("total_fee".into(), order.amount.fen().into());
+            d.insert("body".into(), order.extra_str("body").into());
+            d.insert("actual_fee".into(), 0.into());
+            d.insert("settle_fee".into(), order.amount.fen().into());
+            d.insert("trade_fee".into(), 0.into());
+            d.insert("updated_at".into(), now.into());
+            d.insert(
+                "pay_info".into(),
+                json!({ "trade_no": format!("2019{}", s.digits(24)) }),
+            );
+            d.insert("trade_state".into(), 6.into());
+            d.insert("trade_info".into(), "支付中, Success".into());
         }
         _ => {
             // alipay.scan: code_url with trade_state 6 (the document's sample).

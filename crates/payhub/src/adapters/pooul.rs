@@ -17,6 +17,15 @@
 //! Any other method is [`Error::UnsupportedMethod`]. WeChat methods need
 //! [`PaymentRequest::client_ip`] (Pooul's `spbill_create_ip`, "微信支付必填").
 //!
+//! The developer docs' `wechat.jsurl` (a `pay_url` to open in WeChat) and `alipay.jsapi`
+//! (服务窗, needs the payer's Alipay `user_id`) have no unified [`PayMethod`]: `WechatJsapi`
+//! already means the native `wechat.jsapi`, and no method carries an Alipay user id. Use
+//! them through [`PooulGateway::client`] ([`pooul::PayType::WechatJsurl`],
+//! [`pooul::PayType::AlipayJsapi`]).
+//!
+//! Pooul's platform key is loaded with [`pooul::load_platform_key`], which accepts the 1024-bit
+//! key Pooul publishes (verification only; the client logs a warning naming its size).
+//!
 //! Micro-pay runs the `pooul` crate's flow of the document's reminders 1 and 2 (pay, query
 //! while paying, reverse if still unknown), so `create_payment` for a micro-pay returns only
 //! once the outcome is settled: up to the configured `poll_deadline` / reverse delay
@@ -36,10 +45,13 @@ use crate::payment::{
 use crate::provider::Provider;
 use crate::status::{PaymentStatus, RefundExtent};
 use async_trait::async_trait;
-use paysig::{ExposeSecret, Money, RsaPrivateKey, RsaPublicKey, Verified};
+use paysig::{ExposeSecret, Money, RsaPrivateKey, Verified};
 use pooul::{
-    Client, MchAppType, MicroPayOutcome, PayData, PayInfo, PayType, RefundStatus, TradeState,
+    Client, MchAppType, MicroPayOutcome, PayData, PayInfo, PayType, RefundLookup, RefundStatus,
+    TradeState,
 };
+use std::collections::{HashMap, VecDeque};
+use std::sync::{Arc, Mutex};
 use url::Url;
 
 const PROVIDER: Provider = Provider::Pooul;
@@ -114,6 +126,46 @@ pub struct WechatH5App {
 pub struct PooulGateway {
     client: Client,
     wechat_h5: Option<WechatH5App>,
+    sent_refunds: Arc<Mutex<SentRefunds>>,
+}
+
+/// What Pooul's refund query may not say about a refund: pooul.md's answer lists refunds
+/// without `mch_refund_id`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct KnownRefund {
+    /// Pooul's refund number (`refund_id`), e.g. from the refund notify.
+    pub provider_refund_no: Option<String>,
+    /// The amount the refund asked for.
+    pub amount: Option<Money>,
+}
+
+/// The refunds this gateway sent, by merchant refund number, so that
+/// [`Gateway::query_refund`] can find one in an answer that does not number them. Bounded:
+/// the oldest are forgotten first (a forgotten refund is then found by `mch_refund_id` only,
+/// or not at all: never guessed).
+#[derive(Debug, Default)]
+struct SentRefunds {
+    order: VecDeque<String>,
+    known: HashMap<String, KnownRefund>,
+}
+
+impl SentRefunds {
+    const CAPACITY: usize = 4096;
+
+    fn remember(&mut self, refund_no: &str, refund: KnownRefund) {
+        if self.known.insert(refund_no.to_owned(), refund).is_none() {
+            self.order.push_back(refund_no.to_owned());
+        }
+        while self.order.len() > Self::CAPACITY {
+            if let Some(old) = self.order.pop_front() {
+                self.known.remove(&old);
+            }
+        }
+    }
+
+    fn get(&self, refund_no: &str) -> KnownRefund {
+        self.known.get(refund_no).cloned().unwrap_or_default()
+    }
 }
 
 /// What the answer to a pay must carry for each method.
@@ -133,6 +185,7 @@ impl PooulGateway {
         PooulGateway {
             client,
             wechat_h5: None,
+            sent_refunds: Arc::default(),
         }
     }
 
@@ -145,6 +198,67 @@ impl PooulGateway {
     /// The wrapped client (for Pooul operations the unified API does not have, e.g. `reverse`).
     pub fn client(&self) -> &Client {
         &self.client
+    }
+
+    /// [`Gateway::query_refund`] with what the merchant stored about the refund: pooul.md's
+    /// refund query answer lists refunds with only `refund_id`, `refund_fee` and
+    /// `refund_state`, so without `mch_refund_id` in it the refund is found by
+    /// `known.provider_refund_no`, else as the ONE refund of `known.amount`. Two refunds of
+    /// that amount, or none, is an error ([`pooul::RefundMatchError`] inside
+    /// [`Error::Provider`]), never a guess. `known` is merged with what this gateway recorded
+    /// when it sent the refund; a value given here wins.
+    pub async fn query_refund_with(
+        &self,
+        query: &RefundQuery,
+        known: &KnownRefund,
+    ) -> Result<Refund, Error> {
+        let recalled = self.recalled_refund(&query.refund_no);
+        let lookup = RefundLookup {
+            mch_refund_id: Some(query.refund_no.clone()),
+            refund_id: known
+                .provider_refund_no
+                .clone()
+                .or(recalled.provider_refund_no),
+            refund_fee: known.amount.or(recalled.amount),
+        };
+        let wire = pooul::RefundQueryRequest::new(query.order_no.clone())
+            .mch_refund_id(query.refund_no.clone());
+        let reply = self
+            .client
+            .refund_query(&wire)
+            .await
+            .map_err(provider_err)?;
+        let total = reply.data.trade.total_fee;
+        let item = reply
+            .data
+            .find_refund(&lookup)
+            .map_err(|e| Error::provider(PROVIDER, e))?;
+        let status = match PaymentStatus::from(item.refund_status) {
+            PaymentStatus::Refunded(_) => PaymentStatus::Refunded(extent(item.refund_fee, total)),
+            other => other,
+        };
+        Ok(Refund {
+            provider: PROVIDER,
+            refund_no: query.refund_no.clone(),
+            provider_refund_no: Some(item.refund_id.clone()),
+            amount: Some(item.refund_fee),
+            status,
+            action_url: None,
+        })
+    }
+
+    fn remember_refund(&self, refund_no: &str, refund: KnownRefund) {
+        // A poisoned lock only loses the record: the query then fails closed.
+        if let Ok(mut sent) = self.sent_refunds.lock() {
+            sent.remember(refund_no, refund);
+        }
+    }
+
+    fn recalled_refund(&self, refund_no: &str) -> KnownRefund {
+        self.sent_refunds
+            .lock()
+            .map(|sent| sent.get(refund_no))
+            .unwrap_or_default()
     }
 
     /// Builds the gateway from the `[pooul]` section of the hub's TOML. Secrets come only from
@@ -203,7 +317,9 @@ impl PooulGateway {
                 .expose_secret()
                 .to_owned(),
         };
-        let pooul_key = RsaPublicKey::from_pem_or_base64(&pooul_key)
+        // Pooul publishes a 1024-bit platform key: loaded under the legacy (verify-only)
+        // key-size policy, with a warning from the client.
+        let pooul_key = pooul::load_platform_key(&pooul_key)
             .map_err(|e| Error::Config(format!("[pooul] Pooul's public key: {e}")))?;
         let h5 = ["h5_app_type", "h5_app_name", "h5_app_id"];
         let wechat_h5 = match h5.iter().filter(|k| section.contains_key(**k)).count() {
@@ -352,11 +468,15 @@ fn action(expect: &Expect, data: PayData) -> Result<PaymentAction, Error> {
         },
         Expect::Jsapi => match data.pay_info {
             Some(PayInfo::Jsapi(p)) => PaymentAction::WechatJsapi(jsapi_params(p)),
-            Some(PayInfo::App(_)) | None => return Err(missing("pay_info (JSAPI)")),
+            Some(PayInfo::App(_) | PayInfo::Alipay(_)) | None => {
+                return Err(missing("pay_info (JSAPI)"));
+            }
         },
         Expect::Mini => match data.pay_info {
             Some(PayInfo::Jsapi(p)) => PaymentAction::WechatMini(jsapi_params(p)),
-            Some(PayInfo::App(_)) | None => return Err(missing("pay_info (mini-program)")),
+            Some(PayInfo::App(_) | PayInfo::Alipay(_)) | None => {
+                return Err(missing("pay_info (mini-program)"));
+            }
         },
         Expect::App => match data.pay_info {
             Some(PayInfo::App(p)) => PaymentAction::WechatApp(WechatAppParams {
@@ -368,7 +488,9 @@ fn action(expect: &Expect, data: PayData) -> Result<PaymentAction, Error> {
                 timestamp: p.timestamp,
                 sign: p.sign,
             }),
-            Some(PayInfo::Jsapi(_)) | None => return Err(missing("pay_info (APP)")),
+            Some(PayInfo::Jsapi(_) | PayInfo::Alipay(_)) | None => {
+                return Err(missing("pay_info (APP)"));
+            }
         },
         // Micro-pay answers go through `PooulGateway::micro_pay`, never here.
         Expect::Micro => return Err(missing("trade_state")),
@@ -509,6 +631,13 @@ impl Gateway for PooulGateway {
             .and_then(|d| d.get("refund_id"))
             .and_then(|v| v.as_str())
             .map(str::to_owned);
+        self.remember_refund(
+            &request.refund_no,
+            KnownRefund {
+                provider_refund_no: provider_refund_no.clone(),
+                amount: Some(request.amount),
+            },
+        );
         Ok(Refund {
             provider: PROVIDER,
             refund_no: request.refund_no.clone(),
@@ -519,43 +648,14 @@ impl Gateway for PooulGateway {
         })
     }
 
-    /// Asks for the order's refunds narrowed to `mch_refund_id` and takes the entry with that
-    /// number; an answer without it is an error (another refund is never taken for this one).
+    /// Asks for the order's refunds narrowed to `mch_refund_id` and finds this refund among
+    /// them with [`pooul::RefundQueryData::find_refund`]: by `mch_refund_id` where the answer
+    /// carries it; else by the `refund_id` and amount this gateway's own [`Gateway::refund`]
+    /// recorded for `refund_no` (see [`PooulGateway::query_refund_with`] to pass them in).
+    /// No match, or two, is [`Error::Provider`] over a [`pooul::RefundMatchError`].
     async fn query_refund(&self, query: &RefundQuery) -> Result<Refund, Error> {
-        let wire = pooul::RefundQueryRequest::new(query.order_no.clone())
-            .mch_refund_id(query.refund_no.clone());
-        let reply = self
-            .client
-            .refund_query(&wire)
-            .await
-            .map_err(provider_err)?;
-        let total = reply.data.trade.total_fee;
-        let item = reply
-            .data
-            .refunds
-            .into_iter()
-            .find(|r| r.mch_refund_id.as_deref() == Some(query.refund_no.as_str()))
-            .ok_or_else(|| {
-                provider_err(pooul::Error::Decode {
-                    operation: "refund_query",
-                    reason: format!(
-                        "no refund with mch_refund_id {:?} in the answer",
-                        query.refund_no
-                    ),
-                })
-            })?;
-        let status = match PaymentStatus::from(item.refund_status) {
-            PaymentStatus::Refunded(_) => PaymentStatus::Refunded(extent(item.refund_fee, total)),
-            other => other,
-        };
-        Ok(Refund {
-            provider: PROVIDER,
-            refund_no: query.refund_no.clone(),
-            provider_refund_no: Some(item.refund_id),
-            amount: Some(item.refund_fee),
-            status,
-            action_url: None,
-        })
+        let known = self.recalled_refund(&query.refund_no);
+        self.query_refund_with(query, &known).await
     }
 
     async fn close_payment(&self, query: &PaymentQuery) -> Result<(), Error> {

@@ -1,5 +1,6 @@
 //! aws-lc-rs backend.
 
+use super::KeySizePolicy;
 use crate::SignError;
 use aws_lc_rs::encoding::{AsDer, Pkcs8V1Der, PublicKeyX509Der};
 use aws_lc_rs::rand::SystemRandom;
@@ -14,25 +15,43 @@ fn bad(what: &str) -> SignError {
 
 pub(super) struct Public {
     spki: Vec<u8>,
+    bits: usize,
     key: UnparsedPublicKey<Vec<u8>>,
+}
+
+/// The verification algorithm for a modulus of `bits`: aws-lc's standard one refuses keys
+/// under 2048 bits, so a smaller key (only loadable under `KeySizePolicy::Legacy1024`) gets
+/// the legacy one, with the same PKCS#1 v1.5 + SHA-256 arithmetic.
+fn algorithm(bits: usize) -> &'static signature::RsaParameters {
+    if bits < super::MIN_KEY_BITS {
+        &signature::RSA_PKCS1_1024_8192_SHA256_FOR_LEGACY_USE_ONLY
+    } else {
+        &signature::RSA_PKCS1_2048_8192_SHA256
+    }
 }
 
 impl Public {
     /// SPKI or PKCS#1 `RSAPublicKey`; parsed now so a bad key fails at load, not at a notify.
-    pub(super) fn from_der(der: &[u8]) -> Result<Self, SignError> {
-        let parsed = PublicKey::from_der(der)
-            .map_err(|_| super::refused_for_size(der).unwrap_or_else(|| bad("public key")))?;
+    pub(super) fn from_der(der: &[u8], policy: KeySizePolicy) -> Result<Self, SignError> {
+        let parsed = PublicKey::from_der(der).map_err(|_| {
+            super::refused_for_size(der, policy).unwrap_or_else(|| bad("public key"))
+        })?;
         // aws-lc loads a key of any size and only refuses it at verification (as a plain
         // mismatch); check the size here, exactly as the other backend does.
-        super::check_key_bits(modulus_bits(&parsed)?)?;
+        let bits = modulus_bits(&parsed)?;
+        super::check_key_bits(bits, policy)?;
         let spki: PublicKeyX509Der<'static> = parsed.as_der().map_err(|_| bad("public key"))?;
         let spki = spki.as_ref().to_vec();
-        let key = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, spki.clone());
-        Ok(Public { spki, key })
+        let key = UnparsedPublicKey::new(algorithm(bits), spki.clone());
+        Ok(Public { spki, bits, key })
     }
 
     pub(super) fn spki(&self) -> Vec<u8> {
         self.spki.clone()
+    }
+
+    pub(super) fn bits(&self) -> usize {
+        self.bits
     }
 
     pub(super) fn verify(&self, message: &[u8], sig: &[u8]) -> bool {
@@ -54,8 +73,12 @@ impl Private {
     pub(super) fn from_der(der: &[u8]) -> Result<Self, SignError> {
         let k = RsaKeyPair::from_pkcs8(der)
             .or_else(|_| RsaKeyPair::from_der(der))
-            .map_err(|_| super::refused_for_size(der).unwrap_or_else(|| bad("private key")))?;
-        super::check_key_bits(modulus_bits(k.public_key())?)?;
+            .map_err(|_| {
+                super::refused_for_size(der, KeySizePolicy::Standard)
+                    .unwrap_or_else(|| bad("private key"))
+            })?;
+        // Signing keys are never legacy-sized, whatever policy public keys use.
+        super::check_key_bits(modulus_bits(k.public_key())?, KeySizePolicy::Standard)?;
         Ok(Private(k))
     }
 
@@ -90,8 +113,9 @@ impl Private {
 
     pub(super) fn public(&self) -> Public {
         let spki = self.public_spki();
-        let key = UnparsedPublicKey::new(&signature::RSA_PKCS1_2048_8192_SHA256, spki.clone());
-        Public { spki, key }
+        let bits = self.0.public_modulus_len() * 8;
+        let key = UnparsedPublicKey::new(algorithm(bits), spki.clone());
+        Public { spki, bits, key }
     }
 }
 

@@ -7,6 +7,11 @@
 //! loaded (public and private alike), with [`SignError::BadKey`] naming the size: a short key
 //! never reaches a verification, where it would only show as a mismatch.
 //!
+//! A public key may be loaded under [`KeySizePolicy::Legacy1024`] instead, which also accepts
+//! 1024 to 2047 bits. It exists for providers that publish a 1024-bit platform key (Pooul's
+//! developer docs do) and is opt-in per key: it only ever verifies, and private (signing) keys
+//! stay at 2048 bits or more whatever the policy.
+//!
 //! Two backends do the arithmetic, chosen by cargo feature and, when both are built, per key:
 //! - `aws-lc` (default): aws-lc-rs, which reqwest's rustls already builds; constant-time and
 //!   much faster to verify than the pure-Rust crate, and not affected by RUSTSEC-2023-0071.
@@ -40,32 +45,89 @@ use base64::engine::general_purpose::STANDARD;
 use std::fmt;
 use std::sync::Arc;
 
-/// Smallest RSA modulus accepted, in bits.
+/// Smallest RSA modulus accepted by [`KeySizePolicy::Standard`], in bits.
 const MIN_KEY_BITS: usize = 2048;
+/// Smallest RSA modulus accepted by [`KeySizePolicy::Legacy1024`], in bits.
+const LEGACY_MIN_KEY_BITS: usize = 1024;
 /// Largest RSA modulus accepted, in bits (the `rsa` crate's own limit for public keys).
 const MAX_KEY_BITS: usize = 4096;
 
-/// The one size rule both backends apply at load.
-fn check_key_bits(bits: usize) -> Result<(), SignError> {
-    if (MIN_KEY_BITS..=MAX_KEY_BITS).contains(&bits) {
-        Ok(())
-    } else {
-        Err(size_error(bits))
+/// Which RSA modulus sizes a public key may have to be loaded.
+///
+/// ```
+/// # #[cfg(feature = "aws-lc")] {
+/// use paysig::rsa::{KeySizePolicy, RsaPublicKey};
+/// // Pooul's platform key as its developer docs publish it: 1024 bits.
+/// let pem = "-----BEGIN PUBLIC KEY-----
+/// MIGfMA0GCSqGSIb3DQEBAQUAA4GNADCBiQKBgQC+Vd3j0McNfR3VvT7mZp/7M6UL
+/// FJSc3dh3/56JP8DZk+cDlXC2LR0z0OELJeyTitFeBjpPWzWH3OOFI/OL3nD5/oNZ
+/// fK+wHd4Tzxj2SdWlyuqRhNv3xG2obUUYZ9urUvkCvxL1SclaXW7cq22V/TTNSgJq
+/// 7CGdc+q/XLNqcmLt7QIDAQAB
+/// -----END PUBLIC KEY-----";
+/// assert!(RsaPublicKey::from_pem_or_base64(pem).is_err());
+/// let key = RsaPublicKey::from_pem_or_base64_with_policy(pem, KeySizePolicy::Legacy1024).unwrap();
+/// assert_eq!(key.modulus_bits(), 1024);
+/// # }
+/// ```
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum KeySizePolicy {
+    /// 2048 to 4096 bits: the default of every loader.
+    #[default]
+    Standard,
+    /// 1024 to 4096 bits, for VERIFYING with a provider's legacy platform key only.
+    ///
+    /// A 1024-bit RSA key is below every current recommendation (NIST retired it in 2013);
+    /// pick this policy only for a key the provider gives you and you cannot replace, never
+    /// for a key you generate. Private keys ignore it: they are always 2048 bits or more.
+    Legacy1024,
+}
+
+impl KeySizePolicy {
+    /// The smallest modulus accepted, in bits.
+    pub fn min_bits(self) -> usize {
+        match self {
+            KeySizePolicy::Standard => MIN_KEY_BITS,
+            KeySizePolicy::Legacy1024 => LEGACY_MIN_KEY_BITS,
+        }
+    }
+
+    /// The largest modulus accepted, in bits.
+    pub fn max_bits(self) -> usize {
+        MAX_KEY_BITS
+    }
+
+    /// Whether a modulus of `bits` is accepted.
+    pub fn allows(self, bits: usize) -> bool {
+        (self.min_bits()..=self.max_bits()).contains(&bits)
     }
 }
 
-fn size_error(bits: usize) -> SignError {
+/// The one size rule both backends apply at load.
+fn check_key_bits(bits: usize, policy: KeySizePolicy) -> Result<(), SignError> {
+    if policy.allows(bits) {
+        Ok(())
+    } else {
+        Err(size_error(bits, policy))
+    }
+}
+
+fn size_error(bits: usize, policy: KeySizePolicy) -> SignError {
     SignError::BadKey {
-        reason: format!("RSA key of {bits} bits; {MIN_KEY_BITS} to {MAX_KEY_BITS} accepted"),
+        reason: format!(
+            "RSA key of {bits} bits; {} to {} accepted",
+            policy.min_bits(),
+            policy.max_bits()
+        ),
     }
 }
 
 /// When a backend's own parser refuses a key, tells whether the reason is its size (some
 /// parsers refuse sizes themselves: aws-lc private keys under 2048 bits, `rsa` crate public
 /// keys over 4096), so that both backends report the same error for the same key.
-fn refused_for_size(der: &[u8]) -> Option<SignError> {
+fn refused_for_size(der: &[u8], policy: KeySizePolicy) -> Option<SignError> {
     let bits = der::modulus_bits(der)?;
-    check_key_bits(bits).err()
+    check_key_bits(bits, policy).err()
 }
 
 /// Just enough DER to find the modulus of an RSA key in SPKI, PKCS#1 `RSAPublicKey`, PKCS#8
@@ -199,6 +261,8 @@ enum PrivateInner {
 #[derive(Clone)]
 pub struct RsaPublicKey {
     spki: Arc<Vec<u8>>,
+    bits: usize,
+    policy: KeySizePolicy,
     inner: PublicInner,
 }
 
@@ -213,7 +277,8 @@ impl fmt::Debug for RsaPublicKey {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(
             f,
-            "RsaPublicKey({} bytes SPKI, {:?})",
+            "RsaPublicKey({} bits, {} bytes SPKI, {:?})",
+            self.bits,
             self.spki.len(),
             self.backend()
         )
@@ -234,13 +299,32 @@ fn decode_b64_der(text: &str) -> Result<Vec<u8>, SignError> {
 }
 
 impl RsaPublicKey {
-    /// Loads PEM (SPKI or PKCS#1) or bare base64 DER (SPKI or PKCS#1) with the default backend.
+    /// Loads PEM (SPKI or PKCS#1) or bare base64 DER (SPKI or PKCS#1) with the default backend
+    /// and [`KeySizePolicy::Standard`].
     pub fn from_pem_or_base64(text: &str) -> Result<Self, SignError> {
-        Self::from_pem_or_base64_with(text, Backend::default())
+        Self::from_pem_or_base64_using(text, Backend::default(), KeySizePolicy::Standard)
     }
 
     /// As [`RsaPublicKey::from_pem_or_base64`], with a chosen backend.
     pub fn from_pem_or_base64_with(text: &str, backend: Backend) -> Result<Self, SignError> {
+        Self::from_pem_or_base64_using(text, backend, KeySizePolicy::Standard)
+    }
+
+    /// As [`RsaPublicKey::from_pem_or_base64`], with a chosen key-size policy (see
+    /// [`KeySizePolicy::Legacy1024`] for a provider's 1024-bit platform key).
+    pub fn from_pem_or_base64_with_policy(
+        text: &str,
+        policy: KeySizePolicy,
+    ) -> Result<Self, SignError> {
+        Self::from_pem_or_base64_using(text, Backend::default(), policy)
+    }
+
+    /// As [`RsaPublicKey::from_pem_or_base64`], with a chosen backend and key-size policy.
+    pub fn from_pem_or_base64_using(
+        text: &str,
+        backend: Backend,
+        policy: KeySizePolicy,
+    ) -> Result<Self, SignError> {
         let der = if text.contains("-----BEGIN") {
             let p = pem::parse(text.trim()).map_err(|e| SignError::BadKey {
                 reason: format!("PEM: {e}"),
@@ -256,34 +340,55 @@ impl RsaPublicKey {
         } else {
             decode_b64_der(text)?
         };
-        Self::from_der_with(&der, backend)
+        Self::from_der_using(&der, backend, policy)
     }
 
-    /// Loads DER, SPKI or PKCS#1 `RSAPublicKey`.
+    /// Loads DER, SPKI or PKCS#1 `RSAPublicKey`, under [`KeySizePolicy::Standard`].
     pub fn from_der_with(der: &[u8], backend: Backend) -> Result<Self, SignError> {
-        let (inner, spki) = match backend {
+        Self::from_der_using(der, backend, KeySizePolicy::Standard)
+    }
+
+    /// Loads DER, SPKI or PKCS#1 `RSAPublicKey`, with a chosen backend and key-size policy.
+    pub fn from_der_using(
+        der: &[u8],
+        backend: Backend,
+        policy: KeySizePolicy,
+    ) -> Result<Self, SignError> {
+        let (inner, spki, bits) = match backend {
             #[cfg(feature = "aws-lc")]
             Backend::AwsLc => {
-                let k = aws::Public::from_der(der)?;
-                let spki = k.spki();
-                (PublicInner::AwsLc(Arc::new(k)), spki)
+                let k = aws::Public::from_der(der, policy)?;
+                let (spki, bits) = (k.spki(), k.bits());
+                (PublicInner::AwsLc(Arc::new(k)), spki, bits)
             }
             #[cfg(feature = "rsa-backend")]
             Backend::RustCrypto => {
-                let k = rustcrypto::Public::from_der(der)?;
-                let spki = k.spki();
-                (PublicInner::RustCrypto(Arc::new(k)), spki)
+                let k = rustcrypto::Public::from_der(der, policy)?;
+                let (spki, bits) = (k.spki(), k.bits());
+                (PublicInner::RustCrypto(Arc::new(k)), spki, bits)
             }
         };
         Ok(RsaPublicKey {
             spki: Arc::new(spki),
+            bits,
+            policy,
             inner,
         })
     }
 
-    /// The same key on another backend.
+    /// The modulus size in bits (to warn about a legacy key; it is not secret).
+    pub fn modulus_bits(&self) -> usize {
+        self.bits
+    }
+
+    /// The key-size policy the key was loaded under.
+    pub fn key_size_policy(&self) -> KeySizePolicy {
+        self.policy
+    }
+
+    /// The same key on another backend, under the same key-size policy.
     pub fn with_backend(&self, backend: Backend) -> Result<Self, SignError> {
-        Self::from_der_with(&self.spki, backend)
+        Self::from_der_using(&self.spki, backend, self.policy)
     }
 
     /// The backend this key uses.
@@ -418,14 +523,24 @@ impl RsaPrivateKey {
             #[cfg(feature = "rsa-backend")]
             PrivateInner::RustCrypto(k) => k.public_spki(),
         };
-        let inner = match &self.inner {
+        let (inner, bits) = match &self.inner {
             #[cfg(feature = "aws-lc")]
-            PrivateInner::AwsLc(k) => PublicInner::AwsLc(Arc::new(k.public())),
+            PrivateInner::AwsLc(k) => {
+                let p = k.public();
+                let bits = p.bits();
+                (PublicInner::AwsLc(Arc::new(p)), bits)
+            }
             #[cfg(feature = "rsa-backend")]
-            PrivateInner::RustCrypto(k) => PublicInner::RustCrypto(Arc::new(k.public())),
+            PrivateInner::RustCrypto(k) => {
+                let p = k.public();
+                let bits = p.bits();
+                (PublicInner::RustCrypto(Arc::new(p)), bits)
+            }
         };
         RsaPublicKey {
             spki: Arc::new(spki),
+            bits,
+            policy: KeySizePolicy::Standard,
             inner,
         }
     }

@@ -1,5 +1,6 @@
 //! Pure-Rust backend (the `rsa` crate).
 
+use super::KeySizePolicy;
 use crate::SignError;
 use rsa::pkcs1::{DecodeRsaPrivateKey, DecodeRsaPublicKey};
 use rsa::pkcs1v15::{Signature, SigningKey, VerifyingKey};
@@ -22,13 +23,20 @@ fn modulus_bits(k: &impl PublicKeyParts) -> usize {
 pub(super) struct Public(rsa::RsaPublicKey, VerifyingKey<Sha256>);
 
 impl Public {
-    pub(super) fn from_der(der: &[u8]) -> Result<Self, SignError> {
+    pub(super) fn from_der(der: &[u8], policy: KeySizePolicy) -> Result<Self, SignError> {
         // The crate itself refuses public keys over 4096 bits; report that as a size error.
+        // It has no lower bound of its own, so the policy's is the only one.
         let k = rsa::RsaPublicKey::from_public_key_der(der)
             .or_else(|_| rsa::RsaPublicKey::from_pkcs1_der(der))
-            .map_err(|_| super::refused_for_size(der).unwrap_or_else(|| bad("public key")))?;
-        super::check_key_bits(modulus_bits(&k))?;
+            .map_err(|_| {
+                super::refused_for_size(der, policy).unwrap_or_else(|| bad("public key"))
+            })?;
+        super::check_key_bits(modulus_bits(&k), policy)?;
         Ok(Public::new(k))
+    }
+
+    pub(super) fn bits(&self) -> usize {
+        modulus_bits(&self.0)
     }
 
     fn new(k: rsa::RsaPublicKey) -> Self {
@@ -57,8 +65,12 @@ impl Private {
     pub(super) fn from_der(der: &[u8]) -> Result<Self, SignError> {
         let k = rsa::RsaPrivateKey::from_pkcs8_der(der)
             .or_else(|_| rsa::RsaPrivateKey::from_pkcs1_der(der))
-            .map_err(|_| super::refused_for_size(der).unwrap_or_else(|| bad("private key")))?;
-        super::check_key_bits(modulus_bits(&k))?;
+            .map_err(|_| {
+                super::refused_for_size(der, KeySizePolicy::Standard)
+                    .unwrap_or_else(|| bad("private key"))
+            })?;
+        // Signing keys are never legacy-sized, whatever policy public keys use.
+        super::check_key_bits(modulus_bits(&k), KeySizePolicy::Standard)?;
         Ok(Private(k.clone(), SigningKey::new(k)))
     }
 

@@ -136,7 +136,11 @@ pub enum PayTypeCode {
     WechatWap,
     /// `alipay.scan`: 支付宝扫码支付.
     AlipayScan,
-    /// A pay type the document does not have.
+    /// `wechat.jsurl`: 微信公众号支付（跳转） (developer docs, not pooul.md).
+    WechatJsurl,
+    /// `alipay.jsapi`: 支付宝服务窗支付 (developer docs, not pooul.md).
+    AlipayJsapi,
+    /// A pay type the documents do not have.
     Unknown(String),
 }
 
@@ -151,6 +155,8 @@ impl PayTypeCode {
             PayTypeCode::WechatApp => "wechat.app",
             PayTypeCode::WechatWap => "wechat.wap",
             PayTypeCode::AlipayScan => "alipay.scan",
+            PayTypeCode::WechatJsurl => "wechat.jsurl",
+            PayTypeCode::AlipayJsapi => "alipay.jsapi",
             PayTypeCode::Unknown(raw) => raw,
         }
     }
@@ -165,6 +171,8 @@ impl PayTypeCode {
             "wechat.app" => PayTypeCode::WechatApp,
             "wechat.wap" => PayTypeCode::WechatWap,
             "alipay.scan" => PayTypeCode::AlipayScan,
+            "wechat.jsurl" => PayTypeCode::WechatJsurl,
+            "alipay.jsapi" => PayTypeCode::AlipayJsapi,
             other => PayTypeCode::Unknown(other.to_owned()),
         }
     }
@@ -226,5 +234,10 @@ mod tests {
         let p: PayTypeCode = serde_json::from_str("\"unionpay.scan\"").unwrap();
         assert_eq!(p, PayTypeCode::Unknown("unionpay.scan".into()));
         assert_eq!(p.as_str(), "unionpay.scan");
+        for code in ["wechat.jsurl", "alipay.jsapi"] {
+            let p = PayTypeCode::parse(code);
+            assert!(!matches!(p, PayTypeCode::Unknown(_)), "{code}");
+            assert_eq!(p.as_str(), code);
+        }
     }
 }

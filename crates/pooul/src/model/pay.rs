@@ -48,6 +48,18 @@ pub enum PayType {
     },
     /// `alipay.scan` 支付宝扫码支付: the answer's `code_url` is shown as a QR code.
     AlipayScan,
+    /// `wechat.jsurl` 微信公众号支付（跳转） (Pooul's developer docs, `_pay.md`): no fields of
+    /// its own; the answer's `pay_url` is opened inside WeChat, where the payer pays.
+    WechatJsurl,
+    /// `alipay.jsapi` 支付宝服务窗支付 (Pooul's developer docs, `_pay.md`): the payer is in
+    /// Alipay on the merchant's H5 page; the answer's `pay_info.trade_no` starts the payment.
+    AlipayJsapi {
+        /// `sub_appid`: the Alipay application's appid, of the same legal entity as the
+        /// merchant.
+        sub_appid: String,
+        /// `sub_openid`: the payer's Alipay `user_id`, from web authorisation.
+        sub_openid: String,
+    },
 }
 
 impl PayType {
@@ -61,19 +73,24 @@ impl PayType {
             PayType::WechatApp { .. } => PayTypeCode::WechatApp,
             PayType::WechatWap { .. } => PayTypeCode::WechatWap,
             PayType::AlipayScan => PayTypeCode::AlipayScan,
+            PayType::WechatJsurl => PayTypeCode::WechatJsurl,
+            PayType::AlipayJsapi { .. } => PayTypeCode::AlipayJsapi,
         }
     }
 
-    /// WeChat types, for which `spbill_create_ip` is required ("微信支付必填").
+    /// WeChat types, for which `spbill_create_ip` is required ("微信支付必填"). That includes
+    /// `wechat.jsurl`, although its sample in the developer docs omits the field: the table
+    /// of common fields is followed over the sample.
     fn is_wechat(&self) -> bool {
         match self {
             PayType::WechatScan
             | PayType::WechatJsapi { .. }
             | PayType::WechatMiniProgram { .. }
             | PayType::WechatApp { .. }
-            | PayType::WechatWap { .. } => true,
+            | PayType::WechatWap { .. }
+            | PayType::WechatJsurl => true,
             // common.micro may be either wallet: the code alone does not say which.
-            PayType::Micro { .. } | PayType::AlipayScan => false,
+            PayType::Micro { .. } | PayType::AlipayScan | PayType::AlipayJsapi { .. } => false,
         }
     }
 
@@ -90,12 +107,16 @@ impl PayType {
                 }
                 body.insert("auth_code".into(), auth_code.as_str().into());
             }
-            PayType::WechatScan | PayType::AlipayScan => {}
+            PayType::WechatScan | PayType::AlipayScan | PayType::WechatJsurl => {}
             PayType::WechatJsapi {
                 sub_appid,
                 sub_openid,
             }
             | PayType::WechatMiniProgram {
+                sub_appid,
+                sub_openid,
+            }
+            | PayType::AlipayJsapi {
                 sub_appid,
                 sub_openid,
             } => {
@@ -356,6 +377,14 @@ impl TryFrom<PayWire> for PayRequest {
             }
             PayTypeCode::WechatScan => PayType::WechatScan,
             PayTypeCode::AlipayScan => PayType::AlipayScan,
+            PayTypeCode::WechatJsurl => PayType::WechatJsurl,
+            PayTypeCode::AlipayJsapi => {
+                used(&["sub_appid", "sub_openid"]);
+                PayType::AlipayJsapi {
+                    sub_appid: need("sub_appid", w.sub_appid)?,
+                    sub_openid: need("sub_openid", w.sub_openid)?,
+                }
+            }
             PayTypeCode::WechatJsapi => {
                 used(&["sub_appid", "sub_openid"]);
                 PayType::WechatJsapi {
@@ -439,18 +468,50 @@ pub struct PayData {
     /// `code_url` (wechat.scan, alipay.scan): to show as a QR code.
     #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
     pub code_url: Option<String>,
+    /// `pay_url` (wechat.jsurl): the payment page to open inside WeChat.
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub pay_url: Option<String>,
+    /// `device_info`, echoed (wechat.jsurl).
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub device_info: Option<String>,
+    /// `op_user_id`, echoed (wechat.jsurl).
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub op_user_id: Option<String>,
+    /// `attach`, echoed (alipay.jsapi).
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub attach: Option<String>,
+    /// `body`, echoed (alipay.jsapi).
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    pub body: Option<String>,
+    /// `total_fee` in fen (alipay.jsapi).
+    #[serde(default, with = "paysig::money::wire::opt_fen_int")]
+    pub total_fee: Option<Money>,
+    /// `actual_fee` in fen (alipay.jsapi; 0 while paying). The developer docs do not define
+    /// it; read as what the payer actually paid.
+    #[serde(default, with = "paysig::money::wire::opt_fen_int")]
+    pub actual_fee: Option<Money>,
+    /// `settle_fee` in fen (alipay.jsapi): the amount settled to the merchant.
+    #[serde(default, with = "paysig::money::wire::opt_fen_int")]
+    pub settle_fee: Option<Money>,
+    /// `trade_fee` in fen (alipay.jsapi): the fee charged on the trade.
+    #[serde(default, with = "paysig::money::wire::opt_fen_int")]
+    pub trade_fee: Option<Money>,
+    /// `updated_at`: UNIX seconds (alipay.jsapi).
+    #[serde(default, deserialize_with = "paysig::lenient::opt_number")]
+    pub updated_at: Option<u64>,
     /// `prepay_id` (WeChat types).
     #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
     pub prepay_id: Option<String>,
     /// `mweb_url` (wechat.wap: "获取支付跳转链接 mweb_url"; no sample in the document).
     #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
     pub mweb_url: Option<String>,
-    /// `pay_info` (jsapi, jsminipg, app), which arrives as a JSON-encoded string.
+    /// `pay_info` (WeChat jsapi, jsminipg, app: a JSON-encoded string; alipay.jsapi: an
+    /// object).
     #[serde(default, deserialize_with = "opt_pay_info")]
     pub pay_info: Option<PayInfo>,
 }
 
-/// The parameters the front end passes to WeChat, decoded from `pay_info`.
+/// The parameters the front end passes to the wallet, decoded from `pay_info`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(untagged)]
 pub enum PayInfo {
@@ -458,6 +519,16 @@ pub enum PayInfo {
     Jsapi(JsapiPayInfo),
     /// `wechat.app`: for the WeChat open SDK.
     App(AppPayInfo),
+    /// `alipay.jsapi`: for Alipay's `tradePay` in the H5 page.
+    Alipay(AlipayPayInfo),
+}
+
+/// `pay_info` of `alipay.jsapi`. Keys beyond this are ignored, as for [`JsapiPayInfo`].
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+pub struct AlipayPayInfo {
+    /// `trade_no`: Alipay's trade number, passed to `AlipayJSBridge` `tradePay`.
+    #[serde(deserialize_with = "paysig::lenient::string")]
+    pub trade_no: String,
 }
 
 /// JSAPI / mini-program parameters (camelCase, as WeChat expects them). Keys beyond these

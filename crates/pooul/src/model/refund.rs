@@ -246,3 +246,157 @@ pub(crate) fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RefundI
         Some(OneOrMany::One(r)) => vec![r],
     })
 }
+
+/// What the merchant knows about one refund, to find it among the `refunds` of a 退款查询
+/// answer ([`RefundQueryData::find_refund`]).
+///
+/// pooul.md's answer lists each refund with only `refund_id`, `refund_fee` and `refund_state`:
+/// no `mch_refund_id`. So the refund is found, in this order, by `mch_refund_id` where the
+/// answer carries it, else by Pooul's `refund_id` where the merchant kept it (from the refund
+/// notify), else as the one refund of `refund_fee`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct RefundLookup {
+    /// The merchant's refund number, as sent with the refund.
+    pub mch_refund_id: Option<String>,
+    /// Pooul's refund number, when known.
+    pub refund_id: Option<String>,
+    /// The amount the refund asked for, when known.
+    pub refund_fee: Option<Money>,
+}
+
+/// Why no single refund of a 退款查询 answer could be taken for the one asked about. Never a
+/// guess: an answer that could name two refunds names none.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum RefundMatchError {
+    /// No refund of the answer is the one asked about.
+    #[error("no refund in the answer matches {lookup:?}")]
+    NotFound {
+        /// What was looked for.
+        lookup: RefundLookup,
+    },
+    /// More than one refund fits (e.g. two refunds of the same amount, neither numbered).
+    #[error("{count} refunds in the answer match by {by}; cannot tell which is {lookup:?}")]
+    Ambiguous {
+        /// `mch_refund_id`, `refund_id` or `refund_fee`.
+        by: &'static str,
+        /// How many fit.
+        count: usize,
+        /// What was looked for.
+        lookup: RefundLookup,
+    },
+    /// The lookup names nothing to match by.
+    #[error("a refund lookup needs mch_refund_id, refund_id or refund_fee")]
+    NothingToMatch,
+    /// The refund found by its number has another amount than the one asked for.
+    #[error("refund {refund_id:?} is of {got}, expected {expected}")]
+    AmountMismatch {
+        /// Pooul's refund number.
+        refund_id: String,
+        /// The amount asked for.
+        expected: Money,
+        /// The amount in the answer.
+        got: Money,
+    },
+}
+
+impl RefundQueryData {
+    /// The one refund `lookup` names (see [`RefundLookup`] for the order of the keys).
+    ///
+    /// Refunds that carry another `mch_refund_id` are never candidates. A refund found by a
+    /// number whose `refund_fee` differs from `lookup.refund_fee` is
+    /// [`RefundMatchError::AmountMismatch`].
+    ///
+    /// ```
+    /// use paysig::Money;
+    /// use pooul::{RefundLookup, RefundMatchError, RefundQueryData};
+    /// let data: RefundQueryData = serde_json::from_value(serde_json::json!({
+    ///     "trade_id": "5b34b9a9", "mch_trade_id": "o-1", "trade_state": 1,
+    ///     "refunds": [
+    ///         {"refund_id": "r-1", "refund_fee": 5, "refund_state": 0},
+    ///         {"refund_id": "r-2", "refund_fee": 100, "refund_state": 0},
+    ///     ]
+    /// })).unwrap();
+    /// let lookup = RefundLookup { refund_fee: Some(Money::from_fen(100)), ..Default::default() };
+    /// assert_eq!(data.find_refund(&lookup).unwrap().refund_id, "r-2");
+    /// let lookup = RefundLookup { refund_fee: Some(Money::from_fen(7)), ..Default::default() };
+    /// assert!(matches!(data.find_refund(&lookup), Err(RefundMatchError::NotFound { .. })));
+    /// ```
+    pub fn find_refund(&self, lookup: &RefundLookup) -> Result<&RefundItem, RefundMatchError> {
+        fn pick<'a>(
+            by: &'static str,
+            found: Vec<&'a RefundItem>,
+            lookup: &RefundLookup,
+        ) -> Result<Option<&'a RefundItem>, RefundMatchError> {
+            match found.as_slice() {
+                [] => Ok(None),
+                [item] => Ok(Some(*item)),
+                many => Err(RefundMatchError::Ambiguous {
+                    by,
+                    count: many.len(),
+                    lookup: lookup.clone(),
+                }),
+            }
+        }
+        let mut candidates: Vec<&RefundItem> = self.refunds.iter().collect();
+        if let Some(id) = &lookup.mch_refund_id {
+            let numbered = candidates
+                .iter()
+                .copied()
+                .filter(|r| r.mch_refund_id.as_deref() == Some(id.as_str()))
+                .collect();
+            if let Some(item) = pick("mch_refund_id", numbered, lookup)? {
+                return self.same_amount(item, lookup);
+            }
+            // A refund numbered otherwise is another refund; one without a number may be it.
+            candidates.retain(|r| r.mch_refund_id.is_none());
+        }
+        if let Some(id) = &lookup.refund_id {
+            let found = candidates
+                .iter()
+                .copied()
+                .filter(|r| r.refund_id == *id)
+                .collect();
+            // Pooul's number is exact: absent means absent, never "the one of that amount".
+            return match pick("refund_id", found, lookup)? {
+                Some(item) => self.same_amount(item, lookup),
+                None => Err(RefundMatchError::NotFound {
+                    lookup: lookup.clone(),
+                }),
+            };
+        }
+        let Some(fee) = lookup.refund_fee else {
+            return if lookup.mch_refund_id.is_some() {
+                Err(RefundMatchError::NotFound {
+                    lookup: lookup.clone(),
+                })
+            } else {
+                Err(RefundMatchError::NothingToMatch)
+            };
+        };
+        let found = candidates
+            .into_iter()
+            .filter(|r| r.refund_fee == fee)
+            .collect();
+        pick("refund_fee", found, lookup)?.ok_or_else(|| RefundMatchError::NotFound {
+            lookup: lookup.clone(),
+        })
+    }
+
+    fn same_amount<'a>(
+        &self,
+        item: &'a RefundItem,
+        lookup: &RefundLookup,
+    ) -> Result<&'a RefundItem, RefundMatchError> {
+        match lookup.refund_fee {
+            Some(expected) if expected != item.refund_fee => {
+                Err(RefundMatchError::AmountMismatch {
+                    refund_id: item.refund_id.clone(),
+                    expected,
+                    got: item.refund_fee,
+                })
+            }
+            _ => Ok(item),
+        }
+    }
+}
