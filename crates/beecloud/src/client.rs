@@ -214,7 +214,7 @@ impl Client {
         };
         if event.transaction_type != TransactionType::Pay {
             return Err(unconfirmed(Unconfirmed::NotAPayment(
-                event.transaction_type.clone(),
+                event.transaction_type,
             )));
         }
         let query = BillsQuery::new(event.channel_type.clone()).bill_no(bill_no.clone());

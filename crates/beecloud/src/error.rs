@@ -83,6 +83,15 @@ pub enum Error {
     },
 }
 
+impl From<paysig::limit::BodyTooLarge> for NotifyError {
+    fn from(e: paysig::limit::BodyTooLarge) -> Self {
+        NotifyError::BodyTooLarge {
+            len: e.len,
+            limit: e.limit,
+        }
+    }
+}
+
 fn list(failures: &[HttpError]) -> String {
     failures
         .iter()
@@ -101,7 +110,16 @@ fn detail(d: &Option<String>) -> String {
 /// Why a webhook was rejected. Answer anything but [`crate::notify::ACK`] so BeeCloud retries
 /// (it retries for about 36 hours).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum NotifyError {
+    /// The body is longer than [`crate::WebhookConfig::body_limit`]; nothing of it was parsed.
+    #[error("webhook body of {len} bytes is over the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The body's length, bytes.
+        len: usize,
+        /// The limit in force, bytes.
+        limit: usize,
+    },
     /// The body is not a JSON object.
     #[error("webhook body is not a JSON object: {reason}")]
     Malformed {
@@ -120,13 +138,25 @@ pub enum NotifyError {
         /// The absent field.
         field: &'static str,
     },
-    /// A field has a type or value the scheme does not allow.
+    /// A field has a type or value the scheme does not allow: outside its grammar
+    /// ([`crate::notify::grammar`]: an unknown or empty type or channel, a fee or timestamp
+    /// that is not plain positive digits, an id outside the bill or refund number rules).
     #[error("webhook field {field:?} is invalid: {reason}")]
     InvalidField {
-        /// The field.
+        /// The field, as named on the wire.
         field: &'static str,
         /// Why.
         reason: String,
+    },
+    /// V2's signed string (`transaction_id + transaction_type + channel_type +
+    /// transaction_fee`, no separators) reads as more than one set of fields under the
+    /// grammar, so the signature does not say which was meant.
+    #[error("webhook field {field:?} is ambiguous: the signed string has {readings} readings")]
+    Ambiguous {
+        /// The first field whose value differs between two readings.
+        field: &'static str,
+        /// How many readings the grammar allows.
+        readings: usize,
     },
     /// The signature check failed (missing, not hex, or not matching).
     #[error("webhook signature rejected: {0}")]

@@ -21,12 +21,15 @@
 //!   This client fails over (see [`Client`]); [`hosts::InOrder`] or a one-host
 //!   [`Environment::Custom`] turns random choice off.
 //! - `title`'s limit is self-contradictory in the document: [`TitleRule`].
-//! - The webhook is not in the document: both schemes BeeCloud used are supported,
-//!   [`notify::WebhookScheme`], and whether the timestamp is required, [`notify::TimestampCheck`].
-//! - A verified webhook is not a verified payment: V1 signs only the timestamp, V2 does not
-//!   sign `trade_success` nor the timestamp, and neither signs `trade_success`. Confirm a
-//!   payment with [`Client::confirm_payment`] (a bill query) before fulfilling: required under
-//!   V1, recommended under V2 (see [`notify`]).
+//! - The webhook is not in the document: the three schemes BeeCloud used are supported,
+//!   [`notify::WebhookScheme`] (V1, V1Snake, V2), and whether the timestamp is required,
+//!   [`notify::TimestampCheck`]. Every field a webhook carries is read by a closed grammar
+//!   taken from the document's rules ([`notify::grammar`]), so that V2's separator-less
+//!   signed string has one reading.
+//! - A verified webhook is not a verified payment: V1 and V1Snake sign only the timestamp, V2
+//!   does not sign `trade_success` nor the timestamp, and none signs `trade_success`. Confirm
+//!   a payment with [`Client::confirm_payment`] (a bill query) before fulfilling: required
+//!   under V1 and V1Snake, recommended under V2 (see [`notify`]).
 //! - `refund_no` must start with the refund day: the Beijing date (UTC+8) of [`Config::clock`],
 //!   since BeeCloud checks it in China ([`clock::BEIJING`]).
 //! - `total_fee` / `refund_fee` above `i32::MAX` fen are refused (the document's type is
@@ -64,5 +67,6 @@ pub use model::{
     RefundRequest, RefundsQuery, ResultCode,
 };
 pub use notify::{
-    ACK, ConfirmedPayment, Unconfirmed, Webhook, WebhookConfig, WebhookEvent, WebhookScheme,
+    ACK, AppMode, ConfirmedPayment, Unconfirmed, Webhook, WebhookConfig, WebhookEvent,
+    WebhookScheme,
 };

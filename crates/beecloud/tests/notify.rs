@@ -110,23 +110,36 @@ fn a_valid_v2_webhook_verifies_into_a_typed_event() {
     assert_eq!(event.sub_channel_type, Some(Channel::WxNative));
     assert_eq!(event.transaction_fee, Money::from_fen(1));
     assert!(event.claims_paid());
-    // Refunds and later channels come through typed, unknown values kept.
+    // Refunds come through typed; a fee as a digit string and a success flag as a string are
+    // read (the senders are loose with types).
     let mut refund = v2_body();
     refund["transaction_type"] = json!("REFUND");
-    refund["channel_type"] = json!("KUAIQIAN");
+    refund["channel_type"] = json!("UN");
+    refund.as_object_mut().unwrap().remove("sub_channel_type");
     refund["transaction_fee"] = json!("250");
     refund["trade_success"] = json!("false");
+    refund["signature"] = json!(v2_sign("201506101035040000001", "REFUND", "UN", "250"));
+    let event = v2_hook().verify(&bytes(&refund)).unwrap().into_inner();
+    assert_eq!(event.transaction_type, TransactionType::Refund);
+    assert_eq!(event.channel_type, Channel::Un);
+    assert_eq!(event.transaction_fee, Money::from_fen(250));
+    assert!(!event.claims_paid());
+    // A channel beecloud.md does not list is refused, validly signed or not (this test used
+    // to accept KUAIQIAN as `Channel::Unknown`).
+    refund["channel_type"] = json!("KUAIQIAN");
     refund["signature"] = json!(v2_sign(
         "201506101035040000001",
         "REFUND",
         "KUAIQIAN",
         "250"
     ));
-    let event = v2_hook().verify(&bytes(&refund)).unwrap().into_inner();
-    assert_eq!(event.transaction_type, TransactionType::Refund);
-    assert_eq!(event.channel_type, Channel::Unknown("KUAIQIAN".into()));
-    assert_eq!(event.transaction_fee, Money::from_fen(250));
-    assert!(!event.claims_paid());
+    assert!(matches!(
+        v2_hook().verify(&bytes(&refund)),
+        Err(NotifyError::InvalidField {
+            field: "channel_type",
+            ..
+        })
+    ));
 }
 
 #[test]
@@ -137,27 +150,36 @@ fn the_signature_is_checked_in_either_case() {
 }
 
 #[test]
-fn v2_fee_is_signed_as_an_integer() {
+fn v2_fee_is_an_integer_of_plain_digits() {
+    // The documents type the fee `Integer` (正整数): `1.0` is not its signed text `1`, so it
+    // is refused (this test used to accept `1.0` as 1 fen), like a fraction, a sign or zero.
     let mut body = v2_body();
-    body["transaction_fee"] = json!(1.0);
-    let event = v2_hook().verify(&bytes(&body)).unwrap();
-    assert_eq!(event.transaction_fee, Money::from_fen(1));
-    body["transaction_fee"] = json!(1.5);
-    assert!(matches!(
-        v2_hook().verify(&bytes(&body)),
-        Err(NotifyError::InvalidField {
-            field: "transaction_fee",
-            ..
-        })
-    ));
-    body["transaction_fee"] = json!(-1);
-    assert!(matches!(
-        v2_hook().verify(&bytes(&body)),
-        Err(NotifyError::InvalidField {
-            field: "transaction_fee",
-            ..
-        })
-    ));
+    for bad in [
+        json!(1.0),
+        json!(1.5),
+        json!(-1),
+        json!(0),
+        json!("01"),
+        json!("+1"),
+        json!(" 1"),
+    ] {
+        body["transaction_fee"] = bad.clone();
+        assert!(
+            matches!(
+                v2_hook().verify(&bytes(&body)),
+                Err(NotifyError::InvalidField {
+                    field: "transaction_fee",
+                    ..
+                })
+            ),
+            "{bad}"
+        );
+    }
+    body["transaction_fee"] = json!("1");
+    assert_eq!(
+        v2_hook().verify(&bytes(&body)).unwrap().transaction_fee,
+        Money::from_fen(1)
+    );
 }
 
 #[test]
@@ -520,4 +542,188 @@ fn the_client_builds_the_configured_verifier_on_its_clock() {
     );
     assert!(client(&["http://127.0.0.1:9".into()]).webhook().is_none());
     assert_eq!(beecloud::ACK, "success");
+}
+
+fn snake_hook(config: WebhookConfig) -> Webhook {
+    Webhook::new(APP_ID, config).with_clock(Arc::new(FixedClock(NOW)))
+}
+
+/// A V1Snake body (Oct 2015 – Jan 2017): snake_case, `sign = md5(app_id + secret + timestamp)`.
+fn snake_body(secret: &str, timestamp: i64) -> Value {
+    json!({
+        "sign": md5_lower(&format!("{APP_ID}{secret}{timestamp}")),
+        "timestamp": timestamp, "channel_type": "ALI", "sub_channel_type": "ALI_WEB",
+        "transaction_type": "PAY", "transaction_id": "201506101035040000001",
+        "channel_transaction_id": "2015061000001000990059469866",
+        "transaction_fee": 1, "trade_success": true,
+        "message_detail": {"trade_no": "2015061000001000990059469866"},
+        "optional": {"agentId": "Alice"}
+    })
+}
+
+#[test]
+fn a_valid_v1_snake_webhook_verifies_and_says_it_signs_only_the_timestamp() {
+    // md5(APP_ID + APP_SECRET + NOW_MS) is V1's constant: the same signature, snake_case body.
+    let body = snake_body(APP_SECRET, NOW_MS);
+    assert_eq!(body["sign"], V1_SIGN_AT_NOW);
+    let event = snake_hook(WebhookConfig::v1_snake(APP_SECRET))
+        .verify(&bytes(&body))
+        .unwrap()
+        .into_inner();
+    assert_eq!(event.scheme, SchemeVersion::V1Snake);
+    assert!(!event.test_mode);
+    assert_eq!(event.signed_fields(), ["timestamp"]);
+    assert_eq!(event.channel_type, Channel::Ali);
+    assert_eq!(event.sub_channel_type, Some(Channel::AliWeb));
+    assert_eq!(event.transaction_id, "201506101035040000001");
+    assert_eq!(
+        event.channel_transaction_id.as_deref(),
+        Some("2015061000001000990059469866")
+    );
+    assert_eq!(event.transaction_fee, Money::from_fen(1));
+    assert_eq!(event.timestamp_ms, Some(NOW_MS));
+    assert!(event.claims_paid());
+    // The timestamp is signed; a camelCase verifier finds none of its fields.
+    let mut moved = body.clone();
+    moved["timestamp"] = json!(NOW_MS + 1);
+    assert_eq!(
+        snake_hook(WebhookConfig::v1_snake(APP_SECRET))
+            .verify(&bytes(&moved))
+            .unwrap_err(),
+        NotifyError::Signature(SignError::Mismatch)
+    );
+    assert_eq!(
+        v1_hook().verify(&bytes(&body)).unwrap_err(),
+        NotifyError::MissingField {
+            field: "transactionType"
+        }
+    );
+    // The window applies as for V1.
+    let stale = snake_body(APP_SECRET, NOW_MS - 300_001);
+    assert!(matches!(
+        snake_hook(WebhookConfig::v1_snake(APP_SECRET)).verify(&bytes(&stale)),
+        Err(NotifyError::Stale { .. })
+    ));
+}
+
+#[test]
+fn a_v1_snake_test_mode_webhook_is_signed_with_the_test_secret_and_marked() {
+    const TEST_SECRET: &str = "test-mode-secret";
+    let body = snake_body(TEST_SECRET, NOW_MS);
+    let event = snake_hook(WebhookConfig::v1_snake_test(TEST_SECRET))
+        .verify(&bytes(&body))
+        .unwrap();
+    assert!(event.test_mode);
+    // A live verifier (App Secret) refuses it, and the reverse.
+    assert_eq!(
+        snake_hook(WebhookConfig::v1_snake(APP_SECRET))
+            .verify(&bytes(&body))
+            .unwrap_err(),
+        NotifyError::Signature(SignError::Mismatch)
+    );
+    assert_eq!(
+        snake_hook(WebhookConfig::v1_snake_test(TEST_SECRET))
+            .verify(&bytes(&snake_body(APP_SECRET, NOW_MS)))
+            .unwrap_err(),
+        NotifyError::Signature(SignError::Mismatch)
+    );
+}
+
+#[tokio::test]
+async fn a_forged_v1_snake_webhook_verifies_but_confirm_payment_refuses_it() {
+    // A captured (timestamp, sign) on a made-up bill and fee.
+    let mut forged = snake_body(APP_SECRET, NOW_MS);
+    forged["transaction_id"] = json!("201506109999");
+    forged["transaction_fee"] = json!(100_000);
+    let event = snake_hook(WebhookConfig::v1_snake(APP_SECRET))
+        .verify(&bytes(&forged))
+        .expect("the signature covers none of the forged fields");
+    let server = bills_server(bill_answer("201506109999", 100_000, false)).await;
+    let err = client(&[server.uri()])
+        .confirm_payment(&event)
+        .await
+        .unwrap_err();
+    assert_eq!(
+        reason(err),
+        ("201506109999".to_owned(), Unconfirmed::NotPaid)
+    );
+    assert_eq!(
+        queried(&server).await,
+        (json!("ALI"), json!("201506109999"))
+    );
+}
+
+#[test]
+fn unsigned_fields_follow_the_grammar_too() {
+    let hook = snake_hook(WebhookConfig::v1_snake(APP_SECRET));
+    for (field, value) in [
+        ("channel_type", json!("")),
+        ("channel_type", json!("KUAIQIAN")),
+        ("transaction_type", json!("")),
+        ("transaction_type", json!("CHARGE")),
+        ("transaction_id", json!("2015-0610")),
+        ("transaction_fee", json!(0)),
+        ("sub_channel_type", json!("")),
+        // Of another group than channel_type ALI.
+        ("sub_channel_type", json!("WX_APP")),
+    ] {
+        let mut body = snake_body(APP_SECRET, NOW_MS);
+        body[field] = value.clone();
+        match hook.verify(&bytes(&body)).unwrap_err() {
+            NotifyError::InvalidField { field: named, .. } => assert_eq!(named, field, "{value}"),
+            other => panic!("{field} {value}: {other:?}"),
+        }
+    }
+    // V1 alike: its camelCase names are the ones reported.
+    let mut body = v1_body(NOW_MS);
+    body["transactionType"] = json!("UNKNOWN");
+    let err = v1_hook().verify(&bytes(&body)).unwrap_err();
+    assert!(
+        err.to_string().contains("transactionType"),
+        "Display names the field: {err}"
+    );
+}
+
+#[test]
+fn transfer_is_a_typed_transaction_type() {
+    let mut body = v2_body();
+    body["transaction_type"] = json!("TRANSFER");
+    body["signature"] = json!(v2_sign("201506101035040000001", "TRANSFER", "WX", "1"));
+    let event = v2_hook().verify(&bytes(&body)).unwrap();
+    assert_eq!(event.transaction_type, TransactionType::Transfer);
+    assert!(!event.claims_paid());
+}
+
+#[test]
+fn a_body_over_the_limit_is_refused_before_parsing() {
+    // Not even JSON: the size is checked first.
+    let big = vec![b'x'; 64 * 1024 + 1];
+    assert_eq!(
+        v2_hook().verify(&big).unwrap_err(),
+        NotifyError::BodyTooLarge {
+            len: 64 * 1024 + 1,
+            limit: 64 * 1024
+        }
+    );
+    let body = bytes(&v2_body());
+    let small = Webhook::new(
+        APP_ID,
+        WebhookConfig::v2(MASTER_SECRET).body_limit(body.len() - 1),
+    )
+    .with_clock(Arc::new(FixedClock(NOW)));
+    let err = small.verify(&body).unwrap_err();
+    assert_eq!(
+        err,
+        NotifyError::BodyTooLarge {
+            len: body.len(),
+            limit: body.len() - 1
+        }
+    );
+    assert!(err.to_string().contains("over the limit"));
+    let exact = Webhook::new(
+        APP_ID,
+        WebhookConfig::v2(MASTER_SECRET).body_limit(body.len()),
+    )
+    .with_clock(Arc::new(FixedClock(NOW)));
+    assert!(exact.verify(&body).is_ok());
 }

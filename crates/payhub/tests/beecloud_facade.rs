@@ -164,10 +164,20 @@ async fn requests(server: &MockServer) -> Vec<Request> {
     server.received_requests().await.unwrap_or_default()
 }
 
+/// A documented channel of each group (beecloud.md §2 附注) for `sub_channel_type`; this
+/// fixture used to send `ALI_NATIVE` and `UN_NATIVE`, which the document does not list.
+fn sub_channel(group: &str) -> &'static str {
+    match group {
+        "WX" => "WX_NATIVE",
+        "ALI" => "ALI_WEB",
+        _ => "UN_WEB",
+    }
+}
+
 fn v2_webhook(id: &str, ty: &str, ch: &str, fee: u64, ts: i64, optional: Value) -> Vec<u8> {
     let signature = md5(&format!("{APP_ID}{id}{ty}{ch}{fee}{MASTER_SECRET}"));
     serde_json::to_vec(&json!({
-        "signature": signature, "timestamp": ts, "channel_type": ch, "sub_channel_type": format!("{ch}_NATIVE"),
+        "signature": signature, "timestamp": ts, "channel_type": ch, "sub_channel_type": sub_channel(ch),
         "transaction_type": ty, "transaction_id": id, "transaction_fee": fee, "trade_success": true,
         "message_detail": {"transaction_id": "4200000001"}, "optional": optional
     }))
@@ -1065,7 +1075,7 @@ async fn a_tampered_webhook_is_refused_and_never_delivered() {
     assert!(reason.contains("timestamp"), "{reason}");
     // A refund webhook that names no bill cannot be mapped to an order.
     let orphan = v2_webhook(
-        &f.now.refund_no("R9"),
+        &f.now.refund_no("R009"),
         "REFUND",
         "WX",
         100,
@@ -1101,7 +1111,7 @@ async fn amount_mismatch_and_unknown_order_are_refused() {
     }
     // A refund of more than the order.
     let too_much = v2_webhook(
-        &f.now.refund_no("R1"),
+        &f.now.refund_no("R001"),
         "REFUND",
         "WX",
         1235,
@@ -1499,4 +1509,215 @@ fn toml_errors_name_the_variable_never_the_secret() {
     }
     let v2_skip = text.clone() + "webhook_check_timestamp = false\nwebhook_tolerance_secs = 60\n";
     assert!(Hub::from_toml_str_with_env(&v2_skip, &env).is_ok());
+}
+
+const TEST_SECRET: &str = "test-mode-secret";
+
+/// A V1Snake webhook (snake_case, `sign = md5(app_id + secret + timestamp)`).
+fn v1_snake_webhook(secret: &str, id: &str, fee: u64, ts: i64) -> Vec<u8> {
+    let sign = md5(&format!("{APP_ID}{secret}{ts}"));
+    serde_json::to_vec(&json!({
+        "sign": sign, "timestamp": ts, "channel_type": "ALI", "sub_channel_type": "ALI_WEB",
+        "transaction_type": "PAY", "transaction_id": id, "transaction_fee": fee,
+        "channel_transaction_id": "2015061000001000990059469866", "trade_success": true,
+        "message_detail": {"trade_no": "2015061000001000990059469866"}, "optional": {}
+    }))
+    .unwrap()
+}
+
+fn v1_snake_toml(base_url: &str, extra: &str) -> String {
+    toml_for(base_url, extra)
+        .replace("webhook = \"v2\"", "webhook = \"v1_snake\"")
+        .replace("BC_MASTER_SECRET", "BC_APP_SECRET")
+}
+
+#[tokio::test]
+async fn the_v1_snake_scheme_from_toml_is_confirmed_by_the_bill_query() {
+    let server = MockServer::start().await;
+    mount_bills(&server, vec![(ORDER, 1234, true)]).await;
+    let env = env_with(&[("BC_APP_KEY", APP_KEY), ("BC_APP_SECRET", APP_SECRET)]);
+    let hub = Hub::from_toml_str_with_env(&v1_snake_toml(&server.uri(), ""), &env).unwrap();
+    let now_ms = (SystemClock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+    let orders = MemoryOrders::default();
+    orders.insert(ORDER, yuan("12.34"));
+    let (calls, seen): (Arc<AtomicUsize>, Seen) = Default::default();
+
+    // A genuine paid webhook: delivered once the bill query shows the bill paid for 12.34.
+    let genuine = v1_snake_webhook(APP_SECRET, ORDER, 1234, now_ms);
+    assert_eq!(
+        deliver(&hub, &genuine, &orders, &calls, &seen, false)
+            .await
+            .unwrap(),
+        "success"
+    );
+    assert_eq!(calls.load(Ordering::SeqCst), 1);
+    let n = seen.lock().unwrap()[0].clone();
+    assert_eq!(
+        (n.kind, n.order_no.as_str(), n.amount, n.status),
+        (
+            NotificationKind::Payment,
+            ORDER,
+            yuan("12.34"),
+            PaymentStatus::Succeeded
+        )
+    );
+    let reqs = requests(&server).await;
+    assert_eq!(reqs.len(), 1, "one bill query confirmed it");
+    assert_eq!(
+        sent(&reqs[0], None).2,
+        json!({"channel": "ALI", "bill_no": ORDER})
+    );
+
+    // V1Snake signs only the timestamp: a forgery for the order's amount on a captured
+    // (timestamp, sign) verifies, and the bill query (unpaid) refuses it. (A fresh hub: the
+    // first one would acknowledge the repeat as a duplicate.)
+    server.reset().await;
+    mount_bills(&server, vec![(ORDER, 1234, false)]).await;
+    let hub = Hub::from_toml_str_with_env(&v1_snake_toml(&server.uri(), ""), &env).unwrap();
+    let orders2 = MemoryOrders::default();
+    orders2.insert(ORDER, yuan("12.34"));
+    let forged = v1_snake_webhook(APP_SECRET, ORDER, 1234, now_ms);
+    not_confirmed(deliver(&hub, &forged, &orders2, &calls, &seen, false).await);
+    assert_eq!(
+        calls.load(Ordering::SeqCst),
+        1,
+        "the forgery is not delivered"
+    );
+    assert_eq!(requests(&server).await.len(), 1);
+
+    // The signature covers the timestamp; a V2 body is not a V1Snake one; a stale one is
+    // refused.
+    let mut v: Value = serde_json::from_slice(&genuine).unwrap();
+    v["timestamp"] = json!(now_ms + 1);
+    refused(
+        deliver(
+            &hub,
+            &serde_json::to_vec(&v).unwrap(),
+            &orders2,
+            &calls,
+            &seen,
+            false,
+        )
+        .await,
+    );
+    refused(
+        deliver(
+            &hub,
+            &v2_webhook(ORDER, "PAY", "ALI", 1234, now_ms, json!({})),
+            &orders2,
+            &calls,
+            &seen,
+            false,
+        )
+        .await,
+    );
+    let stale = v1_snake_webhook(APP_SECRET, ORDER, 1234, now_ms - 3_600_000);
+    let reason = refused(deliver(&hub, &stale, &orders2, &calls, &seen, false).await);
+    assert!(reason.contains("timestamp"), "{reason}");
+    // A field outside its grammar is named.
+    let mut v: Value = serde_json::from_slice(&genuine).unwrap();
+    v["channel_type"] = json!("");
+    let reason = refused(
+        deliver(
+            &hub,
+            &serde_json::to_vec(&v).unwrap(),
+            &orders2,
+            &calls,
+            &seen,
+            false,
+        )
+        .await,
+    );
+    assert!(reason.contains("channel_type"), "{reason}");
+}
+
+#[tokio::test]
+async fn v1_snake_test_mode_is_a_toml_choice_with_the_test_secret() {
+    let server = MockServer::start().await;
+    let env = env_with(&[("BC_APP_KEY", APP_KEY), ("BC_APP_SECRET", TEST_SECRET)]);
+    let text = v1_snake_toml(&server.uri(), "webhook_test_mode = true\n");
+    let hub = Hub::from_toml_str_with_env(&text, &env).unwrap();
+    let now_ms = (SystemClock.now().unix_timestamp_nanos() / 1_000_000) as i64;
+    let gw = hub.gateway(BC).unwrap();
+    let n = gw
+        .parse_notification(
+            &http::HeaderMap::new(),
+            &v1_snake_webhook(TEST_SECRET, ORDER, 1234, now_ms),
+        )
+        .unwrap();
+    assert_eq!(n.order_no, ORDER);
+    assert!(gw.confirm_by_query());
+    // Signed with the App Secret instead: refused.
+    assert!(matches!(
+        gw.parse_notification(
+            &http::HeaderMap::new(),
+            &v1_snake_webhook(APP_SECRET, ORDER, 1234, now_ms)
+        ),
+        Err(Error::Notify(NotifyError::Verification { .. }))
+    ));
+
+    let bad = [
+        (
+            v1_snake_toml("http://127.0.0.1:9", "webhook_test_mode = \"yes\"\n"),
+            "webhook_test_mode",
+        ),
+        (
+            toml_for("http://127.0.0.1:9", "webhook_test_mode = true\n"),
+            "v1_snake",
+        ),
+        (
+            v1_snake_toml("http://127.0.0.1:9", "webhook_check_timestamp = false\n"),
+            "webhook_check_timestamp",
+        ),
+        (
+            toml_for("http://127.0.0.1:9", "").replace("\"v2\"", "\"v3\""),
+            "\"v1_snake\"",
+        ),
+    ];
+    let env = env_with(&[
+        ("BC_APP_KEY", APP_KEY),
+        ("BC_APP_SECRET", APP_SECRET),
+        ("BC_MASTER_SECRET", MASTER_SECRET),
+    ]);
+    for (text, want) in bad {
+        match Hub::from_toml_str_with_env(&text, &env) {
+            Err(Error::Config(msg)) => {
+                assert!(msg.contains(want), "{text}: {msg}");
+                assert!(!msg.contains(APP_SECRET), "{msg}");
+            }
+            other => panic!("{text}: {other:?}"),
+        }
+    }
+}
+
+#[tokio::test]
+async fn a_transfer_or_a_resplit_v2_webhook_is_refused() {
+    let server = MockServer::start().await;
+    let f = notify_fixture(&server).await;
+    // TRANSFER is a typed, signed type, but not a payment or a refund of an order.
+    let transfer = v2_webhook(ORDER, "TRANSFER", "WX", 1234, f.now.ms, json!({}));
+    let reason = refused(deliver(&f.hub, &transfer, &f.orders, &f.calls, &f.seen, false).await);
+    assert!(reason.contains("TRANSFER"), "{reason}");
+    // Issue 11's forgery: a genuine PAY of 10 fen re-split as channel "WX1", fee 0.
+    let genuine = v2_webhook(ORDER, "PAY", "WX", 10, f.now.ms, json!({}));
+    let mut v: Value = serde_json::from_slice(&genuine).unwrap();
+    v["channel_type"] = json!("WX1");
+    v["transaction_fee"] = json!(0);
+    let reason = refused(
+        deliver(
+            &f.hub,
+            &serde_json::to_vec(&v).unwrap(),
+            &f.orders,
+            &f.calls,
+            &f.seen,
+            false,
+        )
+        .await,
+    );
+    assert!(reason.contains("channel_type"), "{reason}");
+    assert_eq!(f.calls.load(Ordering::SeqCst), 0);
+    assert!(
+        requests(&server).await.is_empty(),
+        "refused before any query"
+    );
 }

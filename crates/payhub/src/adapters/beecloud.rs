@@ -7,7 +7,7 @@
 //! | `refund` | §4 (to learn the bill's channel and total) then §3 `POST /1/rest/refund` |
 //! | `query_refund` | §5 `GET /1/rest/refunds`; for an unfinished WeChat refund also §6 `GET /1/rest/refund/status` |
 //! | `close_payment` | none: [`Error::Unsupported`] |
-//! | `parse_notification` | the webhook, V1 or V2 scheme by configuration ([`beecloud::notify`]) |
+//! | `parse_notification` | the webhook, V1, V1Snake or V2 scheme by configuration ([`beecloud::notify`]) |
 //!
 //! ## Payment methods
 //! | [`PayMethod`] | `channel` | [`PaymentAction`] |
@@ -45,13 +45,15 @@
 //! `optional = {"bill_no": <order_no>}`, which BeeCloud returns in the webhook; the adapter
 //! reads the bill number from `optional.bill_no`, else from `message_detail.bill_no`. A refund
 //! webhook carrying neither (e.g. a refund made in BeeCloud's console) is refused.
-//! A webhook whose `transaction_type` is neither `PAY` nor `REFUND` is refused too (not
-//! acknowledged, so BeeCloud keeps it for a later, updated receiver).
+//! A webhook whose `transaction_type` is neither `PAY` nor `REFUND` (a `TRANSFER`) is refused
+//! too (not acknowledged, so BeeCloud keeps it for a later, updated receiver); the beecloud
+//! crate refuses any other type, and any field outside its grammar, before this.
 //!
 //! ## Webhook schemes
 //! V2 signs the transaction id, type, channel and fee, but neither `trade_success` nor the
 //! timestamp (a captured unsuccessful webhook can be flipped to "paid" and replayed). **V1
-//! signs only the timestamp.** So under both schemes the gateway asks the hub to confirm every
+//! and V1Snake (`webhook = "v1_snake"`, the snake_case scheme of October 2015 to January
+//! 2017) sign only the timestamp.** So under every scheme the gateway asks the hub to confirm every
 //! payment webhook by a bill query ([`Gateway::confirm_by_query`] is always `true`): the hub
 //! trusts the queried bill (its `bill_no`, `total_fee` and `spay_result`, returned by
 //! [`Gateway::query_payment`]), not the webhook's fee or success flag. A webhook claiming a
@@ -73,8 +75,8 @@ use beecloud::hosts::{InOrder, RandomPicker};
 use beecloud::model::{BillRecord, RefundRecord};
 use beecloud::notify::{TimestampCheck, TransactionType, Webhook, WebhookEvent};
 use beecloud::{
-    BillChannel, BillRequest, BillResponse, BillsQuery, Channel, Client, Config, Environment,
-    QrPayMode, RefundChannel, RefundsQuery, TitleRule, WebhookConfig, WebhookScheme,
+    AppMode, BillChannel, BillRequest, BillResponse, BillsQuery, Channel, Client, Config,
+    Environment, QrPayMode, RefundChannel, RefundsQuery, TitleRule, WebhookConfig, WebhookScheme,
 };
 use paysig::Verified;
 use serde_json::{Map, Value};
@@ -346,9 +348,12 @@ impl BeeCloudGateway {
     /// alipay_qr_return_url = "https://shop.example/paid"   # needed for PayMethod::AlipayQr
     /// alipay_qr_pay_mode = "1"               # "0", "1" or "3"; optional
     /// # Webhook verification (optional; without it notifies are refused):
-    /// webhook = "v2"                         # or "v1" (signs only the timestamp); payment
-    ///                                        # webhooks of both are confirmed by a bill query
-    /// webhook_secret_env = "BEECLOUD_MASTER_SECRET"   # v2: the Master Secret; v1: the App Secret
+    /// webhook = "v2"                         # or "v1" (camelCase) or "v1_snake" (snake_case, 2015-10
+    ///                                        # to 2017-01), both signing only the timestamp;
+    ///                                        # payment webhooks of all are confirmed by a bill query
+    /// webhook_secret_env = "BEECLOUD_MASTER_SECRET"   # v2: the Master Secret; v1, v1_snake: the App Secret
+    ///                                        # (v1_snake in test mode: the Test Secret)
+    /// webhook_test_mode = false              # v1_snake only: true for an app in test mode; default false
     /// webhook_tolerance_secs = 300           # timestamp window either way; default 300
     /// webhook_check_timestamp = true         # false (v2 only) accepts webhooks without timestamp
     /// http_timeout_secs = 30                 # per call; default 30
@@ -357,7 +362,7 @@ impl BeeCloudGateway {
     /// Secrets come only from the environment variables named; an unset or empty one is an
     /// [`Error::Config`] naming the variable (never its value).
     pub fn from_toml(section: &toml::Table, env: EnvLookup<'_>) -> Result<Self, Error> {
-        const KNOWN: [&str; 15] = [
+        const KNOWN: [&str; 16] = [
             "app_id",
             "app_key_env",
             "environment",
@@ -372,6 +377,7 @@ impl BeeCloudGateway {
             "webhook_secret_env",
             "webhook_tolerance_secs",
             "webhook_check_timestamp",
+            "webhook_test_mode",
             "http_timeout_secs",
         ];
         reject_unknown_keys(P, section, KNOWN.as_ref())?;
@@ -548,8 +554,11 @@ impl BeeCloudGateway {
                     },
                 )
             }
-            TransactionType::Unknown(t) => {
-                return Err(refused(format!("unknown transaction type {t:?}")));
+            other => {
+                return Err(refused(format!(
+                    "transaction type {} is not a payment or a refund",
+                    other.as_str()
+                )));
             }
         };
         Ok(Notification {
@@ -652,19 +661,43 @@ fn webhook_config(
             "webhook_secret_env",
             "webhook_tolerance_secs",
             "webhook_check_timestamp",
+            "webhook_test_mode",
         ]
         .into_iter()
         .find(|k| section.contains_key(*k))
         {
             return Err(Error::Config(format!(
-                "[{P}] {k} is set but webhook = \"v1\"|\"v2\" is not"
+                "[{P}] {k} is set but webhook = \"v1\"|\"v1_snake\"|\"v2\" is not"
             )));
         }
         return Ok(None);
     };
+    let test_mode = match section.get("webhook_test_mode") {
+        None => None,
+        Some(v) => Some(v.as_bool().ok_or_else(|| {
+            Error::Config(format!("[{P}] webhook_test_mode must be true or false"))
+        })?),
+    };
+    if test_mode.is_some() && scheme != "v1_snake" {
+        return Err(Error::Config(format!(
+            "[{P}] webhook_test_mode is only for webhook = \"v1_snake\""
+        )));
+    }
     let secret = secret_from_env(P, section, "webhook_secret_env", env)?;
-    let (scheme, v1) = match scheme {
+    // Whether the scheme signs nothing but the timestamp.
+    let (scheme, timestamp_only) = match scheme {
         "v1" => (WebhookScheme::V1 { app_secret: secret }, true),
+        "v1_snake" => (
+            WebhookScheme::V1Snake {
+                secret,
+                mode: if test_mode == Some(true) {
+                    AppMode::Test
+                } else {
+                    AppMode::Live
+                },
+            },
+            true,
+        ),
         "v2" => (
             WebhookScheme::V2 {
                 master_secret: secret,
@@ -673,7 +706,7 @@ fn webhook_config(
         ),
         other => {
             return Err(Error::Config(format!(
-                "[{P}] webhook must be \"v1\" or \"v2\", not {other:?}"
+                "[{P}] webhook must be \"v1\", \"v1_snake\" or \"v2\", not {other:?}"
             )));
         }
     };
@@ -689,9 +722,9 @@ fn webhook_config(
             ))
         })?,
     };
-    if !check && v1 {
+    if !check && timestamp_only {
         return Err(Error::Config(format!(
-            "[{P}] webhook_check_timestamp = false is refused with webhook = \"v1\": V1 signs nothing but the timestamp"
+            "[{P}] webhook_check_timestamp = false is refused with webhook = \"v1\" or \"v1_snake\": they sign nothing but the timestamp"
         )));
     }
     let timestamp = if check {
@@ -699,7 +732,7 @@ fn webhook_config(
     } else {
         TimestampCheck::Skip
     };
-    Ok(Some(WebhookConfig { scheme, timestamp }))
+    Ok(Some(WebhookConfig::new(scheme).timestamp_check(timestamp)))
 }
 
 #[async_trait]
@@ -893,7 +926,7 @@ impl Gateway for BeeCloudGateway {
         _headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<Verified<Notification>, Error> {
-        let webhook = self.webhook.as_ref().ok_or_else(|| Error::Config(format!("[{P}] no webhook scheme configured: set webhook = \"v1\"|\"v2\" and webhook_secret_env")))?;
+        let webhook = self.webhook.as_ref().ok_or_else(|| Error::Config(format!("[{P}] no webhook scheme configured: set webhook = \"v1\"|\"v1_snake\"|\"v2\" and webhook_secret_env")))?;
         let event = webhook.verify(body).map_err(|e| refused(e.to_string()))?;
         event.try_map(|event| {
             // The body verified and parsed as a JSON object already.
@@ -906,7 +939,7 @@ impl Gateway for BeeCloudGateway {
         beecloud::ACK
     }
 
-    /// Always `true`: `trade_success` is signed by neither webhook scheme (and V1 signs
+    /// Always `true`: `trade_success` is signed by no webhook scheme (and V1 and V1Snake sign
     /// nothing but the timestamp), so every payment webhook is confirmed by a bill query
     /// (§4, [`Gateway::query_payment`]): the hub trusts the queried bill's `bill_no`,
     /// `total_fee` and `spay_result`, not the webhook's fee or success flag.
