@@ -1,15 +1,18 @@
 //! `payhub verify-notify`: verify a notify body from stdin with the provider's scheme; print
 //! the verified notification as JSON (exit 0) or the reason (exit 1).
 //!
-//! - sunmi: `--public-key FILE` (PEM or base64 DER), or `--test-key` for the sunmi.txt §6.4 key.
-//! - pooul: `--public-key FILE` (Pooul's key); pay or refund notify is told by the payload.
-//! - beecloud: `--key SECRET` and `--app-id ID`; `--scheme v1|v2` (default v2), no timestamp
-//!   window (a stored body is being checked, not a live one).
+//! - sunmi: `--public-key FILE` (PEM or base64 DER), or `--test-key` for the sunmi.txt §6.4 key;
+//!   the body is a form or (as the document's samples) a JSON object.
+//! - pooul: `--public-key FILE` (Pooul's platform key, 1024 bits accepted as Pooul publishes
+//!   one); pay or refund notify is told by the payload.
+//! - beecloud: `--key SECRET` and `--app-id ID`; `--scheme v2` (the default and the only
+//!   scheme with signed fields to show; `v1` and `v1_snake` sign only the timestamp), no
+//!   timestamp window (a stored body is being checked, not a live one).
 //! - mifeng: `--key SECRET` (the inferred MD5 scheme).
 
 use super::{provider, read_key_text};
 use payhub::Provider;
-use paysig::{RsaPublicKey, SecretString};
+use paysig::{ExposeSecret, RsaPublicKey, SecretString};
 use serde_json::{Value, json};
 use tokio::io::AsyncReadExt;
 
@@ -69,14 +72,17 @@ pub async fn run(args: Args) -> Result<(), String> {
     Ok(())
 }
 
+fn public_key_text(args: &Args) -> Result<String, String> {
+    match (&args.public_key, args.test_key) {
+        (Some(k), false) => read_key_text(k),
+        (None, true) => Ok(sunmi::TEST_PUBLIC_KEY.to_owned()),
+        (Some(_), true) => Err("give --public-key or --test-key, not both".into()),
+        (None, false) => Err("--public-key FILE is required".into()),
+    }
+}
+
 fn public_key(args: &Args) -> Result<RsaPublicKey, String> {
-    let text = match (&args.public_key, args.test_key) {
-        (Some(k), false) => read_key_text(k)?,
-        (None, true) => sunmi::TEST_PUBLIC_KEY.to_owned(),
-        (Some(_), true) => return Err("give --public-key or --test-key, not both".into()),
-        (None, false) => return Err("--public-key FILE is required".into()),
-    };
-    RsaPublicKey::from_pem_or_base64(&text).map_err(|e| e.to_string())
+    RsaPublicKey::from_pem_or_base64(&public_key_text(args)?).map_err(|e| e.to_string())
 }
 
 /// The shared secret the same way as every other subcommand: `--key` inline, `@file` or a
@@ -92,9 +98,20 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, String> {
     let notification = match p {
         Provider::Sunmi => {
             let key = public_key(args)?;
-            sunmi::verify_notify(body, &key).map_err(|e| e.to_string())?;
-            // Verified: the form pairs are what Sunmi signed.
-            let pairs = paysig::Params::parse_form(body).map_err(|e| e.to_string())?;
+            let options = sunmi::notify::NotifyOptions::default().with_body_limit(args.body_limit);
+            // A form by default; a JSON object (the document's own samples) when it starts
+            // with `{`. Either way the same one-reading rule and signature apply.
+            sunmi::notify::verify_notify_with(None, body, &key, &options)
+                .map_err(|e| e.to_string())?;
+            // Verified: these pairs, as received, are what Sunmi signed.
+            let pairs = match sunmi::notify::NotifyFormat::detect(None, body) {
+                sunmi::notify::NotifyFormat::Json => paysig::rawjson::params_as_received(
+                    body,
+                    paysig::rawjson::NestedValues::RawText,
+                )
+                .map_err(|e| e.to_string())?,
+                _ => paysig::Params::parse_form(body).map_err(|e| e.to_string())?,
+            };
             Value::Object(
                 pairs
                     .iter()
@@ -103,7 +120,9 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, String> {
             )
         }
         Provider::Pooul => {
-            let key = public_key(args)?;
+            // Pooul's platform key may be 1024 bits (its own docs publish one): loaded under
+            // the pooul crate's legacy policy, with its warning.
+            let key = pooul::load_platform_key(&public_key_text(args)?).map_err(|e| e.to_string())?;
             let token = std::str::from_utf8(body).map_err(|_| "body is not UTF-8".to_string())?;
             let payload: paysig::Verified<Value> =
                 paysig::jwt::decode_rs256(token, &key).map_err(|e| e.to_string())?;
@@ -117,12 +136,12 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, String> {
             payload.into_inner()
         }
         Provider::BeeCloud => {
-            // V1 signs nothing but the timestamp: a stored body proves nothing about its fee
-            // or outcome, so it is not reported as verified. V2 signs five fields; the rest
-            // is shown apart, as unsigned.
+            // V1 and V1Snake sign nothing but the timestamp: a stored body proves nothing
+            // about its fee or outcome, so it is not reported as verified. V2 signs five
+            // fields; the rest is shown apart, as unsigned.
             if args.scheme != "v2" {
                 return Err(format!(
-                    "--scheme {:?}: only v2 can be verified offline (v1 signs only the timestamp; confirm a v1 payment with `payhub call beecloud query`)",
+                    "--scheme {:?}: only v2 can be verified offline (v1 and v1_snake sign only the timestamp; confirm such a payment with `payhub call beecloud query`)",
                     args.scheme
                 ));
             }
@@ -131,31 +150,22 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, String> {
                 .app_id
                 .clone()
                 .ok_or("--app-id is required for beecloud")?;
-            let config = beecloud::WebhookConfig {
-                scheme: beecloud::WebhookScheme::V2 {
-                    master_secret: secret,
-                },
-                timestamp: beecloud::notify::TimestampCheck::Skip,
-            };
-            beecloud::Webhook::new(app_id, config)
+            let config = beecloud::WebhookConfig::v2(secret.expose_secret())
+                .timestamp_check(beecloud::notify::TimestampCheck::Skip)
+                .body_limit(args.body_limit);
+            let event = beecloud::Webhook::new(app_id, config)
                 .verify(body)
                 .map_err(|e| e.to_string())?;
+            let signed_fields = event.signed_fields();
             let all: serde_json::Map<String, Value> =
                 serde_json::from_slice(body).map_err(|e| e.to_string())?;
-            const SIGNED: [&str; 5] = [
-                "app_id",
-                "transaction_id",
-                "transaction_type",
-                "channel_type",
-                "transaction_fee",
-            ];
             let (signed, unsigned): (
                 serde_json::Map<String, Value>,
                 serde_json::Map<String, Value>,
             ) = all
                 .into_iter()
                 .filter(|(k, _)| k != "signature")
-                .partition(|(k, _)| SIGNED.contains(&k.as_str()));
+                .partition(|(k, _)| signed_fields.contains(&k.as_str()));
             json!({ "signed": signed, "unsigned_not_verified": unsigned })
         }
         Provider::Mifeng => {
