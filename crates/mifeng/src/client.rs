@@ -2,7 +2,7 @@
 //! handled underneath.
 
 use crate::Error;
-use crate::config::{BodyEncoding, Config, QueryCode2, TokenMethod};
+use crate::config::{Config, QueryCode2, TokenMethod, TokenRequestId};
 use crate::model::{
     AccessTokenResponse, ApiCode, BalanceCode, BalanceResponse, Operation, QueryCode,
     QueryOrderResponse, Reply, UnifiedOrderCode, UnifiedOrderRequest, UnifiedOrderResponse,
@@ -344,20 +344,11 @@ impl Client {
 
     fn request(&self, ep: Endpoint, fields: Vec<(&'static str, Value)>) -> Result<Request, Error> {
         let url = self.url(ep)?;
-        let req = match self.inner.config.body_encoding {
-            BodyEncoding::Form => {
-                let params: Params = fields.into_iter().map(|(k, v)| (k, text_of(v))).collect();
-                Request::post_form(PROVIDER, ep.name(), url, params.to_form())
-            }
-            BodyEncoding::Json => {
-                let map: serde_json::Map<String, Value> =
-                    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-                let body = serde_json::to_vec(&map).map_err(|e| Error::Validation {
-                    field: "body",
-                    reason: e.to_string(),
-                })?;
-                Request::post_json(PROVIDER, ep.name(), url, body)
-            }
+        let req = if self.inner.config.body_encoding.is_json(ep.op) {
+            Request::post_json(PROVIDER, ep.name(), url, json_object(&fields)?)
+        } else {
+            let params: Params = fields.into_iter().map(|(k, v)| (k, text_of(v))).collect();
+            Request::post_form(PROVIDER, ep.name(), url, params.to_form())
         };
         // Never `.idempotent()`: repeats are made by `exchange`, one rate-limit slot each.
         Ok(req)
@@ -422,9 +413,14 @@ impl Client {
     async fn fetch_token(&self) -> Result<StoredToken, Error> {
         let cfg = &self.inner.config;
         let mut url = self.url(ACCESS_TOKEN)?;
-        let params = Params::new()
+        let mut params = Params::new()
             .with("mch_id", cfg.mch_id.as_str())
             .with("secret", cfg.secret.expose_secret());
+        if cfg.token_request_id == TokenRequestId::Random {
+            let id = random_hex32();
+            tracing::info!(request_id = %id, "requesting an access token");
+            params.push("request_id", id);
+        }
         if cfg.token_method == TokenMethod::Get {
             url.set_query(Some(&params.to_form()));
         }
@@ -469,6 +465,35 @@ fn worth_repeating(e: &HttpError) -> bool {
         | HttpError::Body { .. }
         | HttpError::Transport { .. } => true,
     }
+}
+
+/// A JSON object with the members in the documented order (a `serde_json::Map` may sort them,
+/// depending on serde_json's features elsewhere in the build).
+fn json_object(fields: &[(&'static str, Value)]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(256);
+    out.push(b'{');
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, k)
+            .and_then(|()| {
+                out.push(b':');
+                serde_json::to_writer(&mut out, v)
+            })
+            .map_err(|e| Error::Validation {
+                field: "body",
+                reason: e.to_string(),
+            })?;
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+fn random_hex32() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>())
 }
 
 fn text_of(v: Value) -> String {

@@ -32,17 +32,57 @@ impl Environment {
     }
 }
 
-/// How `unifiedorder`, `query` and `balance` bodies are encoded.
+/// How the POST bodies of `unifiedorder`, `query` and `balance` are encoded.
 ///
-/// **Inferred**: the document says "POST" without a content type. Form encoding is the
-/// default, as on platforms of the same template; switch to JSON if Mifeng refuses it.
+/// **Inferred from the platform's own material, not from mifeng.md**: mifeng.md says "POST"
+/// without a content type. An API export of the same platform (unfinished, endpoints marked
+/// 开发中) sends `unifiedorder` and `balance` as JSON bodies and `query` as form data; that is
+/// the default, [`BodyEncoding::PlatformExport`]. Switch to [`BodyEncoding::Form`] or
+/// [`BodyEncoding::Json`] if Mifeng refuses it. `accesstoken` is not covered (see
+/// [`TokenMethod`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BodyEncoding {
+    /// As the platform's API export: `unifiedorder` and `balance` as `application/json`
+    /// (`timestamp` and `mch_id` as JSON integers, their documented type), `query` as
     /// `application/x-www-form-urlencoded`.
     #[default]
+    PlatformExport,
+    /// Every endpoint as `application/x-www-form-urlencoded`.
     Form,
-    /// `application/json`, `timestamp` and `mch_id` as JSON integers (their documented type).
+    /// Every endpoint as `application/json`, `timestamp` and `mch_id` as JSON integers.
     Json,
+}
+
+impl BodyEncoding {
+    /// Whether `op`'s body is JSON under this choice (otherwise a form).
+    pub fn is_json(self, op: crate::Operation) -> bool {
+        match self {
+            BodyEncoding::Form => false,
+            BodyEncoding::Json => true,
+            BodyEncoding::PlatformExport => {
+                matches!(
+                    op,
+                    crate::Operation::UnifiedOrder | crate::Operation::Balance
+                )
+            }
+        }
+    }
+}
+
+/// Whether `accesstoken` carries a `request_id`.
+///
+/// **Inferred from the platform's own material, not from mifeng.md**: the platform's API export
+/// lists an optional `request_id` for `accesstoken`; mifeng.md documents only `mch_id` and
+/// `secret`. It is off by default, so the documented request is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TokenRequestId {
+    /// No `request_id` (the documented request).
+    #[default]
+    Omitted,
+    /// A new random `request_id` of 32 lowercase hex digits (the shape of the answers'
+    /// `request_id`) on every `accesstoken` call, logged so that a call can be traced.
+    Random,
 }
 
 /// How the token is requested (the document allows GET and POST).
@@ -152,8 +192,11 @@ pub struct Config {
     pub token_store: Option<Arc<dyn TokenStore>>,
     /// The rate limit.
     pub rate_limit: RateLimit,
-    /// Body encoding of the POST endpoints.
+    /// Body encoding of the POST endpoints (inferred; JSON for `unifiedorder` and `balance`,
+    /// form for `query` by default).
     pub body_encoding: BodyEncoding,
+    /// Whether `accesstoken` carries a `request_id` (inferred; none by default).
+    pub token_request_id: TokenRequestId,
     /// GET or POST for `accesstoken`.
     pub token_method: TokenMethod,
     /// Meaning of code 2 from `query`.
@@ -162,6 +205,10 @@ pub struct Config {
     pub notify_trust: NotifyTrust,
     /// How a notify without `param` is signed (inferred; see [`crate::notify::AbsentParam`]).
     pub notify_absent_param: crate::notify::AbsentParam,
+    /// The longest notify body read, in bytes; a longer one is refused before parsing with
+    /// [`crate::NotifyError::BodyTooLarge`]. Default
+    /// [`paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT`] (64 KiB).
+    pub notify_body_limit: usize,
 }
 
 impl Config {
@@ -180,10 +227,12 @@ impl Config {
             token_store: None,
             rate_limit: RateLimit::default(),
             body_encoding: BodyEncoding::default(),
+            token_request_id: TokenRequestId::default(),
             token_method: TokenMethod::default(),
             query_code_2: QueryCode2::default(),
             notify_trust: NotifyTrust::default(),
             notify_absent_param: crate::notify::AbsentParam::default(),
+            notify_body_limit: paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT,
         }
     }
 }

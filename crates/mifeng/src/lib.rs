@@ -36,7 +36,9 @@
 //! ## Inferred, with a switch
 //! - The notify scheme ([`notify`]): the document's section is missing; [`NotifyTrust`]
 //!   chooses signature, query, or both (default).
-//! - POST body encoding ([`BodyEncoding`], form by default): the document names no content type.
+//! - POST body encoding ([`BodyEncoding`]): the document names no content type; by default
+//!   `unifiedorder` and `balance` are JSON and `query` a form, as in the platform's own API
+//!   export. [`TokenRequestId`]: the export's optional `request_id` on `accesstoken`.
 //! - Code 2 from `query` ([`QueryCode2`]): documented as a parameter error.
 //! - What an absent notify `param` signs as ([`AbsentParam`]): empty by default.
 //!
@@ -58,6 +60,7 @@ mod handle_notify;
 pub use client::Client;
 pub use config::{
     BodyEncoding, Config, Environment, NotifyTrust, QueryCode2, RateLimit, TokenMethod,
+    TokenRequestId,
 };
 pub use error::{Error, NotifyError};
 pub use model::{
