@@ -136,11 +136,17 @@ pub enum NotifyTrust {
     SignatureOnly,
 }
 
-/// The rate limit of mifeng.md §使用规则: at most 20 calls per second per merchant.
+/// The rate limit of mifeng.md §使用规则: at most 20 calls per second per merchant, every
+/// call counted, `accesstoken` included (see [`crate::ratelimit`]).
 #[derive(Clone)]
 pub struct RateLimit {
-    /// Calls per second per mch_id (20, the documented ceiling; lower it to keep a margin).
+    /// Calls per second per mch_id (20, the documented ceiling).
     pub per_second: NonZeroU32,
+    /// Safety margin: `per_second` calls are spread evenly over one second plus this, so
+    /// calls are [`RateLimit::spacing`] apart. Default 40 ms: 52 ms apart, 19.2 calls/s; the
+    /// server may see a call and the 20th after it with up to 40 ms more or less delay and
+    /// still never count 21 in a second (see [`crate::ratelimit`]).
+    pub margin: Duration,
     /// How long a call waits for a free slot before failing with
     /// [`crate::Error::RateLimited`].
     pub max_wait: Duration,
@@ -150,10 +156,32 @@ pub struct RateLimit {
     pub limiter: Option<Arc<dyn RateLimiter>>,
 }
 
+impl RateLimit {
+    /// The time between two calls: `(1 s + margin) / per_second`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rl = mifeng::RateLimit::default();
+    /// assert_eq!(rl.spacing(), Duration::from_millis(52));
+    /// ```
+    pub fn spacing(&self) -> Duration {
+        self.pace().spacing()
+    }
+
+    /// What the limiter is asked for: `per_second` calls in `1 s + margin`.
+    pub fn pace(&self) -> crate::ratelimit::Pace {
+        crate::ratelimit::Pace {
+            per_second: self.per_second,
+            window: Duration::from_secs(1).saturating_add(self.margin),
+        }
+    }
+}
+
 impl Default for RateLimit {
     fn default() -> Self {
         RateLimit {
             per_second: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            margin: Duration::from_millis(40),
             max_wait: Duration::from_secs(10),
             limiter: None,
         }
@@ -164,6 +192,7 @@ impl std::fmt::Debug for RateLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RateLimit")
             .field("per_second", &self.per_second)
+            .field("margin", &self.margin)
             .field("max_wait", &self.max_wait)
             .field("limiter", &self.limiter)
             .finish()
@@ -183,8 +212,12 @@ pub struct Config {
     /// client repeats them itself, one rate-limit slot per attempt; `accesstoken` and
     /// `unifiedorder` are never repeated).
     pub http: HttpConfig,
-    /// A token is refreshed this long before it expires (default 5 minutes). Capped at half
-    /// the token's lifetime so a short-lived token is not refreshed on every call.
+    /// A token is refreshed this long before it expires (default 5 minutes), while it is still
+    /// valid: callers keep using it until the new one is stored. Capped at half the token's
+    /// lifetime so a short-lived token is not refreshed on every call. It must cover the
+    /// longest refresh, [`crate::token::longest_refresh`]: the `accesstoken` call goes ahead
+    /// of queued calls and waits at most one slot per process sharing the limiter
+    /// ([`crate::ratelimit`]), plus the HTTP round trip.
     pub token_refresh_skew: Duration,
     /// Where tokens are kept. `None`: in this process's memory, shared by every client with the
     /// same base URL and mch_id ([`crate::MemoryTokenStore::global`]). Several processes of one merchant must share one store ([`crate::RedisTokenStore`]),

@@ -30,9 +30,9 @@
 
 use crate::NotifyError;
 use crate::model::{NotifyState, QueryOrderResponse};
+use paysig::limit::{DEFAULT_NOTIFY_BODY_LIMIT, check_body_len};
 use paysig::md5::{HexCase, KeySuffix};
 use paysig::rawjson::{RawJsonError, RawObject};
-use paysig::limit::{DEFAULT_NOTIFY_BODY_LIMIT, check_body_len};
 use paysig::{CanonicalRules, Md5Signer, Money, Params, SecretString, Verified};
 use serde_json::Value;
 use serde_json::value::RawValue;

@@ -124,7 +124,9 @@ async fn access_token_by_get_puts_both_in_the_query_as_documented() {
 /// The `timestamp` member of a JSON body, checked to be now.
 fn json_timestamp(body: &[u8], before: u64) -> u64 {
     let v: serde_json::Value = serde_json::from_slice(body).unwrap();
-    let ts = v["timestamp"].as_u64().expect("timestamp is a JSON integer (int64)");
+    let ts = v["timestamp"]
+        .as_u64()
+        .expect("timestamp is a JSON integer (int64)");
     assert_eq!(ts.to_string().len(), 13, "13-digit milliseconds: {ts}");
     assert!(ts >= before && ts <= now_ms(), "timestamp {ts} is now");
     ts
@@ -278,7 +280,10 @@ async fn access_token_carries_a_request_id_when_asked() {
         .strip_prefix(&format!("mch_id={MCH_ID}&secret={SECRET}&request_id="))
         .unwrap_or_else(|| panic!("unexpected body {body}"));
     assert_eq!(id.len(), 32);
-    assert!(id.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
 }
 
 #[tokio::test]

@@ -201,7 +201,10 @@ fn every_resplit_is_refused_and_every_original_accepted() {
                         .find(|(k, v)| SIGNED_FIELDS.contains(&k.as_str()) && v.contains('&'))
                         .map(|(k, _)| k.clone())
                         .unwrap();
-                    prop_assert_eq!(refused.unwrap_err(), NotifyError::Ambiguous { field: holder });
+                    prop_assert_eq!(
+                        refused.unwrap_err(),
+                        NotifyError::Ambiguous { field: holder }
+                    );
                 }
             }
             Ok(())

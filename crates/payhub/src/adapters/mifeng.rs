@@ -191,7 +191,11 @@ impl MifengGateway {
                 _ => NotifyTrust::SignatureAndQuery,
             };
         }
-        if let Some(v) = choice(section, "body_encoding", &["platform_export", "form", "json"])? {
+        if let Some(v) = choice(
+            section,
+            "body_encoding",
+            &["platform_export", "form", "json"],
+        )? {
             config.body_encoding = match v {
                 "json" => BodyEncoding::Json,
                 "form" => BodyEncoding::Form,
