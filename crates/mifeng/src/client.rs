@@ -2,13 +2,13 @@
 //! handled underneath.
 
 use crate::Error;
-use crate::config::{BodyEncoding, Config, QueryCode2, TokenMethod};
+use crate::config::{Config, QueryCode2, TokenMethod, TokenRequestId};
 use crate::model::{
     AccessTokenResponse, ApiCode, BalanceCode, BalanceResponse, Operation, QueryCode,
     QueryOrderResponse, Reply, UnifiedOrderCode, UnifiedOrderRequest, UnifiedOrderResponse,
     decode_reply,
 };
-use crate::ratelimit::{LocalRateLimiter, RateLimiter};
+use crate::ratelimit::{Lane, LocalRateLimiter, RateLimiter};
 use crate::token::{MemoryTokenStore, StoredToken, TokenFetcher, TokenStore, TokenWant, now_ms};
 use async_trait::async_trait;
 use paysig::http::{HttpClient, HttpError, Request, RetryPolicy};
@@ -117,17 +117,6 @@ impl Client {
             .token_store
             .clone()
             .unwrap_or_else(|| MemoryTokenStore::global(&base) as Arc<dyn TokenStore>);
-        if let Some(ttl) = store.refresh_lock_ttl() {
-            let needed = crate::token::longest_refresh(&config);
-            if ttl <= needed {
-                tracing::warn!(
-                    ?ttl,
-                    ?needed,
-                    "token store lock TTL is not above the longest refresh; two processes \
-                     may refresh at once (see RedisTokenStore::fitted_to)"
-                );
-            }
-        }
         let limiter = config
             .rate_limit
             .limiter
@@ -300,24 +289,58 @@ impl Client {
     }
 
     /// A token call: one repeat with a new token if the answer is "token invalid", never more.
+    ///
+    /// A usable token is secured first (refreshing if need be), then the call waits for its
+    /// rate-limit slot, and only then reads the token it sends: the newest stored one, so a
+    /// refresh that finished while it waited does not make it send a superseded token.
     async fn call<T: DeserializeOwned>(
         &self,
         ep: Endpoint,
         fields: impl Fn(&str) -> Vec<(&'static str, Value)>,
     ) -> Result<Reply<T>, Error> {
-        let token = self.token(None).await?;
-        let first = self.send(ep, || fields(token.token.expose_secret())).await;
+        let secured = self.token(None).await?;
+        let (first, sent) = self.send_with_token(ep, &fields, secured).await;
         match first {
             Err(Error::Api { code, .. }) if self.means_token_invalid(code) => {
                 tracing::info!(
                     operation = ep.name(),
-                    "token rejected; refreshing once and repeating once"
+                    "token rejected; taking a newer token (refreshing only if none) and \
+                     repeating once"
                 );
-                let fresh = self.token(Some(&token)).await?;
-                self.send(ep, || fields(fresh.token.expose_secret())).await
+                let fresh = self.token(Some(&sent)).await?;
+                self.send_with_token(ep, &fields, fresh).await.0
             }
             other => other,
         }
+    }
+
+    /// Sends `ep` with the newest usable token read once the slot is held (`secured` if the
+    /// store has none newer); returns the outcome and the token sent.
+    async fn send_with_token<T: DeserializeOwned>(
+        &self,
+        ep: Endpoint,
+        fields: &impl Fn(&str) -> Vec<(&'static str, Value)>,
+        secured: StoredToken,
+    ) -> (Result<Reply<T>, Error>, StoredToken) {
+        let sent = std::sync::Mutex::new(secured.clone());
+        let (held, sent_ref) = (&secured, &sent);
+        let outcome = self
+            .exchange(ep, Lane::Call, move || async move {
+                let newest = match self.inner.store.current(&self.inner.config.mch_id).await {
+                    Ok(Some(t)) if t.expires_at_ms > now_ms() => t,
+                    Ok(_) => held.clone(),
+                    Err(e) => {
+                        tracing::warn!(error = %e, "token store unreadable; sending the token held");
+                        held.clone()
+                    }
+                };
+                let req = self.request(ep, fields(newest.token.expose_secret()));
+                *sent_ref.lock().unwrap_or_else(|p| p.into_inner()) = newest;
+                req
+            })
+            .await;
+        let sent = sent.into_inner().unwrap_or_else(|p| p.into_inner());
+        (outcome, sent)
     }
 
     fn means_token_invalid(&self, code: ApiCode) -> bool {
@@ -344,43 +367,31 @@ impl Client {
 
     fn request(&self, ep: Endpoint, fields: Vec<(&'static str, Value)>) -> Result<Request, Error> {
         let url = self.url(ep)?;
-        let req = match self.inner.config.body_encoding {
-            BodyEncoding::Form => {
-                let params: Params = fields.into_iter().map(|(k, v)| (k, text_of(v))).collect();
-                Request::post_form(PROVIDER, ep.name(), url, params.to_form())
-            }
-            BodyEncoding::Json => {
-                let map: serde_json::Map<String, Value> =
-                    fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
-                let body = serde_json::to_vec(&map).map_err(|e| Error::Validation {
-                    field: "body",
-                    reason: e.to_string(),
-                })?;
-                Request::post_json(PROVIDER, ep.name(), url, body)
-            }
+        let req = if self.inner.config.body_encoding.is_json(ep.op) {
+            Request::post_json(PROVIDER, ep.name(), url, json_object(&fields)?)
+        } else {
+            let params: Params = fields.into_iter().map(|(k, v)| (k, text_of(v))).collect();
+            Request::post_form(PROVIDER, ep.name(), url, params.to_form())
         };
         // Never `.idempotent()`: repeats are made by `exchange`, one rate-limit slot each.
         Ok(req)
     }
 
-    /// Builds the request (anew for every attempt: a fresh `timestamp`), sends, and reads
-    /// the envelope.
-    async fn send<T: DeserializeOwned>(
+    /// Sends `ep`: each attempt first waits for a rate-limit slot in `lane`, then builds its
+    /// request (anew for every attempt: a fresh `timestamp`, the token current at the slot).
+    /// Endpoints marked `retried` are repeated on a transport error or a 5xx, as
+    /// [`Config::http`]`.retry` says; others are sent once.
+    async fn exchange<T, F, Fut>(
         &self,
         ep: Endpoint,
-        fields: impl Fn() -> Vec<(&'static str, Value)>,
-    ) -> Result<Reply<T>, Error> {
-        self.exchange(ep, || self.request(ep, fields())).await
-    }
-
-    /// Sends `ep`: each attempt first waits for a rate-limit slot. Endpoints marked `retried`
-    /// are repeated on a transport error or a 5xx, as [`Config::http`]`.retry` says; others
-    /// are sent once.
-    async fn exchange<T: DeserializeOwned>(
-        &self,
-        ep: Endpoint,
-        prepare: impl Fn() -> Result<Request, Error>,
-    ) -> Result<Reply<T>, Error> {
+        lane: Lane,
+        prepare: F,
+    ) -> Result<Reply<T>, Error>
+    where
+        T: DeserializeOwned,
+        F: Fn() -> Fut,
+        Fut: Future<Output = Result<Request, Error>>,
+    {
         let rl = &self.inner.config.rate_limit;
         let policy = &self.inner.config.http.retry;
         let attempts = if ep.retried {
@@ -392,12 +403,12 @@ impl Client {
         loop {
             self.inner
                 .limiter
-                .acquire(&self.inner.config.mch_id, rl.per_second, rl.max_wait)
+                .acquire(&self.inner.config.mch_id, rl.pace(), rl.max_wait, lane)
                 .await?;
             let outcome = self
                 .inner
                 .http
-                .send(prepare()?)
+                .send(prepare().await?)
                 .await
                 .and_then(paysig::http::Response::require_success);
             match outcome {
@@ -422,23 +433,34 @@ impl Client {
     async fn fetch_token(&self) -> Result<StoredToken, Error> {
         let cfg = &self.inner.config;
         let mut url = self.url(ACCESS_TOKEN)?;
-        let params = Params::new()
+        let mut params = Params::new()
             .with("mch_id", cfg.mch_id.as_str())
             .with("secret", cfg.secret.expose_secret());
+        if cfg.token_request_id == TokenRequestId::Random {
+            let id = random_hex32();
+            tracing::info!(request_id = %id, "requesting an access token");
+            params.push("request_id", id);
+        }
         if cfg.token_method == TokenMethod::Get {
             url.set_query(Some(&params.to_form()));
         }
-        let req = || match cfg.token_method {
-            TokenMethod::Post => Ok(Request::post_form(
-                PROVIDER,
-                ACCESS_TOKEN.name(),
-                url.clone(),
-                params.to_form(),
-            )),
-            TokenMethod::Get => Ok(Request::get(PROVIDER, ACCESS_TOKEN.name(), url.clone())),
+        // The lifetime counts from the moment the request leaves (after the slot), which is
+        // also how a shared store orders two tokens: the later one is the valid one.
+        let sent_at_ms = std::sync::atomic::AtomicU64::new(0);
+        let (sent_at, url, params) = (&sent_at_ms, &url, &params);
+        let req = move || async move {
+            sent_at.store(now_ms(), std::sync::atomic::Ordering::SeqCst);
+            Ok(match cfg.token_method {
+                TokenMethod::Post => {
+                    Request::post_form(PROVIDER, ACCESS_TOKEN.name(), url.clone(), params.to_form())
+                }
+                TokenMethod::Get => Request::get(PROVIDER, ACCESS_TOKEN.name(), url.clone()),
+            })
         };
-        let issued_at_ms = now_ms();
-        let reply: Reply<AccessTokenResponse> = self.exchange(ACCESS_TOKEN, req).await?;
+        // Ahead of queued calls: the token must be renewed before it expires.
+        let reply: Reply<AccessTokenResponse> =
+            self.exchange(ACCESS_TOKEN, Lane::Token, req).await?;
+        let issued_at_ms = sent_at_ms.load(std::sync::atomic::Ordering::SeqCst);
         let lifetime_ms = reply.data.expires_in.saturating_mul(1000);
         tracing::info!(expires_in = reply.data.expires_in, "new access token");
         Ok(StoredToken {
@@ -469,6 +491,35 @@ fn worth_repeating(e: &HttpError) -> bool {
         | HttpError::Body { .. }
         | HttpError::Transport { .. } => true,
     }
+}
+
+/// A JSON object with the members in the documented order (a `serde_json::Map` may sort them,
+/// depending on serde_json's features elsewhere in the build).
+fn json_object(fields: &[(&'static str, Value)]) -> Result<Vec<u8>, Error> {
+    let mut out = Vec::with_capacity(256);
+    out.push(b'{');
+    for (i, (k, v)) in fields.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        serde_json::to_writer(&mut out, k)
+            .and_then(|()| {
+                out.push(b':');
+                serde_json::to_writer(&mut out, v)
+            })
+            .map_err(|e| Error::Validation {
+                field: "body",
+                reason: e.to_string(),
+            })?;
+    }
+    out.push(b'}');
+    Ok(out)
+}
+
+fn random_hex32() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>())
 }
 
 fn text_of(v: Value) -> String {

@@ -32,17 +32,57 @@ impl Environment {
     }
 }
 
-/// How `unifiedorder`, `query` and `balance` bodies are encoded.
+/// How the POST bodies of `unifiedorder`, `query` and `balance` are encoded.
 ///
-/// **Inferred**: the document says "POST" without a content type. Form encoding is the
-/// default, as on platforms of the same template; switch to JSON if Mifeng refuses it.
+/// **Inferred from the platform's own material, not from mifeng.md**: mifeng.md says "POST"
+/// without a content type. An API export of the same platform (unfinished, endpoints marked
+/// 开发中) sends `unifiedorder` and `balance` as JSON bodies and `query` as form data; that is
+/// the default, [`BodyEncoding::PlatformExport`]. Switch to [`BodyEncoding::Form`] or
+/// [`BodyEncoding::Json`] if Mifeng refuses it. `accesstoken` is not covered (see
+/// [`TokenMethod`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
 pub enum BodyEncoding {
+    /// As the platform's API export: `unifiedorder` and `balance` as `application/json`
+    /// (`timestamp` and `mch_id` as JSON integers, their documented type), `query` as
     /// `application/x-www-form-urlencoded`.
     #[default]
+    PlatformExport,
+    /// Every endpoint as `application/x-www-form-urlencoded`.
     Form,
-    /// `application/json`, `timestamp` and `mch_id` as JSON integers (their documented type).
+    /// Every endpoint as `application/json`, `timestamp` and `mch_id` as JSON integers.
     Json,
+}
+
+impl BodyEncoding {
+    /// Whether `op`'s body is JSON under this choice (otherwise a form).
+    pub fn is_json(self, op: crate::Operation) -> bool {
+        match self {
+            BodyEncoding::Form => false,
+            BodyEncoding::Json => true,
+            BodyEncoding::PlatformExport => {
+                matches!(
+                    op,
+                    crate::Operation::UnifiedOrder | crate::Operation::Balance
+                )
+            }
+        }
+    }
+}
+
+/// Whether `accesstoken` carries a `request_id`.
+///
+/// **Inferred from the platform's own material, not from mifeng.md**: the platform's API export
+/// lists an optional `request_id` for `accesstoken`; mifeng.md documents only `mch_id` and
+/// `secret`. It is off by default, so the documented request is sent.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum TokenRequestId {
+    /// No `request_id` (the documented request).
+    #[default]
+    Omitted,
+    /// A new random `request_id` of 32 lowercase hex digits (the shape of the answers'
+    /// `request_id`) on every `accesstoken` call, logged so that a call can be traced.
+    Random,
 }
 
 /// How the token is requested (the document allows GET and POST).
@@ -96,11 +136,17 @@ pub enum NotifyTrust {
     SignatureOnly,
 }
 
-/// The rate limit of mifeng.md §使用规则: at most 20 calls per second per merchant.
+/// The rate limit of mifeng.md §使用规则: at most 20 calls per second per merchant, every
+/// call counted, `accesstoken` included (see [`crate::ratelimit`]).
 #[derive(Clone)]
 pub struct RateLimit {
-    /// Calls per second per mch_id (20, the documented ceiling; lower it to keep a margin).
+    /// Calls per second per mch_id (20, the documented ceiling).
     pub per_second: NonZeroU32,
+    /// Safety margin: `per_second` calls are spread evenly over one second plus this, so
+    /// calls are [`RateLimit::spacing`] apart. Default 40 ms: 52 ms apart, 19.2 calls/s; the
+    /// server may see a call and the 20th after it with up to 40 ms more or less delay and
+    /// still never count 21 in a second (see [`crate::ratelimit`]).
+    pub margin: Duration,
     /// How long a call waits for a free slot before failing with
     /// [`crate::Error::RateLimited`].
     pub max_wait: Duration,
@@ -110,10 +156,32 @@ pub struct RateLimit {
     pub limiter: Option<Arc<dyn RateLimiter>>,
 }
 
+impl RateLimit {
+    /// The time between two calls: `(1 s + margin) / per_second`.
+    ///
+    /// ```
+    /// use std::time::Duration;
+    /// let rl = mifeng::RateLimit::default();
+    /// assert_eq!(rl.spacing(), Duration::from_millis(52));
+    /// ```
+    pub fn spacing(&self) -> Duration {
+        self.pace().spacing()
+    }
+
+    /// What the limiter is asked for: `per_second` calls in `1 s + margin`.
+    pub fn pace(&self) -> crate::ratelimit::Pace {
+        crate::ratelimit::Pace {
+            per_second: self.per_second,
+            window: Duration::from_secs(1).saturating_add(self.margin),
+        }
+    }
+}
+
 impl Default for RateLimit {
     fn default() -> Self {
         RateLimit {
             per_second: NonZeroU32::new(20).unwrap_or(NonZeroU32::MIN),
+            margin: Duration::from_millis(40),
             max_wait: Duration::from_secs(10),
             limiter: None,
         }
@@ -124,6 +192,7 @@ impl std::fmt::Debug for RateLimit {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RateLimit")
             .field("per_second", &self.per_second)
+            .field("margin", &self.margin)
             .field("max_wait", &self.max_wait)
             .field("limiter", &self.limiter)
             .finish()
@@ -143,8 +212,12 @@ pub struct Config {
     /// client repeats them itself, one rate-limit slot per attempt; `accesstoken` and
     /// `unifiedorder` are never repeated).
     pub http: HttpConfig,
-    /// A token is refreshed this long before it expires (default 5 minutes). Capped at half
-    /// the token's lifetime so a short-lived token is not refreshed on every call.
+    /// A token is refreshed this long before it expires (default 5 minutes), while it is still
+    /// valid: callers keep using it until the new one is stored. Capped at half the token's
+    /// lifetime so a short-lived token is not refreshed on every call. It must cover the
+    /// longest refresh, [`crate::token::longest_refresh`]: the `accesstoken` call goes ahead
+    /// of queued calls and waits at most one slot per process sharing the limiter
+    /// ([`crate::ratelimit`]), plus the HTTP round trip.
     pub token_refresh_skew: Duration,
     /// Where tokens are kept. `None`: in this process's memory, shared by every client with the
     /// same base URL and mch_id ([`crate::MemoryTokenStore::global`]). Several processes of one merchant must share one store ([`crate::RedisTokenStore`]),
@@ -152,8 +225,11 @@ pub struct Config {
     pub token_store: Option<Arc<dyn TokenStore>>,
     /// The rate limit.
     pub rate_limit: RateLimit,
-    /// Body encoding of the POST endpoints.
+    /// Body encoding of the POST endpoints (inferred; JSON for `unifiedorder` and `balance`,
+    /// form for `query` by default).
     pub body_encoding: BodyEncoding,
+    /// Whether `accesstoken` carries a `request_id` (inferred; none by default).
+    pub token_request_id: TokenRequestId,
     /// GET or POST for `accesstoken`.
     pub token_method: TokenMethod,
     /// Meaning of code 2 from `query`.
@@ -162,6 +238,10 @@ pub struct Config {
     pub notify_trust: NotifyTrust,
     /// How a notify without `param` is signed (inferred; see [`crate::notify::AbsentParam`]).
     pub notify_absent_param: crate::notify::AbsentParam,
+    /// The longest notify body read, in bytes; a longer one is refused before parsing with
+    /// [`crate::NotifyError::BodyTooLarge`]. Default
+    /// [`paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT`] (64 KiB).
+    pub notify_body_limit: usize,
 }
 
 impl Config {
@@ -180,10 +260,12 @@ impl Config {
             token_store: None,
             rate_limit: RateLimit::default(),
             body_encoding: BodyEncoding::default(),
+            token_request_id: TokenRequestId::default(),
             token_method: TokenMethod::default(),
             query_code_2: QueryCode2::default(),
             notify_trust: NotifyTrust::default(),
             notify_absent_param: crate::notify::AbsentParam::default(),
+            notify_body_limit: paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT,
         }
     }
 }

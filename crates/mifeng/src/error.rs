@@ -102,6 +102,15 @@ pub enum NotifyError {
         /// The parser's reason.
         reason: String,
     },
+    /// The body is longer than the notify reader's limit ([`crate::Config::notify_body_limit`],
+    /// 64 KiB by default); nothing of it was parsed.
+    #[error("notify body of {len} bytes is over the limit of {limit} bytes")]
+    BodyTooLarge {
+        /// The body's length.
+        len: usize,
+        /// The limit in force.
+        limit: usize,
+    },
     /// A field appears twice: which value was signed would be ambiguous.
     #[error("notify field {field:?} appears more than once")]
     DuplicateField {
@@ -123,6 +132,14 @@ pub enum NotifyError {
     /// `sign` does not match the fields and the secret (tampered, or another key).
     #[error("notify signature does not match")]
     SignatureMismatch,
+    /// A signed field holds a separator of the signed string (`&` in a value), so the signed
+    /// bytes would also read as other fields than those received: the signature cannot vouch
+    /// for what was received, and the notify is refused before the signature is checked.
+    #[error("notify field {field:?} holds '&': the signed string would have another reading")]
+    Ambiguous {
+        /// The field whose value (or name) holds the separator.
+        field: String,
+    },
     /// A field has a value of the wrong shape (an amount that is not yuan, a nested object).
     #[error("notify field {field:?} is invalid: {reason}")]
     BadValue {
@@ -162,6 +179,15 @@ pub enum NotifyError {
     },
 }
 
+impl From<paysig::limit::BodyTooLarge> for NotifyError {
+    fn from(e: paysig::limit::BodyTooLarge) -> Self {
+        NotifyError::BodyTooLarge {
+            len: e.len,
+            limit: e.limit,
+        }
+    }
+}
+
 impl From<paysig::SignError> for NotifyError {
     fn from(e: paysig::SignError) -> Self {
         use paysig::SignError as S;
@@ -175,10 +201,7 @@ impl From<paysig::SignError> for NotifyError {
                 field: "sign".into(),
                 reason,
             },
-            S::Ambiguous { field } => NotifyError::BadValue {
-                field,
-                reason: "holds a separator of the signed string (ambiguous)".into(),
-            },
+            S::Ambiguous { field } => NotifyError::Ambiguous { field },
             other => NotifyError::BadValue {
                 field: "sign".into(),
                 reason: other.to_string(),

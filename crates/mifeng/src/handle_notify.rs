@@ -8,13 +8,16 @@ use paysig::Verified;
 
 impl Client {
     /// Verifies a notify body with the inferred signature scheme ([`crate::notify`]), an absent
-    /// `param` treated as [`crate::Config::notify_absent_param`] says, and checks that it is
-    /// for this client's `mch_id`.
+    /// `param` treated as [`crate::Config::notify_absent_param`] says and a body longer than
+    /// [`crate::Config::notify_body_limit`] refused unread, and checks that it is for this
+    /// client's `mch_id`.
     pub fn verify_notify(&self, body: &[u8]) -> Result<Verified<Notification>, NotifyError> {
-        let n = notify::verify_with(
+        let cfg = self.config();
+        let n = notify::verify_limited(
             body,
-            &self.config().secret,
-            self.config().notify_absent_param,
+            &cfg.secret,
+            cfg.notify_absent_param,
+            cfg.notify_body_limit,
         )?;
         self.check_merchant(&n.mch_id)?;
         Ok(n)
@@ -24,7 +27,7 @@ impl Client {
     /// amount come from the query, the body only says which order to look at. For users who
     /// do not trust the unconfirmed signature scheme.
     pub async fn confirm_notify_by_query(&self, body: &[u8]) -> Result<NotifyOutcome, NotifyError> {
-        let claimed = notify::parse_pairs(body)?;
+        let claimed = notify::parse_pairs_limited(body, self.config().notify_body_limit)?;
         let order_no = claimed
             .get("order_no")
             .filter(|v| !v.is_empty())

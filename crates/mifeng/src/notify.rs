@@ -21,9 +21,16 @@
 //! What an absent `param` means for the signature is not known either; [`AbsentParam`] chooses
 //! (signed as empty by default). Fields outside the seven are not covered by the signature and
 //! are not read.
+//!
+//! A notify is accepted only if its signed string has **one reading**: the string is not
+//! escaped, so a signed value holding `&` is refused ([`NotifyError::Ambiguous`]) before the
+//! signature is checked. A body over the reader's limit (64 KiB by default,
+//! [`crate::Config::notify_body_limit`]) is refused before it is parsed
+//! ([`NotifyError::BodyTooLarge`]).
 
 use crate::NotifyError;
 use crate::model::{NotifyState, QueryOrderResponse};
+use paysig::limit::{DEFAULT_NOTIFY_BODY_LIMIT, check_body_len};
 use paysig::md5::{HexCase, KeySuffix};
 use paysig::rawjson::{RawJsonError, RawObject};
 use paysig::{CanonicalRules, Md5Signer, Money, Params, SecretString, Verified};
@@ -124,8 +131,16 @@ impl NotifyOutcome {
     }
 }
 
-/// Reads the body into raw pairs, refusing duplicates, nesting and non-objects.
+/// Reads the body into raw pairs, refusing a body over [`DEFAULT_NOTIFY_BODY_LIMIT`],
+/// duplicates, nesting and non-objects.
 pub fn parse_pairs(body: &[u8]) -> Result<Params, NotifyError> {
+    parse_pairs_limited(body, DEFAULT_NOTIFY_BODY_LIMIT)
+}
+
+/// As [`parse_pairs`], refusing a body longer than `body_limit` bytes before reading any of it
+/// ([`NotifyError::BodyTooLarge`]).
+pub fn parse_pairs_limited(body: &[u8], body_limit: usize) -> Result<Params, NotifyError> {
+    check_body_len(body, body_limit)?;
     let raw = RawObject::parse(body).map_err(|e| match e {
         RawJsonError::DuplicateKey { name } => NotifyError::DuplicateField { field: name },
         RawJsonError::Malformed { reason } => NotifyError::Malformed { reason },
@@ -157,29 +172,31 @@ pub fn parse_pairs(body: &[u8]) -> Result<Params, NotifyError> {
     Ok(params)
 }
 
-/// The inferred notify signer: the fixed field order of [`SIGNED_FIELDS`], `&key=<secret>`,
-/// MD5, lowercase hex, verified case-insensitively.
-pub fn signer() -> Md5Signer {
-    Md5Signer::new(
-        CanonicalRules::fixed(SIGNED_FIELDS),
-        KeySuffix::key_param(),
-        HexCase::Lower,
+/// The signed fields in order, `param` included or not.
+fn rules(with_param: bool) -> CanonicalRules {
+    CanonicalRules::fixed(
+        SIGNED_FIELDS
+            .into_iter()
+            .filter(move |f| with_param || *f != "param"),
     )
-    .case_insensitive()
 }
 
-/// The inferred signer for a notify without `param` under [`AbsentParam::NotSigned`].
-fn signer_without_param() -> Md5Signer {
-    Md5Signer::new(
-        CanonicalRules::fixed(SIGNED_FIELDS.into_iter().filter(|f| *f != "param")),
-        KeySuffix::key_param(),
-        HexCase::Lower,
-    )
-    .case_insensitive()
+fn signer_for(rules: CanonicalRules) -> Md5Signer {
+    Md5Signer::new(rules, KeySuffix::key_param(), HexCase::Lower).case_insensitive()
+}
+
+/// The inferred notify signer: the fixed field order of [`SIGNED_FIELDS`], `&key=<secret>`,
+/// MD5, lowercase hex, verified case-insensitively.
+///
+/// It signs whatever it is given; [`verify`] additionally refuses a notify whose signed string
+/// has another reading ([`NotifyError::Ambiguous`]).
+pub fn signer() -> Md5Signer {
+    signer_for(rules(true))
 }
 
 /// Verifies a notify body with the merchant secret (inferred scheme, see the module docs),
-/// an absent `param` signed as empty ([`AbsentParam::SignedAsEmpty`]).
+/// an absent `param` signed as empty ([`AbsentParam::SignedAsEmpty`]) and a body limit of
+/// [`DEFAULT_NOTIFY_BODY_LIMIT`].
 pub fn verify(body: &[u8], secret: &SecretString) -> Result<Verified<Notification>, NotifyError> {
     verify_with(body, secret, AbsentParam::default())
 }
@@ -190,16 +207,58 @@ pub fn verify_with(
     secret: &SecretString,
     absent: AbsentParam,
 ) -> Result<Verified<Notification>, NotifyError> {
-    let mut params = parse_pairs(body)?;
-    let signer = if params.get("param").is_some() {
-        signer()
+    verify_limited(body, secret, absent, DEFAULT_NOTIFY_BODY_LIMIT)
+}
+
+/// As [`verify_with`], refusing a body longer than `body_limit` bytes before parsing it.
+///
+/// The signed string `mch_id=..&money=..&..&state=..` is not escaped, so it is accepted only
+/// if it reads back into exactly the fields received: a signed value holding `&` is refused
+/// with [`NotifyError::Ambiguous`] naming the field, before the signature is checked. (Without
+/// that, `out_order_no = "X&param=P"` with no `param` member signs, under
+/// [`AbsentParam::NotSigned`], exactly as `out_order_no = "X"`, `param = "P"`.)
+///
+/// ```
+/// use mifeng::notify::{self, AbsentParam};
+/// use mifeng::NotifyError;
+/// use paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT;
+/// use paysig::{Params, SecretString};
+///
+/// let secret = SecretString::from("merchant-secret");
+/// let fields = Params::new()
+///     .with("mch_id", "10086")
+///     .with("money", "10.00")
+///     .with("notify_time", "2022-07-25 20:41:01")
+///     .with("order_no", "202204157885214563228")
+///     .with("out_order_no", "X&param=P")
+///     .with("param", "")
+///     .with("state", "3");
+/// let sign = notify::sign(&fields, &secret).unwrap();
+/// let mut body = serde_json::Map::new();
+/// for (k, v) in fields.iter() {
+///     body.insert(k.to_owned(), v.into());
+/// }
+/// body.insert("sign".into(), sign.into());
+/// let body = serde_json::to_vec(&body).unwrap();
+/// let refused = notify::verify_limited(&body, &secret, AbsentParam::SignedAsEmpty, DEFAULT_NOTIFY_BODY_LIMIT);
+/// assert_eq!(refused.unwrap_err(), NotifyError::Ambiguous { field: "out_order_no".into() });
+/// ```
+pub fn verify_limited(
+    body: &[u8],
+    secret: &SecretString,
+    absent: AbsentParam,
+    body_limit: usize,
+) -> Result<Verified<Notification>, NotifyError> {
+    let mut params = parse_pairs_limited(body, body_limit)?;
+    let with_param = if params.get("param").is_some() {
+        true
     } else {
         match absent {
             AbsentParam::SignedAsEmpty => {
                 params.push("param", "");
-                signer()
+                true
             }
-            AbsentParam::NotSigned => signer_without_param(),
+            AbsentParam::NotSigned => false,
             AbsentParam::Refused => {
                 return Err(NotifyError::MissingField {
                     field: "param".into(),
@@ -207,7 +266,10 @@ pub fn verify_with(
             }
         }
     };
-    let verified = signer.verify_field(params, "sign", secret)?;
+    let rules = rules(with_param);
+    // One reading: the string the signature covers must split back into these fields.
+    rules.build_unambiguous(&params)?;
+    let verified = signer_for(rules).verify_field(params, "sign", secret)?;
     verified.try_map(|p| notification(&p))
 }
 

@@ -121,8 +121,19 @@ async fn access_token_by_get_puts_both_in_the_query_as_documented() {
     assert!(reqs[0].body.is_empty());
 }
 
+/// The `timestamp` member of a JSON body, checked to be now.
+fn json_timestamp(body: &[u8], before: u64) -> u64 {
+    let v: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let ts = v["timestamp"]
+        .as_u64()
+        .expect("timestamp is a JSON integer (int64)");
+    assert_eq!(ts.to_string().len(), 13, "13-digit milliseconds: {ts}");
+    assert!(ts >= before && ts <= now_ms(), "timestamp {ts} is now");
+    ts
+}
+
 #[tokio::test]
-async fn unified_order_sends_every_field_money_with_two_decimals() {
+async fn unified_order_is_json_by_default_every_field_money_with_two_decimals() {
     let server = MockServer::start().await;
     token_mock(&server).await;
     Mock::given(method("POST"))
@@ -135,29 +146,22 @@ async fn unified_order_sends_every_field_money_with_two_decimals() {
     let req = order()
         .subject("subject")
         .return_url("http://www.demo.com/paysucc.html".parse().unwrap())
-        .param("a=b&c");
+        .param("a=b&c\"");
     let reply = client(&server).unified_order(&req).await.unwrap();
     let r = &requests_to(&server, "/v1/api/pay/unifiedorder").await[0];
-    assert_eq!(content_type(r), "application/x-www-form-urlencoded");
-    let f = fields(r);
-    let expected: HashMap<&str, &str> = [
-        ("token", "BA1B637A5C8D4B28ACB0889E559C5803"),
-        ("channel_no", "1"),
-        ("subject", "subject"),
-        ("out_order_no", "20150320010101001"),
-        ("money", "1000.00"),
-        ("client_ip", "203.0.113.7"),
-        ("notify_url", "http://www.demo.com/recieve_notice.html"),
-        ("return_url", "http://www.demo.com/paysucc.html"),
-        ("param", "a=b&c"),
-    ]
-    .into_iter()
-    .collect();
-    for (k, v) in &expected {
-        assert_eq!(f.get(*k).map(String::as_str), Some(*v), "field {k}");
-    }
-    assert_timestamp(&f, before);
-    assert_eq!(f.len(), expected.len() + 1, "no other field: {f:?}");
+    assert_eq!(content_type(r), "application/json");
+    let ts = json_timestamp(&r.body, before);
+    // The exact bytes: documented order, money as a two-decimal string, timestamp an integer.
+    let expected = format!(
+        concat!(
+            r#"{{"token":"BA1B637A5C8D4B28ACB0889E559C5803","channel_no":"1","subject":"subject","#,
+            r#""out_order_no":"20150320010101001","money":"1000.00","client_ip":"203.0.113.7","#,
+            r#""notify_url":"http://www.demo.com/recieve_notice.html","#,
+            r#""return_url":"http://www.demo.com/paysucc.html","param":"a=b&c\"","timestamp":{}}}"#
+        ),
+        ts
+    );
+    assert_eq!(String::from_utf8(r.body.clone()).unwrap(), expected);
     // The answer, typed.
     assert_eq!(reply.order_no, "202204157885214563228");
     assert_eq!(reply.mch_id, "1000123");
@@ -171,7 +175,7 @@ async fn unified_order_sends_every_field_money_with_two_decimals() {
 }
 
 #[tokio::test]
-async fn unified_order_leaves_optional_fields_out_and_json_types_ints() {
+async fn unified_order_leaves_optional_fields_out() {
     let server = MockServer::start().await;
     token_mock(&server).await;
     Mock::given(method("POST"))
@@ -179,33 +183,107 @@ async fn unified_order_leaves_optional_fields_out_and_json_types_ints() {
         .respond_with(ok(order_answer()))
         .mount(&server)
         .await;
-    let mut c = config(&server);
-    c.body_encoding = BodyEncoding::Json;
-    Client::new(c)
-        .unwrap()
-        .unified_order(&order())
-        .await
-        .unwrap();
+    let before = now_ms();
+    client(&server).unified_order(&order()).await.unwrap();
     let r = &requests_to(&server, "/v1/api/pay/unifiedorder").await[0];
     assert_eq!(content_type(r), "application/json");
-    let v: serde_json::Value = serde_json::from_slice(&r.body).unwrap();
-    let obj = v.as_object().unwrap();
-    let mut keys: Vec<&str> = obj.keys().map(String::as_str).collect();
-    keys.sort_unstable();
+    let ts = json_timestamp(&r.body, before);
     assert_eq!(
-        keys,
-        [
-            "channel_no",
-            "client_ip",
-            "money",
-            "notify_url",
-            "out_order_no",
-            "timestamp",
-            "token"
-        ]
+        String::from_utf8(r.body.clone()).unwrap(),
+        format!(
+            concat!(
+                r#"{{"token":"BA1B637A5C8D4B28ACB0889E559C5803","channel_no":"1","#,
+                r#""out_order_no":"20150320010101001","money":"1000.00","client_ip":"203.0.113.7","#,
+                r#""notify_url":"http://www.demo.com/recieve_notice.html","timestamp":{}}}"#
+            ),
+            ts
+        )
     );
-    assert!(obj["timestamp"].is_u64(), "timestamp is an int64");
-    assert_eq!(obj["money"], "1000.00");
+}
+
+#[tokio::test]
+async fn unified_order_as_a_form_when_switched() {
+    let server = MockServer::start().await;
+    token_mock(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/api/pay/unifiedorder"))
+        .respond_with(ok(order_answer()))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut c = config(&server);
+    c.body_encoding = BodyEncoding::Form;
+    let before = now_ms();
+    let req = order().subject("sub ject").param("a=b&c");
+    Client::new(c).unwrap().unified_order(&req).await.unwrap();
+    let r = &requests_to(&server, "/v1/api/pay/unifiedorder").await[0];
+    assert_eq!(content_type(r), "application/x-www-form-urlencoded");
+    let f = fields(r);
+    assert_timestamp(&f, before);
+    assert_eq!(
+        String::from_utf8(r.body.clone()).unwrap(),
+        format!(
+            concat!(
+                "token=BA1B637A5C8D4B28ACB0889E559C5803&channel_no=1&subject=sub+ject",
+                "&out_order_no=20150320010101001&money=1000.00&client_ip=203.0.113.7",
+                "&notify_url=http%3A%2F%2Fwww.demo.com%2Frecieve_notice.html",
+                "&param=a%3Db%26c&timestamp={}"
+            ),
+            f["timestamp"]
+        )
+    );
+}
+
+#[tokio::test]
+async fn every_endpoint_as_json_when_switched() {
+    let server = MockServer::start().await;
+    token_mock(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/api/pay/query"))
+        .respond_with(ok(serde_json::json!({
+            "mch_id": "1000123", "order_no": "2015042321001004720",
+            "out_order_no": "20150320010101001", "state": 3, "money": "1000.00"
+        })))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut c = config(&server);
+    c.body_encoding = BodyEncoding::Json;
+    let before = now_ms();
+    Client::new(c)
+        .unwrap()
+        .query("2015042321001004720")
+        .await
+        .unwrap();
+    let r = &requests_to(&server, "/v1/api/pay/query").await[0];
+    assert_eq!(content_type(r), "application/json");
+    let ts = json_timestamp(&r.body, before);
+    assert_eq!(
+        String::from_utf8(r.body.clone()).unwrap(),
+        format!(
+            r#"{{"token":"BA1B637A5C8D4B28ACB0889E559C5803","mch_id":{MCH_ID},"order_no":"2015042321001004720","timestamp":{ts}}}"#
+        )
+    );
+}
+
+#[tokio::test]
+async fn access_token_carries_a_request_id_when_asked() {
+    let server = MockServer::start().await;
+    token_mock(&server).await;
+    let mut c = config(&server);
+    c.token_request_id = mifeng::TokenRequestId::Random;
+    Client::new(c).unwrap().access_token().await.unwrap();
+    let r = &requests_to(&server, "/v1/api/pay/accesstoken").await[0];
+    assert_eq!(content_type(r), "application/x-www-form-urlencoded");
+    let body = String::from_utf8(r.body.clone()).unwrap();
+    let id = body
+        .strip_prefix(&format!("mch_id={MCH_ID}&secret={SECRET}&request_id="))
+        .unwrap_or_else(|| panic!("unexpected body {body}"));
+    assert_eq!(id.len(), 32);
+    assert!(
+        id.bytes()
+            .all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase())
+    );
 }
 
 #[tokio::test]
@@ -242,7 +320,7 @@ async fn query_sends_token_mch_id_order_no_timestamp() {
 }
 
 #[tokio::test]
-async fn balance_sends_token_mch_id_timestamp() {
+async fn balance_is_json_by_default_token_mch_id_timestamp() {
     let server = MockServer::start().await;
     token_mock(&server).await;
     Mock::given(method("POST"))
@@ -253,12 +331,44 @@ async fn balance_sends_token_mch_id_timestamp() {
         .await;
     let before = now_ms();
     let reply = client(&server).balance().await.unwrap();
-    let f = fields(&requests_to(&server, "/v1/api/pay/balance").await[0]);
-    assert_eq!(f["token"], "BA1B637A5C8D4B28ACB0889E559C5803");
-    assert_eq!(f["mch_id"], MCH_ID);
-    assert_timestamp(&f, before);
-    assert_eq!(f.len(), 3);
+    let r = &requests_to(&server, "/v1/api/pay/balance").await[0];
+    assert_eq!(content_type(r), "application/json");
+    let ts = json_timestamp(&r.body, before);
+    // mch_id documented as int: a JSON integer.
+    assert_eq!(
+        String::from_utf8(r.body.clone()).unwrap(),
+        format!(
+            r#"{{"token":"BA1B637A5C8D4B28ACB0889E559C5803","mch_id":{MCH_ID},"timestamp":{ts}}}"#
+        )
+    );
     assert_eq!(reply.balance, Money::from_fen(1_000_000));
+}
+
+#[tokio::test]
+async fn balance_as_a_form_when_switched() {
+    let server = MockServer::start().await;
+    token_mock(&server).await;
+    Mock::given(method("POST"))
+        .and(path("/v1/api/pay/balance"))
+        .respond_with(ok(serde_json::json!({"balance": "10000.00"})))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let mut c = config(&server);
+    c.body_encoding = BodyEncoding::Form;
+    let before = now_ms();
+    Client::new(c).unwrap().balance().await.unwrap();
+    let r = &requests_to(&server, "/v1/api/pay/balance").await[0];
+    assert_eq!(content_type(r), "application/x-www-form-urlencoded");
+    let f = fields(r);
+    assert_timestamp(&f, before);
+    assert_eq!(
+        String::from_utf8(r.body.clone()).unwrap(),
+        format!(
+            "token=BA1B637A5C8D4B28ACB0889E559C5803&mch_id={MCH_ID}&timestamp={}",
+            f["timestamp"]
+        )
+    );
 }
 
 async fn answer(server: &MockServer, endpoint: &str, body: serde_json::Value) {

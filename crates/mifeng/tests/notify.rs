@@ -386,3 +386,41 @@ async fn the_client_verifies_with_the_configured_absent_param_choice() {
         }
     );
 }
+
+#[tokio::test]
+async fn the_client_refuses_a_body_over_its_configured_limit_unread() {
+    let server = MockServer::start().await;
+    let body = signed_body(&fields(), SECRET);
+    let mut c = config(&server);
+    c.notify_body_limit = body.len() - 1;
+    let client = Client::new(c).unwrap();
+    let want = NotifyError::BodyTooLarge {
+        len: body.len(),
+        limit: body.len() - 1,
+    };
+    assert_eq!(client.verify_notify(&body).unwrap_err(), want);
+    assert_eq!(
+        client.confirm_notify_by_query(&body).await.unwrap_err(),
+        want
+    );
+    // Nothing was queried for it.
+    assert!(server.received_requests().await.unwrap().is_empty());
+    let mut c = config(&server);
+    c.notify_body_limit = body.len();
+    c.notify_trust = NotifyTrust::SignatureOnly;
+    Client::new(c).unwrap().verify_notify(&body).unwrap();
+}
+
+#[test]
+fn a_value_holding_the_separator_is_refused_as_ambiguous_naming_it() {
+    let mut f = fields();
+    f[5].1 = "x&state=3".into();
+    let e = notify::verify(&signed_body(&f, SECRET), &secret()).unwrap_err();
+    assert_eq!(
+        e,
+        NotifyError::Ambiguous {
+            field: "param".into()
+        }
+    );
+    assert!(e.to_string().contains("\"param\""), "{e}");
+}

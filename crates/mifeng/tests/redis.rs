@@ -4,6 +4,7 @@
 
 mod common;
 
+use mifeng::ratelimit::Lane;
 use mifeng::{Client, RateLimiter, RedisRateLimiter, RedisTokenStore};
 use std::num::NonZeroU32;
 use std::sync::Arc;
@@ -82,7 +83,11 @@ async fn three_processes_share_one_token_and_refresh_once_per_expiry() {
     tokio::time::sleep(Duration::from_millis(1100)).await;
     burst(&clients, 30).await;
     assert_eq!(fake.issued(), 2, "one refresh for the expiry");
-    assert_eq!(balance_calls(&server).await, 180);
+    // Callers keep sending the old token while the refresh runs (no outage): those that sent
+    // it after the new one was minted (the fake answers 200 ms later) got code 2 once each and
+    // repeated with the new one: at most one repeat per caller (90).
+    let calls = balance_calls(&server).await;
+    assert!((180..=270).contains(&calls), "{calls}");
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
@@ -110,7 +115,7 @@ async fn a_token_rejected_in_one_process_is_replaced_once_for_all() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 #[ignore = "needs a redis-server; run by cargo xtask ci"]
-async fn a_refresher_that_dies_holding_the_lock_is_replaced_after_the_lock_ttl() {
+async fn a_refresher_that_dies_holding_the_lock_is_replaced_after_its_lease() {
     let server = MockServer::start().await;
     let fake = common::Fake::new(7200);
     fake.mount(&server).await;
@@ -190,7 +195,8 @@ fn busiest_window(sorted: &[Duration], window: Duration) -> usize {
 #[ignore = "needs a redis-server; run by cargo xtask ci"]
 async fn the_rate_limit_holds_across_three_processes() {
     let p = prefix("rate");
-    let twenty = NonZeroU32::new(20).unwrap();
+    let pace = mifeng::RateLimit::default().pace();
+    let spacing = pace.spacing();
     let mut limiters = Vec::new();
     for _ in 0..3 {
         limiters.push(Arc::new(
@@ -202,7 +208,7 @@ async fn the_rate_limit_holds_across_three_processes() {
         (0..20).map(move |_| {
             let l = l.clone();
             tokio::spawn(async move {
-                l.acquire("shared-merchant", twenty, Duration::from_secs(30))
+                l.acquire("shared-merchant", pace, Duration::from_secs(30), Lane::Call)
                     .await
                     .unwrap();
                 t0.elapsed()
@@ -215,9 +221,9 @@ async fn the_rate_limit_holds_across_three_processes() {
         .map(Result::unwrap)
         .collect();
     at.sort();
-    // 60 calls at 20/s: the last 20 come at least two seconds after the first 20.
-    assert!(at[59] >= Duration::from_secs(2), "{:?}", at[59]);
-    // Recorded after the script admitted the call, so allow the 10 ms margin as jitter.
+    // 60 calls of three processes, evenly spaced: 59 gaps of 52 ms in all (a single gap may
+    // be shorter when the call before it woke late; the start log then keeps the window).
+    assert!(at[59] >= spacing * 59, "{:?}", at[59]);
     assert!(busiest_window(&at, Duration::from_millis(1000)) <= 20);
 }
 
@@ -247,35 +253,32 @@ async fn three_clients_with_the_redis_limiter_keep_to_twenty_per_second() {
     assert_eq!(fake.issued(), 1);
 }
 
-/// The lock must outlive the longest refresh (one rate-limit wait + one HTTP attempt;
-/// `accesstoken` is never repeated), and waiters must outlive the lock.
+/// The lease is short (a crashed refresher is replaced quickly); waiters outlast the longest
+/// refresh and the replacement of a crashed refresher.
 #[tokio::test]
 #[ignore = "needs a redis-server; run by cargo xtask ci"]
-async fn the_lock_ttl_and_the_wait_follow_the_http_timeout() {
+async fn the_lease_is_short_and_the_wait_follows_the_http_timeout() {
     let default_cfg = mifeng::Config::new(mifeng::Environment::Production, "1", "s");
     let longest = mifeng::token::longest_refresh(&default_cfg);
     assert_eq!(longest, Duration::from_secs(40));
     let store = RedisTokenStore::connect(&redis_url(), prefix("ttl"))
         .await
         .unwrap();
-    assert!(store.current_lock_ttl() > longest, "{store:?}");
-    assert!(
-        store.current_max_wait() > store.current_lock_ttl(),
-        "{store:?}"
-    );
+    assert_eq!(store.current_lock_ttl(), Duration::from_secs(3));
+    assert_eq!(store.current_max_wait(), Duration::from_secs(46));
 
     let mut slow = default_cfg.clone();
     slow.http.timeout = Duration::from_secs(90);
     let fitted = store.fitted_to(&slow);
-    assert_eq!(fitted.current_lock_ttl(), Duration::from_secs(110));
-    assert_eq!(fitted.current_max_wait(), Duration::from_secs(220));
+    assert_eq!(fitted.current_lock_ttl(), Duration::from_secs(3));
+    assert_eq!(fitted.current_max_wait(), Duration::from_secs(106));
 }
 
-/// A refresh slower than a short lock: with the store fitted to the client's timeouts, two
-/// processes still refresh once.
+/// A refresh three times slower than the lease: the refresher renews it, so two processes
+/// still refresh once.
 #[tokio::test(flavor = "multi_thread", worker_threads = 4)]
 #[ignore = "needs a redis-server; run by cargo xtask ci"]
-async fn a_fitted_lock_outlives_a_slow_refresh() {
+async fn a_renewed_lease_outlives_a_slow_refresh() {
     let server = MockServer::start().await;
     let mut fake = common::Fake::new(7200);
     fake.token_delay = Duration::from_millis(1500);
@@ -289,7 +292,7 @@ async fn a_fitted_lock_outlives_a_slow_refresh() {
         let store = RedisTokenStore::connect(&redis_url(), &p)
             .await
             .unwrap()
-            // Too short for a 1.5 s refresh, then fitted: 3.1 s + 10 s.
+            // A third of the 1.5 s refresh: renewed every 166 ms.
             .lock_ttl(Duration::from_millis(500))
             .poll_interval(Duration::from_millis(20))
             .fitted_to(&cfg);

@@ -4,10 +4,9 @@
 mod common;
 
 use async_trait::async_trait;
-use mifeng::{Client, Error, LocalRateLimiter, RateLimiter};
+use mifeng::{Client, Error, Lane, LocalRateLimiter, RateLimiter};
 use paysig::http::{HttpError, RetryPolicy};
 use std::collections::HashMap;
-use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
@@ -29,10 +28,11 @@ impl RateLimiter for Counting {
     async fn acquire(
         &self,
         mch_id: &str,
-        per: NonZeroU32,
+        pace: mifeng::Pace,
         max_wait: Duration,
+        lane: Lane,
     ) -> Result<(), Error> {
-        self.inner.acquire(mch_id, per, max_wait).await?;
+        self.inner.acquire(mch_id, pace, max_wait, lane).await?;
         self.at.lock().unwrap().push(Instant::now() - self.t0);
         Ok(())
     }

@@ -92,8 +92,37 @@ fn hub(server: &MockServer) -> Hub {
 
 /// Form body as pairs.
 fn form(req: &Request) -> HashMap<String, String> {
+    assert_eq!(
+        content_type(req),
+        "application/x-www-form-urlencoded",
+        "{}",
+        req.url
+    );
     url::form_urlencoded::parse(&req.body)
         .map(|(k, v)| (k.into_owned(), v.into_owned()))
+        .collect()
+}
+
+fn content_type(req: &Request) -> &str {
+    req.headers
+        .get("content-type")
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or("")
+}
+
+/// JSON object body as pairs of text (unifiedorder and balance are JSON by default).
+fn json_fields(req: &Request) -> HashMap<String, String> {
+    assert_eq!(content_type(req), "application/json", "{}", req.url);
+    let obj: serde_json::Map<String, serde_json::Value> =
+        serde_json::from_slice(&req.body).unwrap();
+    obj.into_iter()
+        .map(|(k, v)| {
+            let text = match v {
+                serde_json::Value::String(s) => s,
+                other => other.to_string(),
+            };
+            (k, text)
+        })
         .collect()
 }
 
@@ -225,7 +254,7 @@ async fn scenario_create_notify_query_balance_and_unsupported() {
     let orders = requests_to(&server, "/v1/api/pay/unifiedorder").await;
     assert_eq!(orders.len(), 1);
     assert_eq!(orders[0].method.as_str(), "POST");
-    let f = form(&orders[0]);
+    let f = json_fields(&orders[0]);
     for (k, v) in [
         ("token", TOKEN),
         ("channel_no", "8"),
@@ -378,7 +407,10 @@ async fn scenario_create_notify_query_balance_and_unsupported() {
     assert_eq!(gw.balance().await.unwrap(), yuan("10000.00"));
     let b = requests_to(&server, "/v1/api/pay/balance").await;
     assert_eq!(b.len(), 1);
-    assert_eq!(form(&b[0]).get("mch_id").map(String::as_str), Some(MCH_ID));
+    assert_eq!(
+        json_fields(&b[0]).get("mch_id").map(String::as_str),
+        Some(MCH_ID)
+    );
     assert_eq!(
         requests_to(&server, "/v1/api/pay/accesstoken").await.len(),
         1,

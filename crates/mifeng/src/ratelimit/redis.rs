@@ -1,60 +1,70 @@
 //! [`RedisRateLimiter`]: the 20 calls/s budget shared by several processes.
 
-use super::RateLimiter;
+use super::{Lane, LocalQueues, Pace, RateLimiter};
 use crate::Error;
 use async_trait::async_trait;
 use redis::aio::MultiplexedConnection;
 use std::fmt;
-use std::num::NonZeroU32;
+use std::sync::Arc;
 use std::time::Duration;
 
-// Sliding log. KEYS: the log. ARGV: limit, window µs, member.
-// The time is Redis's own (TIME), so processes with skewed clocks still agree.
-// Entries at or before now - window leave; a call is admitted only if fewer than `limit`
-// entries remain in (now - window, now]. Otherwise the answer is how long until the oldest
-// entry leaves.
-const ACQUIRE: &str = r"
+// The next free slot, in Redis's own clock (TIME), so that processes with skewed clocks agree.
+// KEYS: the slot key. ARGV: spacing µs, longest wait µs.
+// Answers the wait in µs until the caller's slot, or -1 when that is beyond the longest wait
+// (then nothing is reserved).
+const RESERVE: &str = r"
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local next = tonumber(redis.call('GET', KEYS[1]) or '0')
+local slot = math.max(now, next)
+local wait = slot - now
+if wait > tonumber(ARGV[2]) then return -1 end
+local after = slot + tonumber(ARGV[1])
+redis.call('SET', KEYS[1], string.format('%.0f', after), 'PX', math.ceil((after - now) / 1000) + 1000)
+return wait
+";
+
+// The start times of the last calls (a sliding log in a sorted set, Redis's clock). KEYS: the
+// log. ARGV: limit, window µs, member. Entries at or before now - window leave; the call starts
+// only if fewer than `limit` remain, else the answer is how long until the oldest leaves.
+const START: &str = r"
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local window = tonumber(ARGV[2])
 redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', now - window)
-if redis.call('ZCARD', KEYS[1]) < tonumber(ARGV[1]) then
+local n = redis.call('ZCARD', KEYS[1])
+if n < tonumber(ARGV[1]) then
   redis.call('ZADD', KEYS[1], now, ARGV[3])
   redis.call('PEXPIRE', KEYS[1], math.ceil(window / 1000) + 1000)
   return 0
 end
-local oldest = redis.call('ZRANGE', KEYS[1], 0, 0, 'WITHSCORES')
+local oldest = redis.call('ZRANGE', KEYS[1], n - tonumber(ARGV[1]), n - tonumber(ARGV[1]), 'WITHSCORES')
 local wait = tonumber(oldest[2]) + window - now
 if wait < 1 then wait = 1 end
 return wait
 ";
 
-/// A [`RateLimiter`] in Redis (feature `redis`): a sliding log per mch_id in a sorted set
-/// `<prefix>:rate:{<mch_id>}`, checked and appended by one Lua script. Needs Redis 5 or later
-/// (the script reads Redis's clock with `TIME` before writing).
+/// A [`RateLimiter`] in Redis (feature `redis`): the next free slot per mch_id in
+/// `<prefix>:rate:{<mch_id>}`, read and advanced by one Lua script, so that the calls of all
+/// processes together are evenly spaced (see [`crate::ratelimit`]); the start times of the
+/// last calls in the sorted set `<prefix>:started:{<mch_id>}` (a call starts only if fewer
+/// than `per_second` started within the window). Needs Redis 5 or later (the scripts read
+/// Redis's clock with `TIME` before writing).
 ///
-/// Why a sliding log and not a fixed-window counter (`INCR` + `PEXPIRE` per second): a fixed
-/// window lets 20 calls through at the end of one window and 20 more at the start of the
-/// next, 40 within one second, which breaks the rule as the document states it. The log
-/// admits a call only while fewer than 20 calls lie in the last second, so the 21st call
-/// after any call comes at least one second after it: no one-second window, wherever it
-/// starts, holds more than 20 calls of all processes together. It costs a sorted set of at
-/// most 20 members per merchant.
-///
-/// The window is one second plus `margin` (default 10 ms), a cushion for the time between
-/// the script's decision and the request reaching Mifeng.
+/// Each process queues its own ordinary calls locally and holds at most one slot ahead in
+/// Redis; an `accesstoken` call skips the local queue, so it waits at most one slot per
+/// process. A caller whose wait is longer than its `max_wait` reserves nothing.
 #[derive(Clone)]
 pub struct RedisRateLimiter {
     conn: MultiplexedConnection,
     prefix: String,
-    margin: Duration,
+    queues: Arc<LocalQueues>,
 }
 
 impl fmt::Debug for RedisRateLimiter {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisRateLimiter")
             .field("prefix", &self.prefix)
-            .field("margin", &self.margin)
             .finish_non_exhaustive()
     }
 }
@@ -81,15 +91,15 @@ impl RedisRateLimiter {
         RedisRateLimiter {
             conn,
             prefix: prefix.into(),
-            margin: Duration::from_millis(10),
+            queues: Arc::default(),
         }
     }
+}
 
-    /// Widens the window to one second plus `margin`.
-    pub fn margin(mut self, margin: Duration) -> Self {
-        self.margin = margin;
-        self
-    }
+fn member() -> String {
+    use rand::Rng;
+    let mut rng = rand::rng();
+    format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>())
 }
 
 #[async_trait]
@@ -97,37 +107,41 @@ impl RateLimiter for RedisRateLimiter {
     async fn acquire(
         &self,
         mch_id: &str,
-        per_second: NonZeroU32,
+        pace: Pace,
         max_wait: Duration,
+        lane: Lane,
     ) -> Result<(), Error> {
-        use rand::Rng;
-        let key = format!("{}:rate:{{{mch_id}}}", self.prefix);
-        let window_us = (Duration::from_secs(1) + self.margin).as_micros() as u64;
         let deadline = tokio::time::Instant::now() + max_wait;
-        let script = redis::Script::new(ACQUIRE);
+        let _turn = self.queues.turn(mch_id, lane, deadline, max_wait).await?;
+        let left = deadline.saturating_duration_since(tokio::time::Instant::now());
+        let key = format!("{}:rate:{{{mch_id}}}", self.prefix);
+        let mut conn = self.conn.clone();
+        let wait_us: i64 = redis::Script::new(RESERVE)
+            .key(&key)
+            .arg(pace.spacing().as_micros() as u64)
+            .arg(left.as_micros() as u64)
+            .invoke_async(&mut conn)
+            .await
+            .map_err(limiter_err)?;
+        let Ok(wait_us) = u64::try_from(wait_us) else {
+            return Err(Error::RateLimited { max_wait });
+        };
+        tokio::time::sleep(Duration::from_micros(wait_us)).await;
+        let log = format!("{}:started:{{{mch_id}}}", self.prefix);
+        let start = redis::Script::new(START);
         loop {
-            let member = format!(
-                "{:016x}{:016x}",
-                rand::rng().random::<u64>(),
-                rand::rng().random::<u64>()
-            );
-            let mut conn = self.conn.clone();
-            let wait_us: u64 = script
-                .key(&key)
-                .arg(per_second.get())
-                .arg(window_us)
-                .arg(member)
+            let wait_us: u64 = start
+                .key(&log)
+                .arg(pace.per_second.get())
+                .arg(pace.window.as_micros() as u64)
+                .arg(member())
                 .invoke_async(&mut conn)
                 .await
                 .map_err(limiter_err)?;
             if wait_us == 0 {
                 return Ok(());
             }
-            let wait = Duration::from_micros(wait_us);
-            if tokio::time::Instant::now() + wait > deadline {
-                return Err(Error::RateLimited { max_wait });
-            }
-            tokio::time::sleep(wait).await;
+            tokio::time::sleep(Duration::from_micros(wait_us)).await;
         }
     }
 }

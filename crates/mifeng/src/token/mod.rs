@@ -10,9 +10,15 @@
 //!   [`RedisTokenStore`](crate::RedisTokenStore) for several processes;
 //! - a store lets exactly one caller refresh at a time (single flight) and hands the new
 //!   token to everyone waiting;
-//! - a token is refreshed [`crate::Config::token_refresh_skew`] before it expires, and when a
-//!   call is answered "token invalid" (code 2) the client asks the store for a token other than
-//!   the rejected one, then repeats the call once.
+//! - a token is refreshed [`crate::Config::token_refresh_skew`] before it expires, by one
+//!   caller, while the others keep sending it until the new one is stored; the `accesstoken`
+//!   call goes ahead of the rate-limit queue ([`crate::ratelimit::Lane::Token`]), so the
+//!   refresh finishes before the old token expires;
+//! - a caller reads the token it sends *after* it holds its rate-limit slot
+//!   ([`TokenStore::current`]), so it sends the newest one even if it waited;
+//! - when a call is answered "token invalid" (code 2) the client asks the store for a token
+//!   other than the rejected one (the newer one if another caller already refreshed, else one
+//!   refresh), then repeats the call once.
 
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
@@ -78,8 +84,22 @@ impl TokenWant {
         }
     }
 
-    /// Whether `t` will do, judged now.
+    /// Whether `t` will do, judged now: [`TokenWant::usable`], and not due for a refresh
+    /// (it expires later than the skew from now).
     pub fn accepts(&self, t: &StoredToken) -> bool {
+        if !self.usable(t) {
+            return false;
+        }
+        // The skew is capped at half the lifetime: a token living 60 s with a 5 min skew would
+        // otherwise be refreshed on every call, superseding itself each time.
+        let half_life = t.expires_at_ms.saturating_sub(t.issued_at_ms) / 2;
+        let skew = (self.skew.as_millis() as u64).min(half_life);
+        t.expires_at_ms > now_ms().saturating_add(skew)
+    }
+
+    /// Whether `t` can still be sent while another caller refreshes it: not expired and not
+    /// the rejected token.
+    pub fn usable(&self, t: &StoredToken) -> bool {
         if let Some(r) = &self.rejected
             && paysig::md5::ct_eq(
                 r.expose_secret().as_bytes(),
@@ -88,11 +108,7 @@ impl TokenWant {
         {
             return false;
         }
-        // The skew is capped at half the lifetime: a token living 60 s with a 5 min skew would
-        // otherwise be refreshed on every call, superseding itself each time.
-        let half_life = t.expires_at_ms.saturating_sub(t.issued_at_ms) / 2;
-        let skew = (self.skew.as_millis() as u64).min(half_life);
-        t.expires_at_ms > now_ms().saturating_add(skew)
+        t.expires_at_ms > now_ms()
     }
 }
 
@@ -120,7 +136,9 @@ pub trait TokenFetcher: Send + Sync {
 pub trait TokenStore: Send + Sync + fmt::Debug {
     /// Returns a token that `want` accepts: the stored one if it does, otherwise the one
     /// fetched through `fetcher`. When several callers need a new token at the same time,
-    /// exactly one of them calls `fetcher` and the others get its result.
+    /// exactly one of them calls `fetcher` and the others get its result; while that refresh
+    /// runs, the others may get the stored token if `want` finds it still
+    /// [usable](TokenWant::usable) (it is only due for a refresh, not expired or rejected).
     async fn get_or_refresh(
         &self,
         mch_id: &str,
@@ -128,9 +146,18 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
         fetcher: &dyn TokenFetcher,
     ) -> Result<StoredToken, Error>;
 
-    /// For a store shared between processes: how long a refresher holds its lock before
-    /// another process may take over. The client warns when it is not above
-    /// [`longest_refresh`]. `None` (the default) for in-process stores, which need no TTL.
+    /// The newest stored token of `mch_id`, without waiting or refreshing: what a caller
+    /// sends once it holds its rate-limit slot, so that it sends the current token even if a
+    /// refresh finished while it waited. `Ok(None)` (the default) makes the client send the
+    /// token [`TokenStore::get_or_refresh`] gave it before the wait.
+    async fn current(&self, mch_id: &str) -> Result<Option<StoredToken>, Error> {
+        let _ = mch_id;
+        Ok(None)
+    }
+
+    /// For a store shared between processes: the lease of the refresh lock, after which a
+    /// refresher that stopped renewing it (it crashed) is replaced. `None` (the default) for
+    /// in-process stores.
     fn refresh_lock_ttl(&self) -> Option<Duration> {
         None
     }
@@ -166,9 +193,9 @@ struct Flight {
 }
 
 impl Slot {
-    fn usable(&self, want: &TokenWant) -> Option<StoredToken> {
+    fn get(&self, fits: impl Fn(&StoredToken) -> bool) -> Option<StoredToken> {
         let current = self.current.lock().unwrap_or_else(|p| p.into_inner());
-        current.as_ref().filter(|t| want.accepts(t)).cloned()
+        current.as_ref().filter(|t| fits(t)).cloned()
     }
 }
 
@@ -203,13 +230,23 @@ impl TokenStore for MemoryTokenStore {
         fetcher: &dyn TokenFetcher,
     ) -> Result<StoredToken, Error> {
         let slot = self.slot(mch_id);
-        if let Some(t) = slot.usable(want) {
+        if let Some(t) = slot.get(|t| want.accepts(t)) {
             return Ok(t);
         }
         let seen = slot.finished.load(Ordering::SeqCst);
-        let mut flight = slot.refresh.lock().await;
+        let mut flight = match slot.refresh.try_lock() {
+            Ok(flight) => flight,
+            Err(_) => {
+                // Someone is refreshing: the stored token is only due for a refresh, so keep
+                // sending it meanwhile (no outage at the refresh point).
+                if let Some(t) = slot.get(|t| want.usable(t)) {
+                    return Ok(t);
+                }
+                slot.refresh.lock().await
+            }
+        };
         // Whoever held the mutex before us may have stored exactly what we need.
-        if let Some(t) = slot.usable(want) {
+        if let Some(t) = slot.get(|t| want.accepts(t)) {
             return Ok(t);
         }
         // A refresh finished, failing, while we queued: share its outcome.
@@ -232,5 +269,9 @@ impl TokenStore for MemoryTokenStore {
                 Err(e)
             }
         }
+    }
+
+    async fn current(&self, mch_id: &str) -> Result<Option<StoredToken>, Error> {
+        Ok(self.slot(mch_id).get(|_| true))
     }
 }

@@ -1,6 +1,6 @@
 //! [`RedisTokenStore`]: one token per merchant shared by several processes.
 
-use super::{StoredToken, TokenFetcher, TokenStore, TokenWant, now_ms};
+use super::{StoredToken, TokenFetcher, TokenStore, TokenWant};
 use crate::Error;
 use async_trait::async_trait;
 use paysig::{ExposeSecret, SecretString};
@@ -8,8 +8,7 @@ use redis::aio::MultiplexedConnection;
 use std::fmt;
 use std::time::Duration;
 
-// Compare-and-delete: release the lock only if it is still ours (it may have expired and been
-// taken by another refresher meanwhile).
+// Compare-and-delete: release the lock only if it is still ours.
 const RELEASE: &str = r"
 if redis.call('GET', KEYS[1]) == ARGV[1] then
   return redis.call('DEL', KEYS[1])
@@ -17,47 +16,61 @@ end
 return 0
 ";
 
-// Store the fetched token unless someone else stored one since we looked (theirs is newer,
-// and only the newest token is valid) or holds the lock now (theirs is about to be newer).
-// KEYS: token, lock. ARGV: lock value, token value we saw ('' for none), new value, ttl ms.
-const STORE: &str = r"
-local cur = redis.call('GET', KEYS[1]) or ''
-local holder = redis.call('GET', KEYS[2])
-local mine = holder == ARGV[1]
-if cur ~= ARGV[2] or (holder and not mine) then
-  if mine then redis.call('DEL', KEYS[2]) end
-  return 0
+// Compare-and-extend: renew the lease only if the lock is still ours.
+const RENEW: &str = r"
+if redis.call('GET', KEYS[1]) == ARGV[1] then
+  return redis.call('PEXPIRE', KEYS[1], ARGV[2])
 end
-redis.call('SET', KEYS[1], ARGV[3], 'PX', ARGV[4])
-if mine then redis.call('DEL', KEYS[2]) end
+return 0
+";
+
+// Store a fetched token. The stored value is `<generation>:<issued>:<expires>:<token>`; the
+// generation, not the value or the key's presence, tells whether someone stored since we
+// looked. Ours is kept unless a token *issued after ours* was stored meanwhile (only the
+// newest token is valid at Mifeng): a token key that merely expired, or an older token, never
+// makes us throw away what we fetched.
+// KEYS: token, lock. ARGV: lock value, generation seen, issued ms, rest of the value, key ttl ms.
+// Answers 1 when stored, else the stored (newer) value.
+const STORE: &str = r"
+local cur = redis.call('GET', KEYS[1])
+local gen, issued = 0, 0
+if cur then
+  gen = tonumber(string.match(cur, '^(%d+):')) or 0
+  issued = tonumber(string.match(cur, '^%d+:(%d+):')) or 0
+end
+if redis.call('GET', KEYS[2]) == ARGV[1] then redis.call('DEL', KEYS[2]) end
+if gen ~= tonumber(ARGV[2]) and issued > tonumber(ARGV[3]) then
+  return cur
+end
+redis.call('SET', KEYS[1], string.format('%d', gen + 1) .. ':' .. ARGV[4], 'PX', ARGV[5])
 return 1
 ";
 
 /// A [`TokenStore`] in Redis (feature `redis`), for several processes of one merchant.
 ///
-/// Keys: `<prefix>:token:{<mch_id>}` holds the token and its expiry (with a matching TTL);
-/// `<prefix>:token-lock:{<mch_id>}` elects the one refresher. The braces are literal: a Redis
-/// Cluster hash tag, so both keys of the scripts live in one slot.
+/// Keys: `<prefix>:token:{<mch_id>}` holds the token with its generation, issue time and
+/// expiry; `<prefix>:token-lock:{<mch_id>}` elects the one refresher. The braces are literal:
+/// a Redis Cluster hash tag, so both keys of the scripts live in one slot.
 ///
-/// A caller that needs a new token tries `SET lock <random> NX PX lock_ttl`. The winner looks
-/// at the stored token once more, calls `accesstoken`, stores the result and releases the lock,
-/// both by Lua scripts that compare the lock's value first, so a refresher whose lock expired
-/// can neither delete a successor's lock nor overwrite a newer token. The others poll the stored
-/// token every `poll_interval` until an acceptable one appears; if the refresher dies, its lock
-/// expires after `lock_ttl` and the next poller takes over.
+/// - **The stored lifetime and the "current token" check are separate.** A reader judges a
+///   token by the expiry stored with it; the key itself lives twice the token's lifetime plus
+///   a minute, so it never disappears under a refresher. A refresher stores what it fetched
+///   unless a token issued later was stored meanwhile (compared by generation and issue time,
+///   in one Lua script): it never throws away a token because the old one expired.
+/// - **A short lease, renewed.** A caller that needs a new token takes the lock with
+///   `SET NX PX lease` (default 3 s) and renews it every third of the lease while it
+///   fetches, so a slow refresh keeps it and a crashed refresher loses it within one lease.
+///   Callers polling for the new token (every `poll_interval`) take over then.
+/// - **No outage at the refresh point.** While another caller refreshes, a caller whose
+///   stored token is only due for a refresh (not expired, not rejected) keeps sending it.
 ///
-/// `lock_ttl` must outlive the refresh, or a second process refreshes meanwhile and the two
-/// tokens supersede each other. A refresh is one rate-limit wait plus one HTTP attempt
-/// ([`crate::token::longest_refresh`]: `accesstoken` is never repeated), so
-/// `lock_ttl = longest_refresh + 10 s` and `max_wait = 2 × lock_ttl` (a waiter outlasts a
-/// refresher that died holding the lock). The defaults follow the default [`crate::Config`];
-/// call [`RedisTokenStore::fitted_to`] with yours when you change its HTTP timeout or
-/// rate-limit wait (the client logs a warning when the lock is too short).
+/// A waiter gives up after `max_wait` (default: the longest refresh of the default
+/// [`crate::Config`] plus two leases; [`RedisTokenStore::fitted_to`] fits it to yours).
 #[derive(Clone)]
 pub struct RedisTokenStore {
     conn: MultiplexedConnection,
     prefix: String,
-    lock_ttl: Duration,
+    lease: Duration,
     poll_interval: Duration,
     max_wait: Duration,
 }
@@ -66,15 +79,15 @@ impl fmt::Debug for RedisTokenStore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("RedisTokenStore")
             .field("prefix", &self.prefix)
-            .field("lock_ttl", &self.lock_ttl)
+            .field("lease", &self.lease)
             .field("poll_interval", &self.poll_interval)
             .field("max_wait", &self.max_wait)
             .finish_non_exhaustive()
     }
 }
 
-/// Added to the longest refresh for the Redis round trips and clock drift between processes.
-const LOCK_MARGIN: Duration = Duration::from_secs(10);
+/// The default lease of the refresh lock.
+pub const DEFAULT_LEASE: Duration = Duration::from_secs(3);
 
 fn store_err(e: redis::RedisError) -> Error {
     Error::TokenStore {
@@ -93,9 +106,8 @@ impl RedisTokenStore {
         Ok(Self::with_connection(conn, prefix))
     }
 
-    /// Uses an existing connection. Defaults: lock TTL 50 s (the default 10 s rate-limit wait
-    /// and 30 s HTTP timeout, plus a 10 s margin), poll every 50 ms, wait at most 100 s for
-    /// another process's refresh.
+    /// Uses an existing connection. Defaults: lease 3 s, poll every 50 ms, wait at most the
+    /// default longest refresh (40 s) plus two leases for a token.
     pub fn with_connection(conn: MultiplexedConnection, prefix: impl Into<String>) -> Self {
         let default_refresh = crate::RateLimit::default()
             .max_wait
@@ -103,29 +115,28 @@ impl RedisTokenStore {
         RedisTokenStore {
             conn,
             prefix: prefix.into(),
-            lock_ttl: Duration::ZERO,
+            lease: DEFAULT_LEASE,
             poll_interval: Duration::from_millis(50),
             max_wait: Duration::ZERO,
         }
         .fitted_to_refresh(default_refresh)
     }
 
-    /// Sets `lock_ttl` and `max_wait` from the longest refresh `config` allows
-    /// ([`crate::token::longest_refresh`]): `lock_ttl = longest_refresh + 10 s`,
-    /// `max_wait = 2 × lock_ttl`.
+    /// Sets `max_wait` from the longest refresh `config` allows
+    /// ([`crate::token::longest_refresh`]): `longest_refresh + 2 × lease`, so a waiter
+    /// outlasts a live refresher and the replacement of a crashed one.
     pub fn fitted_to(self, config: &crate::Config) -> Self {
         self.fitted_to_refresh(super::longest_refresh(config))
     }
 
     fn fitted_to_refresh(mut self, longest_refresh: Duration) -> Self {
-        self.lock_ttl = longest_refresh.saturating_add(LOCK_MARGIN);
-        self.max_wait = self.lock_ttl.saturating_mul(2);
+        self.max_wait = longest_refresh.saturating_add(self.lease.saturating_mul(2));
         self
     }
 
-    /// The lock TTL in force.
+    /// The lease in force.
     pub fn current_lock_ttl(&self) -> Duration {
-        self.lock_ttl
+        self.lease
     }
 
     /// The longest wait for another process's refresh in force.
@@ -133,10 +144,10 @@ impl RedisTokenStore {
         self.max_wait
     }
 
-    /// How long a refresher holds the lock at most (the time after which a crashed
-    /// refresher is replaced).
-    pub fn lock_ttl(mut self, ttl: Duration) -> Self {
-        self.lock_ttl = ttl;
+    /// The lease of the refresh lock (renewed every third of it while the refresher works):
+    /// the time after which a crashed refresher is replaced. At least 300 ms.
+    pub fn lock_ttl(mut self, lease: Duration) -> Self {
+        self.lease = lease.max(Duration::from_millis(300));
         self
     }
 
@@ -159,26 +170,52 @@ impl RedisTokenStore {
         )
     }
 
-    async fn load(&self, key: &str) -> Result<(String, Option<StoredToken>), Error> {
+    async fn load(&self, key: &str) -> Result<Option<(u64, StoredToken)>, Error> {
         let mut conn = self.conn.clone();
         let raw: Option<String> = redis::cmd("GET")
             .arg(key)
             .query_async(&mut conn)
             .await
             .map_err(store_err)?;
-        let raw = raw.unwrap_or_default();
-        Ok((raw.clone(), decode(&raw)))
+        Ok(raw.as_deref().and_then(decode))
     }
 
-    async fn release(&self, lock_key: &str, value: &str) -> Result<(), Error> {
+    async fn script(&self, script: &str, key: &str, value: &str, arg: u64) -> Result<(), Error> {
         let mut conn = self.conn.clone();
-        let _: i64 = redis::Script::new(RELEASE)
-            .key(lock_key)
+        let _: i64 = redis::Script::new(script)
+            .key(key)
             .arg(value)
+            .arg(arg)
             .invoke_async(&mut conn)
             .await
             .map_err(store_err)?;
         Ok(())
+    }
+
+    /// Fetches while renewing the lease every third of it.
+    async fn fetch_renewing(
+        &self,
+        lock_key: &str,
+        lock_value: &str,
+        fetcher: &dyn TokenFetcher,
+    ) -> Result<StoredToken, Error> {
+        let fetch = fetcher.fetch();
+        tokio::pin!(fetch);
+        let mut renew = tokio::time::interval(self.lease / 3);
+        renew.tick().await;
+        loop {
+            tokio::select! {
+                outcome = &mut fetch => return outcome,
+                _ = renew.tick() => {
+                    if let Err(e) = self
+                        .script(RENEW, lock_key, lock_value, self.lease.as_millis() as u64)
+                        .await
+                    {
+                        tracing::warn!(error = %e, "could not renew the token refresh lease");
+                    }
+                }
+            }
+        }
     }
 
     async fn refresh_holding_lock(
@@ -187,40 +224,53 @@ impl RedisTokenStore {
         lock_value: &str,
         want: &TokenWant,
         fetcher: &dyn TokenFetcher,
-    ) -> Result<Option<StoredToken>, Error> {
-        let (seen_raw, seen) = self.load(&keys.0).await?;
-        if let Some(t) = seen.filter(|t| want.accepts(t)) {
-            self.release(&keys.1, lock_value).await?;
-            return Ok(Some(t));
+    ) -> Result<StoredToken, Error> {
+        let seen = self.load(&keys.0).await?;
+        if let Some((_, t)) = seen.as_ref().filter(|(_, t)| want.accepts(t)) {
+            self.script(RELEASE, &keys.1, lock_value, 0).await?;
+            return Ok(t.clone());
         }
-        let fresh = match fetcher.fetch().await {
+        let seen_gen = seen.map_or(0, |(g, _)| g);
+        let fresh = match self.fetch_renewing(&keys.1, lock_value, fetcher).await {
             Ok(t) => t,
             Err(e) => {
-                self.release(&keys.1, lock_value).await?;
+                self.script(RELEASE, &keys.1, lock_value, 0).await?;
                 return Err(e);
             }
         };
-        let ttl_ms = fresh.expires_at_ms.saturating_sub(now_ms()).max(1);
+        let lifetime = fresh.expires_at_ms.saturating_sub(fresh.issued_at_ms);
+        let key_ttl_ms = lifetime.saturating_mul(2).saturating_add(60_000);
         let mut conn = self.conn.clone();
-        let stored: i64 = redis::Script::new(STORE)
+        let answer: redis::Value = redis::Script::new(STORE)
             .key(&keys.0)
             .key(&keys.1)
             .arg(lock_value)
-            .arg(seen_raw)
+            .arg(seen_gen)
+            .arg(fresh.issued_at_ms)
             .arg(encode(&fresh))
-            .arg(ttl_ms)
+            .arg(key_ttl_ms)
             .invoke_async(&mut conn)
             .await
             .map_err(store_err)?;
-        if stored == 1 {
-            Ok(Some(fresh))
-        } else {
-            tracing::warn!("token lock expired during the refresh; taking the newer token");
-            Ok(None)
+        match answer {
+            redis::Value::Int(1) => Ok(fresh),
+            other => {
+                let newer = redis::from_redis_value::<String>(&other)
+                    .ok()
+                    .as_deref()
+                    .and_then(decode);
+                tracing::warn!(
+                    "a token issued after ours was stored during our refresh; taking it"
+                );
+                newer.map(|(_, t)| t).ok_or_else(|| Error::TokenStore {
+                    reason: "unreadable token in the store".into(),
+                })
+            }
         }
     }
 }
 
+/// `<issued>:<expires>:<token>` (the script puts the generation in front).
 fn encode(t: &StoredToken) -> String {
     format!(
         "{}:{}:{}",
@@ -230,14 +280,18 @@ fn encode(t: &StoredToken) -> String {
     )
 }
 
-fn decode(raw: &str) -> Option<StoredToken> {
-    let (issued, rest) = raw.split_once(':')?;
+fn decode(raw: &str) -> Option<(u64, StoredToken)> {
+    let (generation, rest) = raw.split_once(':')?;
+    let (issued, rest) = rest.split_once(':')?;
     let (exp, token) = rest.split_once(':')?;
-    Some(StoredToken {
-        token: SecretString::from(token),
-        issued_at_ms: issued.parse().ok()?,
-        expires_at_ms: exp.parse().ok()?,
-    })
+    Some((
+        generation.parse().ok()?,
+        StoredToken {
+            token: SecretString::from(token),
+            issued_at_ms: issued.parse().ok()?,
+            expires_at_ms: exp.parse().ok()?,
+        },
+    ))
 }
 
 fn lock_value() -> String {
@@ -257,10 +311,9 @@ impl TokenStore for RedisTokenStore {
         let keys = self.keys(mch_id);
         let started = tokio::time::Instant::now();
         loop {
-            if let (_, Some(t)) = self.load(&keys.0).await?
-                && want.accepts(&t)
-            {
-                return Ok(t);
+            let stored = self.load(&keys.0).await?.map(|(_, t)| t);
+            if let Some(t) = stored.as_ref().filter(|t| want.accepts(t)) {
+                return Ok(t.clone());
             }
             let value = lock_value();
             let mut conn = self.conn.clone();
@@ -269,15 +322,17 @@ impl TokenStore for RedisTokenStore {
                 .arg(&value)
                 .arg("NX")
                 .arg("PX")
-                .arg(self.lock_ttl.as_millis() as u64)
+                .arg(self.lease.as_millis() as u64)
                 .query_async(&mut conn)
                 .await
                 .map_err(store_err)?;
-            if won.is_some()
-                && let Some(t) = self
+            if won.is_some() {
+                return self
                     .refresh_holding_lock(&keys, &value, want, fetcher)
-                    .await?
-            {
+                    .await;
+            }
+            // Someone else refreshes: a token only due for a refresh is still sent meanwhile.
+            if let Some(t) = stored.filter(|t| want.usable(t)) {
                 return Ok(t);
             }
             if started.elapsed() >= self.max_wait {
@@ -289,7 +344,11 @@ impl TokenStore for RedisTokenStore {
         }
     }
 
+    async fn current(&self, mch_id: &str) -> Result<Option<StoredToken>, Error> {
+        Ok(self.load(&self.keys(mch_id).0).await?.map(|(_, t)| t))
+    }
+
     fn refresh_lock_ttl(&self) -> Option<Duration> {
-        Some(self.lock_ttl)
+        Some(self.lease)
     }
 }

@@ -134,7 +134,7 @@ impl MifengGateway {
     /// secret_env = "MIFENG_SECRET"       # the NAME of the variable holding 接口密钥
     /// # Optional, the crate's switches for what mifeng.md leaves open (defaults shown):
     /// notify_trust = "signature_and_query"  # or "signature_only"
-    /// body_encoding = "form"                # or "json"
+    /// body_encoding = "platform_export"     # or "form", or "json"
     /// token_method = "post"                 # or "get"
     /// query_code_2 = "param_invalid"        # or "token_invalid"
     /// rate_limit_per_second = 20            # 1..=20 calls/s per mch_id
@@ -191,11 +191,15 @@ impl MifengGateway {
                 _ => NotifyTrust::SignatureAndQuery,
             };
         }
-        if let Some(v) = choice(section, "body_encoding", &["form", "json"])? {
-            config.body_encoding = if v == "json" {
-                BodyEncoding::Json
-            } else {
-                BodyEncoding::Form
+        if let Some(v) = choice(
+            section,
+            "body_encoding",
+            &["platform_export", "form", "json"],
+        )? {
+            config.body_encoding = match v {
+                "json" => BodyEncoding::Json,
+                "form" => BodyEncoding::Form,
+                _ => BodyEncoding::PlatformExport,
             };
         }
         if let Some(v) = choice(section, "token_method", &["post", "get"])? {
