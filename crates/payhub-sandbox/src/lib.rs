@@ -81,6 +81,7 @@
 mod config;
 mod control;
 mod credentials;
+mod dashboard;
 mod error;
 mod faults;
 mod kind;
