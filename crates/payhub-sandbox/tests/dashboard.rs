@@ -150,6 +150,17 @@ async fn create_sunmi(sb: &RunningSandbox, order_id: &str, fen: u64, notify: Opt
         .expect("order created through the SDK");
 }
 
+/// Opens the dashboard and waits until its live updates are connected and the first refresh
+/// they trigger is over (elements found later are not replaced under the test's hands).
+async fn open_dashboard(c: &Client, sb: &RunningSandbox) {
+    c.goto(sb.dashboard_url().as_str()).await.expect("open");
+    eventually("the live indicator", || async {
+        (text_of(c, "#live").await? == "live").then_some(())
+    })
+    .await;
+    tokio::time::sleep(Duration::from_millis(500)).await;
+}
+
 async fn text_of(c: &Client, css: &str) -> Option<String> {
     let el = c.find(Locator::Css(css)).await.ok()?;
     el.text().await.ok()
@@ -174,17 +185,12 @@ async fn dashboard_pay_delivers_notify() {
     // 1. An order created through the SDK.
     create_sunmi(&sb, "DASH-PAY-1", 123, Some(&notify_url)).await;
 
-    let c = browser(1280, 1000).await;
-    c.goto(sb.dashboard_url().as_str()).await.expect("open");
+    let c = browser(1280, 1400).await;
+    open_dashboard(&c, &sb).await;
     let card = "article[data-order=\"sunmi/DASH-PAY-1\"]";
     let shown = text_of(&c, card).await.expect("the order is on the page");
     assert!(shown.contains("¥1.23"), "{shown}");
     assert!(shown.to_lowercase().contains("created"), "{shown}");
-    // Live updates are connected before acting.
-    eventually("the live indicator", || async {
-        (text_of(&c, "#live").await? == "live").then_some(())
-    })
-    .await;
 
     // 2. Click "pay" on the page.
     c.find(Locator::Css(&format!(
@@ -224,7 +230,7 @@ async fn dashboard_pay_delivers_notify() {
 
     // From a phone-width window up: nothing wider than the window.
     c.set_window_size(390, 844).await.expect("resize");
-    c.goto(sb.dashboard_url().as_str()).await.expect("reopen");
+    open_dashboard(&c, &sb).await;
     text_of(&c, card).await.expect("the order at phone width");
     let overflow = c
         .execute(
@@ -246,7 +252,7 @@ async fn dashboard_shows_provider_errors_for_bad_input() {
     create_sunmi(&sb, "DASH-BAD-1", 123, None).await;
     sb.pay(ProviderKind::Sunmi, "DASH-BAD-1").expect("paid");
     let c = browser(1280, 1000).await;
-    c.goto(sb.dashboard_url().as_str()).await.expect("open");
+    open_dashboard(&c, &sb).await;
     let card = "article[data-order=\"sunmi/DASH-BAD-1\"]";
 
     // A refund over the total, typed into the order's card: Sunmi's E22.

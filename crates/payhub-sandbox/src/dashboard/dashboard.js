@@ -35,13 +35,19 @@
       act(form.provider.value, form.order_no.value.trim(), b.dataset.action, form.amount.value.trim());
       return;
     }
-    const card = b.closest('[data-order]');
+    const card = b.closest('article[data-order]');
     const input = card && card.querySelector('input[name=amount]');
     const amount = b.dataset.action === 'refund' && input ? input.value.trim() : '';
     act(b.dataset.provider, b.dataset.order, b.dataset.action, amount);
   });
 
-  // Orders: re-rendered by the server, keeping what the reader opened or typed.
+  // Orders: re-rendered by the server, keeping what the reader opened, closed or typed. A log
+  // opens by itself once it has a notify, unless the reader closed it.
+  const chosen = {};
+  document.addEventListener('click', (e) => {
+    const summary = e.target.closest('details[data-key] > summary');
+    if (summary) chosen[summary.parentElement.dataset.key] = !summary.parentElement.open;
+  });
   let timer = null;
   function refresh() {
     clearTimeout(timer);
@@ -59,15 +65,13 @@
       return;
     }
     const box = $('#orders');
-    const open = {};
-    box.querySelectorAll('details[data-key]').forEach((d) => { open[d.dataset.key] = d.open; });
     const typed = {};
     box.querySelectorAll('input[data-key]').forEach((i) => { if (i.value) typed[i.dataset.key] = i.value; });
     const active = document.activeElement;
     const focused = active && box.contains(active) && active.dataset ? active.dataset.key : null;
     box.innerHTML = html;
     box.querySelectorAll('details[data-key]').forEach((d) => {
-      if (d.dataset.key in open) d.open = open[d.dataset.key];
+      if (d.dataset.key in chosen) d.open = chosen[d.dataset.key];
     });
     box.querySelectorAll('input[data-key]').forEach((i) => {
       if (typed[i.dataset.key]) i.value = typed[i.dataset.key];
