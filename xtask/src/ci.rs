@@ -95,7 +95,9 @@ pub fn run(root: &Path, opts: Options) -> Result<(), String> {
     // success and on any early return alike.
     let (redis, chromedriver) = if opts.skip_redis {
         println!("==> [3/{STEPS}] redis: skipped (--skip-redis; ignored tests will not run)");
-        println!("==> [4/{STEPS}] chromedriver: skipped (--skip-redis; ignored tests will not run)");
+        println!(
+            "==> [4/{STEPS}] chromedriver: skipped (--skip-redis; ignored tests will not run)"
+        );
         (None, None)
     } else {
         let redis = step(3, "redis", redis::Redis::start)?;

@@ -17,11 +17,11 @@
 //! `PAYHUB_BENCH_ORDERS` (default 100000).
 
 use axum::body::Bytes;
-use paysig::md5::{HexCase, KeySuffix, md5_hex};
-use paysig::{CanonicalRules, ExposeSecret, Md5Signer, Money, Params};
 use payhub_sandbox::{
     Order, OrderStatus, ProviderKind, RunningSandbox, Sandbox, SandboxConfig, SandboxKeys,
 };
+use paysig::md5::{HexCase, KeySuffix, md5_hex};
+use paysig::{CanonicalRules, ExposeSecret, Md5Signer, Money, Params};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -109,7 +109,10 @@ async fn drive(client: &reqwest::Client, calls: &Arc<Vec<Call>>, secs: f64) -> M
         t.await.expect("load task");
     }
     let failures = failed.load(Ordering::Relaxed);
-    assert_eq!(failures, 0, "{failures} requests failed or got a wrong answer");
+    assert_eq!(
+        failures, 0,
+        "{failures} requests failed or got a wrong answer"
+    );
     let requests = counted.load(Ordering::Relaxed);
     let elapsed = Instant::now().min(end).duration_since(start).as_secs_f64();
     Measured {
@@ -164,7 +167,7 @@ fn sunmi_order(i: usize, now: OffsetDateTime) -> Order {
         platform_no: format!("SM{i:020}"),
         amount: Money::from_fen(100 + i as u64 % 9900),
         refunded: Money::ZERO,
-        status: if i % 2 == 0 {
+        status: if i.is_multiple_of(2) {
             OrderStatus::Paid
         } else {
             OrderStatus::Created
@@ -327,7 +330,10 @@ async fn run() {
         std::thread::available_parallelism().map_or(0, |n| n.get()),
         std::thread::available_parallelism().map_or(0, |n| n.get()),
     );
-    println!("stored {stored} orders in {load_secs:.2} s; answer size {} bytes", sample.len());
+    println!(
+        "stored {stored} orders in {load_secs:.2} s; answer size {} bytes",
+        sample.len()
+    );
     let (mut fixed, mut single, mut full) = (Vec::new(), Vec::new(), Vec::new());
     let mut total = 0;
     for r in 0..rounds {
@@ -363,10 +369,7 @@ async fn run() {
         "ratio 1 order / fixed handler:     {:.3}  (must be >= 0.80)",
         single / fixed
     );
-    println!(
-        "ratio {stored} orders / fixed:      {:.3}",
-        full / fixed
-    );
+    println!("ratio {stored} orders / fixed:      {:.3}", full / fixed);
     println!(
         "creates (BeeCloud /1/rest/bill, {n_creates} at concurrency {CONCURRENCY}): \
          {creates_empty:.0}/s on an empty store, {creates_full:.0}/s with {stored} orders \

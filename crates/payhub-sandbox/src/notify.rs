@@ -96,7 +96,11 @@ pub(crate) fn deliver(
         let schedule = retry_schedule(p);
         let mut offset = 0u64;
         for n in 0..=schedule.len() {
-            let wait = if n == 0 { Duration::ZERO } else { schedule[n - 1] };
+            let wait = if n == 0 {
+                Duration::ZERO
+            } else {
+                schedule[n - 1]
+            };
             offset += wait.as_secs();
             tokio::time::sleep(me.scaled(wait)).await;
             let mut attempt = if me.notify_dropped() {

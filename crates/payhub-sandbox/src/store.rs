@@ -323,7 +323,12 @@ impl Store {
     }
 
     /// A refund and its order, by a documented key of the refund.
-    pub fn refund_by(&self, p: ProviderKind, key: RefundKey, value: &str) -> Option<(&Order, &Refund)> {
+    pub fn refund_by(
+        &self,
+        p: ProviderKind,
+        key: RefundKey,
+        value: &str,
+    ) -> Option<(&Order, &Refund)> {
         let of = self.of(p);
         let at = of.refund_index(key).get(value)?;
         let order = of.by_order_no.get(&at.order_no)?;
@@ -333,7 +338,10 @@ impl Store {
     /// A provider's orders, newest first.
     pub fn newest(&self, p: ProviderKind) -> impl Iterator<Item = &Order> {
         let of = self.of(p);
-        of.created.iter().rev().filter_map(|no| of.by_order_no.get(no))
+        of.created
+            .iter()
+            .rev()
+            .filter_map(|no| of.by_order_no.get(no))
     }
 
     /// How many orders a provider holds.
@@ -372,7 +380,12 @@ impl Store {
     }
 
     /// Appends a refund to an order and indexes it; the order as it is now.
-    pub fn add_refund(&mut self, p: ProviderKind, order_no: &str, refund: Refund) -> Option<&Order> {
+    pub fn add_refund(
+        &mut self,
+        p: ProviderKind,
+        order_no: &str,
+        refund: Refund,
+    ) -> Option<&Order> {
         let of = self.of_mut(p);
         let order = of.by_order_no.get_mut(order_no)?;
         let at = RefundRef {

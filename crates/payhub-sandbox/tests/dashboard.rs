@@ -121,7 +121,10 @@ async fn start_merchant(sb: &RunningSandbox) -> (Merchant, url::Url) {
     tokio::spawn(async move {
         let _ = axum::serve(listener, app).await;
     });
-    (m, url::Url::parse(&format!("http://{addr}/notify")).expect("url"))
+    (
+        m,
+        url::Url::parse(&format!("http://{addr}/notify")).expect("url"),
+    )
 }
 
 fn sunmi_client(sb: &RunningSandbox) -> sunmi::Client {
@@ -193,14 +196,12 @@ async fn dashboard_pay_delivers_notify() {
     assert!(shown.to_lowercase().contains("created"), "{shown}");
 
     // 2. Click "pay" on the page.
-    c.find(Locator::Css(&format!(
-        "{card} button[data-action=\"pay\"]"
-    )))
-    .await
-    .expect("pay button")
-    .click()
-    .await
-    .expect("click pay");
+    c.find(Locator::Css(&format!("{card} button[data-action=\"pay\"]")))
+        .await
+        .expect("pay button")
+        .click()
+        .await
+        .expect("click pay");
 
     // 3. The merchant's receiver gets a verified notify of this order and amount.
     let got = eventually("a verified notify", || async {
@@ -209,7 +210,12 @@ async fn dashboard_pay_delivers_notify() {
     .await;
     assert_eq!(got.order_id, "DASH-PAY-1");
     got.check_amount(Money::from_fen(123)).expect("amount");
-    assert_eq!(sb.order_state(ProviderKind::Sunmi, "DASH-PAY-1").unwrap().status, OrderStatus::Paid);
+    assert_eq!(
+        sb.order_state(ProviderKind::Sunmi, "DASH-PAY-1")
+            .unwrap()
+            .status,
+        OrderStatus::Paid
+    );
 
     // 4. The page's delivery log shows the attempt and the merchant's answer, live.
     let row = format!("{card} tr.attempt[data-attempt=\"1\"]");
@@ -239,7 +245,10 @@ async fn dashboard_pay_delivers_notify() {
         )
         .await
         .expect("measure");
-    assert!(overflow.as_i64().unwrap_or(1) <= 0, "page wider than a phone: {overflow}");
+    assert!(
+        overflow.as_i64().unwrap_or(1) <= 0,
+        "page wider than a phone: {overflow}"
+    );
     screenshot(&c, "dashboard-phone.png").await;
     c.close().await.expect("close");
     sb.shutdown().await;
@@ -261,12 +270,14 @@ async fn dashboard_shows_provider_errors_for_bad_input() {
         .await
         .expect("refund amount input");
     amount.send_keys("2.00").await.expect("type");
-    c.find(Locator::Css(&format!("{card} button[data-action=\"refund\"]")))
-        .await
-        .expect("refund button")
-        .click()
-        .await
-        .expect("click");
+    c.find(Locator::Css(&format!(
+        "{card} button[data-action=\"refund\"]"
+    )))
+    .await
+    .expect("refund button")
+    .click()
+    .await
+    .expect("click");
     let (text, class) = message(&c).await;
     assert!(class.contains("error"), "{class}: {text}");
     assert!(text.contains("10000 E22 退款金额有误"), "{text}");
@@ -278,7 +289,9 @@ async fn dashboard_shows_provider_errors_for_bad_input() {
         let c = c.clone();
         async move {
             let form = c.form(Locator::Css("#act-form")).await.expect("form");
-            form.set_by_name("provider", provider).await.expect("provider");
+            form.set_by_name("provider", provider)
+                .await
+                .expect("provider");
             form.set_by_name("order_no", order).await.expect("order");
             form.set_by_name("amount", "1.00").await.expect("amount");
             // Clear the previous outcome so the next one is this action's.
@@ -313,12 +326,14 @@ async fn dashboard_shows_provider_errors_for_bad_input() {
     c.execute("document.getElementById('message').textContent='';", vec![])
         .await
         .expect("clear");
-    c.find(Locator::Css(&format!("{card} button[data-action=\"refund\"]")))
-        .await
-        .expect("refund button")
-        .click()
-        .await
-        .expect("click");
+    c.find(Locator::Css(&format!(
+        "{card} button[data-action=\"refund\"]"
+    )))
+    .await
+    .expect("refund button")
+    .click()
+    .await
+    .expect("click");
     let (text, class) = message(&c).await;
     assert!(class.contains("ok"), "{class}: {text}");
     let refunded = eventually("the refund on the card", || async {
@@ -328,7 +343,9 @@ async fn dashboard_shows_provider_errors_for_bad_input() {
     .await;
     assert_eq!(refunded, "¥0.23");
     assert_eq!(
-        sb.order_state(ProviderKind::Sunmi, "DASH-BAD-1").unwrap().refunded,
+        sb.order_state(ProviderKind::Sunmi, "DASH-BAD-1")
+            .unwrap()
+            .refunded,
         Money::from_fen(23)
     );
     c.close().await.expect("close");

@@ -33,7 +33,11 @@ fn sunmi_order(i: usize) -> Order {
     }
 }
 
-async fn sunmi_call(sb: &RunningSandbox, path: &str, pairs: &[(&str, String)]) -> serde_json::Value {
+async fn sunmi_call(
+    sb: &RunningSandbox,
+    path: &str,
+    pairs: &[(&str, String)],
+) -> serde_json::Value {
     let c = sb.sunmi();
     let mut all: Vec<(&str, String)> = vec![
         ("app_id", c.app_id.clone()),
@@ -80,7 +84,10 @@ async fn sunmi_finds_orders_and_refunds_by_every_key_among_many() {
     let v = sunmi_call(
         &sb,
         "/v1/trade/query",
-        &[("orderId", "BULK-000001".into()), ("misId", format!("SM{:020}", 2))],
+        &[
+            ("orderId", "BULK-000001".into()),
+            ("misId", format!("SM{:020}", 2)),
+        ],
     )
     .await;
     assert_eq!(v["data"]["sub_code"], "E19", "{v}");
@@ -107,7 +114,11 @@ async fn sunmi_finds_orders_and_refunds_by_every_key_among_many() {
     ] {
         let v = sunmi_call(&sb, "/v1/trade/query", &[(key, value)]).await;
         assert_eq!(v["data"]["orderType"], 1, "{key}: {v}");
-        assert_eq!(v["data"]["oriOrderId"], format!("BULK-{i:06}"), "{key}: {v}");
+        assert_eq!(
+            v["data"]["oriOrderId"],
+            format!("BULK-{i:06}"),
+            "{key}: {v}"
+        );
         assert_eq!(v["data"]["amount"], 17, "{key}");
     }
     let again = sunmi_call(
@@ -136,14 +147,24 @@ async fn insert_order_refuses_a_taken_number() {
     let sb = sandbox().await;
     sb.insert_order(sunmi_order(1)).unwrap();
     let err = sb.insert_order(sunmi_order(1)).unwrap_err();
-    assert!(matches!(err, SandboxError::OrderExists { ref order_no, .. } if order_no == "BULK-000001"), "{err}");
+    assert!(
+        matches!(err, SandboxError::OrderExists { ref order_no, .. } if order_no == "BULK-000001"),
+        "{err}"
+    );
     let mut other = sunmi_order(2);
     other.platform_no = sunmi_order(1).platform_no;
-    assert!(matches!(sb.insert_order(other), Err(SandboxError::OrderExists { .. })));
+    assert!(matches!(
+        sb.insert_order(other),
+        Err(SandboxError::OrderExists { .. })
+    ));
     sb.shutdown().await;
 }
 
-async fn faults_call(sb: &RunningSandbox, base: url::Url, body: Option<&str>) -> (u16, serde_json::Value) {
+async fn faults_call(
+    sb: &RunningSandbox,
+    base: url::Url,
+    body: Option<&str>,
+) -> (u16, serde_json::Value) {
     let url = base.join("/_sandbox/faults").unwrap();
     let req = match body {
         Some(b) => Request::post_json("t", "faults", url, b.as_bytes().to_vec()),
@@ -184,7 +205,10 @@ async fn faults_change_at_run_time_through_the_control_api() {
         )
     );
     // In force at once, on every provider.
-    let url = sb.base_url(ProviderKind::BeeCloud).join("/1/rest/bill").unwrap();
+    let url = sb
+        .base_url(ProviderKind::BeeCloud)
+        .join("/1/rest/bill")
+        .unwrap();
     let resp = client()
         .send(Request::post_json("t", "bc", url, b"{}".to_vec()))
         .await
@@ -197,7 +221,16 @@ async fn faults_change_at_run_time_through_the_control_api() {
         assert!(answer["error"].as_str().is_some(), "{answer}");
     }
     assert_eq!(sb.faults().0.error_5xx_ratio, 1.0);
-    assert!(sb.set_faults(Faults { drop_notify_ratio: -0.1, ..Faults::default() }, None).is_err());
+    assert!(
+        sb.set_faults(
+            Faults {
+                drop_notify_ratio: -0.1,
+                ..Faults::default()
+            },
+            None
+        )
+        .is_err()
+    );
     sb.shutdown().await;
 }
 
@@ -232,24 +265,44 @@ async fn dropped_notifies_are_recorded_on_the_documented_schedule_and_retried() 
         .await
         .expect("delivered once the fault is off");
     assert!(rec.attempts.len() >= 4, "{:?}", rec.attempts);
-    assert!(rec.attempts[..3].iter().all(|a| a.dropped && a.status.is_none()));
+    assert!(
+        rec.attempts[..3]
+            .iter()
+            .all(|a| a.dropped && a.status.is_none())
+    );
     let last = rec.attempts.last().unwrap();
     assert!(!last.dropped && last.acknowledged && last.status == Some(200));
-    let offsets: Vec<u64> = rec.attempts.iter().map(|a| a.documented_offset_secs).collect();
+    let offsets: Vec<u64> = rec
+        .attempts
+        .iter()
+        .map(|a| a.documented_offset_secs)
+        .collect();
     let expected: Vec<u64> = [0u64, 1, 16, 46, 226, 826, 1426, 5026, 12226, 33826, 87826]
         .into_iter()
         .take(offsets.len())
         .collect();
     assert_eq!(offsets, expected);
     assert_eq!(rec.next_attempt_at, None);
-    assert_eq!(rx.received().len(), 1, "dropped attempts never reached the receiver");
+    assert_eq!(
+        rx.received().len(),
+        1,
+        "dropped attempts never reached the receiver"
+    );
     sb.shutdown().await;
 }
 
 async fn action(sb: &RunningSandbox, body: serde_json::Value) -> (u16, serde_json::Value) {
-    let url = sb.dashboard_url().join("/_sandbox/dashboard/actions").unwrap();
+    let url = sb
+        .dashboard_url()
+        .join("/_sandbox/dashboard/actions")
+        .unwrap();
     let resp = client()
-        .send(Request::post_json("t", "dash", url, body.to_string().into_bytes()))
+        .send(Request::post_json(
+            "t",
+            "dash",
+            url,
+            body.to_string().into_bytes(),
+        ))
         .await
         .unwrap();
     (resp.status, json(&resp.body))
@@ -269,13 +322,17 @@ async fn dashboard_actions_answer_with_the_providers_documented_errors() {
     assert!(html.contains("data-order=\"sunmi/BULK-000001\""), "{html}");
     assert!(html.contains("¥5.00"));
 
-    let refund = |no: &str, amount: &str| {
-        serde_json::json!({"provider": "sunmi", "order_no": no, "action": "refund", "amount": amount})
-    };
+    let refund = |no: &str, amount: &str| serde_json::json!({"provider": "sunmi", "order_no": no, "action": "refund", "amount": amount});
     let (s, a) = action(&sb, refund("BULK-000001", "5.01")).await;
     assert_eq!(s, 200);
     assert_eq!(a["ok"], false);
-    assert!(a["message"].as_str().unwrap().contains("10000 E22 退款金额有误"), "{a}");
+    assert!(
+        a["message"]
+            .as_str()
+            .unwrap()
+            .contains("10000 E22 退款金额有误"),
+        "{a}"
+    );
     assert_eq!(a["answer"]["data"]["sub_code"], "E22");
     let (_, a) = action(&sb, refund("NOPE", "")).await;
     assert_eq!(a["answer"]["data"]["sub_code"], "E19", "{a}");
@@ -284,7 +341,9 @@ async fn dashboard_actions_answer_with_the_providers_documented_errors() {
     let (_, a) = action(&sb, refund("BULK-000001", "")).await;
     assert_eq!(a["ok"], true, "{a}");
     assert_eq!(
-        sb.order_state(ProviderKind::Sunmi, "BULK-000001").unwrap().refunded,
+        sb.order_state(ProviderKind::Sunmi, "BULK-000001")
+            .unwrap()
+            .refunded,
         Money::from_fen(500),
         "empty amount refunds everything refundable"
     );
@@ -293,7 +352,10 @@ async fn dashboard_actions_answer_with_the_providers_documented_errors() {
         serde_json::json!({"provider": "mifeng", "order_no": "X", "action": "refund"}),
     )
     .await;
-    assert!(a["message"].as_str().unwrap().contains("no refund API"), "{a}");
+    assert!(
+        a["message"].as_str().unwrap().contains("no refund API"),
+        "{a}"
+    );
     let (_, a) = action(
         &sb,
         serde_json::json!({"provider": "pooul", "order_no": "NOPE", "action": "pay"}),
@@ -311,7 +373,9 @@ async fn dashboard_actions_answer_with_the_providers_documented_errors() {
     .await;
     assert_eq!(a["ok"], true, "{a}");
     assert_eq!(
-        sb.order_state(ProviderKind::Sunmi, "BULK-000002").unwrap().status,
+        sb.order_state(ProviderKind::Sunmi, "BULK-000002")
+            .unwrap()
+            .status,
         OrderStatus::Closed
     );
     sb.shutdown().await;

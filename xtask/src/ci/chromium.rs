@@ -65,7 +65,10 @@ impl ChromeDriver {
             }
             sleep(Duration::from_millis(100));
         }
-        println!("chromedriver: ready on port {port} (browser {})", cd.browser);
+        println!(
+            "chromedriver: ready on port {port} (browser {})",
+            cd.browser
+        );
         Ok(cd)
     }
 }
@@ -95,7 +98,8 @@ fn ready(port: u16) -> bool {
         return false;
     };
     let _ = stream.set_read_timeout(Some(Duration::from_secs(2)));
-    let request = format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
+    let request =
+        format!("GET /status HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nConnection: close\r\n\r\n");
     if stream.write_all(request.as_bytes()).is_err() {
         return false;
     }

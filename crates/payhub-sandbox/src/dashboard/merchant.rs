@@ -3,9 +3,9 @@
 //! handler an SDK reaches (in process, without the network faults). So a refund over the total
 //! or of an unknown order gets exactly the provider's documented error.
 
+use crate::ProviderKind;
 use crate::providers::{self, cst_date, unix_ms};
 use crate::shared::Shared;
-use crate::ProviderKind;
 use axum::body::Body;
 use axum::http::{Request, header};
 use paysig::md5::{HexCase, KeySuffix, md5_hex};

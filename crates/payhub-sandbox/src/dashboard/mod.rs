@@ -220,25 +220,25 @@ fn change_event(change: &Change) -> Event {
     Event::default().data(data.to_string())
 }
 
-async fn events(State(s): State<Arc<Shared>>) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
+async fn events(
+    State(s): State<Arc<Shared>>,
+) -> Sse<impl Stream<Item = Result<Event, Infallible>>> {
     let rx = s.subscribe();
     let closing = s.closing();
     let stream = futures::stream::unfold((rx, closing), |(mut rx, mut closing)| async move {
-        {
-            let next = tokio::select! {
-                r = rx.recv() => r,
-                _ = closing.wait_for(|c| *c) => return None,
-            };
-            match next {
-                Ok(change) => return Some((Ok(change_event(&change)), (rx, closing))),
-                // Too slow a reader: it reloads everything, which covers what it missed.
-                Err(RecvError::Lagged(_)) => {
-                    let all = Event::default().data(json!({ "kind": "all" }).to_string());
-                    return Some((Ok(all), (rx, closing)));
-                }
-                Err(RecvError::Closed) => return None,
+        let next = tokio::select! {
+            r = rx.recv() => r,
+            _ = closing.wait_for(|c| *c) => return None,
+        };
+        let event = match next {
+            Ok(change) => change_event(&change),
+            // Too slow a reader: it reloads everything, which covers what it missed.
+            Err(RecvError::Lagged(_)) => {
+                Event::default().data(json!({ "kind": "all" }).to_string())
             }
-        }
+            Err(RecvError::Closed) => return None,
+        };
+        Some((Ok(event), (rx, closing)))
     });
     Sse::new(stream).keep_alive(KeepAlive::default())
 }

@@ -134,7 +134,9 @@ pub(crate) fn page(shared: &Shared, listing: &Listing, faults: &FaultsBody) -> S
          <input name=\"q\" type=\"search\"></label></form><div id=\"orders\">",
     );
     h.push_str(&orders(listing));
-    h.push_str("</div></section></main><script src=\"/_sandbox/dashboard.js\"></script></body></html>");
+    h.push_str(
+        "</div></section></main><script src=\"/_sandbox/dashboard.js\"></script></body></html>",
+    );
     h
 }
 
@@ -304,7 +306,10 @@ fn notification(h: &mut String, rec: &NotificationRecord) {
 }
 
 fn attempt(h: &mut String, a: &DeliveryAttempt) {
-    let status = a.status.map(|s| s.to_string()).unwrap_or_else(|| "–".into());
+    let status = a
+        .status
+        .map(|s| s.to_string())
+        .unwrap_or_else(|| "–".into());
     let answer = match &a.error {
         Some(e) => format!("<span class=\"err\">{}</span>", esc(e)),
         None => format!("<code>{}</code>", esc(&a.response)),

@@ -402,7 +402,10 @@ fn channel_matches(query: &str, order_channel: &str) -> bool {
 }
 
 /// The one order named by `bill_no` (an index hit), or every order newest first.
-fn candidates<'a>(store: &'a Store, bill_no: Option<&str>) -> Box<dyn Iterator<Item = &'a Order> + 'a> {
+fn candidates<'a>(
+    store: &'a Store,
+    bill_no: Option<&str>,
+) -> Box<dyn Iterator<Item = &'a Order> + 'a> {
     match bill_no {
         Some(no) => Box::new(store.order(P, no).into_iter()),
         None => Box::new(store.newest(P)),
