@@ -4,14 +4,18 @@
 //! 1. `cargo fmt --all -- --check`
 //! 2. `cargo clippy --workspace --all-targets --all-features -- -D warnings`
 //! 3. a redis-server on port 6399 for the `#[ignore]`d tests ([`redis`])
-//! 4. `cargo test --workspace --all-features --no-fail-fast -- --include-ignored`
-//! 5. `cargo test -p paysig --no-default-features --features rsa-backend,http`: the pure-Rust
-//!    RSA backend alone passes the same tests (step 4 runs them with both backends built)
-//! 6. `cargo xtask fixtures --check` (in process)
-//! 7. `cargo doc --workspace --all-features --no-deps` with `-D warnings`
+//! 4. headless Chromium and a chromedriver on a free port for the dashboard's `#[ignore]`d
+//!    browser tests ([`chromium`])
+//! 5. `cargo test --workspace --all-features --no-fail-fast -- --include-ignored`, with
+//!    `PAYHUB_REDIS_URL`, `PAYHUB_WEBDRIVER_URL` and `PAYHUB_CHROMIUM`
+//! 6. `cargo test -p paysig --no-default-features --features rsa-backend,http`: the pure-Rust
+//!    RSA backend alone passes the same tests (step 5 runs them with both backends built)
+//! 7. `cargo xtask fixtures --check` (in process)
+//! 8. `cargo doc --workspace --all-features --no-deps` with `-D warnings`
 //!
-//! With `--skip-redis`, step 3 is skipped and ignored tests are not run.
+//! With `--skip-redis`, steps 3 and 4 are skipped and ignored tests are not run.
 
+mod chromium;
 mod redis;
 
 use std::path::Path;
@@ -20,7 +24,7 @@ use std::time::Instant;
 
 use crate::fixtures;
 
-const STEPS: usize = 7;
+const STEPS: usize = 8;
 
 /// Options of `cargo xtask ci`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -87,17 +91,23 @@ pub fn run(root: &Path, opts: Options) -> Result<(), String> {
             &[],
         )
     })?;
-    // Kept alive until the end of `run`: dropping it stops the server, on
+    // Kept alive until the end of `run`: dropping them stops the servers, on
     // success and on any early return alike.
-    let redis = if opts.skip_redis {
+    let (redis, chromedriver) = if opts.skip_redis {
         println!("==> [3/{STEPS}] redis: skipped (--skip-redis; ignored tests will not run)");
-        None
+        println!(
+            "==> [4/{STEPS}] chromedriver: skipped (--skip-redis; ignored tests will not run)"
+        );
+        (None, None)
     } else {
-        Some(step(3, "redis", redis::Redis::start)?)
+        let redis = step(3, "redis", redis::Redis::start)?;
+        let chromedriver = step(4, "chromedriver", chromium::ChromeDriver::start)?;
+        (Some(redis), Some(chromedriver))
     };
-    step(4, "test", || match &redis {
-        Some(r) => {
+    step(5, "test", || match (&redis, &chromedriver) {
+        (Some(r), Some(cd)) => {
             let url = r.url();
+            let webdriver = cd.url();
             run_cargo(
                 root,
                 &[
@@ -108,16 +118,20 @@ pub fn run(root: &Path, opts: Options) -> Result<(), String> {
                     "--",
                     "--include-ignored",
                 ],
-                &[("PAYHUB_REDIS_URL", url.as_str())],
+                &[
+                    ("PAYHUB_REDIS_URL", url.as_str()),
+                    ("PAYHUB_WEBDRIVER_URL", webdriver.as_str()),
+                    ("PAYHUB_CHROMIUM", cd.browser()),
+                ],
             )
         }
-        None => run_cargo(
+        _ => run_cargo(
             root,
             &["test", "--workspace", "--all-features", "--no-fail-fast"],
             &[],
         ),
     })?;
-    step(5, "test paysig, pure-Rust RSA backend only", || {
+    step(6, "test paysig, pure-Rust RSA backend only", || {
         run_cargo(
             root,
             &[
@@ -131,18 +145,19 @@ pub fn run(root: &Path, opts: Options) -> Result<(), String> {
             &[],
         )
     })?;
-    step(6, "fixtures --check", || match fixtures::check(root) {
+    step(7, "fixtures --check", || match fixtures::check(root) {
         Ok(true) => Ok(()),
         Ok(false) => Err("fixtures/ is out of date".to_string()),
         Err(e) => Err(e),
     })?;
-    step(7, "doc", || {
+    step(8, "doc", || {
         run_cargo(
             root,
             &["doc", "--workspace", "--all-features", "--no-deps"],
             &[("RUSTDOCFLAGS", "-D warnings")],
         )
     })?;
+    drop(chromedriver);
     drop(redis);
     println!(
         "==> ci: all {STEPS} steps passed in {:.1}s",

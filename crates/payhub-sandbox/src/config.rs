@@ -57,8 +57,11 @@ impl Default for SandboxConfig {
     }
 }
 
-/// Faults injected on provider endpoints, drawn deterministically from [`SandboxConfig::seed`].
-#[derive(Debug, Clone, Default)]
+/// Faults injected on provider endpoints and notifies, drawn deterministically from
+/// [`SandboxConfig::seed`]. These are the values at start; they can be changed while the
+/// sandbox runs ([`crate::RunningSandbox::set_faults`], `POST /_sandbox/faults`, the
+/// dashboard's faults panel).
+#[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Faults {
     /// Added before every answer.
     pub latency: Duration,
@@ -68,6 +71,27 @@ pub struct Faults {
     /// Fraction (0.0..=1.0) of requests that ARE processed, after which the connection is closed
     /// without an answer (the case where the merchant cannot know whether an order exists).
     pub drop_ratio: f64,
+    /// Fraction (0.0..=1.0) of notify delivery attempts the sandbox drops instead of sending
+    /// (a lost notify); each is recorded and retried on the provider's schedule.
+    pub drop_notify_ratio: f64,
+}
+
+impl Faults {
+    /// Refuses a ratio outside 0.0..=1.0 (or NaN), naming the field.
+    pub fn check(&self) -> Result<(), crate::SandboxError> {
+        for (name, r) in [
+            ("error_5xx_ratio", self.error_5xx_ratio),
+            ("drop_ratio", self.drop_ratio),
+            ("drop_notify_ratio", self.drop_notify_ratio),
+        ] {
+            if !(0.0..=1.0).contains(&r) {
+                return Err(crate::SandboxError::Config {
+                    reason: format!("{name} must be within 0.0..=1.0, got {r}"),
+                });
+            }
+        }
+        Ok(())
+    }
 }
 
 /// The BeeCloud webhook format (provider-notes.md: both existed; beecloud.md has neither).
@@ -82,7 +106,8 @@ pub enum BeeCloudWebhookScheme {
     SnakeCaseSignature,
 }
 
-/// Listening ports, one per provider (0 = any free port). All bind 127.0.0.1.
+/// Listening ports, one per provider and one for the dashboard (0 = any free port). All bind
+/// 127.0.0.1.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Ports {
     /// Sunmi.
@@ -93,17 +118,20 @@ pub struct Ports {
     pub beecloud: u16,
     /// Mifeng.
     pub mifeng: u16,
+    /// The dashboard (the web page at `/`, [`crate::RunningSandbox::dashboard_url`]).
+    pub dashboard: u16,
 }
 
 impl Ports {
-    /// Four consecutive ports from `first`: Sunmi, Pooul, BeeCloud, Mifeng (for a command line
-    /// that takes one `--port`). `None` if they would pass 65535.
+    /// Five consecutive ports from `first`: Sunmi, Pooul, BeeCloud, Mifeng, dashboard (for a
+    /// command line that takes one `--port`). `None` if they would pass 65535.
     pub fn consecutive(first: u16) -> Option<Ports> {
         Some(Ports {
             sunmi: first,
             pooul: first.checked_add(1)?,
             beecloud: first.checked_add(2)?,
             mifeng: first.checked_add(3)?,
+            dashboard: first.checked_add(4)?,
         })
     }
 }

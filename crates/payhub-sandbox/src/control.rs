@@ -9,10 +9,13 @@
 //!   the others when a request carries none).
 //! - `GET  /_sandbox/credentials`: this provider's sandbox credentials and keys (PEM), for a
 //!   developer's own app. They are sandbox-only secrets.
+//! - `GET  /_sandbox/faults`, `POST /_sandbox/faults` (JSON): the faults of the whole sandbox
+//!   (also on the dashboard's port), see [`FaultsBody`].
 
 use crate::shared::Shared;
 use crate::{ProviderKind, SandboxError};
 use axum::Router;
+use axum::body::Bytes;
 use axum::extract::{Path, State};
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
@@ -20,6 +23,7 @@ use axum::routing::{get, post, put};
 use paysig::ExposeSecret;
 use serde_json::json;
 use std::sync::Arc;
+use std::time::Duration;
 
 fn error_response(e: SandboxError) -> Response {
     let status = match e {
@@ -64,8 +68,74 @@ pub(crate) fn credentials_json(shared: &Shared, p: ProviderKind) -> serde_json::
     }
 }
 
+/// `/_sandbox/faults` as JSON. In a POST every field is optional (absent: unchanged) and an
+/// unknown field is refused; `seed` restarts the fault draws from it.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct FaultsBody {
+    pub latency_ms: Option<u64>,
+    pub error_5xx_ratio: Option<f64>,
+    pub drop_ratio: Option<f64>,
+    pub drop_notify_ratio: Option<f64>,
+    pub seed: Option<u64>,
+}
+
+impl FaultsBody {
+    pub fn current(shared: &Shared) -> FaultsBody {
+        let (f, seed) = shared.faults();
+        FaultsBody {
+            latency_ms: Some(f.latency.as_millis().try_into().unwrap_or(u64::MAX)),
+            error_5xx_ratio: Some(f.error_5xx_ratio),
+            drop_ratio: Some(f.drop_ratio),
+            drop_notify_ratio: Some(f.drop_notify_ratio),
+            seed: Some(seed),
+        }
+    }
+
+    /// Applies the fields given over the faults in force.
+    pub fn apply(self, shared: &Shared) -> Result<FaultsBody, SandboxError> {
+        let (mut f, _) = shared.faults();
+        if let Some(ms) = self.latency_ms {
+            f.latency = Duration::from_millis(ms);
+        }
+        f.error_5xx_ratio = self.error_5xx_ratio.unwrap_or(f.error_5xx_ratio);
+        f.drop_ratio = self.drop_ratio.unwrap_or(f.drop_ratio);
+        f.drop_notify_ratio = self.drop_notify_ratio.unwrap_or(f.drop_notify_ratio);
+        shared.set_faults(f, self.seed)?;
+        Ok(FaultsBody::current(shared))
+    }
+}
+
+/// `GET`/`POST /_sandbox/faults`.
+pub(crate) fn faults_router() -> Router<Arc<Shared>> {
+    Router::new().route(
+        "/_sandbox/faults",
+        get(|State(s): State<Arc<Shared>>| async move { axum::Json(FaultsBody::current(&s)) })
+            .post(|State(s): State<Arc<Shared>>, body: Bytes| async move {
+                let parsed: FaultsBody = match serde_json::from_slice(&body) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        return (
+                            StatusCode::BAD_REQUEST,
+                            axum::Json(json!({ "error": format!("faults: {e}") })),
+                        )
+                            .into_response();
+                    }
+                };
+                match parsed.apply(&s) {
+                    Ok(now) => axum::Json(now).into_response(),
+                    Err(e) => (
+                        StatusCode::BAD_REQUEST,
+                        axum::Json(json!({ "error": e.to_string() })),
+                    )
+                        .into_response(),
+                }
+            }),
+    )
+}
+
 pub(crate) fn router(p: ProviderKind) -> Router<Arc<Shared>> {
-    Router::new()
+    faults_router()
         .route(
             "/_sandbox/orders/{order_no}/pay",
             post(move |State(s): State<Arc<Shared>>, Path(no): Path<String>| async move {

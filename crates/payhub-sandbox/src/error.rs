@@ -19,6 +19,12 @@ pub enum SandboxError {
         /// The socket error.
         source: std::io::Error,
     },
+    /// The dashboard's port could not be bound.
+    #[error("cannot listen for the dashboard: {source}")]
+    BindDashboard {
+        /// The socket error.
+        source: std::io::Error,
+    },
     /// A sandbox key could not be generated.
     #[error("sandbox key: {0}")]
     Key(#[from] paysig::SignError),
@@ -28,6 +34,14 @@ pub enum SandboxError {
     /// No order with this merchant order number.
     #[error("{provider}: no order `{order_no}`")]
     OrderNotFound {
+        /// Provider.
+        provider: ProviderKind,
+        /// Merchant order number.
+        order_no: String,
+    },
+    /// An inserted order's merchant or provider number is taken.
+    #[error("{provider}: order `{order_no}` exists already")]
+    OrderExists {
         /// Provider.
         provider: ProviderKind,
         /// Merchant order number.

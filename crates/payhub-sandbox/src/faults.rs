@@ -18,11 +18,12 @@ pub(crate) async fn inject(
     if req.uri().path().starts_with("/_sandbox") {
         return next.run(req).await;
     }
-    let faults = &shared.config.faults;
+    // Drawn before the latency so a seed replays the same faults whatever the timing; the
+    // lock is released before any await.
+    let (faults, drop_draw, error_draw) = shared.fault_draws();
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }
-    let (drop_draw, error_draw) = shared.fault_draws();
     if error_draw < faults.error_5xx_ratio {
         return (StatusCode::INTERNAL_SERVER_ERROR, "Internal Server Error").into_response();
     }

@@ -65,6 +65,29 @@
 //! `GET /_sandbox/notifications`, `PUT /_sandbox/notify_url` (text body),
 //! `GET /_sandbox/credentials`. Faults never apply to these paths.
 //!
+//! For the whole sandbox, on every port: `GET /_sandbox/faults` and `POST /_sandbox/faults`
+//! with JSON `{"latency_ms", "error_5xx_ratio", "drop_ratio", "drop_notify_ratio", "seed"}`
+//! (each optional; a ratio outside 0..=1 or an unknown field is refused with 400). The same
+//! from Rust: [`RunningSandbox::set_faults`].
+//!
+//! ## Dashboard
+//! [`RunningSandbox::dashboard_url`] (its own port, [`Ports::dashboard`]) serves a web page at
+//! `/`: the orders and refunds of the four providers with their state and amounts; buttons to
+//! pay, fail, expire, refund (part or all) and resend the notify; each order's notify delivery
+//! log (every attempt's place on the document's retry schedule, when it was sent, the
+//! merchant's HTTP status and body, the next attempt); a faults panel. It updates live through
+//! server-sent events (`GET /_sandbox/events`). Refunds from the page are signed merchant
+//! requests to the provider's documented refund endpoint, so bad input (a refund over the
+//! total, an unknown order) gets the provider's documented error, shown on the page. No
+//! front-end build: the HTML is rendered by the server, the script and style are compiled in.
+//!
+//! ## Scale
+//! Every lookup by a documented key (Sunmi `orderId`/`misId`/`platformId`, Pooul
+//! `mch_trade_id`, BeeCloud `bill_no`/`refund_no`, Mifeng `out_order_no`/`order_no`, refund
+//! numbers) is a hash-index hit and every create is O(1), whatever the number of stored
+//! orders; the store's lock is never held across an await. `benches/query_load.rs` measures
+//! it (figures in the crate's README).
+//!
 //! ## Assumed where the documents are silent
 //! Pooul failure codes; the Mifeng rate-limit answer (HTTP 429, code 429), request encoding
 //! (JSON or form), notify format (provider-notes.md inference) and retry schedule (Pooul's);
@@ -81,6 +104,7 @@
 mod config;
 mod control;
 mod credentials;
+mod dashboard;
 mod error;
 mod faults;
 mod kind;

@@ -78,41 +78,58 @@ pub(crate) fn deliver(
         Encoding::Json => "application/json",
         Encoding::Text => "text/plain",
     };
-    let index = {
-        let mut store = shared.store();
-        store.notifications.push(NotificationRecord {
-            provider: p,
-            order_no: order_no.to_owned(),
-            event,
-            url: out.url.clone(),
-            content_type: content_type.to_owned(),
-            body: out.body.clone(),
-            attempts: Vec::new(),
-            acknowledged: false,
-            gave_up: false,
-        });
-        store.notifications.len() - 1
-    };
+    let index = shared.store().push_notification(NotificationRecord {
+        provider: p,
+        order_no: order_no.to_owned(),
+        event,
+        url: out.url.clone(),
+        content_type: content_type.to_owned(),
+        body: out.body.clone(),
+        attempts: Vec::new(),
+        acknowledged: false,
+        gave_up: false,
+        next_attempt_at: Some(OffsetDateTime::now_utc()),
+        next_documented_offset_secs: Some(0),
+    });
     let me = Arc::clone(shared);
     shared.spawn(async move {
-        let waits = std::iter::once(Duration::ZERO).chain(retry_schedule(p));
-        for (n, wait) in waits.enumerate() {
+        let schedule = retry_schedule(p);
+        let mut offset = 0u64;
+        for n in 0..=schedule.len() {
+            let wait = if n == 0 {
+                Duration::ZERO
+            } else {
+                schedule[n - 1]
+            };
+            offset += wait.as_secs();
             tokio::time::sleep(me.scaled(wait)).await;
-            let attempt = send_once(&me, p, &out, n as u32 + 1).await;
-            let acked = attempt.acknowledged;
-            {
-                let mut store = me.store();
-                if let Some(rec) = store.notifications.get_mut(index) {
-                    rec.attempts.push(attempt);
-                    rec.acknowledged = acked;
+            let mut attempt = if me.notify_dropped() {
+                DeliveryAttempt {
+                    attempt: n as u32 + 1,
+                    documented_offset_secs: 0,
+                    at: OffsetDateTime::now_utc(),
+                    status: None,
+                    response: String::new(),
+                    error: Some("dropped by the sandbox (notify fault), not sent".into()),
+                    acknowledged: false,
+                    dropped: true,
                 }
-            }
+            } else {
+                send_once(&me, p, &out, n as u32 + 1).await
+            };
+            attempt.documented_offset_secs = offset;
+            let acked = attempt.acknowledged;
+            let next = schedule.get(n).copied().filter(|_| !acked);
+            me.store().update_notification(index, |rec| {
+                rec.attempts.push(attempt);
+                rec.acknowledged = acked;
+                rec.next_attempt_at = next.map(|w| OffsetDateTime::now_utc() + me.scaled(w));
+                rec.next_documented_offset_secs = next.map(|w| offset + w.as_secs());
+                rec.gave_up = !acked && next.is_none();
+            });
             if acked {
                 return;
             }
-        }
-        if let Some(rec) = me.store().notifications.get_mut(index) {
-            rec.gave_up = true;
         }
     });
 }
@@ -121,11 +138,13 @@ async fn send_once(shared: &Shared, p: ProviderKind, out: &Outgoing, n: u32) -> 
     let at = OffsetDateTime::now_utc();
     let mut attempt = DeliveryAttempt {
         attempt: n,
+        documented_offset_secs: 0,
         at,
         status: None,
         response: String::new(),
         error: None,
         acknowledged: false,
+        dropped: false,
     };
     let url = match Url::parse(&out.url) {
         Ok(u) => u,

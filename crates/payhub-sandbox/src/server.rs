@@ -5,7 +5,9 @@ use crate::credentials::{
 };
 use crate::shared::Shared;
 use crate::store::{NotificationRecord, Order};
-use crate::{ProviderKind, SandboxConfig, SandboxError, control, faults, providers};
+use crate::{
+    Faults, ProviderKind, SandboxConfig, SandboxError, control, dashboard, faults, providers,
+};
 use std::net::{Ipv4Addr, SocketAddr};
 use std::sync::Arc;
 use std::time::Duration;
@@ -19,7 +21,7 @@ pub struct Sandbox;
 
 impl Sandbox {
     /// Generates the sandbox credentials and keys, binds one 127.0.0.1 port per provider and
-    /// serves them until [`RunningSandbox::shutdown`] (or drop, which aborts the servers).
+    /// one for the dashboard, and serves them until [`RunningSandbox::shutdown`] (or drop, which aborts the servers).
     /// Must be called inside a Tokio runtime.
     pub async fn start(config: SandboxConfig) -> Result<RunningSandbox, SandboxError> {
         let ports = config.ports;
@@ -70,9 +72,36 @@ impl Sandbox {
             }));
             tracing::info!(provider = %p, %addr, "sandbox listening");
         }
+        shared.set_provider_urls(urls.iter().map(Url::to_string).collect());
+        let listener =
+            tokio::net::TcpListener::bind(SocketAddr::from((Ipv4Addr::LOCALHOST, ports.dashboard)))
+                .await
+                .map_err(|source| SandboxError::BindDashboard { source })?;
+        let addr = listener
+            .local_addr()
+            .map_err(|source| SandboxError::BindDashboard { source })?;
+        let dashboard_url =
+            Url::parse(&format!("http://{addr}/")).map_err(|e| SandboxError::Config {
+                reason: format!("listening address {addr}: {e}"),
+            })?;
+        let app = dashboard::router().with_state(Arc::clone(&shared));
+        let mut rx = stop_rx.clone();
+        servers.push(tokio::spawn(async move {
+            let stopped = async move {
+                let _ = rx.wait_for(|stop| *stop).await;
+            };
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stopped)
+                .await
+            {
+                tracing::warn!(error = %e, "sandbox dashboard stopped");
+            }
+        }));
+        tracing::info!(%addr, "sandbox dashboard listening");
         Ok(RunningSandbox {
             shared,
             urls,
+            dashboard_url,
             stop: stop_tx,
             servers,
         })
@@ -85,6 +114,7 @@ pub struct RunningSandbox {
     shared: Arc<Shared>,
     // In ProviderKind::ALL order.
     urls: Vec<Url>,
+    dashboard_url: Url,
     stop: watch::Sender<bool>,
     servers: Vec<JoinHandle<()>>,
 }
@@ -93,6 +123,7 @@ impl std::fmt::Debug for RunningSandbox {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("RunningSandbox")
             .field("urls", &self.urls)
+            .field("dashboard_url", &self.dashboard_url)
             .finish_non_exhaustive()
     }
 }
@@ -102,6 +133,34 @@ impl RunningSandbox {
     /// client as `Environment::Custom(url)`; the documented paths follow it unchanged.
     pub fn base_url(&self, p: ProviderKind) -> Url {
         self.urls[p as usize].clone()
+    }
+
+    /// The dashboard (`http://127.0.0.1:<port>/`): the web page that shows and steers the
+    /// sandbox, and the global control API (`/_sandbox/faults`, `/_sandbox/events`).
+    pub fn dashboard_url(&self) -> Url {
+        self.dashboard_url.clone()
+    }
+
+    /// The faults in force now (they start as [`SandboxConfig::faults`]) and their seed.
+    pub fn faults(&self) -> (Faults, u64) {
+        self.shared.faults()
+    }
+
+    /// Changes the faults while the sandbox runs (all providers, notifies included). With a
+    /// `seed`, the fault draws restart from it, so the same requests meet the same faults.
+    ///
+    /// ```no_run
+    /// # async fn demo(sandbox: payhub_sandbox::RunningSandbox) -> Result<(), payhub_sandbox::SandboxError> {
+    /// use payhub_sandbox::Faults;
+    /// use std::time::Duration;
+    /// sandbox.set_faults(
+    ///     Faults { latency: Duration::from_millis(300), error_5xx_ratio: 0.1, ..Faults::default() },
+    ///     Some(7),
+    /// )?;
+    /// # Ok(()) }
+    /// ```
+    pub fn set_faults(&self, faults: Faults, seed: Option<u64>) -> Result<(), SandboxError> {
+        self.shared.set_faults(faults, seed)
     }
 
     /// Sunmi credentials and the sandbox's Sunmi notify public key.
@@ -148,6 +207,34 @@ impl RunningSandbox {
     /// The simulated payer's payment fails.
     pub fn fail(&self, p: ProviderKind, order_no: &str) -> Result<Order, SandboxError> {
         self.shared.settle(p, order_no, false)
+    }
+
+    /// Adds an order as if it had been created through the provider's API, without the
+    /// request (fixtures for a demo, a load test's stored orders). Its numbers (merchant,
+    /// provider, Sunmi `platformId`, refund numbers) are indexed like a created order's.
+    /// No notify is sent and auto-pay does not apply.
+    ///
+    /// Refused with [`SandboxError::OrderExists`] when its merchant or provider number is taken.
+    pub fn insert_order(&self, order: Order) -> Result<(), SandboxError> {
+        let mut store = self.shared.store();
+        let p = order.provider;
+        if store.order(p, &order.order_no).is_some()
+            || store
+                .order_by(p, crate::store::OrderKey::PlatformNo, &order.platform_no)
+                .is_some()
+        {
+            return Err(SandboxError::OrderExists {
+                provider: p,
+                order_no: order.order_no,
+            });
+        }
+        store.insert(order);
+        Ok(())
+    }
+
+    /// The order expires unpaid: it is closed, as when the payer never pays.
+    pub fn expire(&self, p: ProviderKind, order_no: &str) -> Result<Order, SandboxError> {
+        self.shared.expire(p, order_no)
     }
 
     /// Sends the pay notify of a paid (or, for Mifeng, failed) order again, with the same
@@ -198,9 +285,11 @@ impl RunningSandbox {
         let deadline = tokio::time::Instant::now() + timeout;
         loop {
             let found = self
-                .notifications_delivered(p)
-                .into_iter()
-                .find(|n| n.order_no == order_no && n.acknowledged);
+                .shared
+                .store()
+                .notifications_of(p, order_no)
+                .find(|n| n.acknowledged)
+                .cloned();
             if found.is_some() || tokio::time::Instant::now() >= deadline {
                 return found;
             }

@@ -3,8 +3,8 @@
 use crate::credentials::{
     BeeCloudCredentials, MifengCredentials, PooulCredentials, SunmiCredentials,
 };
-use crate::store::{NotifyEvent, Order, OrderStatus, Store};
-use crate::{ProviderKind, SandboxConfig, SandboxError, SandboxKeys, notify, providers};
+use crate::store::{Change, NotifyEvent, Order, OrderStatus, Store};
+use crate::{Faults, ProviderKind, SandboxConfig, SandboxError, SandboxKeys, notify, providers};
 use paysig::http::{HttpClient, HttpConfig, RetryPolicy};
 use paysig::{RsaPrivateKey, SecretString};
 use rand::rngs::StdRng;
@@ -13,6 +13,7 @@ use std::future::Future;
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::Duration;
 use time::OffsetDateTime;
+use tokio::sync::{broadcast, watch};
 use tokio::task::JoinHandle;
 
 pub(crate) struct Keys {
@@ -29,9 +30,35 @@ pub(crate) struct Shared {
     pub keys: Keys,
     store: Mutex<Store>,
     ids: Mutex<StdRng>,
-    fault_rng: Mutex<StdRng>,
+    faults: Mutex<FaultState>,
+    changes: broadcast::Sender<Change>,
+    // Set at shutdown: ends the dashboard's event streams, which would hold the server open.
+    closing: watch::Sender<bool>,
+    // The provider base URLs, in ProviderKind::ALL order, once bound (for the dashboard).
+    provider_urls: std::sync::OnceLock<Vec<String>>,
     pub http: HttpClient,
     tasks: Mutex<Vec<JoinHandle<()>>>,
+}
+
+/// The fault settings in force and their random sources. Requests and notifies draw from
+/// separate generators: notify attempts run on timers, so sharing one would make the request
+/// faults of a seed depend on timing.
+struct FaultState {
+    faults: Faults,
+    seed: u64,
+    requests: StdRng,
+    notifies: StdRng,
+}
+
+impl FaultState {
+    fn new(faults: Faults, seed: u64) -> FaultState {
+        FaultState {
+            faults,
+            seed,
+            requests: StdRng::seed_from_u64(seed),
+            notifies: StdRng::seed_from_u64(seed ^ 0x0071_f1e5),
+        }
+    }
 }
 
 /// Locks a mutex, recovering the data if a holder panicked (state stays usable for tests).
@@ -56,16 +83,7 @@ impl Shared {
                 reason: format!("time_scale must be > 0, got {}", config.time_scale),
             });
         }
-        for (name, r) in [
-            ("error_5xx_ratio", config.faults.error_5xx_ratio),
-            ("drop_ratio", config.faults.drop_ratio),
-        ] {
-            if !(0.0..=1.0).contains(&r) {
-                return Err(SandboxError::Config {
-                    reason: format!("{name} must be within 0.0..=1.0, got {r}"),
-                });
-            }
-        }
+        config.faults.check()?;
         if config.mifeng_rate_limit_per_sec == 0 {
             return Err(SandboxError::Config {
                 reason: "mifeng_rate_limit_per_sec must be at least 1".into(),
@@ -117,6 +135,8 @@ impl Shared {
             user_agent: concat!("payhub-sandbox/", env!("CARGO_PKG_VERSION")).to_owned(),
             retry: RetryPolicy::none(),
         })?;
+        // Lagging dashboards skip to the newest changes; they re-read the state anyway.
+        let (changes, _) = broadcast::channel(1024);
         Ok(Shared {
             keys: Keys {
                 sunmi_platform,
@@ -126,9 +146,12 @@ impl Shared {
             pooul,
             beecloud,
             mifeng,
-            store: Mutex::new(Store::default()),
+            store: Mutex::new(Store::new(changes.clone())),
             ids: Mutex::new(rng),
-            fault_rng: Mutex::new(StdRng::seed_from_u64(config.seed)),
+            faults: Mutex::new(FaultState::new(config.faults, config.seed)),
+            changes,
+            closing: watch::channel(false).0,
+            provider_urls: std::sync::OnceLock::new(),
             http,
             tasks: Mutex::new(Vec::new()),
             config,
@@ -156,10 +179,44 @@ impl Shared {
         pick(&mut lock(&self.ids), ALNUM, n)
     }
 
-    /// Two draws in [0, 1): (drop, 5xx), in a fixed order so a seed replays the same faults.
-    pub fn fault_draws(&self) -> (f64, f64) {
-        let mut r = lock(&self.fault_rng);
-        (r.random::<f64>(), r.random::<f64>())
+    /// The faults in force and two draws in [0, 1): (drop, 5xx), in a fixed order so a seed
+    /// replays the same faults.
+    pub fn fault_draws(&self) -> (Faults, f64, f64) {
+        let mut st = lock(&self.faults);
+        let (d, e) = (st.requests.random::<f64>(), st.requests.random::<f64>());
+        (st.faults, d, e)
+    }
+
+    /// Whether to drop this notify attempt ([`Faults::drop_notify_ratio`]).
+    pub fn notify_dropped(&self) -> bool {
+        let mut st = lock(&self.faults);
+        let ratio = st.faults.drop_notify_ratio;
+        ratio > 0.0 && st.notifies.random::<f64>() < ratio
+    }
+
+    /// The faults in force and their seed.
+    pub fn faults(&self) -> (Faults, u64) {
+        let st = lock(&self.faults);
+        (st.faults, st.seed)
+    }
+
+    /// Replaces the faults; a `seed` restarts both random sequences from it.
+    pub fn set_faults(&self, faults: Faults, seed: Option<u64>) -> Result<(), SandboxError> {
+        faults.check()?;
+        {
+            let mut st = lock(&self.faults);
+            match seed {
+                Some(seed) => *st = FaultState::new(faults, seed),
+                None => st.faults = faults,
+            }
+        }
+        let _ = self.changes.send(Change::Faults);
+        Ok(())
+    }
+
+    /// Live changes, for the dashboard's server-sent events.
+    pub fn subscribe(&self) -> broadcast::Receiver<Change> {
+        self.changes.subscribe()
     }
 
     pub fn spawn(&self, fut: impl Future<Output = ()> + Send + 'static) {
@@ -169,7 +226,22 @@ impl Shared {
         tasks.push(handle);
     }
 
+    /// The provider base URLs, in `ProviderKind::ALL` order (empty before they are bound).
+    pub fn provider_urls(&self) -> &[String] {
+        self.provider_urls.get().map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    pub fn set_provider_urls(&self, urls: Vec<String>) {
+        let _ = self.provider_urls.set(urls);
+    }
+
+    /// Becomes `true` at shutdown.
+    pub fn closing(&self) -> watch::Receiver<bool> {
+        self.closing.subscribe()
+    }
+
     pub fn abort_tasks(&self) {
+        self.closing.send_replace(true);
         for t in lock(&self.tasks).drain(..) {
             t.abort();
         }
@@ -236,6 +308,27 @@ impl Shared {
 }
 
 impl Shared {
+    /// The order expires unpaid: it is closed (no notify: the providers notify payments).
+    pub fn expire(&self, p: ProviderKind, order_no: &str) -> Result<Order, SandboxError> {
+        let mut store = self.store();
+        let o = store
+            .order_mut(p, order_no)
+            .ok_or_else(|| SandboxError::OrderNotFound {
+                provider: p,
+                order_no: order_no.to_owned(),
+            })?;
+        if !o.status.awaits_payment() {
+            return Err(SandboxError::NotAwaitingPayment {
+                provider: p,
+                order_no: order_no.to_owned(),
+                status: o.status,
+            });
+        }
+        o.status = OrderStatus::Closed;
+        o.settled_at = Some(OffsetDateTime::now_utc());
+        Ok(o.clone())
+    }
+
     /// Sends the pay notify of a settled order again, to `to` (or its usual address).
     pub fn resend_pay_notification(
         self: &Arc<Self>,

@@ -121,7 +121,7 @@ fn ping(port: u16) -> bool {
 }
 
 /// Whether `program` is an executable file on `PATH`.
-fn on_path(program: &str) -> bool {
+pub(super) fn on_path(program: &str) -> bool {
     let Some(path) = std::env::var_os("PATH") else {
         return false;
     };
@@ -140,14 +140,14 @@ fn is_executable(path: &Path) -> bool {
     path.is_file()
 }
 
-fn is_root() -> bool {
+pub(super) fn is_root() -> bool {
     Command::new("id")
         .arg("-u")
         .output()
         .is_ok_and(|o| o.status.success() && String::from_utf8_lossy(&o.stdout).trim() == "0")
 }
 
-fn apt_get(args: &[&str]) -> Result<(), String> {
+pub(super) fn apt_get(args: &[&str]) -> Result<(), String> {
     println!("$ apt-get {}", args.join(" "));
     let status = Command::new("apt-get")
         .args(args)

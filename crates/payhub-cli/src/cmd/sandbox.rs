@@ -1,12 +1,13 @@
 //! `payhub sandbox`: the offline simulator for a developer's own app, until Ctrl-C.
 
-use payhub_sandbox::{ProviderKind, Sandbox, SandboxConfig};
+use payhub_sandbox::{Faults, ProviderKind, Sandbox, SandboxConfig};
 use std::time::Duration;
 
 /// Arguments of `payhub sandbox`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// First port: sunmi on it, pooul +1, beecloud +2, mifeng +3 (0: any free ports).
+    /// First port: sunmi on it, pooul +1, beecloud +2, mifeng +3, the dashboard +4 (0: any
+    /// free ports).
     #[arg(long, default_value_t = 0)]
     port: u16,
     /// Divides the providers' notify retry schedules and delays (60 = a minute per second).
@@ -22,6 +23,23 @@ pub struct Args {
     /// configuration and `payhub trigger` keep working across restarts.
     #[arg(long, default_value = ".payhub-sandbox")]
     keys_dir: std::path::PathBuf,
+    /// Fault: milliseconds added before every provider answer (changeable later on the
+    /// dashboard or through /_sandbox/faults).
+    #[arg(long, default_value_t = 0)]
+    latency_ms: u64,
+    /// Fault: fraction (0 to 1) of provider requests answered 500 without being processed.
+    #[arg(long, default_value_t = 0.0)]
+    error_5xx_ratio: f64,
+    /// Fault: fraction (0 to 1) of provider requests processed, then the connection closed
+    /// without an answer.
+    #[arg(long, default_value_t = 0.0)]
+    drop_ratio: f64,
+    /// Fault: fraction (0 to 1) of notify attempts dropped (recorded, retried on schedule).
+    #[arg(long, default_value_t = 0.0)]
+    drop_notify_ratio: f64,
+    /// Seed of the fault draws: the same seed replays the same faults for the same requests.
+    #[arg(long, default_value_t = 0)]
+    fault_seed: u64,
 }
 
 /// Runs the command.
@@ -29,7 +47,15 @@ pub async fn run(args: Args) -> Result<(), String> {
     if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
         return Err("--time-scale must be a positive number".into());
     }
+    let faults = Faults {
+        latency: Duration::from_millis(args.latency_ms),
+        error_5xx_ratio: args.error_5xx_ratio,
+        drop_ratio: args.drop_ratio,
+        drop_notify_ratio: args.drop_notify_ratio,
+    };
+    faults.check().map_err(|e| format!("fault flags: {e}"))?;
     let mut config = SandboxConfig {
+        faults,
         time_scale: args.time_scale,
         auto_pay: args.auto_pay_secs.map(Duration::from_secs),
         mifeng_token_ttl: Duration::from_secs(args.mifeng_token_ttl_secs),
@@ -38,18 +64,16 @@ pub async fn run(args: Args) -> Result<(), String> {
     };
     if args.port != 0 {
         let base = args.port;
-        let port = |i: u16| {
-            base.checked_add(i)
-                .ok_or_else(|| format!("--port {base} leaves no room for four ports"))
-        };
-        config.ports = payhub_sandbox::Ports {
-            sunmi: base,
-            pooul: port(1)?,
-            beecloud: port(2)?,
-            mifeng: port(3)?,
-        };
+        config.ports = payhub_sandbox::Ports::consecutive(base)
+            .ok_or_else(|| format!("--port {base} leaves no room for five ports"))?;
     }
     let sandbox = Sandbox::start(config).await.map_err(|e| e.to_string())?;
+    // The config's seed also fixes the credentials (kept across runs): the fault draws get
+    // their own.
+    sandbox
+        .set_faults(faults, Some(args.fault_seed))
+        .map_err(|e| format!("fault flags: {e}"))?;
+    println!("dashboard: {}", sandbox.dashboard_url());
     println!("payhub sandbox (sandbox-only keys and secrets, never real ones)");
     for p in ProviderKind::ALL {
         println!("\n[{}] {}", p.name(), sandbox.base_url(p));
@@ -76,6 +100,11 @@ pub async fn run(args: Args) -> Result<(), String> {
     println!(
         "\ncontrol: POST <base>/_sandbox/orders/<order_no>/pay | /fail, GET <base>/_sandbox/notifications"
     );
+    println!(
+        "faults: GET/POST {}_sandbox/faults (JSON: latency_ms, error_5xx_ratio, drop_ratio, drop_notify_ratio, seed)",
+        sandbox.dashboard_url()
+    );
+    println!("dashboard: {}", sandbox.dashboard_url());
     println!("Ctrl-C to stop.");
     tokio::signal::ctrl_c()
         .await

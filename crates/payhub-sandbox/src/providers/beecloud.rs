@@ -7,7 +7,7 @@
 use crate::notify::{Encoding, Outgoing};
 use crate::providers::{cst_date, notify_target, send_refund_notification, unix_ms};
 use crate::shared::Shared;
-use crate::store::{NotifyEvent, Order, OrderStatus, Refund, RefundStatus};
+use crate::store::{NotifyEvent, Order, OrderStatus, Refund, RefundKey, RefundStatus, Store};
 use crate::{BeeCloudWebhookScheme, ProviderKind};
 use axum::Router;
 use axum::body::Bytes;
@@ -299,7 +299,7 @@ fn refund_inner(s: &Arc<Shared>, body: &[u8]) -> Handled {
     let (order, refund) = {
         let mut store = s.store();
         if store
-            .find(P, |o| o.refunds.iter().any(|r| r.refund_no == refund_no))
+            .refund_by(P, RefundKey::RefundNo, &refund_no)
             .is_some()
         {
             return Err(fail(5, "refund_no 重复"));
@@ -335,7 +335,9 @@ fn refund_inner(s: &Arc<Shared>, body: &[u8]) -> Handled {
             extra,
         };
         o.refunded = amount;
-        o.refunds.push(refund.clone());
+        let Some(o) = store.add_refund(P, &bill_no, refund.clone()) else {
+            return Err(fail(8, format!("没有订单 {bill_no}")));
+        };
         (o.clone(), refund)
     };
     let out = notify_target(s, P, None).and_then(|url| webhook(s, &order, Some(&refund), url));
@@ -399,6 +401,17 @@ fn channel_matches(query: &str, order_channel: &str) -> bool {
     query == order_channel || query == family(order_channel) && !query.contains('_')
 }
 
+/// The one order named by `bill_no` (an index hit), or every order newest first.
+fn candidates<'a>(
+    store: &'a Store,
+    bill_no: Option<&str>,
+) -> Box<dyn Iterator<Item = &'a Order> + 'a> {
+    match bill_no {
+        Some(no) => Box::new(store.order(P, no).into_iter()),
+        None => Box::new(store.newest(P)),
+    }
+}
+
 async fn bills(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Response {
     let run = || -> Handled {
         let obj = parse_para(q.as_deref())?;
@@ -411,18 +424,10 @@ async fn bills(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Response 
         let (start, end) = time_filter(&obj)?;
         let (skip, limit) = paging(&obj)?;
         let store = s.store();
-        let mut list: Vec<&Order> = store
-            .orders
-            .values()
-            .filter(|o| o.provider == P)
+        let page: Vec<Value> = candidates(&store, bill_no.as_deref())
             .filter(|o| channel_matches(&channel, o.extra_str("channel")))
-            .filter(|o| bill_no.as_ref().is_none_or(|b| b == &o.order_no))
             .filter(|o| start.is_none_or(|t| unix_ms(o.created_at) >= t))
             .filter(|o| end.is_none_or(|t| unix_ms(o.created_at) <= t))
-            .collect();
-        list.sort_by_key(|o| std::cmp::Reverse(o.created_at));
-        let page: Vec<Value> = list
-            .into_iter()
             .skip(skip)
             .take(limit)
             .map(|o| {
@@ -457,12 +462,20 @@ async fn refunds(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery) -> Respons
         let (start, end) = time_filter(&obj)?;
         let (skip, limit) = paging(&obj)?;
         let store = s.store();
-        let mut list: Vec<(&Order, &Refund)> = store
-            .orders
-            .values()
-            .filter(|o| o.provider == P)
+        // refund_no given: its index names the one order; else bill_no's, else all.
+        let by_refund = refund_no
+            .as_deref()
+            .map(|n| store.refund_by(P, RefundKey::RefundNo, n).map(|(o, _)| o));
+        let orders: Box<dyn Iterator<Item = &Order>> = match by_refund {
+            Some(found) => Box::new(
+                found
+                    .into_iter()
+                    .filter(|o| bill_no.as_ref().is_none_or(|b| b == &o.order_no)),
+            ),
+            None => Box::new(candidates(&store, bill_no.as_deref())),
+        };
+        let mut list: Vec<(&Order, &Refund)> = orders
             .filter(|o| channel_matches(&channel, o.extra_str("channel")))
-            .filter(|o| bill_no.as_ref().is_none_or(|b| b == &o.order_no))
             .filter(|o| start.is_none_or(|t| unix_ms(o.created_at) >= t))
             .filter(|o| end.is_none_or(|t| unix_ms(o.created_at) <= t))
             .flat_map(|o| o.refunds.iter().map(move |r| (o, r)))
@@ -502,13 +515,10 @@ async fn refund_status(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery) -> R
             return Err(fail(3, "目前只支持WX"));
         }
         let refund_no = required_str(&obj, "refund_no")?;
-        let store = s.store();
-        let found = store
-            .orders
-            .values()
-            .filter(|o| o.provider == P)
-            .flat_map(|o| o.refunds.iter())
-            .any(|r| r.refund_no == refund_no);
+        let found = s
+            .store()
+            .refund_by(P, RefundKey::RefundNo, &refund_no)
+            .is_some();
         if !found {
             return Err(fail(13, format!("没有退款记录 {refund_no}")));
         }

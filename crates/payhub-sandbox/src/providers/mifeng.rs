@@ -11,7 +11,7 @@ use crate::ProviderKind;
 use crate::notify::{Encoding, Outgoing};
 use crate::providers::{cst_datetime, unix_ms};
 use crate::shared::Shared;
-use crate::store::{NotifyEvent, Order, OrderStatus};
+use crate::store::{NotifyEvent, Order, OrderKey, OrderStatus};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
@@ -254,16 +254,15 @@ async fn query(
             let store = s.store();
             // order_no is the platform's number; the merchant's is accepted too (ASSUMED).
             let Some(o) = store
-                .find(P, |o| o.platform_no == no)
+                .order_by(P, OrderKey::PlatformNo, no)
                 .or_else(|| store.order(P, no))
                 .cloned()
             else {
                 return Err(fail(&s, 1, "找不到数据"));
             };
             let notified = store
-                .notifications
-                .iter()
-                .any(|n| n.provider == P && n.order_no == o.order_no && n.acknowledged);
+                .notifications_of(P, &o.order_no)
+                .any(|n| n.acknowledged);
             (o, notified)
         };
         let expires = order.created_at + ORDER_LIFETIME;
@@ -301,9 +300,8 @@ async fn balance(
         }
         let total = s
             .store()
-            .orders
-            .values()
-            .filter(|o| o.provider == P && o.status == OrderStatus::Paid)
+            .newest(P)
+            .filter(|o| o.status == OrderStatus::Paid)
             .try_fold(Money::ZERO, |acc, o| acc.checked_add(o.amount))
             .map_err(|_| fail(&s, 3, "参数校验不通过"))?;
         Ok(answer(

@@ -416,16 +416,18 @@ async fn reverse(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery, body: Byte
         match o.status {
             OrderStatus::Created | OrderStatus::Paying => o.status = OrderStatus::Reversed,
             OrderStatus::Paid if o.refunded.is_zero() => {
-                o.refunds.push(Refund {
+                let refund = Refund {
                     refund_no: refund_id.clone(),
                     refund_id,
                     amount: o.amount,
                     status: RefundStatus::Succeeded,
                     created_at: OffsetDateTime::now_utc(),
                     extra: Map::new(),
-                });
+                };
                 o.refunded = o.amount;
                 o.status = OrderStatus::Reversed;
+                let no = o.order_no.clone();
+                store.add_refund(P, &no, refund);
             }
             OrderStatus::Paid
             | OrderStatus::Failed
@@ -499,7 +501,9 @@ async fn refund(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery, body: Bytes
                 extra,
             };
             o.refunded = o.refunded.checked_add(amount).unwrap_or(o.amount);
-            o.refunds.push(refund.clone());
+            let Some(o) = store.add_refund(P, &order_no, refund.clone()) else {
+                return Err(fail(TRADE_NOT_FOUND, "订单不存在"));
+            };
             (o.clone(), refund)
         };
         // The refund notify goes to the refund request's notify_url only.

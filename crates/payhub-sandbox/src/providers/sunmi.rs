@@ -10,7 +10,9 @@ use crate::ProviderKind;
 use crate::notify::{Encoding, Outgoing};
 use crate::providers::{notify_target, send_refund_notification};
 use crate::shared::Shared;
-use crate::store::{NotifyEvent, Order, OrderStatus, Refund, RefundStatus};
+use crate::store::{
+    NotifyEvent, Order, OrderKey, OrderStatus, Refund, RefundKey, RefundStatus, Store,
+};
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
@@ -278,11 +280,7 @@ fn create(s: &Arc<Shared>, headers: &HeaderMap, body: &[u8], kind: Kind) -> Resp
     let now = OffsetDateTime::now_utc();
     let order = {
         let mut store = s.store();
-        let taken = store.order(P, &order_no).is_some()
-            || store
-                .find(P, |o| o.refunds.iter().any(|r| r.refund_no == order_no))
-                .is_some();
-        if taken {
+        if number_taken(&store, &order_no) {
             return biz("T06", "重复交易");
         }
         let mut extra = serde_json::Map::new();
@@ -438,27 +436,52 @@ async fn query(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
             && pid.is_none_or(|v| v == platform_id)
     };
     let store = s.store();
-    if let Some(o) = store.find(P, |o| {
-        matches(&o.order_no, &o.platform_no, o.extra_str("platformId"))
-    }) {
+    // One key finds the only candidate (each is unique); the others must agree with it.
+    if let Some(o) = find_order(&store, oid, mis, pid)
+        .filter(|o| matches(&o.order_no, &o.platform_no, o.extra_str("platformId")))
+    {
         return ok(order_data(&s, o));
     }
-    for o in store.orders.values().filter(|o| o.provider == P) {
-        for r in &o.refunds {
-            let pid_r = r
-                .extra
-                .get("platformId")
-                .and_then(|v| v.as_str())
-                .unwrap_or("");
-            if matches(&r.refund_no, &r.refund_id, pid_r) {
-                let mut data = refund_data(&s, o, r);
-                data["refunded"] = json!(0);
-                data["buyerPayAmount"] = json!(r.amount.fen());
-                return ok(data);
-            }
+    let refund = match (oid, mis, pid) {
+        (Some(v), _, _) => store.refund_by(P, RefundKey::RefundNo, v),
+        (None, Some(v), _) => store.refund_by(P, RefundKey::RefundId, v),
+        (None, None, Some(v)) => store.refund_by(P, RefundKey::PlatformId, v),
+        (None, None, None) => None,
+    };
+    if let Some((o, r)) = refund {
+        let pid_r = r
+            .extra
+            .get("platformId")
+            .and_then(|v| v.as_str())
+            .unwrap_or("");
+        if matches(&r.refund_no, &r.refund_id, pid_r) {
+            let mut data = refund_data(&s, o, r);
+            data["refunded"] = json!(0);
+            data["buyerPayAmount"] = json!(r.amount.fen());
+            return ok(data);
         }
     }
     biz("E19", "订单不存在")
+}
+
+/// Order and refund numbers share one namespace (a refund's `orderId` is a trade number too).
+fn number_taken(store: &Store, no: &str) -> bool {
+    store.order(P, no).is_some() || store.refund_by(P, RefundKey::RefundNo, no).is_some()
+}
+
+/// The order named by the first key given (orderId, misId, platformId): an index hit.
+fn find_order<'a>(
+    store: &'a Store,
+    order_id: Option<&str>,
+    mis_id: Option<&str>,
+    platform_id: Option<&str>,
+) -> Option<&'a Order> {
+    match (order_id, mis_id, platform_id) {
+        (Some(v), _, _) => store.order(P, v),
+        (None, Some(v), _) => store.order_by(P, OrderKey::PlatformNo, v),
+        (None, None, Some(v)) => store.order_by(P, OrderKey::PlatformId, v),
+        (None, None, None) => None,
+    }
 }
 
 // ---- 4.3.4 refund ----
@@ -501,15 +524,11 @@ async fn refund(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -
     let refund_no = params.get("orderId").unwrap_or_default().to_owned();
     let (order, refund) = {
         let mut store = s.store();
-        let taken = store.order(P, &refund_no).is_some()
-            || store
-                .find(P, |o| o.refunds.iter().any(|r| r.refund_no == refund_no))
-                .is_some();
-        if taken {
+        if number_taken(&store, &refund_no) {
             return biz("T06", "重复交易");
         }
-        let Some(key) = store
-            .find(P, |o| {
+        let Some(key) = find_order(&store, ori_oid, ori_mis, ori_pid)
+            .filter(|o| {
                 ori_oid.is_none_or(|v| v == o.order_no)
                     && ori_mis.is_none_or(|v| v == o.platform_no)
                     && ori_pid.is_none_or(|v| v == o.extra_str("platformId"))
@@ -546,7 +565,9 @@ async fn refund(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -
             extra,
         };
         o.refunded = o.refunded.checked_add(amount).unwrap_or(o.amount);
-        o.refunds.push(refund.clone());
+        let Some(o) = store.add_refund(P, &key, refund.clone()) else {
+            return biz("E19", "订单不存在");
+        };
         (o.clone(), refund)
     };
     let out = notify_target(&s, P, order.notify_url.as_deref()).and_then(|url| {
