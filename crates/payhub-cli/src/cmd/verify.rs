@@ -122,18 +122,28 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, String> {
         Provider::Pooul => {
             // Pooul's platform key may be 1024 bits (its own docs publish one): loaded under
             // the pooul crate's legacy policy, with its warning.
-            let key = pooul::load_platform_key(&public_key_text(args)?).map_err(|e| e.to_string())?;
+            let key =
+                pooul::load_platform_key(&public_key_text(args)?).map_err(|e| e.to_string())?;
             let token = std::str::from_utf8(body).map_err(|_| "body is not UTF-8".to_string())?;
             let payload: paysig::Verified<Value> =
-                paysig::jwt::decode_rs256(token, &key).map_err(|e| e.to_string())?;
-            // Typed check too: it must be a well-formed pay or refund notify.
-            let is_refund = payload.get("data").and_then(|d| d.get("refunds")).is_some();
-            if is_refund {
+                paysig::jwt::decode_rs256(token.trim(), &key).map_err(|e| e.to_string())?;
+            // The signature holds; now what was signed must read as one of Pooul's messages.
+            // A pay or refund notify goes through the crate's typed reader too; any other
+            // signed payload (an API answer such as the devdocs sample) is reported as such,
+            // never as a notify.
+            let data = payload.get("data");
+            let kind = if data.and_then(|d| d.get("refunds")).is_some() {
                 pooul::notify::verify_refund_notify(body, &key).map_err(|e| e.to_string())?;
-            } else {
+                "refund_notify"
+            } else if data.and_then(|d| d.get("trade_state")).is_some()
+                && data.and_then(|d| d.get("total_fee")).is_some()
+            {
                 pooul::notify::verify_pay_notify(body, &key).map_err(|e| e.to_string())?;
-            }
-            payload.into_inner()
+                "pay_notify"
+            } else {
+                "signed_answer"
+            };
+            json!({ "kind": kind, "key_bits": key.modulus_bits(), "payload": payload.into_inner() })
         }
         Provider::BeeCloud => {
             // V1 and V1Snake sign nothing but the timestamp: a stored body proves nothing

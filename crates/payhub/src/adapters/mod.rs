@@ -55,8 +55,9 @@ pub fn string_field(
         .ok_or_else(|| crate::Error::Config(format!("[{provider}] needs {field}")))
 }
 
-/// Where a `[<provider>]` section points: `environment = "test" | "production"` or
-/// `base_url = "..."`, exactly one of them.
+/// Where a `[<provider>]` section points: `environment = "test" | "production"` (and
+/// `"uat"` for Pooul, whose developer docs name a UAT host) or `base_url = "..."`, exactly
+/// one of them.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Endpoint {
     /// `environment = "test"`.
@@ -81,6 +82,11 @@ pub fn endpoint(
         (Some(_), None) => match string_field(provider, section, "environment")?.as_str() {
             "test" => Ok(Endpoint::Test),
             "production" => Ok(Endpoint::Production),
+            // Pooul's developer docs name a UAT host besides test and production.
+            #[cfg(feature = "pooul")]
+            "uat" if provider == crate::Provider::Pooul => {
+                Ok(Endpoint::BaseUrl(::pooul::Environment::Uat.base_url()))
+            }
             other => Err(cfg(format!(
                 "environment {other:?} is not \"test\" or \"production\""
             ))),
