@@ -33,6 +33,13 @@
 //! started within the last `1 s + margin`, and waits otherwise. A late call thus pushes the
 //! next ones back instead of crowding them.
 //!
+//! Why not `governor` (the project's chosen limiter crate, used here before): its GCRA lets a
+//! burst through (or, with a burst of one, spaces calls but has no priority lane for the
+//! token call, no check of the actual start times, and no state shared between processes).
+//! The Redis limiter must run the same schedule across processes in one script on Redis's
+//! clock, so one small scheduler, written once for both, is simpler than adapting governor
+//! in process and re-implementing it in Lua.
+//!
 //! A call waits for its slot up to [`crate::RateLimit::max_wait`]; if its slot would come
 //! later, it fails at once with [`crate::Error::RateLimited`].
 
