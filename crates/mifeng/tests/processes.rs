@@ -160,9 +160,14 @@ fn assert_one_refresh_per_expiry(f: &Figures, run: Duration) {
     }
 }
 
+/// The load tests of this file measure one-second windows at the server: run side by side on
+/// two cores they would measure each other's CPU starvation, so they take turns.
+static ONE_LOAD_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 /// The same, in one process with the default in-process store and limiter.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn one_process_one_refresh_per_expiry() {
+    let _turn = ONE_LOAD_AT_A_TIME.lock().await;
     let server = Server::start(1, LIFETIME).await;
     let mut cfg = config(&server.base_url(0), SKEW);
     cfg.token_store = Some(Arc::new(MemoryTokenStore::new()));
@@ -288,6 +293,7 @@ mod across_processes {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     #[ignore = "needs a redis-server; run by cargo xtask ci"]
     async fn three_processes_one_refresh_per_expiry() {
+        let _turn = ONE_LOAD_AT_A_TIME.lock().await;
         let server = Server::start(1, LIFETIME).await;
         let p = prefix("three-processes");
         let run = Duration::from_secs(20);
@@ -309,6 +315,7 @@ mod across_processes {
     #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
     #[ignore = "needs a redis-server; run by cargo xtask ci"]
     async fn crashed_refresher_replaced_quickly() {
+        let _turn = ONE_LOAD_AT_A_TIME.lock().await;
         // Listener 0 serves the process that will die, listener 1 the two others.
         let server = Server::start(2, LIFETIME).await;
         let p = prefix("crashed-refresher");

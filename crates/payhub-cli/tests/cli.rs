@@ -336,7 +336,7 @@ fn verify_notify_refuses_to_call_a_beecloud_v1_body_verified() {
     );
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("v1 signs only the timestamp"), "{err}");
+    assert!(err.contains("sign only the timestamp"), "{err}");
     assert!(out.stdout.is_empty());
 }
 
