@@ -23,7 +23,7 @@ mod common;
 
 use beecloud::{
     BillChannel, BillRequest, BillResponse, BillsQuery, Channel, Client, DOC_EXCEPTIONS, Error,
-    QrPayMode, RefundChannel, RefundRequest, RefundsQuery, ResultCode,
+    QrPayMode, RefundChannel, RefundRequest, RefundsQuery, ResultCode, TitleRule,
 };
 use common::*;
 use paysig::Money;
@@ -514,6 +514,16 @@ fn documented_max(row: &Value) -> Option<usize> {
     found.then_some(total)
 }
 
+/// The largest value a number row's description allows (`最大为50`).
+fn documented_value_max(row: &Value) -> Option<u64> {
+    if !matches!(s(row, "base_type"), "Integer" | "Long") {
+        return None;
+    }
+    let (_, after) = s(row, "description").split_once("最大为")?;
+    let digits: String = after.chars().take_while(char::is_ascii_digit).collect();
+    digits.parse().ok()
+}
+
 /// Fields the client computes, whatever the caller sets: checked on the bytes sent.
 const COMPUTED: &[&str] = &["app_sign"];
 
@@ -527,7 +537,7 @@ fn value_of_len(field: &str, len: usize) -> String {
 }
 
 /// Sends the table's request with `field` set to `value`; `None` if the typed API has no such
-/// free-text field for that table. Returns the result and how many requests reached the server.
+/// field for that table. Returns the result and how many requests reached the server.
 async fn send_with(table: &str, field: &str, value: String) -> Option<(Result<(), Error>, usize)> {
     let server = MockServer::start().await;
     Mock::given(wiremock::matchers::any())
@@ -547,6 +557,14 @@ async fn send_with(table: &str, field: &str, value: String) -> Option<(Result<()
                 req.title = value;
             }
             client.bill(&req).await.map(drop)
+        }
+        ("bills", "limit") => {
+            let q = BillsQuery::new(Channel::Wx).limit(value.parse().unwrap());
+            client.bills(&q).await.map(drop)
+        }
+        ("refunds", "limit") => {
+            let q = RefundsQuery::new(Channel::Wx).limit(value.parse().unwrap());
+            client.refunds(&q).await.map(drop)
         }
         ("refund", "refund_no" | "bill_no") => {
             let mut req = refund_request(RefundChannel::Wx);
@@ -571,14 +589,23 @@ async fn documented_lengths_are_enforced_before_sending() {
     for t in of_role(&tables, "request") {
         for row in &t.rows {
             let name = s(row, "name");
-            let Some(max) = documented_max(row) else {
+            // A text's length, or a number's largest value: the same check at the bound.
+            let (max, at, over) = if let Some(max) = documented_max(row) {
+                (
+                    max as u64,
+                    value_of_len(name, max),
+                    value_of_len(name, max + 1),
+                )
+            } else if let Some(max) = documented_value_max(row) {
+                (max, max.to_string(), (max + 1).to_string())
+            } else {
                 continue;
             };
             limits += 1;
             if COMPUTED.contains(&name) {
                 for (call, got) in sent.iter().filter(|(c, _)| c.path == t.endpoint) {
                     let v = got.get(name).and_then(Value::as_str).unwrap_or("");
-                    if v.chars().count() > max {
+                    if v.chars().count() as u64 > max {
                         problems.push(format!(
                             "{} field `{name}` ({}) sent as `{v}`, longer than {max}",
                             t.label(),
@@ -588,12 +615,12 @@ async fn documented_lengths_are_enforced_before_sending() {
                 }
                 continue;
             }
-            if excepted(&t.name, "length", name) {
-                continue;
-            }
-            let Some((at_limit, sent_at_limit)) =
-                send_with(&t.name, name, value_of_len(name, max)).await
-            else {
+            // An exception forgives a missing check only: what the client enforces is still
+            // checked at the bound it enforces.
+            let Some((at_limit, sent_at_limit)) = send_with(&t.name, name, at).await else {
+                if excepted(&t.name, "length", name) {
+                    continue;
+                }
                 problems.push(format!(
                     "{} field `{name}` (at most {max}, beecloud.md line {}): no length check found",
                     t.label(),
@@ -603,23 +630,23 @@ async fn documented_lengths_are_enforced_before_sending() {
             };
             if at_limit.is_err() || sent_at_limit != 1 {
                 problems.push(format!(
-                    "{} field `{name}` of {max} characters: {at_limit:?}, {sent_at_limit} sent",
+                    "{} field `{name}` at its bound {max}: {at_limit:?}, {sent_at_limit} sent",
                     t.label()
                 ));
             }
-            let (over, sent_over) = send_with(&t.name, name, value_of_len(name, max + 1))
-                .await
-                .unwrap();
-            match over {
+            let (result, sent_over) = send_with(&t.name, name, over.clone()).await.unwrap();
+            match result {
                 Err(Error::Validation { field, .. }) if field == name => {}
                 other => problems.push(format!(
-                    "{} field `{name}` of {} characters (at most {max}) gave {other:?}",
-                    t.label(),
-                    max + 1
+                    "{} field `{name}` = `{over}` (bound {max}) gave {other:?}",
+                    t.label()
                 )),
             }
             if sent_over != 0 {
-                problems.push(format!("{} field `{name}` too long was sent", t.label()));
+                problems.push(format!(
+                    "{} field `{name}` over its bound was sent",
+                    t.label()
+                ));
             }
         }
     }
@@ -1024,6 +1051,48 @@ fn the_descriptions_give_the_lengths_checked() {
         None,
         "a Long's 13位 is no length"
     );
+    let limits: Vec<(String, u64)> = of_role(&tables(), "request")
+        .iter()
+        .flat_map(|t| {
+            t.rows
+                .iter()
+                .filter_map(|r| documented_value_max(r).map(|m| (t.name.clone(), m)))
+        })
+        .collect();
+    assert_eq!(limits, [("bills".into(), 50), ("refunds".into(), 50)]);
+}
+
+/// The `title` exception: 16 Chinese characters (documented as supported, 48 UTF-8 bytes) are
+/// refused before sending under the default rule, and sent under `TitleRule::DoubleWidth`.
+#[tokio::test]
+async fn a_title_of_16_chinese_characters_follows_the_title_rule() {
+    assert!(excepted("bill", "length", "title"));
+    let title = "白".repeat(16);
+    for (rule, sent) in [(TitleRule::Utf8Bytes, 0), (TitleRule::DoubleWidth, 1)] {
+        let server = MockServer::start().await;
+        Mock::given(wiremock::matchers::any())
+            .respond_with(
+                ResponseTemplate::new(200)
+                    .set_body_json(json!({"result_code": 0, "code_url": "weixin://wxpay/x"})),
+            )
+            .mount(&server)
+            .await;
+        let client = Client::new(config(&[server.uri()]).with_title_rule(rule)).unwrap();
+        let mut req = bill_request(BillChannel::WxNative);
+        req.title = title.clone();
+        let result = client.bill(&req).await;
+        let received = server.received_requests().await.unwrap();
+        assert_eq!(received.len(), sent, "{rule:?}");
+        if sent == 0 {
+            assert!(
+                matches!(result, Err(Error::Validation { field: "title", .. })),
+                "{result:?}"
+            );
+        } else {
+            assert!(result.is_ok(), "{result:?}");
+            assert_eq!(received_fields(&received[0])["title"], json!(title));
+        }
+    }
 }
 
 /// A copy of the tables with one request and one response row added: the checks name them.
