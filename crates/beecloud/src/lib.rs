@@ -53,6 +53,7 @@
 mod client;
 pub mod clock;
 mod config;
+pub mod doc_tables;
 mod error;
 pub mod hosts;
 pub mod model;
@@ -61,6 +62,7 @@ mod validate;
 
 pub use client::{Client, app_sign};
 pub use config::{Config, Environment, PRODUCTION_HOSTS, TEST_HOST, TitleRule};
+pub use doc_tables::{DOC_EXCEPTIONS, DocException};
 pub use error::{Error, NotifyError};
 pub use model::{
     BillChannel, BillRequest, BillResponse, BillsQuery, Channel, QrPayMode, RefundChannel,
