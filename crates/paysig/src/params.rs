@@ -97,21 +97,19 @@ impl Params {
     /// A key that appears twice is an error.
     pub fn parse_form(body: &[u8]) -> Result<Params, FormError> {
         let mut out: Vec<(String, String)> = Vec::new();
-        // A set beside the pairs keeps the duplicate check linear: a body of 100k keys must
-        // not become a CPU-bound denial of service.
-        let mut seen: HashSet<String> = HashSet::new();
         for (k, v) in form_urlencoded::parse(body) {
             // form_urlencoded replaces invalid UTF-8 with U+FFFD; a signed body must not be
             // silently altered, so refuse it instead.
             if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
                 return Err(FormError::NotUtf8);
             }
-            if !seen.insert(k.clone().into_owned()) {
-                return Err(FormError::DuplicateKey {
-                    key: k.into_owned(),
-                });
-            }
             out.push((k.into_owned(), v.into_owned()));
+        }
+        // One pass over borrowed keys keeps the duplicate check linear and allocation-free:
+        // a body of 100k keys must not become a CPU-bound denial of service.
+        let mut seen: HashSet<&str> = HashSet::with_capacity(out.len());
+        if let Some((k, _)) = out.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+            return Err(FormError::DuplicateKey { key: k.clone() });
         }
         Ok(Params(out))
     }

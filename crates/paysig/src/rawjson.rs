@@ -89,13 +89,14 @@ impl<'de> serde::Deserialize<'de> for RawObject {
             }
             fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<RawObject, A::Error> {
                 let mut out: Vec<(String, Value)> = Vec::new();
-                // Linear duplicate check (a quadratic one made 40k members take seconds).
-                let mut seen: HashSet<String> = HashSet::new();
                 while let Some((k, v)) = map.next_entry::<String, Value>()? {
-                    if !seen.insert(k.clone()) {
-                        return Err(de::Error::custom(format!("{DUPLICATE}{k}")));
-                    }
                     out.push((k, v));
+                }
+                // Linear duplicate check over borrowed names (a quadratic one made 40k members
+                // take seconds).
+                let mut seen: HashSet<&str> = HashSet::with_capacity(out.len());
+                if let Some((k, _)) = out.iter().find(|(k, _)| !seen.insert(k.as_str())) {
+                    return Err(de::Error::custom(format!("{DUPLICATE}{k}")));
                 }
                 Ok(RawObject(out))
             }
