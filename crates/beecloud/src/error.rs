@@ -25,7 +25,7 @@ pub enum Error {
     },
     /// A transport failure or an HTTP status that is not worth trying on another host
     /// (e.g. a 4xx answer).
-    #[error(transparent)]
+    #[error("{0}")]
     Http(#[from] HttpError),
     /// A bill or refund reached a server (or may have) and then failed: BeeCloud may have
     /// acted on it. It was NOT sent to another host, because that could charge or refund

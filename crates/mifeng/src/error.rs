@@ -19,7 +19,7 @@ pub enum Error {
         reason: String,
     },
     /// No usable HTTP answer (connect, timeout, truncated body, non-2xx status).
-    #[error(transparent)]
+    #[error("{0}")]
     Http(#[from] HttpError),
     /// The answer is not the documented JSON envelope (not JSON, truncated, wrong types).
     #[error("mifeng {operation}: undecodable answer: {reason}")]

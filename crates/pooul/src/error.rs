@@ -17,7 +17,7 @@ pub enum Error {
         reason: String,
     },
     /// No usable HTTP answer (connect, timeout, truncated body, non-2xx status).
-    #[error(transparent)]
+    #[error("{0}")]
     Http(#[from] HttpError),
     /// The answer is neither a JWT nor JSON, or its payload is not the documented shape.
     #[error("pooul {operation}: response could not be decoded: {reason}")]
