@@ -122,7 +122,8 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, String> {
         Provider::Pooul => {
             // Pooul's platform key may be 1024 bits (its own docs publish one): loaded under
             // the pooul crate's legacy policy, with its warning.
-            let key = pooul::load_platform_key(&public_key_text(args)?).map_err(|e| e.to_string())?;
+            let key =
+                pooul::load_platform_key(&public_key_text(args)?).map_err(|e| e.to_string())?;
             let token = std::str::from_utf8(body).map_err(|_| "body is not UTF-8".to_string())?;
             let payload: paysig::Verified<Value> =
                 paysig::jwt::decode_rs256(token, &key).map_err(|e| e.to_string())?;
