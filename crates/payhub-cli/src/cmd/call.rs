@@ -187,7 +187,8 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         .into_iter()
         .filter(|(k, _)| k == p.as_str() || k == "notify")
         .collect();
-    let hub = Hub::from_toml_str(&only.to_string())?;
+    // A configuration that cannot build the hub is not a call: exit 1, one line.
+    let hub = Hub::from_toml_str(&only.to_string()).map_err(|e| Failure::Other(e.to_string()))?;
     let f = pairs(&args.fields)?;
     let opt = |k: &str| f.get(k).map(str::to_owned);
     let out = match args.operation.as_str() {
