@@ -111,8 +111,9 @@ pub struct Config {
     /// The hosts.
     pub environment: Environment,
     /// Timeouts and the retry policy PER HOST. Queries (GET) are marked idempotent, so the
-    /// sender repeats them on the same host by this policy before the client moves to the
-    /// next host; the default is no repeat ([`RetryPolicy::none`]), i.e. fail over at once.
+    /// sender repeats them on the same host by this policy (full jitter, `Retry-After` on
+    /// 429/503) before the client moves to the next host; the default is
+    /// [`RetryPolicy::default`] (3 attempts per host).
     /// Bills and refunds are never repeated by the sender.
     pub http: HttpConfig,
     /// The order in which hosts are tried for each call.
@@ -127,7 +128,7 @@ pub struct Config {
 
 impl Config {
     /// A configuration with the defaults: random host per call, system clock, 5 s to connect,
-    /// 30 s per call, no same-host retry, strict title rule, no webhook.
+    /// 30 s per call, queries repeated up to 3 times per host, strict title rule, no webhook.
     pub fn new(
         app_id: impl Into<String>,
         app_key: impl Into<String>,
@@ -140,7 +141,7 @@ impl Config {
             http: HttpConfig {
                 connect_timeout: Duration::from_secs(5),
                 timeout: Duration::from_secs(30),
-                retry: RetryPolicy::none(),
+                retry: RetryPolicy::default(),
                 ..HttpConfig::default()
             },
             host_picker: Arc::new(RandomPicker::new()),

@@ -3,6 +3,7 @@
 use crate::model::ResultCode;
 use crate::notify::Unconfirmed;
 use paysig::Money;
+use paysig::class::{Classify, ErrorClass, Operation};
 use paysig::http::HttpError;
 
 /// Why a call to BeeCloud failed. No variant carries the app key or any other secret.
@@ -24,7 +25,7 @@ pub enum Error {
     },
     /// A transport failure or an HTTP status that is not worth trying on another host
     /// (e.g. a 4xx answer).
-    #[error(transparent)]
+    #[error("{0}")]
     Http(#[from] HttpError),
     /// A bill or refund reached a server (or may have) and then failed: BeeCloud may have
     /// acted on it. It was NOT sent to another host, because that could charge or refund
@@ -81,6 +82,130 @@ pub enum Error {
         /// What the query showed.
         reason: Unconfirmed,
     },
+}
+
+impl Error {
+    /// The class of this error, without importing [`Classify`].
+    pub fn class(&self) -> ErrorClass {
+        Classify::class(self)
+    }
+}
+
+/// Whether a BeeCloud operation (by the name the variants carry) may move money: `bill` and
+/// `refund` may; `bills`, `refunds` and `refund_status` only read. An unknown name counts as
+/// a mutation.
+fn operation_kind(operation: &str) -> Operation {
+    match operation {
+        "bills" | "refunds" | "refund_status" => Operation::Query,
+        _ => Operation::Mutation,
+    }
+}
+
+/// The classes:
+/// - [`Error::Http`] does not name its operation, so it is read as a **mutation** (the
+///   conservative reading); [`Error::MaybeSent`] is [`ErrorClass::OutcomeUnknown`] by its
+///   definition.
+/// - [`Error::AllHostsFailed`] is [`ErrorClass::NotSent`] when no host could be connected to
+///   (always so for a bill or refund); otherwise the class of the last host's failure for a
+///   query.
+/// - [`Error::Decode`]: [`ErrorClass::InvalidAnswer`] for a query,
+///   [`ErrorClass::OutcomeUnknown`] for a bill or refund.
+/// - [`Error::Api`] by `result_code` (beecloud.md §返回码): 1 `APP_INVALID` (no app, or a
+///   wrong `app_sign`) is unauthorized; 7 `CHANNEL_ERROR` and 14 `RUN_TIME_ERROR` leave a
+///   bill or refund's outcome unknown and are a retryable refusal of a query; every other
+///   code (parameters, settings, bill state) is a final refusal.
+/// - [`Error::Unconfirmed`]: the bill query did not confirm the webhook
+///   ([`ErrorClass::InvalidAnswer`]: query again later, do not fulfil now).
+impl Classify for Error {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Error::Validation { .. } | Error::Config { .. } => ErrorClass::InvalidRequest,
+            Error::Http(e) => e.class(Operation::Mutation),
+            Error::MaybeSent { .. } => ErrorClass::OutcomeUnknown,
+            Error::AllHostsFailed {
+                operation,
+                failures,
+            } => {
+                if failures.iter().all(HttpError::never_sent) {
+                    return ErrorClass::NotSent;
+                }
+                let op = operation_kind(operation);
+                match (op, failures.last()) {
+                    (Operation::Query, Some(last)) => last.class(op),
+                    _ => ErrorClass::OutcomeUnknown,
+                }
+            }
+            Error::Decode { operation, .. } => match operation_kind(operation) {
+                Operation::Query => ErrorClass::InvalidAnswer,
+                Operation::Mutation => ErrorClass::OutcomeUnknown,
+            },
+            Error::Api {
+                operation, code, ..
+            } => result_class(*code, operation_kind(operation)),
+            Error::Unconfirmed { .. } => ErrorClass::InvalidAnswer,
+        }
+    }
+
+    fn provider_code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, msg, .. } => match code {
+                ResultCode::Unknown(_) => Some(msg.as_str()).filter(|m| !m.is_empty()),
+                known => Some(known.result_msg()),
+            },
+            Error::Validation { .. }
+            | Error::Config { .. }
+            | Error::Http(_)
+            | Error::MaybeSent { .. }
+            | Error::AllHostsFailed { .. }
+            | Error::Decode { .. }
+            | Error::Unconfirmed { .. } => None,
+        }
+    }
+}
+
+fn result_class(code: ResultCode, op: Operation) -> ErrorClass {
+    use ResultCode as R;
+    match code {
+        R::AppInvalid => ErrorClass::Unauthorized,
+        R::ChannelError | R::RunTimeError => match op {
+            Operation::Mutation => ErrorClass::OutcomeUnknown,
+            Operation::Query => ErrorClass::Rejected { retryable: true },
+        },
+        R::Ok
+        | R::PayFactorNotSet
+        | R::ChannelInvalid
+        | R::MissParam
+        | R::ParamInvalid
+        | R::CertFileError
+        | R::NoSuchBill
+        | R::BillUnsuccess
+        | R::RefundExceedTime
+        | R::AlreadyRefunding
+        | R::RefundAmountTooLarge
+        | R::NoSuchRefund
+        | R::Unknown(_) => ErrorClass::Rejected { retryable: false },
+    }
+}
+
+/// A webhook refused for its signature (missing, not hex, not matching, an ambiguous signed
+/// string) is [`ErrorClass::Unauthorized`]; a body that is not a webhook of the document is
+/// [`ErrorClass::InvalidAnswer`] (BeeCloud sends it again); an oversized body is
+/// [`ErrorClass::InvalidRequest`] (refused unread); a stale one, one for another app or of
+/// another amount is a final [`ErrorClass::Rejected`].
+impl Classify for NotifyError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            NotifyError::BodyTooLarge { .. } => ErrorClass::InvalidRequest,
+            NotifyError::Malformed { .. }
+            | NotifyError::DuplicateField { .. }
+            | NotifyError::MissingField { .. }
+            | NotifyError::InvalidField { .. } => ErrorClass::InvalidAnswer,
+            NotifyError::Ambiguous { .. } | NotifyError::Signature(_) => ErrorClass::Unauthorized,
+            NotifyError::Stale { .. }
+            | NotifyError::AppIdMismatch { .. }
+            | NotifyError::AmountMismatch { .. } => ErrorClass::Rejected { retryable: false },
+        }
+    }
 }
 
 impl From<paysig::limit::BodyTooLarge> for NotifyError {

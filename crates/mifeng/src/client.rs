@@ -11,6 +11,7 @@ use crate::model::{
 use crate::ratelimit::{Lane, LocalRateLimiter, RateLimiter};
 use crate::token::{MemoryTokenStore, StoredToken, TokenFetcher, TokenStore, TokenWant, now_ms};
 use async_trait::async_trait;
+use paysig::class::{ErrorClass, Operation as CallKind};
 use paysig::http::{HttpClient, HttpError, Request, RetryPolicy};
 use paysig::{ExposeSecret, Params};
 use serde::de::DeserializeOwned;
@@ -399,6 +400,9 @@ impl Client {
         } else {
             1
         };
+        // The waits are the policy's (full jitter); the loop is ours because every attempt
+        // must take its own rate-limit slot first.
+        let mut waits = policy.delays();
         let mut attempt = 1;
         loop {
             self.inner
@@ -414,7 +418,9 @@ impl Client {
             match outcome {
                 Ok(resp) => return decode_reply(ep.op, &resp.body),
                 Err(e) if attempt < attempts && worth_repeating(&e) => {
-                    let wait = policy.backoff(attempt);
+                    let Some(wait) = waits.next() else {
+                        return Err(e.into());
+                    };
                     tracing::info!(
                         operation = ep.name(),
                         attempt,
@@ -480,17 +486,16 @@ impl TokenFetcher for Fetcher<'_> {
     }
 }
 
-/// Transport failures and 5xx answers; not 4xx (the request itself is wrong) nor a sender
-/// that could not be built.
+/// Whether a failed query is worth another attempt, read from its class
+/// ([`HttpError::class`]) as a query: not sent, an unknown outcome (a timeout, a dropped
+/// connection) or a retryable refusal (a 5xx). Not a 4xx (the request itself is wrong), not
+/// a 429 (the slot of the next attempt is the limiter's business, and Mifeng asked us to
+/// slow down), not a sender that could not be built.
 fn worth_repeating(e: &HttpError) -> bool {
-    match e {
-        HttpError::Status { status, .. } => *status >= 500,
-        HttpError::Build(_) => false,
-        HttpError::Connect { .. }
-        | HttpError::Timeout { .. }
-        | HttpError::Body { .. }
-        | HttpError::Transport { .. } => true,
-    }
+    matches!(
+        e.class(CallKind::Query),
+        ErrorClass::NotSent | ErrorClass::OutcomeUnknown | ErrorClass::Rejected { retryable: true }
+    )
 }
 
 /// A JSON object with the members in the documented order (a `serde_json::Map` may sort them,

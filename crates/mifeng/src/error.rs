@@ -1,7 +1,8 @@
 //! The crate's errors: [`Error`] for calls, [`NotifyError`] for notifications.
 
-use crate::model::ApiCode;
+use crate::model::{ApiCode, BalanceCode, Operation as Endpoint, QueryCode, UnifiedOrderCode};
 use paysig::Money;
+use paysig::class::{Classify, ErrorClass, Operation};
 use paysig::http::HttpError;
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ pub enum Error {
         reason: String,
     },
     /// No usable HTTP answer (connect, timeout, truncated body, non-2xx status).
-    #[error(transparent)]
+    #[error("{0}")]
     Http(#[from] HttpError),
     /// The answer is not the documented JSON envelope (not JSON, truncated, wrong types).
     #[error("mifeng {operation}: undecodable answer: {reason}")]
@@ -90,6 +91,109 @@ impl Error {
             | Error::RateLimiter { .. } => None,
         }
     }
+}
+
+impl Error {
+    /// The class of this error, without importing [`Classify`].
+    pub fn class(&self) -> ErrorClass {
+        Classify::class(self)
+    }
+}
+
+/// Whether a Mifeng endpoint (by the name the variants carry) may move money: only
+/// `unifiedorder` does; `query`, `balance` and `accesstoken` read (a token call mints a token
+/// but moves no money). An unknown name counts as a mutation.
+fn operation_kind(operation: &str) -> Operation {
+    if operation == Endpoint::Query.name()
+        || operation == Endpoint::Balance.name()
+        || operation == Endpoint::AccessToken.name()
+    {
+        Operation::Query
+    } else {
+        Operation::Mutation
+    }
+}
+
+/// The classes:
+/// - [`Error::Http`] does not name its endpoint, so it is read as a **mutation** (a 5xx is
+///   [`ErrorClass::OutcomeUnknown`] even on a query): the conservative reading. A 429 is
+///   [`ErrorClass::RateLimited`], as is this crate's own limiter ([`Error::RateLimited`]).
+/// - [`Error::Decode`] and [`Error::ResponseMismatch`]: [`ErrorClass::InvalidAnswer`] for a
+///   query, [`ErrorClass::OutcomeUnknown`] for `unifiedorder`.
+/// - [`Error::Api`] by the endpoint's code table (mifeng.md 错误码): a refused token (2 of
+///   `unifiedorder` and `balance`, any code of `accesstoken`) is unauthorized; 9 and 10
+///   插入数据库失败 are a retryable refusal (an inference: Mifeng failed to store the order,
+///   so none was made); every other code is a final refusal.
+/// - [`Error::TokenStore`] and [`Error::RateLimiter`] failed before the call left:
+///   [`ErrorClass::NotSent`].
+impl Classify for Error {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Error::Validation { .. } => ErrorClass::InvalidRequest,
+            Error::Http(e) => e.class(Operation::Mutation),
+            Error::Decode { operation, .. } | Error::ResponseMismatch { operation, .. } => {
+                match operation_kind(operation) {
+                    Operation::Query => ErrorClass::InvalidAnswer,
+                    Operation::Mutation => ErrorClass::OutcomeUnknown,
+                }
+            }
+            Error::Api { code, .. } => api_class(*code),
+            Error::RateLimited { .. } => ErrorClass::RateLimited,
+            Error::TokenStore { .. } | Error::RateLimiter { .. } => ErrorClass::NotSent,
+        }
+    }
+
+    /// The documented codes (-5 to 10) as text; a code the document does not list has none
+    /// here (read it from [`Error::Api`]'s `code`).
+    fn provider_code(&self) -> Option<&str> {
+        match self {
+            Error::Api { code, .. } => code_text(code.code()),
+            Error::Validation { .. }
+            | Error::Http(_)
+            | Error::Decode { .. }
+            | Error::ResponseMismatch { .. }
+            | Error::RateLimited { .. }
+            | Error::TokenStore { .. }
+            | Error::RateLimiter { .. } => None,
+        }
+    }
+}
+
+fn api_class(code: ApiCode) -> ErrorClass {
+    let refused = ErrorClass::Rejected { retryable: false };
+    match code {
+        ApiCode::AccessToken(_) => ErrorClass::Unauthorized,
+        ApiCode::UnifiedOrder(c) => match c {
+            UnifiedOrderCode::TokenInvalid => ErrorClass::Unauthorized,
+            UnifiedOrderCode::DatabaseInsertFailed9 | UnifiedOrderCode::DatabaseInsertFailed10 => {
+                ErrorClass::Rejected { retryable: true }
+            }
+            UnifiedOrderCode::NotFound
+            | UnifiedOrderCode::AccountAbnormal
+            | UnifiedOrderCode::MoneyInvalid
+            | UnifiedOrderCode::ChannelNoInvalid
+            | UnifiedOrderCode::OutOrderNoInvalid
+            | UnifiedOrderCode::NoSuitableBankCard
+            | UnifiedOrderCode::ChannelNotEnabled
+            | UnifiedOrderCode::Unknown(_) => refused,
+        },
+        ApiCode::Query(c) => match c {
+            QueryCode::NotFound | QueryCode::ParamInvalid | QueryCode::Unknown(_) => refused,
+        },
+        ApiCode::Balance(c) => match c {
+            BalanceCode::TokenInvalid => ErrorClass::Unauthorized,
+            BalanceCode::NotFound | BalanceCode::ParamInvalid | BalanceCode::Unknown(_) => refused,
+        },
+    }
+}
+
+/// The text of a documented code (the tables hold -5 to 10).
+fn code_text(code: i64) -> Option<&'static str> {
+    const TEXT: [&str; 16] = [
+        "-5", "-4", "-3", "-2", "-1", "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10",
+    ];
+    let i = usize::try_from(code.checked_add(5)?).ok()?;
+    TEXT.get(i).copied()
 }
 
 /// Why a notification was refused. Each kind of tampering has its own variant.
@@ -206,6 +310,32 @@ impl From<paysig::SignError> for NotifyError {
                 field: "sign".into(),
                 reason: other.to_string(),
             },
+        }
+    }
+}
+
+/// A notify refused for its signature (absent, not hex, not matching, ambiguous) is
+/// [`ErrorClass::Unauthorized`]; a body that is not the documented notify is
+/// [`ErrorClass::InvalidAnswer`] (Mifeng sends it again); an oversized body is
+/// [`ErrorClass::InvalidRequest`] (refused unread); a notify for another merchant, of another
+/// amount or contradicted by the query is a final [`ErrorClass::Rejected`]; a failed
+/// confirmation query has that query's class.
+impl Classify for NotifyError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            NotifyError::BodyTooLarge { .. } => ErrorClass::InvalidRequest,
+            NotifyError::Malformed { .. }
+            | NotifyError::DuplicateField { .. }
+            | NotifyError::MissingField { .. }
+            | NotifyError::BadValue { .. } => ErrorClass::InvalidAnswer,
+            NotifyError::MissingSignature
+            | NotifyError::BadSignatureEncoding
+            | NotifyError::SignatureMismatch
+            | NotifyError::Ambiguous { .. } => ErrorClass::Unauthorized,
+            NotifyError::MerchantMismatch { .. }
+            | NotifyError::AmountMismatch { .. }
+            | NotifyError::QueryMismatch { .. } => ErrorClass::Rejected { retryable: false },
+            NotifyError::Query(e) => e.class(),
         }
     }
 }

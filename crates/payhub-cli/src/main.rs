@@ -11,12 +11,16 @@
 //! ```
 //!
 //! Errors are one line on stderr, with the provider's code where there is one; exit 1.
+//! `payhub call` prints a failed call as JSON on stderr and exits with a status per error
+//! class (3 to 10, see `payhub call --help`), so a script can tell "not sent" (4) from
+//! "outcome unknown" (5).
 
 mod cmd;
 mod output;
 mod sandbox_env;
 
 use clap::{Parser, Subcommand};
+use cmd::call::Failure;
 use std::process::ExitCode;
 
 #[derive(Parser)]
@@ -65,19 +69,24 @@ fn main() -> ExitCode {
     };
     let result = runtime.block_on(async {
         match cli.command {
-            Command::Demo(a) => cmd::demo::run(a).await,
-            Command::Sandbox(a) => cmd::sandbox::run(a).await,
-            Command::Sign(a) => cmd::sign::run(a),
-            Command::VerifyNotify(a) => cmd::verify::run(a).await,
-            Command::Trigger(a) => cmd::trigger::run(a).await,
+            Command::Demo(a) => cmd::demo::run(a).await.map_err(Failure::Other),
+            Command::Sandbox(a) => cmd::sandbox::run(a).await.map_err(Failure::Other),
+            Command::Sign(a) => cmd::sign::run(a).map_err(Failure::Other),
+            Command::VerifyNotify(a) => cmd::verify::run(a).await.map_err(Failure::Other),
+            Command::Trigger(a) => cmd::trigger::run(a).await.map_err(Failure::Other),
             Command::Call(a) => cmd::call::run(a).await,
         }
     });
     match result {
         Ok(()) => ExitCode::SUCCESS,
-        Err(e) => {
+        Err(Failure::Other(e)) => {
             output::fail(&e);
             ExitCode::FAILURE
+        }
+        // A failed call: JSON on stderr, the exit status by class.
+        Err(Failure::Call(e)) => {
+            output::fail_json(&cmd::call::error_json(&e));
+            ExitCode::from(cmd::call::exit_status(e.class()))
         }
     }
 }

@@ -9,6 +9,11 @@ pub fn fail(message: &str) {
     eprintln!("error: {one_line}");
 }
 
+/// Prints an error as one line of JSON on stderr.
+pub fn fail_json(error: &serde_json::Value) {
+    eprintln!("{error}");
+}
+
 /// Prints a step's outcome: `  ✓ sunmi  create        -> pending (mis_id ...)`.
 pub fn step(provider: &str, step: &str, detail: &str) {
     println!("  ok  {provider:<9} {step:<16} {detail}");

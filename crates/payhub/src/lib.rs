@@ -39,5 +39,6 @@ pub use payment::{
     RefundQuery, RefundRequest, WechatAppParams, WechatJsapiParams,
 };
 pub use paysig::Money;
+pub use paysig::class::{Classify, ErrorClass};
 pub use provider::{Provider, UnknownProvider};
 pub use status::{PaymentStatus, RefundExtent};

@@ -382,12 +382,13 @@ async fn scenario_create_notify_query_refund_query_refund_close() {
     assert!(
         matches!(
             err,
-            Error::Provider {
-                provider: Provider::Pooul,
-                ..
-            }
+            Error::PooulRefundMatch(pooul::RefundMatchError::NotFound { .. })
         ),
         "{err:?}"
+    );
+    assert_eq!(
+        err.class(),
+        payhub::ErrorClass::Rejected { retryable: false }
     );
 
     // close
@@ -657,16 +658,7 @@ async fn each_pay_type_gives_its_typed_action() {
     )
     .client_ip("10.0.0.9");
     let err = hub.create_payment(Provider::Pooul, &r).await.unwrap_err();
-    assert!(
-        matches!(
-            err,
-            Error::Provider {
-                provider: Provider::Pooul,
-                ..
-            }
-        ),
-        "{err:?}"
-    );
+    assert!(matches!(err, Error::Pooul(_)), "{err:?}");
 }
 
 /// A gateway whose micro-pay flow runs in milliseconds.
@@ -1213,16 +1205,10 @@ fn refund_query(refund_no: &str) -> RefundQuery {
 
 /// The match error inside the facade's provider error.
 fn match_error(err: &Error) -> &pooul::RefundMatchError {
-    let Error::Provider {
-        provider: Provider::Pooul,
-        source,
-    } = err
-    else {
-        panic!("provider error expected: {err:?}")
+    let Error::PooulRefundMatch(e) = err else {
+        panic!("RefundMatchError expected: {err:?}")
     };
-    source
-        .downcast_ref::<pooul::RefundMatchError>()
-        .unwrap_or_else(|| panic!("RefundMatchError expected: {source:?}"))
+    e
 }
 
 fn last_sent_is_refund_query(requests: &[(String, Value)], refund_no: &str) {

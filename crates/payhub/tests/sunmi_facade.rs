@@ -727,16 +727,13 @@ async fn a_final_state_at_creation_and_provider_errors_surface() {
         )
         .await
     {
-        Err(Error::Provider {
-            provider: Provider::Sunmi,
-            source,
-        }) => {
+        Err(Error::Sunmi(source)) => {
             assert!(matches!(
-                source.downcast_ref::<sunmi::Error>(),
-                Some(sunmi::Error::Api {
+                source,
+                sunmi::Error::Api {
                     code: sunmi::BusinessCode::E01MerchantNotFound,
                     ..
-                })
+                }
             ));
         }
         other => panic!("expected a provider error, got {other:?}"),
@@ -1278,13 +1275,8 @@ async fn a_query_answer_about_another_order_is_refused() {
         .query_payment(Provider::Sunmi, &PaymentQuery::by_order_no("T5001"))
         .await
     {
-        Err(
-            e @ Error::Provider {
-                provider: Provider::Sunmi,
-                ..
-            },
-        ) => {
-            let msg = e.to_string();
+        Err(e @ (Error::Sunmi(_) | Error::Answer { .. })) => {
+            let msg = chain(&e);
             assert!(msg.contains("orderId") && msg.contains("T5999"), "{msg}")
         }
         other => panic!("expected a provider error naming orderId T5999, got {other:?}"),
@@ -1385,12 +1377,9 @@ async fn a_refund_answer_of_another_original_order_is_refused() {
 async fn a_query_answer_without_order_id_is_an_error_naming_it_unless_asked_by_mis_id() {
     fn names_order_id(r: Result<impl std::fmt::Debug, Error>) {
         match r {
-            Err(
-                e @ Error::Provider {
-                    provider: Provider::Sunmi,
-                    ..
-                },
-            ) => assert!(e.to_string().contains("orderId"), "{e}"),
+            Err(e @ (Error::Sunmi(_) | Error::Answer { .. })) => {
+                assert!(chain(&e).contains("orderId"), "{e}")
+            }
             other => panic!("expected a Sunmi provider error naming orderId, got {other:?}"),
         }
     }
@@ -1504,13 +1493,8 @@ async fn a_query_by_mis_id_about_another_mis_id_or_amount_is_refused() {
         )
         .await
     {
-        Err(
-            e @ Error::Provider {
-                provider: Provider::Sunmi,
-                ..
-            },
-        ) => {
-            let msg = e.to_string();
+        Err(e @ (Error::Sunmi(_) | Error::Answer { .. })) => {
+            let msg = chain(&e);
             assert!(msg.contains("misId") && msg.contains("MIS-OTHER"), "{msg}");
         }
         other => panic!("expected a provider error naming misId, got {other:?}"),
@@ -1689,4 +1673,16 @@ fn an_ambiguous_or_oversized_notify_is_refused_by_the_facade() {
         }
         other => panic!("expected the body refused by size, got {other:?}"),
     }
+}
+
+/// Every message of the error's `source()` chain, joined.
+fn chain(e: &(dyn std::error::Error + 'static)) -> String {
+    let mut out = e.to_string();
+    let mut src = e.source();
+    while let Some(s) = src {
+        out.push_str(": ");
+        out.push_str(&s.to_string());
+        src = s.source();
+    }
+    out
 }

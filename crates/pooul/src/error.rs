@@ -1,6 +1,7 @@
 //! Errors of client calls ([`Error`]) and of notifies ([`NotifyError`]). None carries a secret.
 
 use paysig::Money;
+use paysig::class::{Classify, ErrorClass, Operation};
 use paysig::http::HttpError;
 use paysig::jwt::JwtError;
 
@@ -16,7 +17,7 @@ pub enum Error {
         reason: String,
     },
     /// No usable HTTP answer (connect, timeout, truncated body, non-2xx status).
-    #[error(transparent)]
+    #[error("{0}")]
     Http(#[from] HttpError),
     /// The answer is neither a JWT nor JSON, or its payload is not the documented shape.
     #[error("pooul {operation}: response could not be decoded: {reason}")]
@@ -115,6 +116,85 @@ impl Error {
     }
 }
 
+impl Error {
+    /// The class of this error, without importing [`Classify`].
+    pub fn class(&self) -> ErrorClass {
+        Classify::class(self)
+    }
+
+    /// Pooul's `code` of a refusal ([`Error::Api`]), as the integer it answered. (Pooul's
+    /// codes are integers the document does not list, so [`Classify::provider_code`], which
+    /// lends text, has none.)
+    pub fn api_code(&self) -> Option<i64> {
+        match self {
+            Error::Api { code, .. } => Some(*code),
+            _ => None,
+        }
+    }
+}
+
+/// Whether a Pooul operation (by the name the variants carry) may move money: `pay`,
+/// `micro_pay`, `refund`, `close` and `reverse` may; `query` and `refund_query` only read.
+/// An unknown name counts as a mutation.
+fn operation_kind(operation: &str) -> Operation {
+    match operation {
+        "query" | "refund_query" => Operation::Query,
+        _ => Operation::Mutation,
+    }
+}
+
+/// An answer that could not be believed: a query changed nothing, a create, refund, close
+/// or reverse may have acted.
+fn unusable_answer(operation: &str) -> ErrorClass {
+    match operation_kind(operation) {
+        Operation::Query => ErrorClass::InvalidAnswer,
+        Operation::Mutation => ErrorClass::OutcomeUnknown,
+    }
+}
+
+/// The classes:
+/// - [`Error::Http`] does not name its operation, so it is read as a **mutation** (a 5xx is
+///   [`ErrorClass::OutcomeUnknown`] even on a query): the conservative reading.
+/// - [`Error::Api`]: a system error ([`Error::is_system_error`], pooul.md reminder 1) or a
+///   "USERPAYING" answer leaves a pay, refund, close or reverse [`ErrorClass::OutcomeUnknown`]
+///   (query it after 5 s) and is a retryable refusal of a query; any other code is a final
+///   refusal (the document lists no other codes, so none is known to be worth repeating).
+/// - An answer that does not verify, is unsigned or is about another order:
+///   [`ErrorClass::InvalidAnswer`] for a query, [`ErrorClass::OutcomeUnknown`] otherwise.
+/// - [`Error::Signing`] (our private key could not sign): [`ErrorClass::Unauthorized`],
+///   nothing was sent.
+/// - [`Error::ReverseFailed`]: the order's outcome stayed unknown and is left to the merchant.
+impl Classify for Error {
+    fn class(&self) -> ErrorClass {
+        match self {
+            Error::Validation { .. } => ErrorClass::InvalidRequest,
+            Error::Http(e) => e.class(Operation::Mutation),
+            Error::Decode { operation, .. }
+            | Error::ResponseSignature { operation, .. }
+            | Error::Unsigned { operation, .. }
+            | Error::Mismatch { operation, .. } => unusable_answer(operation),
+            Error::Api {
+                operation,
+                msg,
+                trade_info,
+                ..
+            } => {
+                let paying = |t: &str| t.to_ascii_uppercase().contains("USERPAYING");
+                let pending = self.is_system_error()
+                    || paying(msg)
+                    || trade_info.as_deref().is_some_and(paying);
+                match (pending, operation_kind(operation)) {
+                    (true, Operation::Mutation) => ErrorClass::OutcomeUnknown,
+                    (true, Operation::Query) => ErrorClass::Rejected { retryable: true },
+                    (false, _) => ErrorClass::Rejected { retryable: false },
+                }
+            }
+            Error::Signing { .. } => ErrorClass::Unauthorized,
+            Error::ReverseFailed { .. } => ErrorClass::OutcomeUnknown,
+        }
+    }
+}
+
 /// Why a pay or refund notify was refused.
 #[derive(Debug, thiserror::Error)]
 pub enum NotifyError {
@@ -161,4 +241,21 @@ pub enum NotifyError {
         /// The notified `total_fee`.
         got: Money,
     },
+}
+
+/// A notify whose JWT was refused is [`ErrorClass::Unauthorized`]; a body that is not the
+/// documented notify is [`ErrorClass::InvalidAnswer`] (Pooul sends it again); an oversized
+/// body is [`ErrorClass::InvalidRequest`] (refused unread); a notify for another merchant, a
+/// refund it does not carry or another amount is a final [`ErrorClass::Rejected`].
+impl Classify for NotifyError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            NotifyError::BodyTooLarge { .. } => ErrorClass::InvalidRequest,
+            NotifyError::Jwt(_) => ErrorClass::Unauthorized,
+            NotifyError::NotUtf8 | NotifyError::Payload { .. } => ErrorClass::InvalidAnswer,
+            NotifyError::MerchantMismatch { .. }
+            | NotifyError::RefundNotFound { .. }
+            | NotifyError::AmountMismatch { .. } => ErrorClass::Rejected { retryable: false },
+        }
+    }
 }

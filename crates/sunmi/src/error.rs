@@ -3,6 +3,7 @@
 
 use crate::model::{BusinessCode, SystemCode, TradeState};
 use paysig::Money;
+use paysig::class::{Classify, ErrorClass, Operation};
 use paysig::http::HttpError;
 use std::time::Duration;
 
@@ -18,7 +19,7 @@ pub enum Error {
         reason: String,
     },
     /// No usable HTTP answer (connection, timeout, truncated body, non-2xx status).
-    #[error(transparent)]
+    #[error("{0}")]
     Http(#[from] HttpError),
     /// The answer is not the documented JSON (not JSON, truncated, wrong types).
     #[error("could not read the {operation} answer: {reason}")]
@@ -74,15 +75,131 @@ pub enum Error {
 
 impl Error {
     /// True when Sunmi may have acted on the request although no usable answer was read
-    /// (timeout, transport failure after sending, unreadable body, a 5xx from a gateway in
-    /// front of Sunmi): query before retrying a create or refund, never resend it blindly.
+    /// (timeout, transport failure after sending, unreadable answer to a create or refund, a
+    /// 5xx from a gateway in front of Sunmi): query before retrying a create or refund, never
+    /// resend it blindly. The same as `self.class().money_may_have_moved()`.
     pub fn outcome_unknown(&self) -> bool {
+        self.class().money_may_have_moved()
+    }
+
+    /// The class of this error, without importing [`Classify`].
+    pub fn class(&self) -> ErrorClass {
+        Classify::class(self)
+    }
+}
+
+/// Whether a Sunmi endpoint (by the operation name the variants carry) may move money.
+/// Unknown names count as a mutation (the conservative reading).
+fn operation_kind(operation: &str) -> Operation {
+    match operation {
+        "query" | "swipeQuery" => Operation::Query,
+        _ => Operation::Mutation,
+    }
+}
+
+/// The reading of an answer that could not be used: a query changed nothing
+/// ([`ErrorClass::InvalidAnswer`]), a create or refund may have acted
+/// ([`ErrorClass::OutcomeUnknown`]).
+fn unusable_answer(operation: &str) -> ErrorClass {
+    match operation_kind(operation) {
+        Operation::Query => ErrorClass::InvalidAnswer,
+        Operation::Mutation => ErrorClass::OutcomeUnknown,
+    }
+}
+
+/// The classes, code by code (sunmi.txt §7):
+/// - [`Error::Http`] does not name its endpoint, so it is read as a **mutation** (a 5xx is
+///   [`ErrorClass::OutcomeUnknown`] even on a query): the conservative reading.
+/// - [`Error::System`]: 20000 不可用服务 is a retryable refusal, 20001 授权不足 unauthorized,
+///   40001/40002 and unknown codes a final refusal.
+/// - [`Error::Api`]: E05 验签失败 unauthorized; R03 请求太频繁 rate limited; F02/S03 系统异常
+///   a retryable refusal; D01 处理中, D07 用户支付中 and F01 交易超时 leave the outcome unknown
+///   (the order exists and may still be paid: query it); every other code a final refusal.
+/// - [`Error::Sign`]: a key Sunmi's rules could not use is unauthorized, anything else (a
+///   field the rules need) an invalid request; nothing was sent either way.
+/// - [`Error::PollTimeout`]: no final state, so the outcome is unknown.
+impl Classify for Error {
+    fn class(&self) -> ErrorClass {
         match self {
-            Error::Http(HttpError::Status { status, .. }) => *status >= 500,
-            Error::Http(e) => !e.never_sent(),
-            Error::Decode { .. } | Error::ResponseMismatch { .. } => true,
-            _ => false,
+            Error::Validation { .. } => ErrorClass::InvalidRequest,
+            Error::Http(e) => e.class(Operation::Mutation),
+            Error::Decode { operation, .. } | Error::ResponseMismatch { operation, .. } => {
+                unusable_answer(operation)
+            }
+            Error::System { code, .. } => match code {
+                SystemCode::ServiceUnavailable => ErrorClass::Rejected { retryable: true },
+                SystemCode::InsufficientAuthorization => ErrorClass::Unauthorized,
+                SystemCode::Success
+                | SystemCode::MissingParameter
+                | SystemCode::InvalidParameter
+                | SystemCode::Unknown(_) => ErrorClass::Rejected { retryable: false },
+            },
+            Error::Api { code, .. } => business_class(code),
+            Error::Sign(e) => match e {
+                paysig::SignError::BadKey { .. } => ErrorClass::Unauthorized,
+                _ => ErrorClass::InvalidRequest,
+            },
+            Error::PollTimeout { .. } => ErrorClass::OutcomeUnknown,
         }
+    }
+
+    fn provider_code(&self) -> Option<&str> {
+        match self {
+            Error::System { code, .. } => Some(code.as_str()),
+            Error::Api { code, .. } => Some(code.as_str()),
+            Error::Validation { .. }
+            | Error::Http(_)
+            | Error::Decode { .. }
+            | Error::Sign(_)
+            | Error::ResponseMismatch { .. }
+            | Error::PollTimeout { .. } => None,
+        }
+    }
+}
+
+fn business_class(code: &BusinessCode) -> ErrorClass {
+    use BusinessCode as B;
+    match code {
+        B::E05SignatureFailed => ErrorClass::Unauthorized,
+        B::R03TooFrequent => ErrorClass::RateLimited,
+        B::F02SystemError | B::S03SystemError => ErrorClass::Rejected { retryable: true },
+        B::D01Processing | B::D07UserPaying | B::F01Timeout => ErrorClass::OutcomeUnknown,
+        B::D04TradeFinished
+        | B::D05AlreadyPaid
+        | B::D06Cancelled
+        | B::D08NotPaid
+        | B::D09PaymentFailed
+        | B::D10OrderAbnormal
+        | B::E01MerchantNotFound
+        | B::E02InvalidAmount
+        | B::E15OrderIdEmpty
+        | B::E16PaymentCodeExpired
+        | B::E17PaymentCodeInvalid
+        | B::E19OrderNotFound
+        | B::E20UnsupportedTrade
+        | B::E22WrongRefundAmount
+        | B::E23DeviceNotAlipayAuthorized
+        | B::E24NotAlipayAuthorized
+        | B::E25InvalidMerchant
+        | B::E27MissingParameter
+        | B::E28NotRefundOrder
+        | B::F04AlipayRefundFailed
+        | B::Q03ParameterError
+        | B::R01InvalidVendor
+        | B::R02IllegalIp
+        | B::S04ChannelNotEnabled
+        | B::T00Success
+        | B::T01InvalidTrade
+        | B::T02InsufficientBalance
+        | B::T03AmountOverLimit
+        | B::T04MerchantBalanceInsufficient
+        | B::T05WrongPassword
+        | B::T06DuplicateTrade
+        | B::T07TradeFailed
+        | B::T09SuspectedCheating
+        | B::T11SuspectedFraud
+        | B::T13NoSameDayPartialRefund
+        | B::Unknown(_) => ErrorClass::Rejected { retryable: false },
     }
 }
 
@@ -154,4 +271,28 @@ pub enum NotifyError {
     /// Any other verification failure of paysig (e.g. a key it could not use).
     #[error("notify could not be verified: {0}")]
     Verification(paysig::SignError),
+}
+
+/// A notify refused for its signature (absent, undecodable, not matching, ambiguous) is
+/// [`ErrorClass::Unauthorized`]; a body that could not be read or lacks what the document
+/// requires is [`ErrorClass::InvalidAnswer`] (nothing moved because of it, Sunmi sends it
+/// again); an oversized body is [`ErrorClass::InvalidRequest`] (refused unread); an amount
+/// that is not the merchant's is [`ErrorClass::Rejected`] (final: do not fulfil).
+impl Classify for NotifyError {
+    fn class(&self) -> ErrorClass {
+        match self {
+            NotifyError::BodyTooLarge { .. } => ErrorClass::InvalidRequest,
+            NotifyError::BadForm
+            | NotifyError::BadJson { .. }
+            | NotifyError::DuplicateField { .. }
+            | NotifyError::MissingField { .. }
+            | NotifyError::MalformedNumber { .. } => ErrorClass::InvalidAnswer,
+            NotifyError::MissingSignature
+            | NotifyError::Ambiguous { .. }
+            | NotifyError::BadSignatureEncoding
+            | NotifyError::SignatureMismatch
+            | NotifyError::Verification(_) => ErrorClass::Unauthorized,
+            NotifyError::AmountMismatch { .. } => ErrorClass::Rejected { retryable: false },
+        }
+    }
 }

@@ -527,7 +527,9 @@ async fn a_query_answer_about_another_order_is_a_response_mismatch() {
             got: "wqwqqqwwwwww78".into(),
         }
     );
-    assert!(err.outcome_unknown());
+    // A query moves no money: the answer is unusable, not an unknown outcome.
+    assert_eq!(err.class(), paysig::class::ErrorClass::InvalidAnswer);
+    assert!(!err.outcome_unknown());
     let form = single_form(&server, "/v1/trade/query").await;
     assert_eq!(form.get("misId"), Some("MIS-ASKED"));
     assert_eq!(form.get("orderId"), None);

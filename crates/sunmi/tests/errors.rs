@@ -94,7 +94,9 @@ async fn non_json_body_is_a_decode_error() {
         ),
         "{err:?}"
     );
-    assert!(err.outcome_unknown());
+    // A query moves no money: the answer is unusable, not an unknown outcome.
+    assert_eq!(err.class(), paysig::class::ErrorClass::InvalidAnswer);
+    assert!(!err.outcome_unknown());
 }
 
 #[tokio::test]

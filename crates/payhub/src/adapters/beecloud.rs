@@ -299,7 +299,7 @@ fn parse_group(raw: &str) -> Option<RefundChannel> {
 }
 
 fn bee(e: beecloud::Error) -> Error {
-    Error::provider(P, e)
+    Error::BeeCloud(e)
 }
 
 fn refused(reason: impl Into<String>) -> Error {
@@ -480,13 +480,14 @@ impl BeeCloudGateway {
                 return Ok((g, b));
             }
         }
-        Err(Error::provider(
-            P,
-            LookupError::NoBill {
+        Err(Error::NotFound {
+            provider: P,
+            reason: LookupError::NoBill {
                 bill_no: bill_no.to_owned(),
                 channels: self.channels_label(),
-            },
-        ))
+            }
+            .to_string(),
+        })
     }
 
     fn bill_channel(&self, method: &PayMethod) -> Result<BillChannel, Error> {
@@ -819,7 +820,20 @@ impl Gateway for BeeCloudGateway {
     }
 
     async fn refund(&self, request: &RefundRequest) -> Result<Refund, Error> {
-        let (channel, bill) = self.find_bill(&request.order_no).await?;
+        // The refund needs the bill's channel and total first: if that look-up fails, the
+        // refund never left, whatever the look-up's own class (a timeout of a query is not an
+        // unknown refund). A bill that does not exist stays a definite refusal.
+        let (channel, bill) = match self.find_bill(&request.order_no).await {
+            Ok(found) => found,
+            Err(e @ Error::NotFound { .. }) => return Err(e),
+            Err(e) => {
+                return Err(Error::NotSent {
+                    provider: P,
+                    operation: "refund",
+                    source: Box::new(e),
+                });
+            }
+        };
         if let Some(total) = request.total
             && total != bill.total_fee
         {
@@ -904,14 +918,15 @@ impl Gateway for BeeCloudGateway {
                 action_url: None,
             });
         }
-        Err(Error::provider(
-            P,
-            LookupError::NoRefund {
+        Err(Error::NotFound {
+            provider: P,
+            reason: LookupError::NoRefund {
                 bill_no: query.order_no.clone(),
                 refund_no: query.refund_no.clone(),
                 channels: self.channels_label(),
-            },
-        ))
+            }
+            .to_string(),
+        })
     }
 
     async fn close_payment(&self, _query: &PaymentQuery) -> Result<(), Error> {

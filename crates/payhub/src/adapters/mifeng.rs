@@ -262,11 +262,7 @@ impl MifengGateway {
 
     /// 余额查询 (`balance`): the merchant's balance. Not part of [`Gateway`].
     pub async fn balance(&self) -> Result<Money, Error> {
-        let reply = self
-            .client
-            .balance()
-            .await
-            .map_err(|e| Error::provider(P, e))?;
+        let reply = self.client.balance().await.map_err(Error::Mifeng)?;
         Ok(reply.data.balance)
     }
 }
@@ -387,7 +383,7 @@ impl Gateway for MifengGateway {
             .client
             .unified_order(&order)
             .await
-            .map_err(|e| Error::provider(P, e))?;
+            .map_err(Error::Mifeng)?;
         let created = reply.data;
         Ok(CreatedPayment {
             provider: P,
@@ -411,23 +407,16 @@ impl Gateway for MifengGateway {
                 "Mifeng queries by its own order_no (CreatedPayment::provider_trade_no)",
             )
         })?;
-        let reply = self
-            .client
-            .query(no)
-            .await
-            .map_err(|e| Error::provider(P, e))?;
+        let reply = self.client.query(no).await.map_err(Error::Mifeng)?;
         let data = reply.data;
         if !query.order_no.is_empty() && data.out_order_no != query.order_no {
-            return Err(Error::provider(
-                P,
-                mifeng::Error::ResponseMismatch {
-                    operation: "query",
-                    field: "out_order_no",
-                    expected: query.order_no.clone(),
-                    got: data.out_order_no,
-                    request_id: reply.request_id,
-                },
-            ));
+            return Err(Error::Mifeng(mifeng::Error::ResponseMismatch {
+                operation: "query",
+                field: "out_order_no",
+                expected: query.order_no.clone(),
+                got: data.out_order_no,
+                request_id: reply.request_id,
+            }));
         }
         Ok(Payment {
             provider: P,

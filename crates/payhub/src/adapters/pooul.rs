@@ -205,7 +205,7 @@ impl PooulGateway {
     /// `refund_state`, so without `mch_refund_id` in it the refund is found by
     /// `known.provider_refund_no`, else as the ONE refund of `known.amount`. Two refunds of
     /// that amount, or none, is an error ([`pooul::RefundMatchError`] inside
-    /// [`Error::Provider`]), never a guess. `known` is merged with what this gateway recorded
+    /// [`Error::Pooul`]), never a guess. `known` is merged with what this gateway recorded
     /// when it sent the refund; a value given here wins.
     pub async fn query_refund_with(
         &self,
@@ -232,7 +232,7 @@ impl PooulGateway {
         let item = reply
             .data
             .find_refund(&lookup)
-            .map_err(|e| Error::provider(PROVIDER, e))?;
+            .map_err(Error::PooulRefundMatch)?;
         let status = match PaymentStatus::from(item.refund_status) {
             PaymentStatus::Refunded(_) => PaymentStatus::Refunded(extent(item.refund_fee, total)),
             other => other,
@@ -436,7 +436,7 @@ impl PooulGateway {
 }
 
 fn provider_err(e: pooul::Error) -> Error {
-    Error::provider(PROVIDER, e)
+    Error::Pooul(e)
 }
 
 /// A successful answer without the field the pay type promises.
@@ -652,7 +652,7 @@ impl Gateway for PooulGateway {
     /// them with [`pooul::RefundQueryData::find_refund`]: by `mch_refund_id` where the answer
     /// carries it; else by the `refund_id` and amount this gateway's own [`Gateway::refund`]
     /// recorded for `refund_no` (see [`PooulGateway::query_refund_with`] to pass them in).
-    /// No match, or two, is [`Error::Provider`] over a [`pooul::RefundMatchError`].
+    /// No match, or two, is [`Error::PooulRefundMatch`].
     async fn query_refund(&self, query: &RefundQuery) -> Result<Refund, Error> {
         let known = self.recalled_refund(&query.refund_no);
         self.query_refund_with(query, &known).await

@@ -265,7 +265,7 @@ fn positive_int(section: &toml::Table, field: &str) -> Result<Option<u64>, Error
 }
 
 fn provider_err(e: sunmi::Error) -> Error {
-    Error::provider(PROVIDER, e)
+    Error::Sunmi(e)
 }
 
 fn non_empty(s: Option<&str>) -> Option<String> {
@@ -276,13 +276,13 @@ fn non_empty(s: Option<&str>) -> Option<String> {
 /// "refund"). Never filled in from the request: without it the answer cannot be matched to
 /// what was asked. (Asked by `misId`, the answer is matched on `misId` instead.)
 fn answered_order_id(r: &sunmi::QueryResult, what: &str) -> Result<String, Error> {
-    non_empty(r.order_id.as_deref()).ok_or_else(|| Error::Provider {
+    non_empty(r.order_id.as_deref()).ok_or_else(|| Error::Answer {
         provider: PROVIDER,
-        source: format!(
+        operation: "query",
+        reason: format!(
             "the query answer has no orderId: the {what} it describes is unknown (misId {:?})",
             r.mis_id
-        )
-        .into(),
+        ),
     })
 }
 
@@ -477,7 +477,7 @@ impl Gateway for SunmiGateway {
     /// `query` by `misId` when `provider_trade_no` is given, else by `orderId`. The answer
     /// must be a payment (`orderType` 0) about the number asked by:
     ///
-    /// - by `misId`: Sunmi's `misId` must be the one asked (else [`Error::Provider`], the
+    /// - by `misId`: Sunmi's `misId` must be the one asked (else [`Error::Sunmi`] or [`Error::Answer`], the
     ///   crate's [`sunmi::Error::ResponseMismatch`]). Its `orderId` may be empty, as in
     ///   §4.3.3's own sample: the payment is then the one of [`PaymentQuery::order_no`] that
     ///   carries this `misId` (the caller's pairing, e.g. from a verified notify or the
@@ -485,7 +485,7 @@ impl Gateway for SunmiGateway {
     ///   (`provider_trade_no`).
     /// - by `orderId`: Sunmi's `orderId` must be [`PaymentQuery::order_no`]; an answer without
     ///   one, or naming another order (the crate's [`sunmi::Error::ResponseMismatch`]), is an
-    ///   [`Error::Provider`] naming `orderId`.
+    ///   [`Error::Sunmi`] or [`Error::Answer`] naming `orderId`.
     ///
     /// The amount is the one Sunmi answered; a notify confirmed by query compares it with the
     /// notified amount (the hub refuses one that differs).
@@ -568,7 +568,7 @@ impl Gateway for SunmiGateway {
     /// included (§4.3.3: `orderType` 1 表示退款): the refund is looked up by its `orderId` (the
     /// refund number sent to `refund`), and the answer must be a refund naming that number in
     /// `orderId`: the returned [`Refund::refund_no`] is Sunmi's `orderId`, never the
-    /// request's. An answer without `orderId` is an [`Error::Provider`] naming it; a refund
+    /// request's. An answer without `orderId` is an [`Error::Sunmi`] or [`Error::Answer`] naming it; a refund
     /// of another number is [`Error::Invalid`] (`refund_no`).
     ///
     /// The refund must belong to [`RefundQuery::order_no`]: §4.3.3's answer has no `ori*`
