@@ -233,7 +233,7 @@ pub fn write(root: &Path) -> Result<(), String> {
     write_counted(root).map(|_| ())
 }
 
-/// [`write`], returning how many files it wrote or removed.
+/// [`write()`], returning how many files it wrote or removed.
 fn write_counted(root: &Path) -> Result<usize, String> {
     let g = generate(root)?;
     print_summary(&g);
