@@ -2,7 +2,7 @@
 //!
 //! An offline simulator of the four providers of payhub (Sunmi, Pooul, BeeCloud, Mifeng Pay).
 //! Each provider gets its own HTTP server on 127.0.0.1 that speaks the protocol exactly as
-//! `docs/upstream/` and `provider-notes.md` describe it: the same paths, methods, content
+//! `docs/upstream/` and `docs/provider-notes.md` describe it: the same paths, methods, content
 //! types, field names, amount units, signatures and error formats. An SDK client therefore
 //! talks to it unchanged, by base URL alone (`Environment::Custom(sandbox.base_url(..))`).
 //!

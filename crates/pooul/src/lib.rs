@@ -38,7 +38,7 @@
 //!
 //! ## Transport
 //! pooul.md documents the payloads only; authentication is from Pooul's developer docs (see
-//! `shared/provider-notes.md`). Every call is `POST <host>/v2/...?merchant_id=<16 digits>`,
+//! `docs/provider-notes.md`). Every call is `POST <host>/v2/...?merchant_id=<16 digits>`,
 //! `Content-Type: text/plain`, whose whole body is the compact RS256 JWT of the JSON payload,
 //! signed with the merchant's private key, with a fresh `nonce_str` (32 alphanumerics) in
 //! every payload, including every retry of a query.

@@ -132,7 +132,7 @@ code_enum! {
 
 code_enum! {
     /// Notify `state`. **Inferred**: taken from a document of the same platform template
-    /// (provider-notes.md), not confirmed for Mifeng; note that it is numbered differently
+    /// (docs/provider-notes.md), not confirmed for Mifeng; note that it is numbered differently
     /// from [`OrderState`].
     NotifyState {
         /// 1 未出码: no payment code issued yet.
