@@ -6,16 +6,19 @@
 //! 3. a redis-server on port 6399 for the `#[ignore]`d tests ([`redis`])
 //! 4. headless Chromium and a chromedriver on a free port for the dashboard's `#[ignore]`d
 //!    browser tests ([`chromium`])
-//! 5. `cargo test --workspace --all-features --no-fail-fast -- --include-ignored`, with
-//!    `PAYHUB_REDIS_URL`, `PAYHUB_WEBDRIVER_URL` and `PAYHUB_CHROMIUM`
-//! 6. `cargo test -p paysig --no-default-features --features rsa-backend,http`: the pure-Rust
+//! 5. a throw-away PostgreSQL cluster on a free local port for the ledger's `#[ignore]`d
+//!    Postgres tests ([`postgres`]; Debian's `postgresql` installed with apt-get when missing)
+//! 6. `cargo test --workspace --all-features --no-fail-fast -- --include-ignored`, with
+//!    `PAYHUB_REDIS_URL`, `PAYHUB_WEBDRIVER_URL`, `PAYHUB_CHROMIUM` and `PAYHUB_POSTGRES_URL`
+//! 7. `cargo test -p paysig --no-default-features --features rsa-backend,http`: the pure-Rust
 //!    RSA backend alone passes the same tests (step 5 runs them with both backends built)
-//! 7. `cargo xtask fixtures --check` (in process)
-//! 8. `cargo doc --workspace --all-features --no-deps` with `-D warnings`
+//! 8. `cargo xtask fixtures --check` (in process)
+//! 9. `cargo doc --workspace --all-features --no-deps` with `-D warnings`
 //!
-//! With `--skip-redis`, steps 3 and 4 are skipped and ignored tests are not run.
+//! With `--skip-redis`, steps 3, 4 and 5 are skipped and ignored tests are not run.
 
 mod chromium;
+mod postgres;
 mod redis;
 
 use std::path::Path;
@@ -24,7 +27,7 @@ use std::time::Instant;
 
 use crate::fixtures;
 
-const STEPS: usize = 8;
+const STEPS: usize = 9;
 
 /// Options of `cargo xtask ci`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -93,21 +96,24 @@ pub fn run(root: &Path, opts: Options) -> Result<(), String> {
     })?;
     // Kept alive until the end of `run`: dropping them stops the servers, on
     // success and on any early return alike.
-    let (redis, chromedriver) = if opts.skip_redis {
-        println!("==> [3/{STEPS}] redis: skipped (--skip-redis; ignored tests will not run)");
-        println!(
-            "==> [4/{STEPS}] chromedriver: skipped (--skip-redis; ignored tests will not run)"
-        );
-        (None, None)
+    let (redis, chromedriver, postgres) = if opts.skip_redis {
+        for (n, name) in [(3, "redis"), (4, "chromedriver"), (5, "postgres")] {
+            println!(
+                "==> [{n}/{STEPS}] {name}: skipped (--skip-redis; ignored tests will not run)"
+            );
+        }
+        (None, None, None)
     } else {
         let redis = step(3, "redis", redis::Redis::start)?;
         let chromedriver = step(4, "chromedriver", chromium::ChromeDriver::start)?;
-        (Some(redis), Some(chromedriver))
+        let postgres = step(5, "postgres", postgres::Postgres::start)?;
+        (Some(redis), Some(chromedriver), Some(postgres))
     };
-    step(5, "test", || match (&redis, &chromedriver) {
-        (Some(r), Some(cd)) => {
+    step(6, "test", || match (&redis, &chromedriver, &postgres) {
+        (Some(r), Some(cd), Some(pg)) => {
             let url = r.url();
             let webdriver = cd.url();
+            let pg_url = pg.url();
             run_cargo(
                 root,
                 &[
@@ -122,6 +128,7 @@ pub fn run(root: &Path, opts: Options) -> Result<(), String> {
                     ("PAYHUB_REDIS_URL", url.as_str()),
                     ("PAYHUB_WEBDRIVER_URL", webdriver.as_str()),
                     ("PAYHUB_CHROMIUM", cd.browser()),
+                    ("PAYHUB_POSTGRES_URL", pg_url.as_str()),
                 ],
             )
         }
@@ -131,7 +138,7 @@ pub fn run(root: &Path, opts: Options) -> Result<(), String> {
             &[],
         ),
     })?;
-    step(6, "test paysig, pure-Rust RSA backend only", || {
+    step(7, "test paysig, pure-Rust RSA backend only", || {
         run_cargo(
             root,
             &[
@@ -145,18 +152,19 @@ pub fn run(root: &Path, opts: Options) -> Result<(), String> {
             &[],
         )
     })?;
-    step(7, "fixtures --check", || match fixtures::check(root) {
+    step(8, "fixtures --check", || match fixtures::check(root) {
         Ok(true) => Ok(()),
         Ok(false) => Err("fixtures/ is out of date".to_string()),
         Err(e) => Err(e),
     })?;
-    step(8, "doc", || {
+    step(9, "doc", || {
         run_cargo(
             root,
             &["doc", "--workspace", "--all-features", "--no-deps"],
             &[("RUSTDOCFLAGS", "-D warnings")],
         )
     })?;
+    drop(postgres);
     drop(chromedriver);
     drop(redis);
     println!(

@@ -16,8 +16,9 @@ usage: cargo xtask <command>
 commands:
   fixtures [--check]   extract the JSON samples of docs/upstream/ into fixtures/<provider>/;
                        with --check, compare instead of writing (exit 1 on any difference)
-  ci [--skip-redis]    fmt, clippy, redis, test (incl. ignored), fixtures --check, doc;
-                       --skip-redis does not start redis nor run ignored tests
+  ci [--skip-redis]    fmt, clippy, redis + chromedriver + postgres, test (incl. ignored),
+                       fixtures --check, doc; --skip-redis starts no server and runs no
+                       ignored test
   help                 this message";
 
 /// The workspace root (the parent of this crate's directory).
