@@ -1,47 +1,10 @@
-//! The sandbox as a developer's app sees it: stable keys kept in a directory, and the hub
-//! configuration (TOML plus the environment holding its secrets) that points at it.
+//! The sandbox as a developer's app sees it: the hub configuration (TOML plus the
+//! environment holding its secrets) that points at it.
 
 use payhub::{PayMethod, Provider};
-use payhub_sandbox::{BeeCloudWebhookScheme, ProviderKind, RunningSandbox, SandboxKeys};
-use paysig::{ExposeSecret, RsaPrivateKey};
+use payhub_sandbox::{BeeCloudWebhookScheme, ProviderKind, RunningSandbox};
+use paysig::ExposeSecret;
 use std::collections::HashMap;
-use std::path::Path;
-
-const KEY_FILES: [&str; 3] = [
-    "sunmi_platform.pem",
-    "pooul_platform.pem",
-    "pooul_merchant.pem",
-];
-
-/// Loads the sandbox's three RSA keys from `dir`, or generates and stores them there, so the
-/// sandbox (and `payhub trigger`) sign with the same keys across runs. With the default seed,
-/// the other credentials are stable too.
-pub fn load_or_create_keys(dir: &Path) -> Result<SandboxKeys, String> {
-    let paths: Vec<_> = KEY_FILES.iter().map(|f| dir.join(f)).collect();
-    if paths.iter().all(|p| p.is_file()) {
-        let load = |p: &Path| -> Result<RsaPrivateKey, String> {
-            let pem = std::fs::read_to_string(p)
-                .map_err(|e| format!("cannot read {}: {e}", p.display()))?;
-            RsaPrivateKey::from_pem_or_base64(&pem).map_err(|e| format!("{}: {e}", p.display()))
-        };
-        return Ok(SandboxKeys {
-            sunmi_platform: load(&paths[0])?,
-            pooul_platform: load(&paths[1])?,
-            pooul_merchant: load(&paths[2])?,
-        });
-    }
-    let keys = SandboxKeys::generate().map_err(|e| e.to_string())?;
-    std::fs::create_dir_all(dir).map_err(|e| format!("cannot create {}: {e}", dir.display()))?;
-    for (path, key) in paths.iter().zip([
-        &keys.sunmi_platform,
-        &keys.pooul_platform,
-        &keys.pooul_merchant,
-    ]) {
-        std::fs::write(path, key.to_pkcs8_pem().expose_secret())
-            .map_err(|e| format!("cannot write {}: {e}", path.display()))?;
-    }
-    Ok(keys)
-}
 
 /// The hub's TOML for this sandbox and the environment variables holding its secrets.
 pub fn hub_config(sandbox: &RunningSandbox) -> (String, HashMap<String, String>) {

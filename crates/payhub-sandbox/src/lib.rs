@@ -115,7 +115,10 @@ mod shared;
 mod store;
 
 pub use config::{BeeCloudWebhookScheme, Faults, Ports, SandboxConfig, SandboxKeys};
-pub use credentials::{BeeCloudCredentials, MifengCredentials, PooulCredentials, SunmiCredentials};
+pub use credentials::{
+    BeeCloudCredentials, KeyDirError, KeyRole, MifengCredentials, PooulCredentials,
+    SunmiCredentials,
+};
 pub use error::SandboxError;
 pub use kind::{ProviderKind, UnknownProvider};
 pub use notify::{acknowledgement, retry_schedule};

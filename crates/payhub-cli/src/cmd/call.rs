@@ -7,6 +7,10 @@
 //! payhub call sunmi query --config payhub.toml order_no=T1
 //! ```
 //!
+//! Each operation is one entry of [`OPERATIONS`]: its name, its fields and the function that
+//! calls the hub. Adding an operation is adding an entry; `--help`, completions, the check of
+//! unknown and missing fields follow from it.
+//!
 //! ## Errors and exit status
 //!
 //! A failed call prints one JSON object on stderr, `{"error": {"class": ..., "provider": ...,
@@ -19,7 +23,7 @@
 //! |---|---|
 //! | 0 | success |
 //! | 1 | any other failure (configuration file, runtime) |
-//! | 2 | misuse of the command line (clap) |
+//! | 2 | misuse of the command line: clap's, an unknown field, missing fields, a bad value |
 //! | 3 | `invalid_request`: refused before sending |
 //! | 4 | `not_sent`: provably never reached the provider |
 //! | 5 | `outcome_unknown`: may have been acted on; query before anything else |
@@ -33,97 +37,428 @@
 //! environment variables it names. `--base-url` replaces the provider's base URL (e.g. the
 //! sandbox's).
 
-use super::{pairs, provider};
+use super::{ProviderArg, pairs};
+use crate::failure::Failure;
+use clap::ValueEnum;
+use clap::builder::PossibleValue;
 use payhub::{
-    ErrorClass, Hub, Money, PayMethod, PaymentQuery, PaymentRequest, RefundQuery, RefundRequest,
+    ErrorClass, Hub, Money, PayMethod, PaymentQuery, PaymentRequest, Provider, RefundQuery,
+    RefundRequest,
 };
-use paysig::Params;
+use serde_json::Value;
+use std::fmt::Write as _;
+use std::future::Future;
+use std::pin::Pin;
 
 /// Arguments of `payhub call`.
 #[derive(clap::Args)]
-#[command(
-    after_help = "Exit status: 0 ok, 1 other failure, 2 usage, 3 invalid_request, \
-4 not_sent, 5 outcome_unknown, 6 rejected, 7 unauthorized, 8 rate_limited, 9 invalid_answer, \
-10 unsupported. A failed call prints {\"error\": {\"class\", \"provider\", \"code\", \"message\"}} \
-as JSON on stderr."
-)]
+#[command(after_help = fields_help())]
 pub struct Args {
-    /// mifeng, pooul, sunmi or beecloud.
-    provider: String,
-    /// create, query, refund, query-refund or close.
-    operation: String,
+    /// The provider to call.
+    provider: ProviderArg,
+    /// The operation (its fields are listed below).
+    operation: Operation,
     /// The hub's TOML configuration.
     #[arg(long)]
     config: String,
     /// Use this base URL for the provider instead of the configured one.
     #[arg(long)]
     base_url: Option<String>,
-    /// The operation's fields, `key=value`.
+    /// The operation's fields, `key=value` (see below).
     fields: Vec<String>,
 }
 
-fn need<'a>(p: &'a Params, k: &str) -> Result<&'a str, String> {
-    p.get(k).ok_or_else(|| format!("missing {k}=..."))
+/// A field of an operation.
+pub struct Field {
+    name: &'static str,
+    required: bool,
+    help: &'static str,
 }
 
-fn money(p: &Params, k: &str) -> Result<Money, String> {
-    Money::parse_yuan(need(p, k)?).map_err(|e| format!("{k}: {e}"))
+const fn required(name: &'static str, help: &'static str) -> Field {
+    Field {
+        name,
+        required: true,
+        help,
+    }
 }
 
-fn method(p: &Params) -> Result<PayMethod, String> {
-    let s = |k: &str| need(p, k).map(str::to_owned);
-    Ok(match need(p, "method")? {
-        "wechat_native" => PayMethod::WechatNative,
-        "wechat_jsapi" => PayMethod::WechatJsapi {
-            app_id: s("app_id")?,
-            open_id: s("open_id")?,
-        },
-        "wechat_mini" => PayMethod::WechatMini {
-            app_id: s("app_id")?,
-            open_id: s("open_id")?,
-        },
-        "wechat_app" => PayMethod::WechatApp {
-            app_id: s("app_id")?,
-        },
-        "wechat_h5" => PayMethod::WechatH5,
-        "alipay_qr" => PayMethod::AlipayQr,
-        "alipay_web" => PayMethod::AlipayWeb {
-            return_url: s("return_url")?,
-        },
-        "alipay_app" => PayMethod::AlipayApp,
-        "unionpay_app" => PayMethod::UnionPayApp,
-        "unionpay_web" => PayMethod::UnionPayWeb {
-            return_url: s("return_url")?,
-        },
-        "micro_pay" => PayMethod::MicroPay {
-            auth_code: s("auth_code")?,
-        },
-        "hosted_cashier" => PayMethod::HostedCashier {
-            channel: s("channel")?,
-            return_url: p.get("return_url").map(str::to_owned),
-        },
-        other => return Err(format!("unknown method {other:?}")),
+const fn optional(name: &'static str, help: &'static str) -> Field {
+    Field {
+        name,
+        required: false,
+        help,
+    }
+}
+
+const ORDER_NO: Field = required("order_no", "the merchant's order number");
+const PROVIDER_TRADE_NO: Field = optional("provider_trade_no", "the provider's trade number");
+const REFUND_NO: Field = required("refund_no", "the merchant's refund number");
+
+/// What an operation's function returns: the answer as JSON.
+type Answer<'a> = Pin<Box<dyn Future<Output = Result<Value, Failure>> + 'a>>;
+
+/// An operation of `payhub call`.
+pub struct Op {
+    name: &'static str,
+    about: &'static str,
+    /// Every field it takes; `create` adds its method's fields (see [`Method::fields`]).
+    fields: &'static [Field],
+    run: for<'a> fn(&'a Hub, Provider, &'a Fields) -> Answer<'a>,
+}
+
+/// Every operation of `payhub call`, in the order `--help` lists them.
+pub static OPERATIONS: &[Operation] = &[
+    Operation(&Op {
+        name: "create",
+        about: "create a payment",
+        fields: &[
+            ORDER_NO,
+            required("amount", "in yuan, at most 2 decimals (0.01)"),
+            required("subject", "what is bought"),
+            required("notify_url", "where the provider sends the notify"),
+            required("method", "how the payer pays (values below)"),
+            optional("client_ip", "the payer's IP"),
+            optional("attach", "returned as given in the notify"),
+        ],
+        run: create,
+    }),
+    Operation(&Op {
+        name: "query",
+        about: "query a payment",
+        fields: &[ORDER_NO, PROVIDER_TRADE_NO],
+        run: query,
+    }),
+    Operation(&Op {
+        name: "refund",
+        about: "refund (part of) a payment; never retried",
+        fields: &[
+            ORDER_NO,
+            PROVIDER_TRADE_NO,
+            REFUND_NO,
+            required("amount", "the refund, in yuan"),
+            optional(
+                "total",
+                "the payment's total, in yuan (some providers need it)",
+            ),
+            optional("reason", "why"),
+            optional("notify_url", "where the refund notify goes"),
+        ],
+        run: refund,
+    }),
+    Operation(&Op {
+        name: "query-refund",
+        about: "query a refund",
+        fields: &[ORDER_NO, REFUND_NO],
+        run: query_refund,
+    }),
+    Operation(&Op {
+        name: "close",
+        about: "close an unpaid payment",
+        fields: &[ORDER_NO, PROVIDER_TRADE_NO],
+        run: close,
+    }),
+];
+
+/// An operation on the command line: one of [`OPERATIONS`].
+#[derive(Clone, Copy)]
+pub struct Operation(&'static Op);
+
+impl ValueEnum for Operation {
+    fn value_variants<'a>() -> &'a [Self] {
+        OPERATIONS
+    }
+
+    fn to_possible_value(&self) -> Option<PossibleValue> {
+        Some(PossibleValue::new(self.0.name).help(self.0.about))
+    }
+}
+
+/// How the payer pays (`method=` of `create`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+#[value(rename_all = "snake_case")]
+pub enum Method {
+    /// WeChat Pay by QR code.
+    WechatNative,
+    /// WeChat Pay in the WeChat browser.
+    WechatJsapi,
+    /// WeChat Pay in a mini program.
+    WechatMini,
+    /// WeChat Pay in an app.
+    WechatApp,
+    /// WeChat Pay in a mobile browser.
+    WechatH5,
+    /// Alipay by QR code.
+    AlipayQr,
+    /// Alipay on a web page.
+    AlipayWeb,
+    /// Alipay in an app.
+    AlipayApp,
+    /// UnionPay in an app.
+    UnionpayApp,
+    /// UnionPay on a web page.
+    UnionpayWeb,
+    /// The payer's code scanned by the merchant.
+    MicroPay,
+    /// The provider's hosted cashier page.
+    HostedCashier,
+}
+
+impl Method {
+    /// The fields this method adds to `create`.
+    pub fn fields(self) -> &'static [Field] {
+        const APP_ID: Field = required("app_id", "the WeChat app id");
+        const OPEN_ID: Field = required("open_id", "the payer's openid");
+        const RETURN_URL: Field = required("return_url", "where the payer returns");
+        const AUTH_CODE: Field = required("auth_code", "the payer's payment code");
+        const CHANNEL: Field = required("channel", "the cashier's channel");
+        const OPT_RETURN_URL: Field = optional("return_url", "where the payer returns");
+        match self {
+            Method::WechatJsapi | Method::WechatMini => &[APP_ID, OPEN_ID],
+            Method::WechatApp => &[APP_ID],
+            Method::AlipayWeb | Method::UnionpayWeb => &[RETURN_URL],
+            Method::MicroPay => &[AUTH_CODE],
+            Method::HostedCashier => &[CHANNEL, OPT_RETURN_URL],
+            Method::WechatNative
+            | Method::WechatH5
+            | Method::AlipayQr
+            | Method::AlipayApp
+            | Method::UnionpayApp => &[],
+        }
+    }
+
+    fn name(self) -> String {
+        self.to_possible_value()
+            .map(|v| v.get_name().to_owned())
+            .unwrap_or_default()
+    }
+
+    fn pay_method(self, f: &Fields) -> Result<PayMethod, Failure> {
+        let s = |k: &str| f.need(k).map(str::to_owned);
+        Ok(match self {
+            Method::WechatNative => PayMethod::WechatNative,
+            Method::WechatJsapi => PayMethod::WechatJsapi {
+                app_id: s("app_id")?,
+                open_id: s("open_id")?,
+            },
+            Method::WechatMini => PayMethod::WechatMini {
+                app_id: s("app_id")?,
+                open_id: s("open_id")?,
+            },
+            Method::WechatApp => PayMethod::WechatApp {
+                app_id: s("app_id")?,
+            },
+            Method::WechatH5 => PayMethod::WechatH5,
+            Method::AlipayQr => PayMethod::AlipayQr,
+            Method::AlipayWeb => PayMethod::AlipayWeb {
+                return_url: s("return_url")?,
+            },
+            Method::AlipayApp => PayMethod::AlipayApp,
+            Method::UnionpayApp => PayMethod::UnionPayApp,
+            Method::UnionpayWeb => PayMethod::UnionPayWeb {
+                return_url: s("return_url")?,
+            },
+            Method::MicroPay => PayMethod::MicroPay {
+                auth_code: s("auth_code")?,
+            },
+            Method::HostedCashier => PayMethod::HostedCashier {
+                channel: s("channel")?,
+                return_url: f.get("return_url").map(str::to_owned),
+            },
+        })
+    }
+}
+
+/// The `--help` text listing each operation's fields and the payment methods.
+fn fields_help() -> String {
+    let mut out = String::from("Fields (key=value; * required):\n");
+    for Operation(op) in OPERATIONS {
+        let _ = writeln!(out, "  {}: {}", op.name, op.about);
+        for f in op.fields {
+            let star = if f.required { "*" } else { "" };
+            let _ = writeln!(out, "      {:<20} {}", format!("{}{star}", f.name), f.help);
+        }
+    }
+    out.push_str("  method= of create, and the fields it adds:\n");
+    for m in Method::value_variants() {
+        let extra: Vec<String> = m
+            .fields()
+            .iter()
+            .map(|f| format!("{}{}", f.name, if f.required { "*" } else { "" }))
+            .collect();
+        let _ = writeln!(out, "      {:<20} {}", m.name(), extra.join(" "));
+    }
+    out.push_str(
+        "\nExit status: 0 ok, 1 other failure, 2 usage (also an unknown field, missing fields, \
+a bad value), 3 invalid_request, 4 not_sent, 5 outcome_unknown, 6 rejected, 7 unauthorized, \
+8 rate_limited, 9 invalid_answer, 10 unsupported. A failed call prints {\"error\": {\"class\", \
+\"provider\", \"code\", \"message\"}} as JSON on stderr.",
+    );
+    out
+}
+
+/// An operation's fields, checked against its [`Op::fields`]: no unknown one, every
+/// required one present.
+pub struct Fields {
+    params: paysig::Params,
+    method: Option<Method>,
+}
+
+impl Fields {
+    /// Checks `args` for `op`; every problem is reported at once.
+    fn check(op: &Op, args: &[String]) -> Result<Fields, Failure> {
+        let params = pairs(args).map_err(Failure::Usage)?;
+        let method = match params.get("method") {
+            Some(m) if op.fields.iter().any(|f| f.name == "method") => {
+                Some(Method::from_str(m, false).map_err(|_| {
+                    let all: Vec<String> =
+                        Method::value_variants().iter().map(|m| m.name()).collect();
+                    Failure::Usage(format!(
+                        "unknown method {m:?} (expected one of {})",
+                        all.join(", ")
+                    ))
+                })?)
+            }
+            _ => None,
+        };
+        let known: Vec<&Field> = op
+            .fields
+            .iter()
+            .chain(method.map(Method::fields).unwrap_or_default())
+            .collect();
+        let unknown: Vec<&str> = params
+            .iter()
+            .map(|(k, _)| k)
+            .filter(|k| !known.iter().any(|f| f.name == *k))
+            .collect();
+        let missing: Vec<&str> = known
+            .iter()
+            .filter(|f| f.required && params.get(f.name).is_none())
+            .map(|f| f.name)
+            .collect();
+        let mut problems = Vec::new();
+        if !unknown.is_empty() {
+            let names: Vec<&str> = known.iter().map(|f| f.name).collect();
+            problems.push(format!(
+                "unknown field{} {} for {} (its fields: {})",
+                if unknown.len() > 1 { "s" } else { "" },
+                unknown.join(", "),
+                describe(op, method),
+                names.join(", ")
+            ));
+        }
+        if !missing.is_empty() {
+            problems.push(format!(
+                "missing field{} for {}: {}",
+                if missing.len() > 1 { "s" } else { "" },
+                describe(op, method),
+                missing
+                    .iter()
+                    .map(|m| format!("{m}=..."))
+                    .collect::<Vec<_>>()
+                    .join(" ")
+            ));
+        }
+        if problems.is_empty() {
+            Ok(Fields { params, method })
+        } else {
+            Err(Failure::Usage(problems.join("\n")))
+        }
+    }
+
+    fn get(&self, k: &str) -> Option<&str> {
+        self.params.get(k)
+    }
+
+    fn need(&self, k: &str) -> Result<&str, Failure> {
+        self.get(k)
+            .ok_or_else(|| Failure::Usage(format!("missing {k}=...")))
+    }
+
+    fn opt(&self, k: &str) -> Option<String> {
+        self.get(k).map(str::to_owned)
+    }
+
+    fn money(&self, k: &str) -> Result<Money, Failure> {
+        Money::parse_yuan(self.need(k)?).map_err(|e| Failure::Usage(format!("{k}: {e}")))
+    }
+
+    fn opt_money(&self, k: &str) -> Result<Option<Money>, Failure> {
+        self.get(k).map(|_| self.money(k)).transpose()
+    }
+}
+
+fn describe(op: &Op, method: Option<Method>) -> String {
+    match method {
+        Some(m) => format!("{} with method={}", op.name, m.name()),
+        None => op.name.to_owned(),
+    }
+}
+
+fn json(v: impl serde::Serialize) -> Result<Value, Failure> {
+    serde_json::to_value(v).map_err(|e| Failure::Other(e.to_string()))
+}
+
+fn create<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
+    Box::pin(async move {
+        let method = f
+            .method
+            .ok_or_else(|| Failure::Usage("missing method=...".into()))?;
+        let mut req = PaymentRequest::new(
+            f.need("order_no")?,
+            f.money("amount")?,
+            f.need("subject")?,
+            f.need("notify_url")?,
+            method.pay_method(f)?,
+        );
+        req.client_ip = f.opt("client_ip");
+        req.attach = f.opt("attach");
+        json(hub.create_payment(p, &req).await?)
     })
 }
 
-/// Why `payhub call` failed.
-pub enum Failure {
-    /// Before any call: arguments, the config file, serialisation. Exit 1.
-    Other(String),
-    /// The call itself: printed as JSON, exit status by class.
-    Call(payhub::Error),
+fn payment_query(f: &Fields) -> Result<PaymentQuery, Failure> {
+    Ok(PaymentQuery {
+        order_no: f.need("order_no")?.to_owned(),
+        provider_trade_no: f.opt("provider_trade_no"),
+    })
 }
 
-impl From<String> for Failure {
-    fn from(s: String) -> Self {
-        Failure::Other(s)
-    }
+fn query<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
+    Box::pin(async move { json(hub.query_payment(p, &payment_query(f)?).await?) })
 }
 
-impl From<payhub::Error> for Failure {
-    fn from(e: payhub::Error) -> Self {
-        Failure::Call(e)
-    }
+fn refund<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
+    Box::pin(async move {
+        let r = RefundRequest {
+            order_no: f.need("order_no")?.to_owned(),
+            provider_trade_no: f.opt("provider_trade_no"),
+            refund_no: f.need("refund_no")?.to_owned(),
+            amount: f.money("amount")?,
+            total: f.opt_money("total")?,
+            reason: f.opt("reason"),
+            notify_url: f.opt("notify_url"),
+        };
+        json(hub.refund(p, &r).await?)
+    })
+}
+
+fn query_refund<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
+    Box::pin(async move {
+        let q = RefundQuery {
+            order_no: f.need("order_no")?.to_owned(),
+            refund_no: f.need("refund_no")?.to_owned(),
+        };
+        json(hub.query_refund(p, &q).await?)
+    })
+}
+
+fn close<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
+    Box::pin(async move {
+        let q = payment_query(f)?;
+        hub.close_payment(p, &q).await?;
+        Ok(serde_json::json!({ "closed": q.order_no }))
+    })
 }
 
 /// The exit status of a failed call of class `class` (see the module docs).
@@ -143,7 +478,7 @@ pub fn exit_status(class: ErrorClass) -> u8 {
 
 /// The error as the JSON printed on stderr. The message is the `source()` chain, each
 /// message once.
-pub fn error_json(e: &payhub::Error) -> serde_json::Value {
+pub fn error_json(e: &payhub::Error) -> Value {
     let mut parts: Vec<String> = vec![e.to_string()];
     let mut src = std::error::Error::source(e);
     while let Some(s) = src {
@@ -161,16 +496,21 @@ pub fn error_json(e: &payhub::Error) -> serde_json::Value {
         "message": parts.join(": "),
     });
     if let ErrorClass::Rejected { retryable } = class {
-        body["retryable"] = serde_json::Value::Bool(retryable);
+        body["retryable"] = Value::Bool(retryable);
     }
     serde_json::json!({ "error": body })
 }
 
 /// Runs the command.
 pub async fn run(args: Args) -> Result<(), Failure> {
-    let p = provider(&args.provider)?;
-    let text = std::fs::read_to_string(&args.config)
-        .map_err(|e| format!("cannot read {}: {e}", args.config))?;
+    let p = Provider::from(args.provider);
+    let op = args.operation.0;
+    // The command line first: a wrong field is reported before any file is read.
+    let fields = Fields::check(op, &args.fields)?;
+    let text = std::fs::read_to_string(&args.config).map_err(|e| match e.kind() {
+        std::io::ErrorKind::NotFound => format!("no such file {}", args.config),
+        _ => format!("cannot read {}: {e}", args.config),
+    })?;
     let mut doc: toml::Table = text
         .parse()
         .map_err(|e: toml::de::Error| format!("{}: {e}", args.config))?;
@@ -187,71 +527,10 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         .into_iter()
         .filter(|(k, _)| k == p.as_str() || k == "notify")
         .collect();
-    // A configuration that cannot build the hub is not a call: exit 1, one line.
-    let hub = Hub::from_toml_str(&only.to_string()).map_err(|e| Failure::Other(e.to_string()))?;
-    let f = pairs(&args.fields)?;
-    let opt = |k: &str| f.get(k).map(str::to_owned);
-    let out = match args.operation.as_str() {
-        "create" => {
-            let mut req = PaymentRequest::new(
-                need(&f, "order_no")?,
-                money(&f, "amount")?,
-                need(&f, "subject")?,
-                need(&f, "notify_url")?,
-                method(&f)?,
-            );
-            req.client_ip = opt("client_ip");
-            req.attach = opt("attach");
-            serde_json::to_value(hub.create_payment(p, &req).await?)
-        }
-        "query" => {
-            let q = PaymentQuery {
-                order_no: need(&f, "order_no")?.to_owned(),
-                provider_trade_no: opt("provider_trade_no"),
-            };
-            serde_json::to_value(hub.query_payment(p, &q).await?)
-        }
-        "refund" => {
-            let total = match f.get("total") {
-                Some(_) => Some(money(&f, "total")?),
-                None => None,
-            };
-            let r = RefundRequest {
-                order_no: need(&f, "order_no")?.to_owned(),
-                provider_trade_no: opt("provider_trade_no"),
-                refund_no: need(&f, "refund_no")?.to_owned(),
-                amount: money(&f, "amount")?,
-                total,
-                reason: opt("reason"),
-                notify_url: opt("notify_url"),
-            };
-            serde_json::to_value(hub.refund(p, &r).await?)
-        }
-        "query-refund" => {
-            let q = RefundQuery {
-                order_no: need(&f, "order_no")?.to_owned(),
-                refund_no: need(&f, "refund_no")?.to_owned(),
-            };
-            serde_json::to_value(hub.query_refund(p, &q).await?)
-        }
-        "close" => {
-            let q = PaymentQuery {
-                order_no: need(&f, "order_no")?.to_owned(),
-                provider_trade_no: opt("provider_trade_no"),
-            };
-            hub.close_payment(p, &q).await?;
-            Ok(serde_json::json!({ "closed": q.order_no }))
-        }
-        other => {
-            return Err(Failure::Other(format!(
-                "unknown operation {other:?} (create, query, refund, query-refund, close)"
-            )));
-        }
-    }
-    .map_err(|e| Failure::Other(e.to_string()))?;
-    println!(
-        "{}",
-        serde_json::to_string_pretty(&out).map_err(|e| Failure::Other(e.to_string()))?
-    );
+    // A configuration that cannot build the hub is not a call: exit 1.
+    let hub = Hub::from_toml_str(&only.to_string())
+        .map_err(|e| Failure::Other(format!("{}: {e}", args.config)))?;
+    let out = (op.run)(&hub, p, &fields).await?;
+    crate::output::print_json(&out);
     Ok(())
 }

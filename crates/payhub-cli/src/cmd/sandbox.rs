@@ -1,6 +1,14 @@
 //! `payhub sandbox`: the offline simulator for a developer's own app, until Ctrl-C.
+//!
+//! It prints (or with `--json` returns as one object) every credential, the hub's TOML for it
+//! and the environment holding the TOML's secrets; `--write-config FILE` writes that TOML.
 
-use payhub_sandbox::{Faults, ProviderKind, Sandbox, SandboxConfig};
+use super::KeysDir;
+use crate::failure::Failure;
+use crate::output;
+use payhub_sandbox::{Faults, KeyRole, ProviderKind, Sandbox, SandboxConfig, SandboxKeys};
+use serde_json::{Value, json};
+use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 /// Arguments of `payhub sandbox`.
@@ -21,8 +29,12 @@ pub struct Args {
     mifeng_token_ttl_secs: u64,
     /// Where the sandbox keeps its RSA keys (created on first use), so your app's
     /// configuration and `payhub trigger` keep working across restarts.
-    #[arg(long, default_value = ".payhub-sandbox")]
-    keys_dir: std::path::PathBuf,
+    #[command(flatten)]
+    keys: KeysDir,
+    /// Write the hub's TOML for this sandbox (`payhub.toml`) to FILE; its secrets stay in the
+    /// environment variables it names (the `export` lines printed).
+    #[arg(long, value_name = "FILE")]
+    write_config: Option<PathBuf>,
     /// Fault: milliseconds added before every provider answer (changeable later on the
     /// dashboard or through /_sandbox/faults).
     #[arg(long, default_value_t = 0)]
@@ -42,10 +54,55 @@ pub struct Args {
     fault_seed: u64,
 }
 
+/// Quotes `text` for a POSIX shell.
+fn shell_quote(text: &str) -> String {
+    format!("'{}'", text.replace('\'', r"'\''"))
+}
+
+/// The `export` lines for the configuration's secrets. A key (several lines) is read from its
+/// file by absolute path, so the line works from any directory.
+fn export_lines(env: &[(String, String)], keys_dir: &Path) -> Vec<String> {
+    env.iter()
+        .map(|(k, v)| {
+            if k == "POOUL_MERCHANT_KEY" {
+                let file = keys_dir.join(KeyRole::PooulMerchant.private_file());
+                format!(
+                    "export {k}=\"$(cat {})\"",
+                    shell_quote(&file.display().to_string())
+                )
+            } else {
+                format!("export {k}={}", shell_quote(v))
+            }
+        })
+        .collect()
+}
+
+fn key_files(keys_dir: &Path) -> Value {
+    KeyRole::ALL
+        .iter()
+        .map(|r| {
+            let name = r.private_file().trim_end_matches(".pem").to_owned();
+            let files = json!({
+                "private": keys_dir.join(r.private_file()),
+                "public": keys_dir.join(r.public_file()),
+            });
+            (name, files)
+        })
+        .collect::<serde_json::Map<_, _>>()
+        .into()
+}
+
 /// Runs the command.
-pub async fn run(args: Args) -> Result<(), String> {
+pub async fn run(args: Args) -> Result<(), Failure> {
     if !(args.time_scale.is_finite() && args.time_scale > 0.0) {
-        return Err("--time-scale must be a positive number".into());
+        return Err(Failure::Usage(
+            "--time-scale must be a positive number".into(),
+        ));
+    }
+    let keys_dir = args.keys.absolute();
+    let (keys, created) = SandboxKeys::load_or_create_dir(&keys_dir).map_err(|e| e.to_string())?;
+    if created {
+        tracing::info!(dir = %keys_dir.display(), "new sandbox keys");
     }
     let faults = Faults {
         latency: Duration::from_millis(args.latency_ms),
@@ -53,19 +110,22 @@ pub async fn run(args: Args) -> Result<(), String> {
         drop_ratio: args.drop_ratio,
         drop_notify_ratio: args.drop_notify_ratio,
     };
-    faults.check().map_err(|e| format!("fault flags: {e}"))?;
+    faults
+        .check()
+        .map_err(|e| Failure::Usage(format!("fault flags: {e}")))?;
     let mut config = SandboxConfig {
         faults,
         time_scale: args.time_scale,
         auto_pay: args.auto_pay_secs.map(Duration::from_secs),
         mifeng_token_ttl: Duration::from_secs(args.mifeng_token_ttl_secs),
-        keys: Some(crate::sandbox_env::load_or_create_keys(&args.keys_dir)?),
+        keys: Some(keys),
         ..SandboxConfig::default()
     };
     if args.port != 0 {
         let base = args.port;
-        config.ports = payhub_sandbox::Ports::consecutive(base)
-            .ok_or_else(|| format!("--port {base} leaves no room for five ports"))?;
+        config.ports = payhub_sandbox::Ports::consecutive(base).ok_or_else(|| {
+            Failure::Usage(format!("--port {base} leaves no room for five ports"))
+        })?;
     }
     let sandbox = Sandbox::start(config).await.map_err(|e| e.to_string())?;
     // The config's seed also fixes the credentials (kept across runs): the fault draws get
@@ -73,39 +133,76 @@ pub async fn run(args: Args) -> Result<(), String> {
     sandbox
         .set_faults(faults, Some(args.fault_seed))
         .map_err(|e| format!("fault flags: {e}"))?;
-    println!("dashboard: {}", sandbox.dashboard_url());
-    println!("payhub sandbox (sandbox-only keys and secrets, never real ones)");
-    for p in ProviderKind::ALL {
-        println!("\n[{}] {}", p.name(), sandbox.base_url(p));
-        let creds = serde_json::to_string_pretty(&sandbox.credentials_json(p))
-            .map_err(|e| e.to_string())?;
-        println!("{creds}");
-    }
     let (toml, env) = crate::sandbox_env::hub_config(&sandbox);
-    println!("\n# payhub.toml for this sandbox (secrets in the environment):{toml}");
-    let mut vars: Vec<_> = env.into_iter().collect();
-    vars.sort();
-    for (k, v) in vars {
-        // Sandbox-only values, printed on purpose so a developer can export them. A key
-        // (several lines) is read from its file, which a shell quotes correctly.
-        if k == "POOUL_MERCHANT_KEY" {
-            println!(
-                "export {k}=\"$(cat {})\"",
-                args.keys_dir.join("pooul_merchant.pem").display()
-            );
-        } else {
-            println!("export {k}={v:?}");
-        }
+    let mut env: Vec<(String, String)> = env.into_iter().collect();
+    env.sort();
+    if let Some(file) = &args.write_config {
+        let text = format!(
+            "# payhub.toml for `payhub sandbox` (sandbox-only credentials); its secrets are\n\
+             # read from the environment variables named by the *_env keys.\n{toml}"
+        );
+        std::fs::write(file, text).map_err(|e| format!("cannot write {}: {e}", file.display()))?;
     }
-    println!(
-        "\ncontrol: POST <base>/_sandbox/orders/<order_no>/pay | /fail, GET <base>/_sandbox/notifications"
-    );
-    println!(
-        "faults: GET/POST {}_sandbox/faults (JSON: latency_ms, error_5xx_ratio, drop_ratio, drop_notify_ratio, seed)",
-        sandbox.dashboard_url()
-    );
-    println!("dashboard: {}", sandbox.dashboard_url());
-    println!("Ctrl-C to stop.");
+    let config_file = args
+        .write_config
+        .as_deref()
+        .map(|f| std::path::absolute(f).unwrap_or_else(|_| f.to_path_buf()));
+    let exports = export_lines(&env, &keys_dir);
+    if output::json() {
+        let providers: serde_json::Map<String, Value> = ProviderKind::ALL
+            .iter()
+            .map(|p| {
+                let v = json!({
+                    "base_url": sandbox.base_url(*p).to_string(),
+                    "credentials": sandbox.credentials_json(*p),
+                });
+                (p.name().to_owned(), v)
+            })
+            .collect();
+        output::print_json(&json!({
+            "dashboard": sandbox.dashboard_url().to_string(),
+            "providers": providers,
+            "keys_dir": keys_dir,
+            "key_files": key_files(&keys_dir),
+            "config": toml,
+            "config_file": config_file,
+            "env": env
+                .iter()
+                .map(|(k, v)| (k.clone(), Value::String(v.clone())))
+                .collect::<serde_json::Map<String, Value>>(),
+            "exports": exports,
+        }));
+    } else {
+        println!("dashboard: {}", sandbox.dashboard_url());
+        println!("payhub sandbox (sandbox-only keys and secrets, never real ones)");
+        for p in ProviderKind::ALL {
+            println!("\n[{}] {}", p.name(), sandbox.base_url(p));
+            let creds = serde_json::to_string_pretty(&sandbox.credentials_json(p))
+                .map_err(|e| e.to_string())?;
+            println!("{creds}");
+        }
+        println!(
+            "\nkeys: {} (each private key's public half beside it as *.pub.pem)",
+            keys_dir.display()
+        );
+        println!("\n# payhub.toml for this sandbox (secrets in the environment):{toml}");
+        if let Some(file) = &config_file {
+            println!("# written to {}", file.display());
+        }
+        // Sandbox-only values, printed on purpose so a developer can export them.
+        for line in &exports {
+            println!("{line}");
+        }
+        println!(
+            "\ncontrol: POST <base>/_sandbox/orders/<order_no>/pay | /fail, GET <base>/_sandbox/notifications"
+        );
+        println!(
+            "faults: GET/POST {}_sandbox/faults (JSON: latency_ms, error_5xx_ratio, drop_ratio, drop_notify_ratio, seed)",
+            sandbox.dashboard_url()
+        );
+        println!("dashboard: {}", sandbox.dashboard_url());
+        println!("Ctrl-C to stop.");
+    }
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;

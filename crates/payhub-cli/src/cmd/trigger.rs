@@ -1,33 +1,35 @@
 //! `payhub trigger`: send a correctly signed notify to your own endpoint, like a webhook
-//! trigger. An in-process sandbox, started with the keys of `--keys-dir` (the same directory
-//! `payhub sandbox --keys-dir` uses, so your app verifies with the credentials it printed),
-//! takes a real order through the SDK and lets the simulated payer act; the provider's signed
-//! notify goes to `--to`, retried on the provider's schedule until acknowledged or `--wait`
-//! passes.
+//! trigger. An in-process sandbox, started with the keys of `--keys-dir` (found as
+//! `payhub sandbox` finds them, so your app verifies with the credentials it printed; never
+//! created here: new keys would sign notifies your app cannot verify), takes a real order
+//! through the SDK and lets the simulated payer act; the provider's signed notify goes to
+//! `--to`, retried on the provider's schedule until acknowledged or `--wait` passes. An answer
+//! that cannot change by retrying (a 4xx other than 408 and 429) ends it at once.
 //!
 //! Events: `pay-success` (every provider), `pay-failed` (mifeng: only Mifeng notifies
 //! failures), `refund-success` (sunmi, pooul, beecloud).
 
-use super::provider;
+use super::{KeysDir, ProviderArg};
+use crate::failure::Failure;
 use crate::output::{self, step};
 use payhub::{Hub, Money, PaymentRequest, Provider, RefundRequest};
-use payhub_sandbox::{NotifyEvent, Sandbox, SandboxConfig};
-use std::path::PathBuf;
+use payhub_sandbox::{
+    KeyDirError, NotificationRecord, NotifyEvent, Sandbox, SandboxConfig, SandboxKeys,
+};
 use std::time::Duration;
 
 /// Arguments of `payhub trigger`.
 #[derive(clap::Args)]
 pub struct Args {
-    /// mifeng, pooul, sunmi or beecloud.
-    provider: String,
-    /// pay-success, pay-failed or refund-success.
-    event: String,
+    /// The provider whose notify is sent.
+    provider: ProviderArg,
+    /// What the notify reports.
+    event: Event,
     /// Your notify endpoint.
     #[arg(long)]
     to: url::Url,
-    /// Where the sandbox keys live (created on first use).
-    #[arg(long, default_value = ".payhub-sandbox")]
-    keys_dir: PathBuf,
+    #[command(flatten)]
+    keys: KeysDir,
     /// The amount of the order, in yuan.
     #[arg(long, default_value = "0.01")]
     amount: String,
@@ -40,27 +42,61 @@ pub struct Args {
     wait: u64,
 }
 
+/// A notify event on the command line.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
+pub enum Event {
+    /// The payment succeeded (every provider).
+    PaySuccess,
+    /// The payment failed (mifeng only: only Mifeng notifies failures).
+    PayFailed,
+    /// A refund succeeded (sunmi, pooul, beecloud).
+    RefundSuccess,
+}
+
+/// Whether an HTTP answer to a notify is one that no retry can change: a 4xx other than
+/// 408 (timeout) and 429 (slow down).
+fn permanent(status: u16) -> bool {
+    (400..500).contains(&status) && status != 408 && status != 429
+}
+
+/// The refusal of an answer that no retry changes, if the last attempt got one.
+fn refused_for_good(record: &NotificationRecord) -> Option<String> {
+    let last = record.attempts.last()?;
+    let status = last.status.filter(|s| permanent(*s))?;
+    Some(format!(
+        "your endpoint answered HTTP {status} {:?}, which no retry changes; stopped after {} attempt(s)",
+        last.response,
+        record.attempts.len()
+    ))
+}
+
 /// Runs the command.
-pub async fn run(args: Args) -> Result<(), String> {
-    let p = provider(&args.provider)?;
-    let event = match (args.event.as_str(), p) {
-        ("pay-success", _) => NotifyEvent::PaySucceeded,
-        ("pay-failed", Provider::Mifeng) => NotifyEvent::PayFailed,
-        ("pay-failed", other) => {
-            return Err(format!(
+pub async fn run(args: Args) -> Result<(), Failure> {
+    let p = Provider::from(args.provider);
+    let event = match (args.event, p) {
+        (Event::PaySuccess, _) => NotifyEvent::PaySucceeded,
+        (Event::PayFailed, Provider::Mifeng) => NotifyEvent::PayFailed,
+        (Event::PayFailed, other) => {
+            return Err(Failure::Usage(format!(
                 "{other} sends no notify for a failed payment (only mifeng does)"
-            ));
+            )));
         }
-        ("refund-success", Provider::Mifeng) => return Err("mifeng has no refunds".into()),
-        ("refund-success", _) => NotifyEvent::Refund,
-        (other, _) => {
-            return Err(format!(
-                "unknown event {other:?} (pay-success, pay-failed, refund-success)"
-            ));
+        (Event::RefundSuccess, Provider::Mifeng) => {
+            return Err(Failure::Usage("mifeng has no refunds".into()));
         }
+        (Event::RefundSuccess, _) => NotifyEvent::Refund,
     };
-    let amount = Money::parse_yuan(&args.amount).map_err(|e| format!("--amount: {e}"))?;
-    let keys = crate::sandbox_env::load_or_create_keys(&args.keys_dir)?;
+    let amount =
+        Money::parse_yuan(&args.amount).map_err(|e| Failure::Usage(format!("--amount: {e}")))?;
+    let dir = args.keys.absolute();
+    let keys = SandboxKeys::load_dir(&dir).map_err(|e| match e {
+        KeyDirError::NoKeys { .. } => format!(
+            "{e}: start `payhub sandbox --keys-dir {}` first (it creates them), or point \
+             --keys-dir / PAYHUB_SANDBOX_KEYS at the sandbox's directory",
+            dir.display()
+        ),
+        e => e.to_string(),
+    })?;
     let sandbox = Sandbox::start(SandboxConfig {
         time_scale: 60.0,
         keys: Some(keys),
@@ -90,7 +126,9 @@ pub async fn run(args: Args) -> Result<(), String> {
         .create_payment(p, &request)
         .await
         .map_err(|e| format!("create: {e}"))?;
-    step(p.as_str(), "order", &format!("{order_no} {amount} yuan"));
+    if !output::json() {
+        step(p.as_str(), "order", &format!("{order_no} {amount} yuan"));
+    }
 
     match event {
         NotifyEvent::PayFailed => {
@@ -143,7 +181,9 @@ pub async fn run(args: Args) -> Result<(), String> {
                 .notifications_delivered(crate::sandbox_env::kind(p))
                 .into_iter()
                 .find(|n| {
-                    n.order_no == order_no && n.event == event && (n.acknowledged || n.gave_up)
+                    n.order_no == order_no
+                        && n.event == event
+                        && (n.acknowledged || n.gave_up || refused_for_good(n).is_some())
                 })
         },
     )
@@ -164,28 +204,50 @@ pub async fn run(args: Args) -> Result<(), String> {
                     (None, None) => "no answer".into(),
                 })
                 .unwrap_or_else(|| "nothing was sent".into());
-            return Err(format!("{timeout}; {last}"));
+            return Err(format!("{timeout}; {last}").into());
         }
     };
-    let a = record.attempts.last().ok_or("no attempt recorded")?;
-    step(
-        p.as_str(),
-        "notify",
-        &format!(
-            "{} attempt(s) to {}: HTTP {} {:?}",
-            record.attempts.len(),
-            record.url,
-            a.status.map(|s| s.to_string()).unwrap_or_default(),
-            a.response
-        ),
-    );
+    if let Some(refusal) = refused_for_good(&record).filter(|_| !record.acknowledged) {
+        return Err(refusal.into());
+    }
+    let a = record
+        .attempts
+        .last()
+        .ok_or_else(|| Failure::Other("no attempt recorded".into()))?;
+    if output::json() {
+        output::print_json(&serde_json::json!({
+            "provider": p.as_str(),
+            "order_no": order_no,
+            "amount": amount.to_string(),
+            "url": record.url,
+            "attempts": record.attempts.len(),
+            "status": a.status,
+            "response": a.response,
+            "acknowledged": record.acknowledged,
+        }));
+    } else {
+        step(
+            p.as_str(),
+            "notify",
+            &format!(
+                "{} attempt(s) to {}: HTTP {} {:?}",
+                record.attempts.len(),
+                record.url,
+                a.status.map(|s| s.to_string()).unwrap_or_default(),
+                a.response
+            ),
+        );
+        if record.acknowledged {
+            println!("acknowledged");
+        }
+    }
     if record.acknowledged {
-        println!("acknowledged");
         Ok(())
     } else {
         Err(format!(
             "your endpoint did not acknowledge (expected the body {:?})",
             payhub_sandbox::acknowledgement(crate::sandbox_env::kind(p))
-        ))
+        )
+        .into())
     }
 }
