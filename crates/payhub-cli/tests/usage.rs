@@ -98,7 +98,7 @@ fn help_lists_every_possible_value_the_fields_verbose_and_payhub_log() {
             "{needle} missing from trigger --help:\n{trigger}"
         );
     }
-    let sign = text(&payhub(&["sign", "--help"]).stdout);
+    let sign = text(&payhub(&["sign", "-h"]).stdout);
     assert!(
         sign.contains("[possible values: mifeng, pooul, sunmi, beecloud]"),
         "{sign}"
@@ -170,10 +170,25 @@ fn completions_cover_subcommands_providers_operations_and_events() {
             "{needle} missing from the bash script"
         );
     }
-    for shell in ["zsh", "fish", "elvish", "powershell"] {
+    let out = payhub(&["completions", "zsh"]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let script = text(&out.stdout);
+    for needle in ["beecloud", "query-refund", "refund-success"] {
+        assert!(
+            script.contains(needle),
+            "{needle} missing from the zsh script"
+        );
+    }
+    // clap_complete's fish, elvish and PowerShell scripts complete subcommands and options
+    // (not positional values).
+    for shell in ["fish", "elvish", "powershell"] {
         let out = payhub(&["completions", shell]);
         assert!(out.status.success(), "{shell}: {}", text(&out.stderr));
-        assert!(text(&out.stdout).contains("query-refund"), "{shell}");
+        let script = text(&out.stdout);
+        assert!(
+            script.contains("verify-notify") && script.contains("write-config"),
+            "{shell}"
+        );
     }
 }
 
