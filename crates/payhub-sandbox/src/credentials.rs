@@ -237,3 +237,83 @@ fn write_private(path: &Path, pem: &str) -> Result<(), KeyDirError> {
             source,
         })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn temp_dir(tag: &str) -> PathBuf {
+        let dir = std::env::temp_dir().join(format!("payhub-keydir-{tag}-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        dir
+    }
+
+    fn public_der(key: &RsaPrivateKey) -> Vec<u8> {
+        key.public_key().to_spki_der().to_vec()
+    }
+
+    #[test]
+    fn a_key_directory_is_created_once_then_read_back_with_its_public_halves() {
+        let dir = temp_dir("roundtrip");
+        assert!(matches!(
+            SandboxKeys::load_dir(&dir),
+            Err(KeyDirError::NoKeys { .. })
+        ));
+        let (made, created) = SandboxKeys::load_or_create_dir(&dir).unwrap();
+        assert!(created);
+        let (again, created) = SandboxKeys::load_or_create_dir(&dir).unwrap();
+        assert!(!created, "existing keys are kept");
+        let loaded = SandboxKeys::load_dir(&dir).unwrap();
+        for role in KeyRole::ALL {
+            assert_eq!(public_der(role.key(&made)), public_der(role.key(&again)));
+            assert_eq!(public_der(role.key(&made)), public_der(role.key(&loaded)));
+            let text = std::fs::read_to_string(dir.join(role.public_file())).unwrap();
+            assert!(text.starts_with("-----BEGIN PUBLIC KEY-----"), "{role:?}");
+            let public = RsaPublicKey::from_pem_or_base64(&text).unwrap();
+            assert_eq!(
+                public.to_spki_der(),
+                public_der(role.key(&made)),
+                "{role:?}"
+            );
+        }
+        // An existing public file is kept unless asked otherwise.
+        let sunmi_pub = dir.join(KeyRole::SunmiPlatform.public_file());
+        std::fs::write(&sunmi_pub, "kept").unwrap();
+        made.write_public_files(&dir, false).unwrap();
+        assert_eq!(std::fs::read_to_string(&sunmi_pub).unwrap(), "kept");
+        made.write_public_files(&dir, true).unwrap();
+        assert_ne!(std::fs::read_to_string(&sunmi_pub).unwrap(), "kept");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn an_incomplete_or_broken_directory_is_refused_not_replaced() {
+        let dir = temp_dir("broken");
+        SandboxKeys::load_or_create_dir(&dir).unwrap();
+        let merchant = dir.join(KeyRole::PooulMerchant.private_file());
+        std::fs::remove_file(&merchant).unwrap();
+        for result in [
+            SandboxKeys::load_dir(&dir).map(|_| ()),
+            SandboxKeys::load_or_create_dir(&dir).map(|_| ()),
+        ] {
+            match result {
+                Err(KeyDirError::Missing { path }) => assert_eq!(path, merchant),
+                other => panic!("{other:?}"),
+            }
+        }
+        assert!(!merchant.exists(), "no key is made up for the missing one");
+
+        // Key material never reaches the error.
+        std::fs::write(
+            &merchant,
+            "-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWJ5dGVz\n-----END PRIVATE KEY-----\n",
+        )
+        .unwrap();
+        let err = SandboxKeys::load_dir(&dir).unwrap_err();
+        assert!(matches!(err, KeyDirError::Invalid { .. }), "{err:?}");
+        let shown = format!("{err} {err:?}");
+        assert!(shown.contains("pooul_merchant.pem"), "{shown}");
+        assert!(!shown.contains("c2VjcmV0LWJ5dGVz"), "{shown}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}
