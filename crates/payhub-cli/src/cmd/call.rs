@@ -108,6 +108,10 @@ pub struct Op {
 }
 
 /// Every operation of `payhub call`, in the order `--help` lists them.
+//
+// A new operation is one entry here and its function below, e.g. for the hub's resolve:
+//     Operation(&Op { name: "resolve", about: "...", fields: &[ORDER_NO, PROVIDER_TRADE_NO],
+//                     run: resolve }),
 pub static OPERATIONS: &[Operation] = &[
     Operation(&Op {
         name: "create",
