@@ -772,3 +772,63 @@ fn demo_steps_are_json_lines_under_json() {
         );
     }
 }
+
+#[test]
+fn logging_follows_v_and_payhub_log_without_colour_on_a_pipe() {
+    let dir = temp_dir("logging");
+    let config = dir.join("payhub.toml");
+    // Nothing listens on the discard port: the query is not sent, after some logging.
+    std::fs::write(
+        &config,
+        format!(
+            "[sunmi]\nbase_url = \"http://127.0.0.1:9\"\napp_id = \"sm5b9b4daef3463\"\n\
+             app_key_env = \"PAYHUB_TEST_LOG_KEY\"\nmerchant_no = \"8202915737\"\n\
+             sunmi_public_key = \"\"\"{}\"\"\"\n",
+            sunmi::TEST_PUBLIC_KEY
+        ),
+    )
+    .unwrap();
+    let config = config.to_str().unwrap();
+    let run = |verbose: Option<&str>, payhub_log: Option<&str>| {
+        let mut args = vec![];
+        args.extend(verbose);
+        args.extend(["call", "sunmi", "query", "--config", config, "order_no=A1"]);
+        let mut env = vec![("PAYHUB_TEST_LOG_KEY", "k")];
+        env.extend(payhub_log.map(|l| ("PAYHUB_LOG", l)));
+        let out = payhub_in(None, &args, &env, b"");
+        assert_eq!(
+            out.status.code(),
+            Some(4),
+            "not_sent: {}",
+            text(&out.stderr)
+        );
+        text(&out.stderr)
+    };
+    let has_level = |err: &str, level: &str| err.lines().any(|l| l.contains(&format!(" {level} ")));
+
+    let quiet = run(None, None);
+    assert!(
+        !has_level(&quiet, "INFO") && !has_level(&quiet, "DEBUG"),
+        "{quiet}"
+    );
+    let debug = run(Some("-vv"), None);
+    assert!(
+        has_level(&debug, "DEBUG") && !has_level(&debug, "TRACE"),
+        "{debug}"
+    );
+    assert!(!debug.contains('\u{1b}'), "no ANSI escapes on a pipe");
+    let trace = run(Some("-vvv"), None);
+    assert!(has_level(&trace, "TRACE"));
+    // PAYHUB_LOG wins over -v.
+    let overridden = run(Some("-vvv"), Some("error"));
+    assert!(
+        !has_level(&overridden, "DEBUG") && !has_level(&overridden, "INFO"),
+        "{overridden}"
+    );
+    let targeted = run(None, Some("paysig=info"));
+    assert!(
+        has_level(&targeted, "INFO") && !has_level(&targeted, "DEBUG"),
+        "{targeted}"
+    );
+    let _ = std::fs::remove_dir_all(&dir);
+}
