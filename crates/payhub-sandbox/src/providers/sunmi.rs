@@ -8,7 +8,7 @@
 
 use crate::ProviderKind;
 use crate::notify::{Encoding, Outgoing};
-use crate::providers::sunmi_form::Form;
+use crate::providers::sunmi_form::{Form, FormContentType};
 use crate::providers::{notify_target, send_refund_notification};
 use crate::shared::Shared;
 use crate::store::{
@@ -17,7 +17,6 @@ use crate::store::{
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use paysig::{CanonicalRules, ExposeSecret, Money, Params};
@@ -58,13 +57,9 @@ fn ok(data: Value) -> Response {
 /// The checks every endpoint shares: form body, app_id, MD5 sign (§2.1), charset.
 fn authenticate<'a>(
     shared: &Shared,
-    headers: &HeaderMap,
+    FormContentType(is_form): FormContentType,
     body: &'a [u8],
 ) -> Result<Form<'a>, Response> {
-    let is_form = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
     // FAQ 1: a non-form request reads as having no parameters: "Missing app_id".
     let params =
         Form::parse(if is_form { body } else { b"" }).map_err(|_| sys("40002", "非法参数"))?;
@@ -146,8 +141,12 @@ fn unix(t: OffsetDateTime) -> i64 {
 
 // ---- 4.3.1 / 5.3.1 payBind ----
 
-async fn pay_bind(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authenticate(&s, &headers, &body) {
+async fn pay_bind(
+    State(s): State<Arc<Shared>>,
+    form_type: FormContentType,
+    body: Bytes,
+) -> Response {
+    let params = match authenticate(&s, form_type, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -205,16 +204,24 @@ enum Kind {
     Mini,
 }
 
-async fn js_api_pay(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    create(&s, &headers, &body, Kind::JsApi)
+async fn js_api_pay(
+    State(s): State<Arc<Shared>>,
+    form_type: FormContentType,
+    body: Bytes,
+) -> Response {
+    create(&s, form_type, &body, Kind::JsApi)
 }
 
-async fn mini_pay(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    create(&s, &headers, &body, Kind::Mini)
+async fn mini_pay(
+    State(s): State<Arc<Shared>>,
+    form_type: FormContentType,
+    body: Bytes,
+) -> Response {
+    create(&s, form_type, &body, Kind::Mini)
 }
 
-fn create(s: &Arc<Shared>, headers: &HeaderMap, body: &[u8], kind: Kind) -> Response {
-    let params = match authenticate(s, headers, body) {
+fn create(s: &Arc<Shared>, form_type: FormContentType, body: &[u8], kind: Kind) -> Response {
+    let params = match authenticate(s, form_type, body) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -465,8 +472,8 @@ fn refund_data(s: &Shared, o: &Order, r: &Refund) -> Value {
     })
 }
 
-async fn query(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authenticate(&s, &headers, &body) {
+async fn query(State(s): State<Arc<Shared>>, form_type: FormContentType, body: Bytes) -> Response {
+    let params = match authenticate(&s, form_type, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -536,8 +543,8 @@ fn find_order<'a>(
 
 // ---- 4.3.4 refund ----
 
-async fn refund(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authenticate(&s, &headers, &body) {
+async fn refund(State(s): State<Arc<Shared>>, form_type: FormContentType, body: Bytes) -> Response {
+    let params = match authenticate(&s, form_type, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -660,8 +667,12 @@ fn text(v: &Value) -> String {
 
 /// Card (financial) trades happen on devices, which the sandbox does not have: every query
 /// answers E19 "order not found" after the documented checks.
-async fn swipe_query(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authenticate(&s, &headers, &body) {
+async fn swipe_query(
+    State(s): State<Arc<Shared>>,
+    form_type: FormContentType,
+    body: Bytes,
+) -> Response {
+    let params = match authenticate(&s, form_type, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };

@@ -5,9 +5,31 @@
 //! in one is not repeated in the other; and a query, the call merchants repeat most, parses
 //! and checks its form without copying a pair.
 
+use axum::extract::FromRequestParts;
+use axum::http::header::CONTENT_TYPE;
+use axum::http::request::Parts;
 use paysig::md5::{HexCase, md5_hex};
 use std::borrow::Cow;
+use std::convert::Infallible;
 use url::form_urlencoded;
+
+/// Whether the request says its body is `application/x-www-form-urlencoded`. Read in place:
+/// the `HeaderMap` extractor would copy every header of every request for this one test.
+pub(crate) struct FormContentType(pub bool);
+
+impl<S: Send + Sync> FromRequestParts<S> for FormContentType {
+    type Rejection = Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _: &S) -> Result<Self, Infallible> {
+        Ok(FormContentType(
+            parts
+                .headers
+                .get(CONTENT_TYPE)
+                .and_then(|v| v.to_str().ok())
+                .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded")),
+        ))
+    }
+}
 
 /// The pairs of an `application/x-www-form-urlencoded` body, in the order received; each
 /// name at most once.
