@@ -12,6 +12,12 @@
 //! Also the create path: BeeCloud `/1/rest/bill` creates with 0 and with 100,000 stored
 //! orders (they must not slow down as the store grows).
 //!
+//! Besides requests per second, each target's CPU time per request (the whole process: load
+//! generator and server, from /proc/self/stat) is reported. On a machine shared with other
+//! work the throughput of a measurement follows the CPU share the process happens to get;
+//! the CPU time a request costs does not, so its ratio is the steadier reading of the same
+//! comparison (the two agree on a quiet machine, where the process is CPU-bound).
+//!
 //! `cargo bench -p payhub-sandbox --bench query_load`. Environment: `PAYHUB_BENCH_SECS`
 //! (seconds per measurement, default 2), `PAYHUB_BENCH_ROUNDS` (default 3),
 //! `PAYHUB_BENCH_ORDERS` (default 100000).
@@ -60,6 +66,17 @@ struct Call {
 struct Measured {
     per_sec: f64,
     requests: u64,
+    /// CPU clock ticks of the process per request, warm-up included (`None` without /proc).
+    cpu_per_request: Option<f64>,
+}
+
+/// CPU time (user + system, all threads) of this process so far, in clock ticks.
+fn cpu_ticks() -> Option<u64> {
+    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
+    // The command name (field 2) may hold spaces and parentheses; the fields after its last
+    // ')' start at field 3, so utime (14) and stime (15) are the 12th and 13th.
+    let fields: Vec<&str> = stat.rsplit_once(')')?.1.split_whitespace().collect();
+    Some(fields.get(11)?.parse::<u64>().ok()? + fields.get(12)?.parse::<u64>().ok()?)
 }
 
 /// Drives `calls` (round robin) at CONCURRENCY for `secs`; every answer must be 200 and
@@ -67,14 +84,16 @@ struct Measured {
 async fn drive(client: &reqwest::Client, calls: &Arc<Vec<Call>>, secs: f64) -> Measured {
     let stop_warmup = Instant::now() + WARMUP;
     let counted = Arc::new(AtomicU64::new(0));
+    let all = Arc::new(AtomicU64::new(0));
     let failed = Arc::new(AtomicU64::new(0));
+    let cpu_before = cpu_ticks();
     let window = Duration::from_secs_f64(secs);
     let start = stop_warmup;
     let end = start + window;
     let mut tasks = Vec::with_capacity(CONCURRENCY);
     for t in 0..CONCURRENCY {
         let (client, calls) = (client.clone(), Arc::clone(calls));
-        let (counted, failed) = (Arc::clone(&counted), Arc::clone(&failed));
+        let (counted, failed, all) = (Arc::clone(&counted), Arc::clone(&failed), Arc::clone(&all));
         tasks.push(tokio::spawn(async move {
             let mut i = t;
             loop {
@@ -97,6 +116,7 @@ async fn drive(client: &reqwest::Client, calls: &Arc<Vec<Call>>, secs: f64) -> M
                         .is_ok_and(|b| memchr(&b, call.expect.as_bytes())),
                     _ => false,
                 };
+                all.fetch_add(1, Ordering::Relaxed);
                 if !ok {
                     failed.fetch_add(1, Ordering::Relaxed);
                 } else if now >= start {
@@ -108,6 +128,9 @@ async fn drive(client: &reqwest::Client, calls: &Arc<Vec<Call>>, secs: f64) -> M
     for t in tasks {
         t.await.expect("load task");
     }
+    let cpu_per_request = cpu_before
+        .zip(cpu_ticks())
+        .map(|(before, after)| (after - before) as f64 / all.load(Ordering::Relaxed).max(1) as f64);
     let failures = failed.load(Ordering::Relaxed);
     assert_eq!(
         failures, 0,
@@ -118,6 +141,7 @@ async fn drive(client: &reqwest::Client, calls: &Arc<Vec<Call>>, secs: f64) -> M
     Measured {
         per_sec: requests as f64 / elapsed,
         requests,
+        cpu_per_request,
     }
 }
 
@@ -335,11 +359,14 @@ async fn run() {
         sample.len()
     );
     let (mut fixed, mut single, mut full) = (Vec::new(), Vec::new(), Vec::new());
+    // CPU per request, in the same order.
+    let mut cpu: [Vec<f64>; 3] = Default::default();
     let mut total = 0;
     for r in 0..rounds {
         // Rotate the order so no target always runs first or last.
         for k in 0..3 {
-            let (calls, into) = match (r + k) % 3 {
+            let target = (r + k) % 3;
+            let (calls, into) = match target {
                 0 => (&fixed_calls, &mut fixed),
                 1 => (&one_calls, &mut single),
                 _ => (&many_calls, &mut full),
@@ -347,6 +374,9 @@ async fn run() {
             let m = drive(&client, calls, secs).await;
             total += m.requests;
             into.push(m.per_sec);
+            if let Some(c) = m.cpu_per_request {
+                cpu[target].push(c);
+            }
         }
         println!(
             "round {}: fixed {:.0}/s, 1 order {:.0}/s, {stored} orders {:.0}/s",
@@ -356,6 +386,17 @@ async fn run() {
             full[r]
         );
     }
+    let spread = |v: &[f64]| {
+        let lo = v.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = v.iter().copied().fold(0.0, f64::max);
+        format!("{lo:.0}..{hi:.0}")
+    };
+    println!(
+        "spread over rounds (req/s): fixed {}, 1 order {}, {stored} orders {}",
+        spread(&fixed),
+        spread(&single),
+        spread(&full)
+    );
     let (fixed, single, full) = (median(fixed), median(single), median(full));
     println!("requests measured: {total}");
     println!("fixed axum handler      {fixed:>9.0} req/s");
@@ -370,6 +411,16 @@ async fn run() {
         single / fixed
     );
     println!("ratio {stored} orders / fixed:      {:.3}", full / fixed);
+    if cpu.iter().all(|c| c.len() == rounds) {
+        let [c_fixed, c_one, c_many] = cpu.map(median);
+        println!(
+            "by CPU time per request (process, median): 1 order / fixed {:.3}, \
+             {stored} orders / 1 order {:.3}, {stored} orders / fixed {:.3}",
+            c_fixed / c_one,
+            c_one / c_many,
+            c_fixed / c_many
+        );
+    }
     println!(
         "creates (BeeCloud /1/rest/bill, {n_creates} at concurrency {CONCURRENCY}): \
          {creates_empty:.0}/s on an empty store, {creates_full:.0}/s with {stored} orders \

@@ -61,6 +61,10 @@ impl Default for SandboxConfig {
 /// [`SandboxConfig::seed`]. These are the values at start; they can be changed while the
 /// sandbox runs ([`crate::RunningSandbox::set_faults`], `POST /_sandbox/faults`, the
 /// dashboard's faults panel).
+///
+/// Requests draw only while a request fault (latency, 5xx or drop ratio) is set, so the same
+/// seed gives the same faults to the requests made after they are set, however many requests
+/// came before without faults.
 #[derive(Debug, Clone, Copy, Default, PartialEq)]
 pub struct Faults {
     /// Added before every answer.

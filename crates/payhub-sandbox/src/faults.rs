@@ -19,8 +19,10 @@ pub(crate) async fn inject(
         return next.run(req).await;
     }
     // Drawn before the latency so a seed replays the same faults whatever the timing; the
-    // lock is released before any await.
-    let (faults, drop_draw, error_draw) = shared.fault_draws();
+    // lock is released before any await. No faults set: nothing to draw or wait for.
+    let Some((faults, drop_draw, error_draw)) = shared.fault_draws() else {
+        return next.run(req).await;
+    };
     if !faults.latency.is_zero() {
         tokio::time::sleep(faults.latency).await;
     }

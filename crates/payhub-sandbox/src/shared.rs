@@ -10,7 +10,8 @@ use paysig::{RsaPrivateKey, SecretString};
 use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::future::Future;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard, RwLock, RwLockReadGuard, RwLockWriteGuard};
 use std::time::Duration;
 use time::OffsetDateTime;
 use tokio::sync::{broadcast, watch};
@@ -28,9 +29,13 @@ pub(crate) struct Shared {
     pub beecloud: BeeCloudCredentials,
     pub mifeng: MifengCredentials,
     pub keys: Keys,
-    store: Mutex<Store>,
+    // Read-mostly: queries share it, so concurrent queries never wait for each other.
+    store: RwLock<Store>,
     ids: Mutex<StdRng>,
     faults: Mutex<FaultState>,
+    // Whether any request fault (latency, 5xx, drop) is set: without one, a request takes
+    // neither the faults lock nor a draw (see `fault_draws`).
+    request_faults: AtomicBool,
     changes: broadcast::Sender<Change>,
     // Set at shutdown: ends the dashboard's event streams, which would hold the server open.
     closing: watch::Sender<bool>,
@@ -74,6 +79,11 @@ fn pick(rng: &mut StdRng, alphabet: &[u8], n: usize) -> String {
     (0..n)
         .map(|_| alphabet[rng.random_range(0..alphabet.len())] as char)
         .collect()
+}
+
+/// Whether a request meets any fault: latency, 5xx answers or dropped connections.
+fn has_request_faults(f: &Faults) -> bool {
+    !f.latency.is_zero() || f.error_5xx_ratio > 0.0 || f.drop_ratio > 0.0
 }
 
 impl Shared {
@@ -146,9 +156,10 @@ impl Shared {
             pooul,
             beecloud,
             mifeng,
-            store: Mutex::new(Store::new(changes.clone())),
+            store: RwLock::new(Store::new(changes.clone())),
             ids: Mutex::new(rng),
             faults: Mutex::new(FaultState::new(config.faults, config.seed)),
+            request_faults: AtomicBool::new(has_request_faults(&config.faults)),
             changes,
             closing: watch::channel(false).0,
             provider_urls: std::sync::OnceLock::new(),
@@ -158,8 +169,18 @@ impl Shared {
         })
     }
 
-    pub fn store(&self) -> MutexGuard<'_, Store> {
-        lock(&self.store)
+    /// The store, to change it (or to read it where a change may follow).
+    pub fn store(&self) -> RwLockWriteGuard<'_, Store> {
+        self.store
+            .write()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
+    }
+
+    /// The store, only to read it: queries take this, so they run side by side.
+    pub fn store_read(&self) -> RwLockReadGuard<'_, Store> {
+        self.store
+            .read()
+            .unwrap_or_else(|poisoned| poisoned.into_inner())
     }
 
     /// A scaled delay: documented seconds divided by `time_scale`.
@@ -180,11 +201,19 @@ impl Shared {
     }
 
     /// The faults in force and two draws in [0, 1): (drop, 5xx), in a fixed order so a seed
-    /// replays the same faults.
-    pub fn fault_draws(&self) -> (Faults, f64, f64) {
+    /// replays the same faults. `None` while no request fault is set: the hot path then takes
+    /// no lock, and requests without faults do not move the sequence (a seed replays the same
+    /// faults from when they are set, however many requests came before).
+    pub fn fault_draws(&self) -> Option<(Faults, f64, f64)> {
+        if !self.request_faults.load(Ordering::Acquire) {
+            return None;
+        }
         let mut st = lock(&self.faults);
+        if !has_request_faults(&st.faults) {
+            return None;
+        }
         let (d, e) = (st.requests.random::<f64>(), st.requests.random::<f64>());
-        (st.faults, d, e)
+        Some((st.faults, d, e))
     }
 
     /// Whether to drop this notify attempt ([`Faults::drop_notify_ratio`]).
@@ -209,6 +238,9 @@ impl Shared {
                 Some(seed) => *st = FaultState::new(faults, seed),
                 None => st.faults = faults,
             }
+            // Under the lock, so the flag and the faults never disagree for long.
+            self.request_faults
+                .store(has_request_faults(&faults), Ordering::Release);
         }
         let _ = self.changes.send(Change::Faults);
         Ok(())

@@ -113,6 +113,38 @@ async fn faults_are_deterministic_for_a_seed() {
 }
 
 #[tokio::test]
+async fn requests_without_faults_do_not_move_the_seeded_draws() {
+    async fn pattern(requests_before: usize) -> Vec<u16> {
+        let sb = sandbox_with(SandboxConfig {
+            seed: 11,
+            ..SandboxConfig::default()
+        })
+        .await;
+        let url = sb.base_url(ProviderKind::BeeCloud);
+        for _ in 0..requests_before {
+            assert_eq!(post_bc(&url).await.unwrap().status, 200);
+        }
+        sb.set_faults(
+            Faults {
+                error_5xx_ratio: 0.5,
+                ..Faults::default()
+            },
+            None,
+        )
+        .unwrap();
+        let mut out = Vec::new();
+        for _ in 0..16 {
+            out.push(post_bc(&url).await.unwrap().status);
+        }
+        sb.shutdown().await;
+        out
+    }
+    let a = pattern(0).await;
+    assert_eq!(a, pattern(5).await);
+    assert!(a.contains(&500) && a.contains(&200), "{a:?}");
+}
+
+#[tokio::test]
 async fn latency_is_added() {
     let sb = sandbox_with(SandboxConfig {
         faults: Faults {

@@ -302,3 +302,111 @@ async fn pay_bind_rejects_a_second_identical_binding() {
     assert_eq!(second["data"]["sub_code"], "Q03");
     sb.shutdown().await;
 }
+
+#[tokio::test]
+async fn query_answers_every_documented_member_by_each_key() {
+    let sb = sandbox().await;
+    let created = call(
+        &sb,
+        "/v1/trade/jsApiPay",
+        js_api(&sb, "SM-Q1", "2.50", "http://127.0.0.1:9/n"),
+    )
+    .await;
+    let (mis_id, platform_id) = (
+        created["data"]["misId"].as_str().unwrap().to_owned(),
+        created["data"]["platformId"].as_str().unwrap().to_owned(),
+    );
+    let paid = sb.pay(P, "SM-Q1").unwrap();
+    let pay_time = paid.settled_at.unwrap().unix_timestamp();
+    let expected = serde_json::json!({
+        "code": "10000",
+        "msg": "成功",
+        "data": {
+            "amount": 250, "businessId": "", "buyerLogonId": "oG-NZ5LHRuFlGF7bKEbXtjxkHS3s",
+            "buyerPayAmount": 250, "merchantNo": sb.sunmi().merchant_no, "misId": mis_id,
+            "msn": "", "orderId": "SM-Q1", "orderType": 0, "payTime": pay_time,
+            "platform": "wxpay", "platformId": platform_id, "refunded": 0,
+            "resultCode": "T00", "resultMsg": "Success", "state": 3,
+        },
+    });
+    let url = sb.base_url(P).join("/v1/trade/query").unwrap();
+    for (key, value) in [
+        ("orderId", "SM-Q1"),
+        ("misId", mis_id.as_str()),
+        ("platformId", platform_id.as_str()),
+    ] {
+        let mut q = base(&sb);
+        q.push((key, value.to_owned()));
+        let sig = sign(&q, sb.sunmi().app_key.expose_secret());
+        q.push(("sign", sig));
+        let resp = client()
+            .send(Request::post_form("test", "sunmi", url.clone(), form(&q)))
+            .await
+            .unwrap();
+        assert_eq!(resp.status, 200);
+        assert_eq!(resp.content_type.as_deref(), Some("application/json"));
+        assert_eq!(json(&resp.body), expected, "by {key}");
+        // Members in name order, like every other answer of the sandbox.
+        let text = String::from_utf8(resp.body).unwrap();
+        let at = |m: &str| text.find(&format!("\"{m}\":")).unwrap();
+        assert!(at("code") < at("data") && at("data") < at("msg"), "{text}");
+        assert!(at("amount") < at("businessId") && at("resultMsg") < at("state"));
+    }
+    // A second key that names another order: not found.
+    let mut q = base(&sb);
+    q.extend([
+        ("orderId", "SM-Q1".to_owned()),
+        ("misId", "SM00000000000000000000".into()),
+    ]);
+    assert_eq!(
+        call(&sb, "/v1/trade/query", q).await["data"]["sub_code"],
+        "E19"
+    );
+    sb.shutdown().await;
+}
+
+#[tokio::test]
+async fn sign_check_refuses_lower_case_duplicates_and_unsigned_fields() {
+    let sb = sandbox().await;
+    let key = sb.sunmi().app_key.expose_secret().to_owned();
+    let mut q = base(&sb);
+    q.push(("orderId", "SM-none".into()));
+    let good = sign(&q, &key);
+    // The signature in lower case: §2.1 gives upper-case hex.
+    let mut lower = q.clone();
+    lower.push(("sign", good.to_ascii_lowercase()));
+    assert_eq!(
+        post_raw(&sb, "/v1/trade/query", form(&lower)).await["msg"],
+        "Invalid Sign"
+    );
+    // A field added after signing.
+    let mut added = q.clone();
+    added.push(("sign", good.clone()));
+    added.push(("platformId", "42".into()));
+    assert_eq!(
+        post_raw(&sb, "/v1/trade/query", form(&added)).await["msg"],
+        "Invalid Sign"
+    );
+    // A name twice: 40002 before any signature is looked at.
+    let mut twice = q.clone();
+    twice.push(("sign", good.clone()));
+    twice.push(("orderId", "SM-none".into()));
+    let r = post_raw(&sb, "/v1/trade/query", form(&twice)).await;
+    assert_eq!(
+        (r["code"].as_str(), r["msg"].as_str()),
+        (Some("40002"), Some("非法参数"))
+    );
+    // Escaped bytes that are not UTF-8.
+    let mut bad = form(&q);
+    bad.push_str("&x=%FF");
+    let r = post_raw(&sb, "/v1/trade/query", bad).await;
+    assert_eq!(r["msg"], "非法参数");
+    // The same request, correctly signed, reaches the lookup.
+    let mut signed = q;
+    signed.push(("sign", good));
+    assert_eq!(
+        post_raw(&sb, "/v1/trade/query", form(&signed)).await["data"]["sub_code"],
+        "E19"
+    );
+    sb.shutdown().await;
+}

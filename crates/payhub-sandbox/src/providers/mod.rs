@@ -8,6 +8,7 @@ pub(crate) mod beecloud;
 pub(crate) mod mifeng;
 pub(crate) mod pooul;
 pub(crate) mod sunmi;
+mod sunmi_form;
 
 use crate::ProviderKind;
 use crate::notify::Outgoing;

@@ -8,6 +8,7 @@
 
 use crate::ProviderKind;
 use crate::notify::{Encoding, Outgoing};
+use crate::providers::sunmi_form::{Form, FormContentType};
 use crate::providers::{notify_target, send_refund_notification};
 use crate::shared::Shared;
 use crate::store::{
@@ -16,11 +17,10 @@ use crate::store::{
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::State;
-use axum::http::HeaderMap;
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
-use paysig::md5::{HexCase, KeySuffix};
-use paysig::{CanonicalRules, Md5Signer, Money, Params};
+use paysig::{CanonicalRules, ExposeSecret, Money, Params};
+use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use time::OffsetDateTime;
@@ -54,51 +54,37 @@ fn ok(data: Value) -> Response {
     axum::Json(json!({ "code": "10000", "data": data, "msg": "成功" })).into_response()
 }
 
-fn signer() -> Md5Signer {
-    Md5Signer::new(
-        CanonicalRules::sorted().exclude(["sign"]).keep_empty(),
-        KeySuffix::Append,
-        HexCase::Upper,
-    )
-}
-
 /// The checks every endpoint shares: form body, app_id, MD5 sign (§2.1), charset.
-fn authenticate(shared: &Shared, headers: &HeaderMap, body: &[u8]) -> Result<Params, Response> {
-    let is_form = headers
-        .get(axum::http::header::CONTENT_TYPE)
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.starts_with("application/x-www-form-urlencoded"));
+fn authenticate<'a>(
+    shared: &Shared,
+    FormContentType(is_form): FormContentType,
+    body: &'a [u8],
+) -> Result<Form<'a>, Response> {
     // FAQ 1: a non-form request reads as having no parameters: "Missing app_id".
-    let params = if is_form {
-        Params::parse_form(body).map_err(|_| sys("40002", "非法参数"))?
-    } else {
-        Params::new()
-    };
+    let params =
+        Form::parse(if is_form { body } else { b"" }).map_err(|_| sys("40002", "非法参数"))?;
     match params.get("app_id") {
         None | Some("") => return Err(sys("40001", "Missing app_id")),
         Some(id) if id != shared.sunmi.app_id => return Err(sys("40002", "invalid app_id")),
         Some(_) => {}
     }
-    let sign = match params.get("sign") {
+    match params.get("sign") {
         None | Some("") => return Err(sys("40001", "Missing sign")),
-        Some(s) => s.to_owned(),
-    };
-    let params = signer()
-        .verify(params, &sign, &shared.sunmi.app_key)
-        .map_err(|_| {
-            axum::Json(json!({
+        Some(sign) if !params.sign_matches(sign, shared.sunmi.app_key.expose_secret()) => {
+            return Err(axum::Json(json!({
                 "code": "40002",
                 "msg": "Invalid Sign",
                 "data": { "sub_code": "E05", "sub_msg": "验签失败" },
             }))
-            .into_response()
-        })?
-        .into_inner();
+            .into_response());
+        }
+        Some(_) => {}
+    }
     require(&params, &["charset"])?;
     Ok(params)
 }
 
-fn require(params: &Params, fields: &[&str]) -> Result<(), Response> {
+fn require(params: &Form<'_>, fields: &[&str]) -> Result<(), Response> {
     for f in fields {
         if params.get(f).is_none_or(str::is_empty) {
             return Err(sys("40001", &format!("Missing {f}")));
@@ -107,7 +93,7 @@ fn require(params: &Params, fields: &[&str]) -> Result<(), Response> {
     Ok(())
 }
 
-fn max_len(params: &Params, limits: &[(&str, usize)]) -> Result<(), Response> {
+fn max_len(params: &Form<'_>, limits: &[(&str, usize)]) -> Result<(), Response> {
     for (f, max) in limits {
         if params.get(f).is_some_and(|v| v.chars().count() > *max) {
             return Err(sys("40002", &format!("Invalid {f}")));
@@ -116,12 +102,12 @@ fn max_len(params: &Params, limits: &[(&str, usize)]) -> Result<(), Response> {
     Ok(())
 }
 
-fn nonempty<'a>(params: &'a Params, f: &str) -> Option<&'a str> {
+fn nonempty<'a>(params: &'a Form<'_>, f: &str) -> Option<&'a str> {
     params.get(f).filter(|v| !v.is_empty())
 }
 
 /// msn / merchantNo: one is required, both must belong to the sandbox merchant.
-fn check_merchant(shared: &Shared, params: &Params, allow_msn: bool) -> Result<(), Response> {
+fn check_merchant(shared: &Shared, params: &Form<'_>, allow_msn: bool) -> Result<(), Response> {
     let msn = if allow_msn {
         nonempty(params, "msn")
     } else {
@@ -155,8 +141,12 @@ fn unix(t: OffsetDateTime) -> i64 {
 
 // ---- 4.3.1 / 5.3.1 payBind ----
 
-async fn pay_bind(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authenticate(&s, &headers, &body) {
+async fn pay_bind(
+    State(s): State<Arc<Shared>>,
+    form_type: FormContentType,
+    body: Bytes,
+) -> Response {
+    let params = match authenticate(&s, form_type, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -214,16 +204,24 @@ enum Kind {
     Mini,
 }
 
-async fn js_api_pay(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    create(&s, &headers, &body, Kind::JsApi)
+async fn js_api_pay(
+    State(s): State<Arc<Shared>>,
+    form_type: FormContentType,
+    body: Bytes,
+) -> Response {
+    create(&s, form_type, &body, Kind::JsApi)
 }
 
-async fn mini_pay(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    create(&s, &headers, &body, Kind::Mini)
+async fn mini_pay(
+    State(s): State<Arc<Shared>>,
+    form_type: FormContentType,
+    body: Bytes,
+) -> Response {
+    create(&s, form_type, &body, Kind::Mini)
 }
 
-fn create(s: &Arc<Shared>, headers: &HeaderMap, body: &[u8], kind: Kind) -> Response {
-    let params = match authenticate(s, headers, body) {
+fn create(s: &Arc<Shared>, form_type: FormContentType, body: &[u8], kind: Kind) -> Response {
+    let params = match authenticate(s, form_type, body) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -365,27 +363,85 @@ fn create(s: &Arc<Shared>, headers: &HeaderMap, body: &[u8], kind: Kind) -> Resp
 
 // ---- 4.3.3 query ----
 
-fn order_data(s: &Shared, o: &Order) -> Value {
+/// A query's success answer, `{code, data, msg}`. Serialized straight from borrowed fields:
+/// the most repeated call builds no JSON tree. Members are declared in name order, the order
+/// the other answers' maps write, so both read the same.
+#[derive(Serialize)]
+struct Answer<T> {
+    code: &'static str,
+    data: T,
+    msg: &'static str,
+}
+
+/// §4.3.3 `data` of an order.
+#[derive(Serialize)]
+#[serde(rename_all = "camelCase")]
+struct OrderData<'a> {
+    amount: u64,
+    business_id: &'a str,
+    buyer_logon_id: &'a str,
+    buyer_pay_amount: u64,
+    merchant_no: &'a str,
+    mis_id: &'a str,
+    msn: &'a str,
+    order_id: &'a str,
+    order_type: u8,
+    pay_time: i64,
+    platform: &'a str,
+    platform_id: &'a str,
+    refunded: u64,
+    result_code: &'a str,
+    result_msg: &'a str,
+    state: u8,
+}
+
+fn order_data<'a>(s: &'a Shared, o: &'a Order) -> OrderData<'a> {
     let (state, result_code, result_msg) = state_of(o);
     let paid = o.status == OrderStatus::Paid;
-    json!({
-        "amount": o.amount.fen(),
-        "businessId": o.extra_str("businessId"),
-        "buyerPayAmount": if paid { o.amount.fen() } else { 0 },
-        "misId": o.platform_no,
-        "msn": "",
-        "merchantNo": s.sunmi.merchant_no,
-        "orderType": 0,
-        "orderId": o.order_no,
-        "payTime": unix(o.settled_at.unwrap_or(o.created_at)),
-        "platform": "wxpay",
-        "buyerLogonId": o.extra_str("openId"),
-        "platformId": o.extra_str("platformId"),
-        "refunded": o.refunded.fen(),
-        "resultCode": result_code,
-        "resultMsg": result_msg,
-        "state": state,
-    })
+    OrderData {
+        amount: o.amount.fen(),
+        business_id: o.extra_str("businessId"),
+        buyer_logon_id: o.extra_str("openId"),
+        buyer_pay_amount: if paid { o.amount.fen() } else { 0 },
+        merchant_no: &s.sunmi.merchant_no,
+        mis_id: &o.platform_no,
+        msn: "",
+        order_id: &o.order_no,
+        order_type: 0,
+        pay_time: unix(o.settled_at.unwrap_or(o.created_at)),
+        platform: "wxpay",
+        platform_id: o.extra_str("platformId"),
+        refunded: o.refunded.fen(),
+        result_code,
+        result_msg,
+        state,
+    }
+}
+
+/// The success answer of `data`, as JSON bytes.
+fn ok_bytes(data: impl Serialize) -> Response {
+    let answer = Answer {
+        code: "10000",
+        data,
+        msg: "成功",
+    };
+    let mut body = Vec::with_capacity(512);
+    match serde_json::to_writer(&mut body, &answer) {
+        Ok(()) => (
+            [(
+                axum::http::header::CONTENT_TYPE,
+                axum::http::HeaderValue::from_static("application/json"),
+            )],
+            body,
+        )
+            .into_response(),
+        // Only a failing Serialize impl gets here, and these have none.
+        Err(e) => (
+            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
+            format!("sandbox: answer not serialized: {e}"),
+        )
+            .into_response(),
+    }
 }
 
 fn refund_data(s: &Shared, o: &Order, r: &Refund) -> Value {
@@ -416,8 +472,8 @@ fn refund_data(s: &Shared, o: &Order, r: &Refund) -> Value {
     })
 }
 
-async fn query(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authenticate(&s, &headers, &body) {
+async fn query(State(s): State<Arc<Shared>>, form_type: FormContentType, body: Bytes) -> Response {
+    let params = match authenticate(&s, form_type, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -435,12 +491,13 @@ async fn query(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) ->
             && mis.is_none_or(|v| v == mis_id)
             && pid.is_none_or(|v| v == platform_id)
     };
-    let store = s.store();
+    // A read lock: queries do not wait for each other, only for a change being made.
+    let store = s.store_read();
     // One key finds the only candidate (each is unique); the others must agree with it.
     if let Some(o) = find_order(&store, oid, mis, pid)
         .filter(|o| matches(&o.order_no, &o.platform_no, o.extra_str("platformId")))
     {
-        return ok(order_data(&s, o));
+        return ok_bytes(order_data(&s, o));
     }
     let refund = match (oid, mis, pid) {
         (Some(v), _, _) => store.refund_by(P, RefundKey::RefundNo, v),
@@ -486,8 +543,8 @@ fn find_order<'a>(
 
 // ---- 4.3.4 refund ----
 
-async fn refund(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authenticate(&s, &headers, &body) {
+async fn refund(State(s): State<Arc<Shared>>, form_type: FormContentType, body: Bytes) -> Response {
+    let params = match authenticate(&s, form_type, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
@@ -610,8 +667,12 @@ fn text(v: &Value) -> String {
 
 /// Card (financial) trades happen on devices, which the sandbox does not have: every query
 /// answers E19 "order not found" after the documented checks.
-async fn swipe_query(State(s): State<Arc<Shared>>, headers: HeaderMap, body: Bytes) -> Response {
-    let params = match authenticate(&s, &headers, &body) {
+async fn swipe_query(
+    State(s): State<Arc<Shared>>,
+    form_type: FormContentType,
+    body: Bytes,
+) -> Response {
+    let params = match authenticate(&s, form_type, &body) {
         Ok(p) => p,
         Err(r) => return r,
     };
