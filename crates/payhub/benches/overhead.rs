@@ -55,12 +55,19 @@ static GLOBAL: CountingAlloc = CountingAlloc;
 
 const SERVER_ENV: &str = "PAYHUB_OVERHEAD_SERVER";
 const QUICK_ENV: &str = "PAYHUB_OVERHEAD_QUICK";
+/// `<provider>:<sdk|raw>`: after the byte check, run only that side at c=64 for 20 s (for
+/// `perf record`), print nothing else.
+const PROFILE_ENV: &str = "PAYHUB_OVERHEAD_PROFILE";
+/// Print the allocations of the Sunmi query's steps, taken one by one, and exit.
+const ATTRIBUTE_ENV: &str = "PAYHUB_OVERHEAD_ATTRIBUTE";
 
 type BenchResult<T> = Result<T, String>;
 
 fn main() {
     let outcome = if std::env::var_os(SERVER_ENV).is_some() {
         server::run()
+    } else if std::env::var_os(ATTRIBUTE_ENV).is_some() {
+        attribute::run()
     } else {
         client::run()
     };
@@ -930,6 +937,153 @@ fn loadavg() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
+mod attribute {
+    //! Where the Sunmi query's allocations go: each step the SDK takes per call, run alone,
+    //! its allocations counted (public API only, so some steps are re-enacted with the same
+    //! calls the client makes; the file and line of each is printed beside it).
+
+    use super::{ALLOCATIONS, BenchResult, fixture, ids};
+    use std::hint::black_box as bb;
+    use std::sync::atomic::Ordering;
+
+    const N: u64 = 1000;
+
+    fn per_call(mut step: impl FnMut()) -> f64 {
+        step();
+        let a0 = ALLOCATIONS.load(Ordering::SeqCst);
+        for _ in 0..N {
+            step();
+        }
+        (ALLOCATIONS.load(Ordering::SeqCst) - a0) as f64 / N as f64
+    }
+
+    #[derive(serde::Deserialize)]
+    #[allow(dead_code)] // read through black_box
+    struct TypedEnvelope {
+        code: sunmi::SystemCode,
+        msg: Option<String>,
+        data: Option<sunmi::QueryResult>,
+    }
+
+    pub fn run() -> BenchResult<()> {
+        let answer = fixture("sunmi/query_response.json")?.into_bytes();
+        let key = paysig::SecretString::from(ids::SUNMI_APP_KEY);
+        let signer = sunmi::request_signer();
+        let base = url::Url::parse("http://127.0.0.1:1/sunmi/").map_err(|e| e.to_string())?;
+        let params = || {
+            paysig::Params::new()
+                .with("app_id", ids::SUNMI_APP_ID)
+                .with("charset", "utf8")
+                .with("msn", ids::SUNMI_MSN)
+                .with("orderId", ids::SUNMI_ORDER_ID)
+        };
+        let sample = {
+            let mut p = params();
+            let sign = signer.sign(&p, &key).map_err(|e| e.to_string())?;
+            p.push("sign", sign);
+            p.to_form()
+        };
+        let url = base.join("v1/trade/query").map_err(|e| e.to_string())?;
+        let request =
+            paysig::http::Request::post_form("sunmi", "query", url.clone(), sample).idempotent();
+        let rows: Vec<(&str, &str, f64)> = vec![
+            (
+                "Params: 4 pairs (2 Strings each + Vec growth)",
+                "sunmi/src/client.rs base_params, model/request.rs write",
+                per_call(|| {
+                    bb(params());
+                }),
+            ),
+            (
+                "Md5Signer::sign (canonical String, key joined, hex String)",
+                "paysig/src/md5.rs sign",
+                per_call(|| {
+                    let p = bb(params());
+                    bb(signer.sign(&p, &key).ok());
+                }) - per_call(|| {
+                    bb(params());
+                }),
+            ),
+            (
+                "push sign + Params::to_form",
+                "sunmi/src/client.rs call",
+                per_call(|| {
+                    let mut p = params();
+                    p.push("sign", "FC98346154D80B721A1A5B241FB4F0F9");
+                    bb(p.to_form());
+                }) - per_call(|| {
+                    bb(params());
+                }),
+            ),
+            (
+                "Url::join of the endpoint, every call",
+                "sunmi/src/client.rs call",
+                per_call(|| {
+                    bb(base.join("v1/trade/query").ok());
+                }),
+            ),
+            (
+                "Request clone in HttpClient::send",
+                "paysig/src/http/client.rs send",
+                per_call(|| {
+                    bb(request.clone());
+                }),
+            ),
+            (
+                "host string (host_of) in send_once",
+                "paysig/src/http/client.rs send_once",
+                per_call(|| {
+                    bb(request.host());
+                }),
+            ),
+            (
+                "URL + body cloned again for reqwest in send_once",
+                "paysig/src/http/client.rs send_once",
+                per_call(|| {
+                    bb(request.url.clone());
+                    if let paysig::http::Body::Form { body, .. } = &request.body {
+                        bb(body.clone());
+                    }
+                }),
+            ),
+            (
+                "answer → Envelope with data: Value",
+                "sunmi/src/client.rs call",
+                per_call(|| {
+                    bb(serde_json::from_slice::<sunmi::model::Envelope>(&answer).ok());
+                }),
+            ),
+            (
+                "Value → QueryResult (second decode)",
+                "sunmi/src/client.rs decode_data",
+                per_call(|| {
+                    let env: Option<sunmi::model::Envelope> = serde_json::from_slice(&answer).ok();
+                    let data = env.and_then(|e| e.data);
+                    bb(data.map(serde_json::from_value::<sunmi::QueryResult>));
+                }) - per_call(|| {
+                    bb(serde_json::from_slice::<sunmi::model::Envelope>(&answer).ok());
+                }),
+            ),
+            (
+                "(for comparison) answer → typed envelope, one decode",
+                "-",
+                per_call(|| {
+                    bb(serde_json::from_slice::<TypedEnvelope>(&answer).ok());
+                }),
+            ),
+        ];
+        println!("Sunmi query, allocations per call of each SDK step (taken alone):");
+        for (step, site, n) in rows {
+            println!("  {n:>6.1}  {step:<58} {site}");
+        }
+        println!(
+            "  (plus per call: the content-type String and Response.content_type String, the \
+             answer body copied into a Vec, paysig/src/http/client.rs send_once)"
+        );
+        Ok(())
+    }
+}
+
 mod client {
     //! The parent: starts the server, checks the bytes, measures, prints.
 
@@ -956,8 +1110,8 @@ mod client {
             } else {
                 Plan {
                     rounds: 6,
-                    c1_block: Duration::from_millis(500),
-                    c64_block: Duration::from_millis(700),
+                    c1_block: Duration::from_millis(400),
+                    c64_block: Duration::from_millis(600),
                     warmup: 200,
                 }
             }
@@ -1105,7 +1259,7 @@ mod client {
     impl<S: Target, R: Target> Pair<S, R> {
         /// One round: SDK then raw, or raw then SDK on odd rounds, each c=1 then c=64.
         async fn round(&mut self, i: usize, plan: &Plan) -> BenchResult<()> {
-            let sdk_first = i % 2 == 0;
+            let sdk_first = i.is_multiple_of(2);
             for step in 0..2 {
                 if (step == 0) == sdk_first {
                     c1_block(&*self.sdk, plan.c1_block, &mut self.sdk_side).await?;
@@ -1296,6 +1450,23 @@ mod client {
                 raw_side: Side::default(),
             };
 
+            if let Ok(which) = std::env::var(PROFILE_ENV) {
+                let secs = Duration::from_secs(20);
+                let mut side = Side::default();
+                return match which.as_str() {
+                    "sunmi:sdk" => c64_block(&sunmi.sdk, secs, &mut side).await,
+                    "sunmi:raw" => c64_block(&sunmi.raw, secs, &mut side).await,
+                    "beecloud:sdk" => c64_block(&beecloud.sdk, secs, &mut side).await,
+                    "beecloud:raw" => c64_block(&beecloud.raw, secs, &mut side).await,
+                    "pooul:sdk" => c64_block(&pooul.sdk, secs, &mut side).await,
+                    "pooul:raw" => c64_block(&pooul.raw, secs, &mut side).await,
+                    "mifeng:sdk" => c64_block(&mifeng.sdk, secs, &mut side).await,
+                    "mifeng:raw" => c64_block(&mifeng.raw, secs, &mut side).await,
+                    other => Err(format!(
+                        "{PROFILE_ENV}={other}: <provider>:<sdk|raw> expected"
+                    )),
+                };
+            }
             warm(&*sunmi.sdk, plan.warmup).await?;
             warm(&*sunmi.raw, plan.warmup).await?;
             warm(&*beecloud.sdk, plan.warmup).await?;
