@@ -150,7 +150,7 @@ mod server {
     /// documented fields (result_code/result_msg/err_detail, count, bills[] with bill_no,
     /// total_fee, channel, title, spay_result, created_time), filled with the document's own
     /// example values (§2 and §4).
-    fn beecloud_bills() -> String {
+    pub fn beecloud_bills() -> String {
         serde_json::json!({
             "result_code": 0,
             "result_msg": "OK",
@@ -526,7 +526,7 @@ mod raw {
     }
 
     #[derive(Deserialize)]
-    struct SunmiAnswer {
+    pub struct SunmiAnswer {
         code: String,
         #[allow(dead_code)]
         msg: Option<String>,
@@ -616,7 +616,7 @@ mod raw {
 
     #[derive(Deserialize)]
     #[allow(dead_code)] // read through black_box
-    struct BillsAnswer {
+    pub struct BillsAnswer {
         result_code: i64,
         result_msg: String,
         err_detail: String,
@@ -709,7 +709,7 @@ mod raw {
 
     #[derive(Deserialize)]
     #[allow(dead_code)] // read through black_box
-    struct PooulAnswer {
+    pub struct PooulAnswer {
         code: i64,
         msg: String,
         data: Option<PooulTrade>,
@@ -841,7 +841,7 @@ mod raw {
 
     #[derive(Deserialize)]
     #[allow(dead_code)] // read through black_box
-    struct MifengAnswer {
+    pub struct MifengAnswer {
         code: i64,
         msg: String,
         data: Option<MifengOrder>,
@@ -1072,6 +1072,7 @@ mod attribute {
                 }),
             ),
         ];
+        let decodes = decodes()?;
         println!("Sunmi query, allocations per call of each SDK step (taken alone):");
         for (step, site, n) in rows {
             println!("  {n:>6.1}  {step:<58} {site}");
@@ -1080,7 +1081,82 @@ mod attribute {
             "  (plus per call: the content-type String and Response.content_type String, the \
              answer body copied into a Vec, paysig/src/http/client.rs send_once)"
         );
+        println!();
+        println!("Answer decoding, allocations per call, SDK vs the raw side's typed structs:");
+        for (provider, how, sdk, raw) in decodes {
+            println!("  {provider:<9} SDK {sdk:>6.1}  raw {raw:>6.1}   {how}");
+        }
         Ok(())
+    }
+
+    type DecodeRow = (&'static str, &'static str, f64, f64);
+
+    /// The answer-decoding step of each provider, as the client does it and as the raw side
+    /// does it.
+    fn decodes() -> BenchResult<Vec<DecodeRow>> {
+        let sunmi = fixture("sunmi/query_response.json")?.into_bytes();
+        let bee = super::server::beecloud_bills().into_bytes();
+        let mut pooul: serde_json::Value =
+            serde_json::from_str(&fixture("pooul/pay_common_micro_response.json")?)
+                .map_err(|e| e.to_string())?;
+        pooul["nonce_str"] = "benchanswernonce".into();
+        let pooul = serde_json::to_vec(&pooul).map_err(|e| e.to_string())?;
+        let mifeng = fixture("mifeng/query_response.json")?.into_bytes();
+        use super::raw;
+        Ok(vec![
+            (
+                "sunmi",
+                "Envelope{data: Value} then from_value (sunmi/src/client.rs call, decode_data)",
+                per_call(|| {
+                    let env: Option<sunmi::model::Envelope> = serde_json::from_slice(&sunmi).ok();
+                    bb(env
+                        .and_then(|e| e.data)
+                        .map(serde_json::from_value::<sunmi::QueryResult>));
+                }),
+                per_call(|| {
+                    bb(serde_json::from_slice::<raw::SunmiAnswer>(&sunmi).ok());
+                }),
+            ),
+            (
+                "beecloud",
+                "the body parsed twice: Envelope, then BillsPage (beecloud/src/client.rs decode)",
+                per_call(|| {
+                    bb(serde_json::from_slice::<beecloud::model::Envelope>(&bee).ok());
+                    bb(serde_json::from_slice::<beecloud::model::BillsPage>(&bee).ok());
+                }),
+                per_call(|| {
+                    bb(serde_json::from_slice::<raw::BillsAnswer>(&bee).ok());
+                }),
+            ),
+            (
+                "pooul",
+                "Answer<Value> then from_value into TradeData (flattened extra) (pooul/src/client.rs read_answer, typed_data)",
+                per_call(|| {
+                    let env: Option<pooul::Answer<serde_json::Value>> =
+                        serde_json::from_slice(&pooul).ok();
+                    bb(env
+                        .and_then(|e| e.data)
+                        .map(serde_json::from_value::<pooul::TradeData>));
+                }),
+                per_call(|| {
+                    bb(serde_json::from_slice::<raw::PooulAnswer>(&pooul).ok());
+                }),
+            ),
+            (
+                "mifeng",
+                "decode_reply: Envelope{data: Value} then from_value (mifeng/src/model/mod.rs)",
+                per_call(|| {
+                    bb(mifeng::model::decode_reply::<mifeng::QueryOrderResponse>(
+                        mifeng::Operation::Query,
+                        &mifeng,
+                    )
+                    .ok());
+                }),
+                per_call(|| {
+                    bb(serde_json::from_slice::<raw::MifengAnswer>(&mifeng).ok());
+                }),
+            ),
+        ])
     }
 }
 
