@@ -6,12 +6,15 @@ use crate::db::now_ms;
 use crate::error::{LedgerError, fen};
 use crate::inbox::{EventHandler, Incoming, Observation, Processed, notify_evidence};
 use crate::ledger::{Ledger, PaymentRecord};
+use crate::reconcile::BillSource;
 use crate::state::{Observed, PaymentState, RefundState, Source};
 use payhub::{
     CreatedPayment, ErrorClass, Hub, NotifyError, Payment, PaymentAction, PaymentQuery,
     PaymentRequest, Provider, Refund, RefundRequest,
 };
 use serde_json::{Value, json};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A [`Hub`] whose creates, refunds and notifies go through a [`Ledger`].
@@ -24,10 +27,21 @@ use std::time::Duration;
 /// let created = ledger.create_payment(payhub::Provider::Pooul, &request, None).await?;
 /// # let _ = created; Ok(()) }
 /// ```
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct LedgerHub {
     hub: Hub,
     ledger: Ledger,
+    pub(crate) bills: BTreeMap<Provider, Arc<dyn BillSource>>,
+}
+
+impl std::fmt::Debug for LedgerHub {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("LedgerHub")
+            .field("hub", &self.hub)
+            .field("ledger", &self.ledger)
+            .field("bills", &self.bills.keys().collect::<Vec<_>>())
+            .finish()
+    }
 }
 
 /// The answer to give the provider after [`LedgerHub::handle_notification_tx`].
@@ -43,7 +57,11 @@ pub struct NotifyReceipt {
 impl Ledger {
     /// This ledger in front of `hub`.
     pub fn with_hub(self, hub: Hub) -> LedgerHub {
-        LedgerHub { hub, ledger: self }
+        LedgerHub {
+            hub,
+            ledger: self,
+            bills: BTreeMap::new(),
+        }
     }
 }
 

@@ -14,6 +14,8 @@
 //!   the inbox's processed mark commit in one transaction.
 //! - [`Sweeper`]: queries payments whose notify did not come, within each provider's rate,
 //!   through the same de-duplicated path; several sweepers never deliver a payment twice.
+//! - [`LedgerHub::reconcile`] (对账): the ledger against the provider over a window, each
+//!   difference named, as JSON or a readable table.
 //!
 //! The ledger also implements [`payhub::OrderLookup`] and [`payhub::notify::DedupStore`], for
 //! code that keeps using [`payhub::Hub::handle_notification_with`].
@@ -26,6 +28,7 @@ mod error;
 mod hub;
 mod inbox;
 mod ledger;
+mod reconcile;
 mod state;
 mod sweeper;
 
@@ -34,6 +37,9 @@ pub use error::LedgerError;
 pub use hub::{LedgerHub, NotifyReceipt};
 pub use inbox::{EventHandler, LedgerEvent, Processed, RecordOnly};
 pub use ledger::{DEFAULT_ACCOUNT, Ledger, PaymentRecord, RefundRecord, Transition};
+pub use reconcile::{
+    BeeCloudBills, BillSource, Difference, ProviderBill, ProviderRefund, Reconciliation, Window,
+};
 pub use sqlx::{AnyConnection, AnyPool};
 pub use state::{
     Decision, Observed, PaymentState, RefundState, Source, UnknownState, decide, payment_can_become,

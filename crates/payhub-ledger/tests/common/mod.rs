@@ -81,24 +81,52 @@ pub async fn sandbox(drop_notifies: bool) -> RunningSandbox {
     .expect("sandbox starts")
 }
 
-/// The hub's TOML (Pooul) for this sandbox and the environment holding its key.
+/// The hub's TOML (Pooul, BeeCloud) for this sandbox and the environment holding its keys.
 pub fn hub_config(sandbox: &RunningSandbox) -> (String, HashMap<String, String>) {
     let p = sandbox.pooul();
+    let b = sandbox.beecloud();
     let toml = format!(
         "[pooul]\nbase_url = \"{}\"\nmerchant_id = \"{}\"\nmerchant_key_env = \"POOUL_MERCHANT_KEY\"\n\
-         pooul_public_key = \"\"\"{}\"\"\"\n",
+         pooul_public_key = \"\"\"{}\"\"\"\n\n\
+         [beecloud]\nbase_url = \"{}\"\napp_id = \"{}\"\napp_key_env = \"BEECLOUD_APP_KEY\"\n\
+         webhook = \"v1\"\nwebhook_secret_env = \"BEECLOUD_WEBHOOK_SECRET\"\n",
         sandbox.base_url(payhub_sandbox::ProviderKind::Pooul),
         p.merchant_id,
         p.platform_public_key.to_pem(),
+        sandbox.base_url(payhub_sandbox::ProviderKind::BeeCloud),
+        b.app_id,
     );
-    let env = HashMap::from([(
-        "POOUL_MERCHANT_KEY".to_owned(),
-        p.merchant_private_key
-            .to_pkcs8_pem()
-            .expose_secret()
-            .to_owned(),
-    )]);
+    let env = HashMap::from([
+        (
+            "POOUL_MERCHANT_KEY".to_owned(),
+            p.merchant_private_key
+                .to_pkcs8_pem()
+                .expose_secret()
+                .to_owned(),
+        ),
+        (
+            "BEECLOUD_APP_KEY".to_owned(),
+            b.app_key.expose_secret().to_owned(),
+        ),
+        (
+            "BEECLOUD_WEBHOOK_SECRET".to_owned(),
+            b.app_secret.expose_secret().to_owned(),
+        ),
+    ]);
     (toml, env)
+}
+
+/// A BeeCloud SDK client on the sandbox (for listing bills).
+pub fn beecloud_client(sandbox: &RunningSandbox) -> beecloud::Client {
+    let b = sandbox.beecloud();
+    beecloud::Client::new(beecloud::Config::new(
+        b.app_id.clone(),
+        b.app_key.expose_secret(),
+        beecloud::Environment::Custom(vec![
+            sandbox.base_url(payhub_sandbox::ProviderKind::BeeCloud),
+        ]),
+    ))
+    .expect("beecloud client")
 }
 
 pub fn hub(sandbox: &RunningSandbox) -> Hub {
