@@ -8,6 +8,9 @@
 //! payhub verify-notify sunmi --public-key sunmi.pem < body
 //! payhub trigger sunmi pay-success --to http://127.0.0.1:3000/notify/sunmi --private-key k.pem
 //! payhub call sunmi query --config payhub.toml order_no=T1
+//! payhub ledger init --db sqlite://payhub-ledger.db   # the payment ledger (payhub-ledger)
+//! payhub sweep --config payhub.toml                    # query payments whose notify is late
+//! payhub reconcile --provider beecloud --since 2026-11-29 --config payhub.toml
 //! ```
 //!
 //! Errors are one line on stderr, with the provider's code where there is one; exit 1.
@@ -49,6 +52,12 @@ enum Command {
     Trigger(cmd::trigger::Args),
     /// Call a real or sandbox endpoint with the SDK and print the typed answer as JSON.
     Call(cmd::call::Args),
+    /// The payment ledger: `init` creates its tables, `status` counts payments by state.
+    Ledger(cmd::ledger::Args),
+    /// Query the ledger's pending and unknown payments once and record what is learned.
+    Sweep(cmd::sweep::Args),
+    /// Compare the ledger with a provider over a period; exit 1 on a difference.
+    Reconcile(cmd::reconcile::Args),
 }
 
 fn main() -> ExitCode {
@@ -75,6 +84,9 @@ fn main() -> ExitCode {
             Command::VerifyNotify(a) => cmd::verify::run(a).await.map_err(Failure::Other),
             Command::Trigger(a) => cmd::trigger::run(a).await.map_err(Failure::Other),
             Command::Call(a) => cmd::call::run(a).await,
+            Command::Ledger(a) => cmd::ledger::run(a).await.map_err(Failure::Other),
+            Command::Sweep(a) => cmd::sweep::run(a).await.map_err(Failure::Other),
+            Command::Reconcile(a) => cmd::reconcile::run(a).await.map_err(Failure::Other),
         }
     });
     match result {

@@ -133,7 +133,7 @@ impl BillSource for BeeCloudBills {
                     order_no: r.bill_no,
                     refund_no: r.refund_no,
                     amount: r.refund_fee,
-                    counts: !(r.finish && !r.result),
+                    counts: !r.finish || r.result,
                 }));
                 if n < PAGE as usize {
                     break;

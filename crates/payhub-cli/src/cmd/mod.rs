@@ -2,8 +2,11 @@
 
 pub mod call;
 pub mod demo;
+pub mod ledger;
+pub mod reconcile;
 pub mod sandbox;
 pub mod sign;
+pub mod sweep;
 pub mod trigger;
 pub mod verify;
 
