@@ -15,14 +15,17 @@ mod common;
 use common::{Db, POOUL, request};
 use futures::StreamExt;
 use payhub_ledger::{Ledger, Observed, RecordOnly, Source, SweepConfig, Sweeper};
-use paysig::Money;
 use payhub_sandbox::ProviderKind;
+use paysig::Money;
 use serde_json::json;
 use std::sync::Arc;
 use std::time::Instant;
 
 fn env_usize(name: &str, default: usize) -> usize {
-    std::env::var(name).ok().and_then(|v| v.parse().ok()).unwrap_or(default)
+    std::env::var(name)
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(default)
 }
 
 async fn writes(label: &str, ledger: &Ledger, n: usize, writers: usize) {
@@ -100,9 +103,15 @@ async fn sweep(label: &str, db: Db, n: usize) {
         .queries_per_second(1_000_000)
         .concurrency(32);
     let t = Instant::now();
-    let report = Sweeper::new(lh, Arc::new(RecordOnly), config).run_once().await;
+    let report = Sweeper::new(lh, Arc::new(RecordOnly), config)
+        .run_once()
+        .await;
     let wall = t.elapsed();
-    assert!(report.errors.is_empty(), "{:?}", &report.errors[..report.errors.len().min(3)]);
+    assert!(
+        report.errors.is_empty(),
+        "{:?}",
+        &report.errors[..report.errors.len().min(3)]
+    );
     assert_eq!(report.delivered, n as u64);
     println!(
         "{label:<9} sweep of {n} pending payments (notifies dropped): {:.1} s wall, {} queries sent, {} settled, {:.0} payments/s (setup: {n} creates + pays in {:.1} s)",
@@ -118,8 +127,16 @@ async fn sweep(label: &str, db: Db, n: usize) {
 fn main() {
     // `cargo bench` passes `--bench`; `cargo test --benches` passes nothing: then run small.
     let quick = !std::env::args().any(|a| a == "--bench");
-    let n = if quick { 50 } else { env_usize("PAYHUB_BENCH_WRITES", 2000) };
-    let sweep_n = if quick { 20 } else { env_usize("PAYHUB_BENCH_SWEEP", 10_000) };
+    let n = if quick {
+        50
+    } else {
+        env_usize("PAYHUB_BENCH_WRITES", 2000)
+    };
+    let sweep_n = if quick {
+        20
+    } else {
+        env_usize("PAYHUB_BENCH_SWEEP", 10_000)
+    };
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
