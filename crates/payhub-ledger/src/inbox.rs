@@ -49,6 +49,36 @@ pub struct LedgerEvent {
 /// The merchant's side effect, run inside the ledger's transaction: write to your own tables
 /// through `tx` (the same database), and your write commits with the ledger's, or neither
 /// does. Returning an error (or panicking) rolls both back and leaves the notify unprocessed.
+///
+/// ```no_run
+/// use payhub_ledger::{AnyConnection, EventHandler, LedgerEvent, PaymentState};
+///
+/// struct Shop;
+///
+/// #[async_trait::async_trait]
+/// impl EventHandler for Shop {
+///     async fn on_event(
+///         &self,
+///         tx: &mut AnyConnection,
+///         e: &LedgerEvent,
+///     ) -> Result<(), payhub::BoxError> {
+///         if e.state == PaymentState::Paid {
+///             sqlx::query("UPDATE orders SET paid = 1 WHERE order_no = $1")
+///                 .bind(&e.order_no)
+///                 .execute(&mut *tx)
+///                 .await?;
+///         }
+///         Ok(())
+///     }
+/// }
+///
+/// # async fn demo(ledger: payhub_ledger::LedgerHub, headers: http::HeaderMap, body: Vec<u8>) -> Result<(), payhub_ledger::LedgerError> {
+/// // In the notify endpoint: answer `ack` on Ok, an error status on Err (the provider retries).
+/// let receipt = ledger
+///     .handle_notification_tx(payhub::Provider::Pooul, &headers, &body, &Shop)
+///     .await?;
+/// # let _ = receipt.ack; Ok(()) }
+/// ```
 #[async_trait]
 pub trait EventHandler: Send + Sync {
     /// Handles one event.
