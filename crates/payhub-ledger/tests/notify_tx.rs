@@ -214,3 +214,66 @@ async fn killed_worker_delivers_once(db: Db) {
     sandbox.shutdown().await;
 }
 on_both!(killed_worker_delivers_once);
+
+/// The ledger as the hub's `OrderLookup` and `DedupStore`: `Hub::handle_notification_with`
+/// shares the inbox's keys with `handle_notification_tx`.
+async fn ledger_as_the_hubs_order_lookup_and_dedup_store(db: Db) {
+    let (ledger, _) = common::ledger(db).await;
+    let sandbox = common::sandbox(true).await;
+    let lh = ledger.clone().with_hub(common::hub(&sandbox));
+    let (headers, body) = paid_notify(&sandbox, &lh, "DEDUP-1").await;
+    let (toml, env) = common::hub_config(&sandbox);
+    let table: toml::Table = toml.parse().unwrap();
+    let section = table["pooul"].as_table().unwrap();
+    let gateway =
+        payhub::adapters::pooul::PooulGateway::from_toml(section, &|n| env.get(n).cloned())
+            .unwrap();
+    let hub = payhub::Hub::builder()
+        .gateway(std::sync::Arc::new(gateway))
+        .dedup(std::sync::Arc::new(ledger.clone()))
+        .build();
+    let calls = std::sync::atomic::AtomicUsize::new(0);
+    let count = || async {
+        calls.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        Ok::<(), BoxError>(())
+    };
+    // A failing callback releases the claim in the database.
+    let failed = hub
+        .handle_notification_with(POOUL, &headers, &body, &ledger, |_| async {
+            Err::<(), BoxError>("down".into())
+        })
+        .await;
+    assert!(failed.is_err());
+    for _ in 0..2 {
+        let ack = hub
+            .handle_notification_with(POOUL, &headers, &body, &ledger, |_| count())
+            .await
+            .expect("ack");
+        assert_eq!(ack, "success");
+    }
+    assert_eq!(
+        calls.load(std::sync::atomic::Ordering::SeqCst),
+        1,
+        "delivered once"
+    );
+    // The same key through the ledger's own path: already processed.
+    let r = lh
+        .handle_notification_tx(POOUL, &headers, &body, &Merchant)
+        .await
+        .unwrap();
+    assert_eq!(r.processed, Processed::Duplicate);
+    // An order the ledger does not hold is refused by the lookup.
+    use payhub::OrderLookup;
+    assert!(ledger.find_order(POOUL, "NOPE").await.unwrap().is_none());
+    assert_eq!(
+        ledger
+            .find_order(POOUL, "DEDUP-1")
+            .await
+            .unwrap()
+            .unwrap()
+            .amount,
+        payhub::Money::from_fen(1999)
+    );
+    sandbox.shutdown().await;
+}
+on_both!(ledger_as_the_hubs_order_lookup_and_dedup_store);
