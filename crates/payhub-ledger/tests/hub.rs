@@ -198,3 +198,58 @@ async fn refusals_before_sending_a_refund(db: Db) {
     sandbox.shutdown().await;
 }
 on_both!(refusals_before_sending_a_refund);
+
+async fn refund_notify_settles_the_refund(db: Db) {
+    let (ledger, _) = common::ledger(db).await;
+    let sandbox = common::sandbox(true).await;
+    let lh = ledger.clone().with_hub(common::hub(&sandbox));
+    lh.create_payment(POOUL, &request("RN-1", 1000, "http://127.0.0.1:9/n"), None)
+        .await
+        .unwrap();
+    sandbox.pay(ProviderKind::Pooul, "RN-1").unwrap();
+    ledger
+        .apply_evidence(
+            POOUL,
+            "RN-1",
+            Observed::Paid,
+            Some(Money::from_fen(1000)),
+            Source::Query,
+            json!({}),
+        )
+        .await
+        .unwrap();
+    let mut r = refund("RN-1", "RN1-R1", 300, 1000);
+    r.notify_url = Some("http://127.0.0.1:9/refund-notify".into());
+    lh.refund(POOUL, &r).await.unwrap();
+    assert_eq!(
+        ledger.refunds(POOUL, "RN-1").await.unwrap()[0].state,
+        RefundState::Pending
+    );
+    let rec = sandbox
+        .notifications_delivered(ProviderKind::Pooul)
+        .into_iter()
+        .find(|n| n.order_no == "RN-1" && n.url.ends_with("/refund-notify"))
+        .expect("the sandbox recorded the refund notify");
+    let mut h = http::HeaderMap::new();
+    h.insert(
+        http::header::CONTENT_TYPE,
+        rec.content_type.parse().unwrap(),
+    );
+    let receipt = lh
+        .handle_notification_tx(POOUL, &h, rec.body.as_bytes(), &common::Merchant)
+        .await
+        .expect("refund notify");
+    assert!(matches!(
+        receipt.processed,
+        payhub_ledger::Processed::Delivered(_)
+    ));
+    assert_eq!(
+        ledger.refunds(POOUL, "RN-1").await.unwrap()[0].state,
+        RefundState::Refunded
+    );
+    let p = ledger.payment(POOUL, "RN-1").await.unwrap().unwrap();
+    assert_eq!(p.state, PaymentState::PartiallyRefunded);
+    assert_eq!(p.refund_reserved, Money::from_fen(300));
+    sandbox.shutdown().await;
+}
+on_both!(refund_notify_settles_the_refund);
