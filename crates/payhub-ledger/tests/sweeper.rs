@@ -117,13 +117,24 @@ async fn notifies_and_three_sweepers_race(db: Db) {
     sandbox
         .set_faults(
             Faults {
-                drop_notify_ratio: 0.5,
+                drop_notify_ratio: 1.0,
                 ..Faults::default()
             },
             Some(7),
         )
         .unwrap();
     let orders = create_and_pay(&lh, &sandbox, "RACE", &notify).await;
+    // The notifies held so far are sent again (the provider's retry) while the sweepers
+    // run; 30% of those attempts are dropped and retried on Pooul's schedule.
+    sandbox
+        .set_faults(
+            Faults {
+                drop_notify_ratio: 0.3,
+                ..Faults::default()
+            },
+            Some(7),
+        )
+        .unwrap();
     let mut sweepers = Vec::new();
     for _ in 0..3 {
         let own = Ledger::connect(&url)
@@ -137,11 +148,20 @@ async fn notifies_and_three_sweepers_race(db: Db) {
         let s = Sweeper::new(own, Arc::new(Merchant), config);
         sweepers.push(tokio::spawn(async move { s.run_once().await }));
     }
-    let mut delivered = 0;
-    let mut claimed = 0;
+    for o in &orders {
+        assert!(
+            sandbox
+                .resend_pay_notify(ProviderKind::Pooul, o, None)
+                .unwrap()
+        );
+        tokio::task::yield_now().await;
+    }
+    let (mut delivered, mut duplicates, mut claimed) = (0, 0, 0);
     for s in sweepers {
         let r = s.await.unwrap();
+        assert!(r.errors.is_empty(), "{:?}", r.errors);
         delivered += r.delivered;
+        duplicates += r.duplicates;
         claimed += r.claimed;
     }
     assert!(claimed <= N as u64 * 3);
@@ -157,6 +177,11 @@ async fn notifies_and_three_sweepers_race(db: Db) {
     }
     assert_all_paid_once(&ledger, &orders).await;
     assert!(delivered <= N as u64, "sweepers delivered {delivered}");
+    eprintln!(
+        "race: sweepers claimed {claimed}, delivered {delivered}, found {duplicates} already \
+         delivered; notifies delivered the other {}",
+        N as u64 - delivered
+    );
     server.abort();
     sandbox.shutdown().await;
 }
