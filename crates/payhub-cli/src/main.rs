@@ -9,6 +9,9 @@
 //! payhub trigger sunmi pay-success --to http://127.0.0.1:3000/notify/sunmi
 //! payhub call sunmi query --config payhub.toml order_no=T1
 //! payhub completions bash > /etc/bash_completion.d/payhub
+//! payhub ledger init --db sqlite://payhub-ledger.db   # the payment ledger (payhub-ledger)
+//! payhub sweep --config payhub.toml                    # query payments whose notify is late
+//! payhub reconcile --provider beecloud --since 2026-11-29 --config payhub.toml
 //! ```
 //!
 //! Errors go to stderr as `error: ...` (a message of several lines, such as a TOML error,
@@ -66,6 +69,12 @@ enum Command {
     Call(cmd::call::Args),
     /// Print a shell completion script (bash, zsh, fish, elvish, powershell) on stdout.
     Completions(cmd::completions::Args),
+    /// The payment ledger: `init` creates its tables, `status` counts payments by state.
+    Ledger(cmd::ledger::Args),
+    /// Query the ledger's pending and unknown payments once and record what is learned.
+    Sweep(cmd::sweep::Args),
+    /// Compare the ledger with a provider over a period; exit 1 on a difference.
+    Reconcile(cmd::reconcile::Args),
 }
 
 fn main() -> ExitCode {
@@ -89,6 +98,9 @@ fn main() -> ExitCode {
             Command::Trigger(a) => cmd::trigger::run(a).await,
             Command::Call(a) => cmd::call::run(a).await,
             Command::Completions(a) => cmd::completions::run::<Cli>(a),
+            Command::Ledger(a) => cmd::ledger::run(a).await.map_err(Failure::Other),
+            Command::Sweep(a) => cmd::sweep::run(a).await.map_err(Failure::Other),
+            Command::Reconcile(a) => cmd::reconcile::run(a).await.map_err(Failure::Other),
         }
     });
     match result {

@@ -10,7 +10,8 @@ use payhub::{
     BoxError, Error, Hub, Money, Notification, NotificationKind, PaymentAction, PaymentQuery,
     PaymentRequest, PaymentStatus, Provider, RefundQuery, RefundRequest,
 };
-use payhub_sandbox::{ProviderKind, RunningSandbox, Sandbox, SandboxConfig};
+use payhub_ledger::{Ledger, PaymentState, RecordOnly, SweepConfig, Sweeper};
+use payhub_sandbox::{Faults, ProviderKind, RunningSandbox, Sandbox, SandboxConfig};
 use paysig::Verified;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
@@ -24,6 +25,10 @@ pub struct Args {
     /// Only these providers (default: all four).
     #[arg(long, value_delimiter = ',')]
     only: Vec<String>,
+    /// The ledger of the last step (a dropped notify recovered by the sweeper): a database
+    /// URL (default: an embedded in-memory SQLite ledger).
+    #[arg(long, default_value = "sqlite::memory:")]
+    ledger: String,
 }
 
 /// Records every notification the receiver accepted.
@@ -99,12 +104,25 @@ pub async fn run(args: Args) -> Result<(), String> {
 
     println!("payhub demo: sandbox on 127.0.0.1, notify receiver on {receiver}");
     let mut failed = Vec::new();
+    let providers_run = providers.clone();
     for p in providers {
         println!("\n{p}");
         if let Err(e) = tour(p, &hub, &sandbox, &orders, &received, &receiver).await {
             step_failed(p.as_str(), "FAILED", &e);
             failed.push(p);
         }
+    }
+    // The ledger: a payment whose notify the sandbox drops, recovered by the sweeper.
+    let ledger_provider = if providers_run.contains(&Provider::Pooul) {
+        Provider::Pooul
+    } else {
+        providers_run[0]
+    };
+    println!("\nledger ({ledger_provider}, {})", args.ledger);
+    if let Err(e) = ledger_recovery(ledger_provider, &hub, &sandbox, &receiver, &args.ledger).await
+    {
+        step_failed("ledger", "FAILED", &e);
+        failed.push(ledger_provider);
     }
     server.abort();
     sandbox.shutdown().await;
@@ -267,4 +285,92 @@ async fn tour(
         Ok(r) => return Err(format!("refund query says {}, expected refunded", r.status)),
     }
     Ok(())
+}
+
+/// One payment through the ledger whose notify the sandbox drops: the ledger records it
+/// (`creating`, then `pending`), the payer pays, no notify comes, and one sweep finds it paid
+/// by query, through the same de-duplicated path a notify takes.
+async fn ledger_recovery(
+    p: Provider,
+    hub: &Hub,
+    sandbox: &RunningSandbox,
+    receiver: &str,
+    url: &str,
+) -> Result<(), String> {
+    let ledger = Ledger::connect(url)
+        .await
+        .map_err(|e| format!("ledger: {e}"))?;
+    let lh = ledger.clone().with_hub(hub.clone());
+    let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
+    let order_no = format!("DEMOLEDGER{stamp}");
+    let amount = Money::parse_yuan("8.80").map_err(|e| e.to_string())?;
+    let request = PaymentRequest::new(
+        order_no.clone(),
+        amount,
+        "payhub demo (ledger)",
+        format!("{receiver}/notify/{}", p.as_str()),
+        crate::sandbox_env::demo_method(p),
+    )
+    .client_ip("127.0.0.1");
+    let (faults, _) = sandbox.faults();
+    sandbox
+        .set_faults(
+            Faults {
+                drop_notify_ratio: 1.0,
+                ..faults
+            },
+            None,
+        )
+        .map_err(|e| e.to_string())?;
+    let outcome = async {
+        lh.create_payment(p, &request, Some(Duration::from_secs(15 * 60)))
+            .await
+            .map_err(|e| format!("create: {e}"))?;
+        step(
+            "ledger",
+            "create",
+            &format!("{order_no} 8.80 yuan recorded creating, then pending"),
+        );
+        sandbox
+            .pay(crate::sandbox_env::kind(p), &order_no)
+            .map_err(|e| format!("simulated payment: {e}"))?;
+        step(
+            "ledger",
+            "payer pays",
+            "the sandbox drops the notify (drop_notify_ratio = 1)",
+        );
+        let state = |ledger: Ledger, order_no: String| async move {
+            ledger
+                .payment(p, &order_no)
+                .await
+                .map_err(|e| e.to_string())?
+                .map(|r| r.state)
+                .ok_or_else(|| format!("{order_no} is not in the ledger"))
+        };
+        let before = state(ledger.clone(), order_no.clone()).await?;
+        let report = Sweeper::new(lh.clone(), Arc::new(RecordOnly), SweepConfig::default().immediate())
+            .run_once()
+            .await;
+        let after = state(ledger.clone(), order_no.clone()).await?;
+        if after != PaymentState::Paid {
+            return Err(format!(
+                "after the sweep the ledger holds {after} (errors: {:?})",
+                report.errors
+            ));
+        }
+        step(
+            "ledger",
+            "sweeper",
+            &format!(
+                "recovered {order_no}: {before} -> {after} by the sweeper's query ({} queries), though its notify never arrived",
+                report.queries
+            ),
+        );
+        Ok(())
+    }
+    .await;
+    sandbox
+        .set_faults(faults, None)
+        .map_err(|e| e.to_string())?;
+    outcome
 }

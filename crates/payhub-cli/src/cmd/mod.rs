@@ -4,8 +4,11 @@
 pub mod call;
 pub mod completions;
 pub mod demo;
+pub mod ledger;
+pub mod reconcile;
 pub mod sandbox;
 pub mod sign;
+pub mod sweep;
 pub mod trigger;
 pub mod verify;
 
