@@ -2,7 +2,7 @@
 //!
 //! ```text
 //! payhub ledger init   --db sqlite://payhub-ledger.db      # creates it, runs the migrations
-//! payhub ledger status --db postgres://shop@db/shop --json # payments per provider and state
+//! payhub --json ledger status --db postgres://shop@db/shop # payments per provider and state
 //! ```
 //! `--db` defaults to `$PAYHUB_LEDGER_URL`, else `sqlite://payhub-ledger.db`. The URL is never
 //! printed (it may hold a password).
@@ -44,12 +44,10 @@ enum Command {
     /// Create the ledger's tables (or bring them up to date).
     Init(DbArg),
     /// Payments per provider and state.
+    /// (`payhub --json ledger status` prints JSON.)
     Status {
         #[command(flatten)]
         db: DbArg,
-        /// Print JSON instead of a table.
-        #[arg(long)]
-        json: bool,
     },
 }
 
@@ -65,10 +63,10 @@ pub async fn run(args: Args) -> Result<(), String> {
             );
             Ok(())
         }
-        Command::Status { db, json } => {
+        Command::Status { db } => {
             let ledger = db.open().await?;
             let counts = ledger.counts().await.map_err(|e| e.to_string())?;
-            if json {
+            if crate::output::json() {
                 let rows: Vec<_> = counts
                     .iter()
                     .map(|(p, s, n)| serde_json::json!({"provider": p, "state": s, "payments": n}))

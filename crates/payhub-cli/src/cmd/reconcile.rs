@@ -19,8 +19,8 @@ use time::{
 #[derive(clap::Args)]
 pub struct Args {
     /// The provider.
-    #[arg(long)]
-    provider: String,
+    #[arg(long, value_enum)]
+    provider: super::ProviderArg,
     /// The first day (YYYY-MM-DD, Beijing time).
     #[arg(long)]
     since: String,
@@ -32,9 +32,6 @@ pub struct Args {
     /// The hub's TOML configuration (secrets from the environment variables it names).
     #[arg(long)]
     config: String,
-    /// Print JSON instead of a table.
-    #[arg(long)]
-    json: bool,
 }
 
 fn day(text: &str) -> Result<OffsetDateTime, String> {
@@ -45,7 +42,7 @@ fn day(text: &str) -> Result<OffsetDateTime, String> {
 
 /// Runs the command; an error when differences were found.
 pub async fn run(args: Args) -> Result<(), String> {
-    let provider = super::provider(&args.provider)?;
+    let provider = payhub::Provider::from(args.provider);
     let window = Window {
         from: day(&args.since)?,
         to: match &args.until {
@@ -68,7 +65,7 @@ pub async fn run(args: Args) -> Result<(), String> {
         .reconcile(provider, window)
         .await
         .map_err(|e| e.to_string())?;
-    if args.json {
+    if crate::output::json() {
         println!(
             "{}",
             serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?

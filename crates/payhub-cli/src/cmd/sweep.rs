@@ -3,7 +3,7 @@
 //! as notifies.
 //!
 //! ```text
-//! payhub sweep --db sqlite://payhub-ledger.db --config payhub.toml [--now] [--json]
+//! payhub [--json] sweep --db sqlite://payhub-ledger.db --config payhub.toml [--now]
 //! ```
 
 use payhub::Hub;
@@ -22,9 +22,6 @@ pub struct Args {
     /// delay).
     #[arg(long)]
     now: bool,
-    /// Print the report as JSON.
-    #[arg(long)]
-    json: bool,
 }
 
 /// Runs the command.
@@ -41,7 +38,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     let report = Sweeper::new(ledger, Arc::new(RecordOnly), config)
         .run_once()
         .await;
-    if args.json {
+    if crate::output::json() {
         println!(
             "{}",
             serde_json::to_string_pretty(&report).map_err(|e| e.to_string())?
