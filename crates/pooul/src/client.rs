@@ -25,6 +25,7 @@ pub struct Client {
     config: Arc<Config>,
     http: HttpClient,
     base: Url,
+    not_found_codes: Arc<[i64]>,
 }
 
 /// What a response body is, decided by its first bytes (see [`Client`]'s transport notes in
@@ -95,12 +96,22 @@ impl Client {
             config: Arc::new(config),
             http,
             base,
+            not_found_codes: Arc::from([]),
         })
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub(crate) fn set_not_found_codes(&mut self, codes: Vec<i64>) {
+        self.not_found_codes = Arc::from(codes);
+    }
+
+    /// The refusal codes read as "no such order" (see [`Client::with_not_found_codes`]).
+    pub fn not_found_codes(&self) -> &[i64] {
+        &self.not_found_codes
     }
 
     /// 统一支付 Pay order (pooul.md "收款 Pay / 统一支付 Pay order", `POST /v2/pay`), every
