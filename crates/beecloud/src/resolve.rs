@@ -13,7 +13,7 @@
 //! | the refund listed, `finish` and `result` | | refunded |
 //! | the refund listed, `finish`, not `result` | | not refunded |
 //! | the refund listed, not `finish` | | ask again |
-//! | a success answer in every group, none listing it | not found | not found |
+//! | in every group: a success answer not listing it, or 8 `NO_SUCH_BILL` / 13 `NO_SUCH_REFUND` | not found | not found |
 //! | 5xx, timeout, an unreadable answer (after the crate's fail-over) | ask again | ask again |
 //! | any other refusal (`result_code` ≠ 0) | stop: still unknown | stop: still unknown |
 //!
@@ -31,7 +31,7 @@
 
 use crate::client::Client;
 use crate::error::Error;
-use crate::model::{BillRecord, BillsQuery, Channel, RefundRecord, RefundsQuery};
+use crate::model::{BillRecord, BillsQuery, Channel, RefundRecord, RefundsQuery, ResultCode};
 use paysig::http::Jitter;
 pub use paysig::resolve::{RefundResolution, Resolution, ResolvePolicy};
 use paysig::resolve::{Seen, resolve};
@@ -48,6 +48,18 @@ pub const DEFAULT_POLICY: ResolvePolicy = ResolvePolicy {
 
 /// The channel groups one round asks, in order.
 pub const CHANNEL_GROUPS: [Channel; 3] = [Channel::Wx, Channel::Ali, Channel::Un];
+
+/// Whether an error is `result_code` 8 `NO_SUCH_BILL` (没有该订单) or 13 `NO_SUCH_REFUND`
+/// (没有该退款记录): the group asked does not hold it.
+pub fn is_not_found(e: &Error) -> bool {
+    matches!(
+        e,
+        Error::Api {
+            code: ResultCode::NoSuchBill | ResultCode::NoSuchRefund,
+            ..
+        }
+    )
+}
 
 fn bill_seen(bill: BillRecord) -> Seen<BillRecord> {
     if bill.spay_result {
@@ -104,7 +116,11 @@ impl Client {
     async fn find_bill(&self, bill_no: &str) -> Result<Seen<BillRecord>, Error> {
         for channel in CHANNEL_GROUPS {
             let q = BillsQuery::new(channel).bill_no(bill_no.to_owned());
-            let page = self.bills(&q).await?;
+            let page = match self.bills(&q).await {
+                Ok(page) => page,
+                Err(e) if is_not_found(&e) => continue,
+                Err(e) => return Err(e),
+            };
             // Several copies of one number: a paid one decides.
             let mut listed: Vec<BillRecord> = page
                 .bills
@@ -128,7 +144,11 @@ impl Client {
             let q = RefundsQuery::new(channel)
                 .bill_no(bill_no.to_owned())
                 .refund_no(refund_no.to_owned());
-            let page = self.refunds(&q).await?;
+            let page = match self.refunds(&q).await {
+                Ok(page) => page,
+                Err(e) if is_not_found(&e) => continue,
+                Err(e) => return Err(e),
+            };
             if let Some(r) = page
                 .refunds
                 .into_iter()

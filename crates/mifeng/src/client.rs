@@ -83,7 +83,8 @@ impl Client {
         let http = HttpClient::new(paysig::http::HttpConfig {
             retry: RetryPolicy::none(),
             ..config.http.clone()
-        })?;
+        })
+        .map_err(crate::error::http("client"))?;
         Self::with_http(config, http)
     }
 
@@ -429,7 +430,7 @@ impl Client {
                 Ok(resp) => return decode_reply(ep.op, &resp.body),
                 Err(e) if attempt < attempts && worth_repeating(&e) => {
                     let Some(wait) = waits.next() else {
-                        return Err(e.into());
+                        return Err(crate::error::http(ep.name())(e));
                     };
                     tracing::info!(
                         operation = ep.name(),
@@ -441,7 +442,7 @@ impl Client {
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(crate::error::http(ep.name())(e)),
             }
         }
     }

@@ -121,18 +121,26 @@ fn outcome_unknown(e: &Error, api_errors: MicroPayApiErrors) -> bool {
             MicroPayApiErrors::QuerySystemErrors => e.is_system_error(),
             MicroPayApiErrors::QueryAll => true,
         },
-        Error::Http(HttpError::Connect { .. }) => false,
-        Error::Http(
-            HttpError::Timeout { .. }
-            | HttpError::Body { .. }
-            | HttpError::Transport { .. }
-            | HttpError::Status { .. },
-        )
+        Error::Http {
+            source: HttpError::Connect { .. },
+            ..
+        } => false,
+        Error::Http {
+            source:
+                HttpError::Timeout { .. }
+                | HttpError::Body { .. }
+                | HttpError::Transport { .. }
+                | HttpError::Status { .. },
+            ..
+        }
         | Error::Decode { .. }
         | Error::ResponseSignature { .. }
         | Error::Unsigned { .. }
         | Error::Mismatch { .. } => true,
-        Error::Http(HttpError::Build(_))
+        Error::Http {
+            source: HttpError::Build(_),
+            ..
+        }
         | Error::Validation { .. }
         | Error::Signing { .. }
         | Error::ReverseFailed { .. } => false,

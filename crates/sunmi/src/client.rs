@@ -48,7 +48,7 @@ pub struct Client {
 impl Client {
     /// A client with its own HTTP pool built from the config's timeouts.
     pub fn new(config: Config) -> Result<Client, Error> {
-        let http = HttpClient::new(config.http_config())?;
+        let http = HttpClient::new(config.http_config()).map_err(crate::error::http("client"))?;
         Client::with_http(config, http)
     }
 
@@ -270,7 +270,12 @@ impl Client {
         if idempotent {
             request = request.idempotent();
         }
-        let response = self.http.send(request).await?.require_success()?;
+        let response = self
+            .http
+            .send(request)
+            .await
+            .and_then(paysig::http::Response::require_success)
+            .map_err(crate::error::http(operation))?;
         let envelope: Envelope =
             serde_json::from_slice(&response.body).map_err(|e| Error::Decode {
                 operation,
