@@ -167,3 +167,53 @@ async fn without_a_terminal_nothing_is_sent() {
     );
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn a_5xx_on_a_query_is_transient_and_on_a_refund_unknown() {
+    use paysig::class::Operation;
+    let server = MockServer::start().await;
+    Mock::given(method("POST"))
+        .respond_with(ResponseTemplate::new(502))
+        .mount(&server)
+        .await;
+    let client = client_for(&server).with_terminal(terminal());
+    let err = client
+        .query(&sunmi::QueryRequest {
+            terminal: terminal(),
+            order: sunmi::OrderRef::OrderId("T6".into()),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            sunmi::Error::Http {
+                operation: Operation::Query,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ErrorClass::Rejected { retryable: true });
+    let err = client
+        .refund(&sunmi::RefundRequest {
+            terminal: terminal(),
+            original: sunmi::OriginalOrder::OrderId("T6".into()),
+            order_id: "R6".into(),
+            business_id: "T6".into(),
+            amount: paysig::Money::from_fen(1),
+        })
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(
+            err,
+            sunmi::Error::Http {
+                operation: Operation::Mutation,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ErrorClass::OutcomeUnknown);
+}
