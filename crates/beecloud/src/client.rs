@@ -61,7 +61,7 @@ struct Auth<'a> {
 impl Client {
     /// A client with its own HTTP sender built from [`Config::http`].
     pub fn new(config: Config) -> Result<Self, Error> {
-        let http = HttpClient::new(config.http.clone())?;
+        let http = HttpClient::new(config.http.clone()).map_err(crate::error::http("client"))?;
         Self::with_http(config, http)
     }
 
@@ -390,7 +390,9 @@ fn decode<T>(
     resp: Response,
     parse: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
 ) -> Result<T, Error> {
-    let resp = resp.require_success()?;
+    let resp = resp
+        .require_success()
+        .map_err(crate::error::http(operation))?;
     let envelope: Envelope = serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
         operation,
         reason: e.to_string(),

@@ -23,10 +23,18 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-    /// A transport failure or an HTTP status that is not worth trying on another host
-    /// (e.g. a 4xx answer).
-    #[error("{0}")]
-    Http(#[from] HttpError),
+    /// No usable HTTP answer (connection, timeout, truncated body, non-2xx status).
+    /// `operation` records whether the call was a query or a mutation, which decides the
+    /// class: a 5xx or an unreadable body leaves a mutation's outcome unknown, but is a
+    /// transient failure of a query.
+    #[error("{source}")]
+    Http {
+        /// Whether the call was a query or a mutation.
+        operation: Operation,
+        /// The transport failure.
+        #[source]
+        source: HttpError,
+    },
     /// A bill or refund reached a server (or may have) and then failed: BeeCloud may have
     /// acted on it. It was NOT sent to another host, because that could charge or refund
     /// twice. Query the bill or refund (`bills` / `refunds`) before deciding to resend.
@@ -91,10 +99,16 @@ impl Error {
     }
 }
 
+/// Wraps a transport failure of the call `operation` (by name) with its kind.
+pub(crate) fn http(operation: &str) -> impl FnOnce(HttpError) -> Error {
+    let operation = operation_kind(operation);
+    move |source| Error::Http { operation, source }
+}
+
 /// Whether a BeeCloud operation (by the name the variants carry) may move money: `bill` and
 /// `refund` may; `bills`, `refunds` and `refund_status` only read. An unknown name counts as
 /// a mutation.
-fn operation_kind(operation: &str) -> Operation {
+pub(crate) fn operation_kind(operation: &str) -> Operation {
     match operation {
         "bills" | "refunds" | "refund_status" => Operation::Query,
         _ => Operation::Mutation,
@@ -102,8 +116,8 @@ fn operation_kind(operation: &str) -> Operation {
 }
 
 /// The classes:
-/// - [`Error::Http`] does not name its operation, so it is read as a **mutation** (the
-///   conservative reading); [`Error::MaybeSent`] is [`ErrorClass::OutcomeUnknown`] by its
+/// - [`Error::Http`] is classed by the operation it carries ([`HttpError::class`]);
+///   [`Error::MaybeSent`] is [`ErrorClass::OutcomeUnknown`] by its
 ///   definition.
 /// - [`Error::AllHostsFailed`] is [`ErrorClass::NotSent`] when no host could be connected to
 ///   (always so for a bill or refund); otherwise the class of the last host's failure for a
@@ -120,7 +134,7 @@ impl Classify for Error {
     fn class(&self) -> ErrorClass {
         match self {
             Error::Validation { .. } | Error::Config { .. } => ErrorClass::InvalidRequest,
-            Error::Http(e) => e.class(Operation::Mutation),
+            Error::Http { operation, source } => source.class(*operation),
             Error::MaybeSent { .. } => ErrorClass::OutcomeUnknown,
             Error::AllHostsFailed {
                 operation,
@@ -154,7 +168,7 @@ impl Classify for Error {
             },
             Error::Validation { .. }
             | Error::Config { .. }
-            | Error::Http(_)
+            | Error::Http { .. }
             | Error::MaybeSent { .. }
             | Error::AllHostsFailed { .. }
             | Error::Decode { .. }

@@ -35,6 +35,12 @@
 //! - `total_fee` / `refund_fee` above `i32::MAX` fen are refused (the document's type is
 //!   `Integer`): [`model::MAX_FEE_FEN`].
 //!
+//! ## Resolution of an unknown outcome
+//! [`Client::resolve_payment`] / [`Client::resolve_refund`] query by `bill_no` / `refund_no`
+//! in every channel group until a definite state ([`resolve`]). After "not found", bill
+//! again under a **new** `bill_no`: neither beecloud.md nor the provider notes say the same
+//! number may be re-sent.
+//!
 //! ## Quick start
 //! ```no_run
 //! use beecloud::{BillChannel, BillRequest, BillResponse, Client, Config, Environment};
@@ -58,6 +64,7 @@ mod error;
 pub mod hosts;
 pub mod model;
 pub mod notify;
+pub mod resolve;
 mod validate;
 
 pub use client::{Client, app_sign};

@@ -636,7 +636,13 @@ async fn http_4xx_is_an_http_error_without_failover() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Status { status: 404, .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Status { status: 404, .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
 }

@@ -83,7 +83,8 @@ impl Client {
         let http = HttpClient::new(paysig::http::HttpConfig {
             retry: RetryPolicy::none(),
             ..config.http.clone()
-        })?;
+        })
+        .map_err(crate::error::http("client"))?;
         Self::with_http(config, http)
     }
 
@@ -212,6 +213,25 @@ impl Client {
     /// [`Config::query_code_2`] says so. The answer must name the queried order and this
     /// client's `mch_id` ([`Error::ResponseMismatch`] otherwise).
     pub async fn query(&self, order_no: &str) -> Result<Reply<QueryOrderResponse>, Error> {
+        let reply = self.query_unmatched(order_no).await?;
+        if reply.data.order_no != order_no {
+            return Err(Error::ResponseMismatch {
+                operation: QUERY.name(),
+                field: "order_no",
+                expected: order_no.to_owned(),
+                got: reply.data.order_no.clone(),
+                request_id: reply.request_id.clone(),
+            });
+        }
+        Ok(reply)
+    }
+
+    /// `query` with the answer checked for this client's `mch_id` only: the caller matches
+    /// the order (resolution asks by the merchant's number, see [`crate::resolve`]).
+    pub(crate) async fn query_unmatched(
+        &self,
+        order_no: &str,
+    ) -> Result<Reply<QueryOrderResponse>, Error> {
         crate::model::check_text("order_no", order_no)?;
         let reply: Reply<QueryOrderResponse> = self
             .call(QUERY, |token| {
@@ -224,15 +244,6 @@ impl Client {
             })
             .await?;
         self.check_mch_id(QUERY, &reply.data.mch_id, &reply.request_id)?;
-        if reply.data.order_no != order_no {
-            return Err(Error::ResponseMismatch {
-                operation: QUERY.name(),
-                field: "order_no",
-                expected: order_no.to_owned(),
-                got: reply.data.order_no.clone(),
-                request_id: reply.request_id.clone(),
-            });
-        }
         Ok(reply)
     }
 
@@ -419,7 +430,7 @@ impl Client {
                 Ok(resp) => return decode_reply(ep.op, &resp.body),
                 Err(e) if attempt < attempts && worth_repeating(&e) => {
                     let Some(wait) = waits.next() else {
-                        return Err(e.into());
+                        return Err(crate::error::http(ep.name())(e));
                     };
                     tracing::info!(
                         operation = ep.name(),
@@ -431,7 +442,7 @@ impl Client {
                     tokio::time::sleep(wait).await;
                     attempt += 1;
                 }
-                Err(e) => return Err(e.into()),
+                Err(e) => return Err(crate::error::http(ep.name())(e)),
             }
         }
     }

@@ -18,9 +18,18 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
-    /// No usable HTTP answer (connect, timeout, truncated body, non-2xx status).
-    #[error("{0}")]
-    Http(#[from] HttpError),
+    /// No usable HTTP answer (connection, timeout, truncated body, non-2xx status).
+    /// `operation` records whether the call was a query or a mutation, which decides the
+    /// class: a 5xx or an unreadable body leaves a mutation's outcome unknown, but is a
+    /// transient failure of a query.
+    #[error("{source}")]
+    Http {
+        /// Whether the call was a query or a mutation.
+        operation: Operation,
+        /// The transport failure.
+        #[source]
+        source: HttpError,
+    },
     /// The answer is not the documented JSON envelope (not JSON, truncated, wrong types).
     #[error("mifeng {operation}: undecodable answer: {reason}")]
     Decode {
@@ -85,7 +94,7 @@ impl Error {
             | Error::Api { request_id, .. }
             | Error::ResponseMismatch { request_id, .. } => request_id.as_deref(),
             Error::Validation { .. }
-            | Error::Http(_)
+            | Error::Http { .. }
             | Error::RateLimited { .. }
             | Error::TokenStore { .. }
             | Error::RateLimiter { .. } => None,
@@ -100,10 +109,16 @@ impl Error {
     }
 }
 
+/// Wraps a transport failure of the call `operation` (by name) with its kind.
+pub(crate) fn http(operation: &str) -> impl FnOnce(HttpError) -> Error {
+    let operation = operation_kind(operation);
+    move |source| Error::Http { operation, source }
+}
+
 /// Whether a Mifeng endpoint (by the name the variants carry) may move money: only
 /// `unifiedorder` does; `query`, `balance` and `accesstoken` read (a token call mints a token
 /// but moves no money). An unknown name counts as a mutation.
-fn operation_kind(operation: &str) -> Operation {
+pub(crate) fn operation_kind(operation: &str) -> Operation {
     if operation == Endpoint::Query.name()
         || operation == Endpoint::Balance.name()
         || operation == Endpoint::AccessToken.name()
@@ -115,8 +130,8 @@ fn operation_kind(operation: &str) -> Operation {
 }
 
 /// The classes:
-/// - [`Error::Http`] does not name its endpoint, so it is read as a **mutation** (a 5xx is
-///   [`ErrorClass::OutcomeUnknown`] even on a query): the conservative reading. A 429 is
+/// - [`Error::Http`] is classed by the operation it carries ([`HttpError::class`]): a 5xx
+///   leaves a create or refund's outcome unknown but is a retryable refusal of a query. A 429 is
 ///   [`ErrorClass::RateLimited`], as is this crate's own limiter ([`Error::RateLimited`]).
 /// - [`Error::Decode`] and [`Error::ResponseMismatch`]: [`ErrorClass::InvalidAnswer`] for a
 ///   query, [`ErrorClass::OutcomeUnknown`] for `unifiedorder`.
@@ -130,7 +145,7 @@ impl Classify for Error {
     fn class(&self) -> ErrorClass {
         match self {
             Error::Validation { .. } => ErrorClass::InvalidRequest,
-            Error::Http(e) => e.class(Operation::Mutation),
+            Error::Http { operation, source } => source.class(*operation),
             Error::Decode { operation, .. } | Error::ResponseMismatch { operation, .. } => {
                 match operation_kind(operation) {
                     Operation::Query => ErrorClass::InvalidAnswer,
@@ -149,7 +164,7 @@ impl Classify for Error {
         match self {
             Error::Api { code, .. } => code_text(code.code()),
             Error::Validation { .. }
-            | Error::Http(_)
+            | Error::Http { .. }
             | Error::Decode { .. }
             | Error::ResponseMismatch { .. }
             | Error::RateLimited { .. }

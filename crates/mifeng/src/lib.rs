@@ -38,6 +38,11 @@
 //! margin, [`ratelimit`]); [`RedisRateLimiter`] spaces the calls of all processes together.
 //! Figures of a three-process run are in the crate's README.
 
+//! ## Resolution of an unknown outcome
+//! [`Client::resolve_payment`] queries by the merchant's number until a definite state
+//! ([`resolve`]). After "not found", create again under a **new** `out_order_no`: neither
+//! mifeng.md nor the provider notes say the same number may be re-sent.
+//!
 //! ## Inferred, with a switch
 //! - The notify scheme ([`notify`]): the document's section is missing; [`NotifyTrust`]
 //!   chooses signature, query, or both (default).
@@ -59,6 +64,7 @@ mod error;
 pub mod model;
 pub mod notify;
 pub mod ratelimit;
+pub mod resolve;
 pub mod token;
 
 mod handle_notify;

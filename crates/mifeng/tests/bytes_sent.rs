@@ -542,7 +542,13 @@ async fn http_500_is_a_status_error() {
         .await;
     let err = client(&server).balance().await.unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Status { status: 500, .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Status { status: 500, .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -617,7 +623,13 @@ async fn truncated_body_is_a_body_error() {
     c.rate_limit.limiter = Some(std::sync::Arc::new(mifeng::LocalRateLimiter::new()));
     let err = Client::new(c).unwrap().balance().await.unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Body { .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Body { .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -634,7 +646,13 @@ async fn slow_answer_is_a_timeout() {
     c.http.timeout = Duration::from_millis(300);
     let err = Client::new(c).unwrap().balance().await.unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Timeout { .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Timeout { .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
 }

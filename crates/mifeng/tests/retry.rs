@@ -183,7 +183,13 @@ async fn a_query_answered_503_to_the_end_is_an_http_error_after_the_configured_a
     };
     let err = Client::new(cfg).unwrap().balance().await.unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Status { status: 503, .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Status { status: 503, .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
     let balance = server
@@ -214,7 +220,13 @@ async fn accesstoken_is_never_repeated() {
     };
     let err = Client::new(cfg).unwrap().access_token().await.unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Status { status: 503, .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Status { status: 503, .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
@@ -247,6 +259,6 @@ async fn a_shared_sender_with_retries_does_not_repeat_behind_the_limiter() {
         .access_token()
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::Http(_)), "{err:?}");
+    assert!(matches!(err, Error::Http { .. }), "{err:?}");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }

@@ -110,6 +110,7 @@ mod faults;
 mod kind;
 mod notify;
 mod providers;
+mod received;
 mod server;
 mod shared;
 mod store;

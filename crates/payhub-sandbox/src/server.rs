@@ -3,6 +3,7 @@
 use crate::credentials::{
     BeeCloudCredentials, MifengCredentials, PooulCredentials, SunmiCredentials,
 };
+use crate::received::{self, Received};
 use crate::shared::Shared;
 use crate::store::{NotificationRecord, Order};
 use crate::{
@@ -27,6 +28,7 @@ impl Sandbox {
         let ports = config.ports;
         let shared = Arc::new(Shared::new(config)?);
         let (stop_tx, stop_rx) = watch::channel(false);
+        let received = Arc::new(Received::default());
         let mut urls = Vec::with_capacity(4);
         let mut servers = Vec::new();
         for p in ProviderKind::ALL {
@@ -56,6 +58,11 @@ impl Sandbox {
                 .layer(axum::middleware::from_fn_with_state(
                     Arc::clone(&shared),
                     faults::inject,
+                ))
+                // Outermost: counts every request that arrived, faulted or not.
+                .layer(axum::middleware::from_fn_with_state(
+                    (Arc::clone(&received), p),
+                    received::count,
                 ))
                 .with_state(Arc::clone(&shared));
             let mut rx = stop_rx.clone();
@@ -104,6 +111,7 @@ impl Sandbox {
             dashboard_url,
             stop: stop_tx,
             servers,
+            received,
         })
     }
 }
@@ -117,6 +125,7 @@ pub struct RunningSandbox {
     dashboard_url: Url,
     stop: watch::Sender<bool>,
     servers: Vec<JoinHandle<()>>,
+    received: Arc<Received>,
 }
 
 impl std::fmt::Debug for RunningSandbox {
@@ -133,6 +142,13 @@ impl RunningSandbox {
     /// client as `Environment::Custom(url)`; the documented paths follow it unchanged.
     pub fn base_url(&self, p: ProviderKind) -> Url {
         self.urls[p as usize].clone()
+    }
+
+    /// How many requests for `path` (e.g. `/v2/pay/pay`) reached `p`'s server, counted
+    /// before any fault (a 5xx or a dropped answer still counts): a request the SDK reports
+    /// as never sent must not be among them, and a create or refund sent once counts once.
+    pub fn received(&self, p: ProviderKind, path: &str) -> u64 {
+        self.received.get(p, path)
     }
 
     /// The dashboard (`http://127.0.0.1:<port>/`): the web page that shows and steers the

@@ -441,7 +441,7 @@ async fn pooul_sdk_reports_a_dropped_answer_as_transport_error_while_the_order_e
     let order = PayRequest::new(PayType::WechatScan, "SDK-PL-D", Money::from_fen(3), "Tea")
         .spbill_create_ip("127.0.0.1");
     let err = client.pay(&order).await.unwrap_err();
-    assert!(matches!(err, pooul::Error::Http(_)), "{err:?}");
+    assert!(matches!(err, pooul::Error::Http { .. }), "{err:?}");
     assert!(
         sb.order_state(ProviderKind::Pooul, "SDK-PL-D").is_some(),
         "the order was created although the answer was lost"

@@ -6,6 +6,7 @@ use crate::payment::{
     CreatedPayment, Payment, PaymentQuery, PaymentRequest, Refund, RefundQuery, RefundRequest,
 };
 use crate::provider::Provider;
+use crate::resolve::{RefundResolution, Resolution, ResolvePolicy};
 use async_trait::async_trait;
 use paysig::Verified;
 
@@ -47,5 +48,50 @@ pub trait Gateway: Send + Sync {
     /// confirms for providers named in `HubBuilder::confirm_by_query`.
     fn confirm_by_query(&self) -> bool {
         false
+    }
+
+    /// The resolution policy of this provider's document (its crate's `DEFAULT_POLICY`);
+    /// [`crate::HubBuilder::resolve_policy`] overrides it for every provider.
+    fn resolve_policy(&self) -> ResolvePolicy {
+        crate::resolve::DEFAULT_POLICY
+    }
+
+    /// Queries the payment by the merchant's number until a definite state or the policy's
+    /// deadline ([`crate::resolve`]). The default polls [`Gateway::query_payment`] and reads
+    /// [`Error::NotFound`] as "not found"; every adapter of this crate delegates to its
+    /// provider crate's `resolve_payment` instead, which knows the provider's codes.
+    async fn resolve_payment(&self, order_no: &str, policy: &ResolvePolicy) -> Resolution {
+        let query = PaymentQuery::by_order_no(order_no);
+        paysig::resolve::resolve(policy, || async {
+            match self.query_payment(&query).await {
+                Ok(p) => Ok(crate::resolve::seen_payment(p)),
+                Err(Error::NotFound { .. }) => Ok(paysig::resolve::Seen::NotFound),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
+    /// Queries the refund `refund_no` of payment `order_no` until a definite state or the
+    /// deadline, like [`Gateway::resolve_payment`].
+    async fn resolve_refund(
+        &self,
+        order_no: &str,
+        refund_no: &str,
+        policy: &ResolvePolicy,
+    ) -> RefundResolution {
+        let query = RefundQuery {
+            order_no: order_no.to_owned(),
+            refund_no: refund_no.to_owned(),
+        };
+        paysig::resolve::resolve(policy, || async {
+            match self.query_refund(&query).await {
+                Ok(r) => Ok(crate::resolve::seen_refund(r)),
+                Err(Error::NotFound { .. }) => Ok(paysig::resolve::Seen::NotFound),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+        .into()
     }
 }

@@ -10,6 +10,7 @@ use crate::payment::{
     CreatedPayment, Payment, PaymentQuery, PaymentRequest, Refund, RefundQuery, RefundRequest,
 };
 use crate::provider::Provider;
+use crate::resolve::{RefundResolution, Resolution, ResolvePolicy};
 use crate::status::PaymentStatus;
 use paysig::Verified;
 use std::collections::{BTreeMap, BTreeSet};
@@ -40,6 +41,7 @@ pub struct Hub {
     ttl: DedupTtl,
     confirm_by_query: BTreeSet<Provider>,
     notify_body_limit: usize,
+    resolve_policy: Option<ResolvePolicy>,
 }
 
 impl std::fmt::Debug for Hub {
@@ -49,6 +51,7 @@ impl std::fmt::Debug for Hub {
             .field("ttl", &self.ttl)
             .field("confirm_by_query", &self.confirm_by_query)
             .field("notify_body_limit", &self.notify_body_limit)
+            .field("resolve_policy", &self.resolve_policy)
             .finish_non_exhaustive()
     }
 }
@@ -61,6 +64,7 @@ pub struct HubBuilder {
     ttl: DedupTtl,
     confirm_by_query: BTreeSet<Provider>,
     notify_body_limit: Option<usize>,
+    resolve_policy: Option<ResolvePolicy>,
 }
 
 impl HubBuilder {
@@ -98,6 +102,13 @@ impl HubBuilder {
         self
     }
 
+    /// The policy of [`Hub::resolve_payment`] / [`Hub::resolve_refund`] for every provider
+    /// (default: each gateway's own, from its provider's document). Tests shorten it.
+    pub fn resolve_policy(mut self, policy: ResolvePolicy) -> Self {
+        self.resolve_policy = Some(policy);
+        self
+    }
+
     /// The hub.
     pub fn build(self) -> Hub {
         Hub {
@@ -108,6 +119,7 @@ impl HubBuilder {
             notify_body_limit: self
                 .notify_body_limit
                 .unwrap_or(paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT),
+            resolve_policy: self.resolve_policy,
         }
     }
 }
@@ -169,6 +181,46 @@ impl Hub {
         query: &RefundQuery,
     ) -> Result<Refund, Error> {
         self.gateway(provider)?.query_refund(query).await
+    }
+
+    /// The resolution policy in force for `provider`: [`HubBuilder::resolve_policy`], else
+    /// the gateway's own ([`Gateway::resolve_policy`]).
+    pub fn resolve_policy(&self, provider: Provider) -> Result<ResolvePolicy, Error> {
+        let gateway = self.gateway(provider)?;
+        Ok(self
+            .resolve_policy
+            .unwrap_or_else(|| gateway.resolve_policy()))
+    }
+
+    /// After a create whose outcome is unknown: queries `provider` by the merchant's
+    /// `order_no` until it holds the order paid, not paid, or not at all, or the policy's
+    /// deadline passes ([`crate::resolve`] says what "not found" allows per provider). An
+    /// unconfigured provider is still unknown with [`crate::ErrorClass::InvalidRequest`].
+    pub async fn resolve_payment(&self, provider: Provider, order_no: &str) -> Resolution {
+        match self.resolve_policy(provider) {
+            Ok(policy) => match self.gateway(provider) {
+                Ok(g) => g.resolve_payment(order_no, &policy).await,
+                Err(e) => unresolved(&e),
+            },
+            Err(e) => unresolved(&e),
+        }
+    }
+
+    /// After a refund whose outcome is unknown: queries refund `refund_no` of payment
+    /// `order_no` until a definite state or the deadline, like [`Hub::resolve_payment`].
+    pub async fn resolve_refund(
+        &self,
+        provider: Provider,
+        order_no: &str,
+        refund_no: &str,
+    ) -> RefundResolution {
+        match self.resolve_policy(provider) {
+            Ok(policy) => match self.gateway(provider) {
+                Ok(g) => g.resolve_refund(order_no, refund_no, &policy).await,
+                Err(e) => unresolved(&e).into(),
+            },
+            Err(e) => unresolved(&e).into(),
+        }
     }
 
     /// Closes an unpaid payment.
@@ -414,5 +466,12 @@ async fn check_order(
             expected: order.amount,
             got: event.amount,
         })
+    }
+}
+
+fn unresolved<T>(e: &Error) -> paysig::resolve::Resolution<T> {
+    paysig::resolve::Resolution::StillUnknown {
+        last_seen: None,
+        last_error: Some(e.class()),
     }
 }

@@ -28,6 +28,7 @@ mod hub;
 pub mod notify;
 mod payment;
 mod provider;
+pub mod resolve;
 mod status;
 
 pub use error::{BoxError, Error, NotifyError};
@@ -41,4 +42,5 @@ pub use payment::{
 pub use paysig::Money;
 pub use paysig::class::{Classify, ErrorClass};
 pub use provider::{Provider, UnknownProvider};
+pub use resolve::{RefundResolution, Resolution, ResolvePolicy};
 pub use status::{PaymentStatus, RefundExtent};

@@ -13,6 +13,8 @@
 //! - [`Verified`]: the only way to hold a value whose signature was checked.
 //! - [`SecretString`]: credentials that never print.
 //! - `http` (feature): the one sender all providers use; see the module docs.
+//! - `resolve` (feature `http`): the one polling policy, and the resolution of unknown
+//!   outcomes by query.
 //!
 //! ```
 //! use paysig::{CanonicalRules, Md5Signer, Params, SecretString};
@@ -47,6 +49,10 @@ mod verified;
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]
 pub mod http;
+
+#[cfg(feature = "http")]
+#[cfg_attr(docsrs, doc(cfg(feature = "http")))]
+pub mod resolve;
 
 pub use canonical::CanonicalRules;
 pub use class::{Classify, ErrorClass};

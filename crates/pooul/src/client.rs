@@ -8,7 +8,7 @@ use crate::model::trade::{Ack, TradeData};
 use crate::model::{Envelope, Reply, validate};
 use crate::notify::{self, PayNotify, RefundNotify};
 use paysig::Verified;
-use paysig::http::{HttpClient, Request, Response};
+use paysig::http::{HttpClient, HttpError, Request, Response};
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -25,6 +25,7 @@ pub struct Client {
     config: Arc<Config>,
     http: HttpClient,
     base: Url,
+    not_found_codes: Arc<[i64]>,
 }
 
 /// What a response body is, decided by its first bytes (see [`Client`]'s transport notes in
@@ -71,7 +72,7 @@ fn failure_info(env: &Envelope) -> Option<String> {
 impl Client {
     /// Builds a client with its own HTTP sender from `config.http`.
     pub fn new(config: Config) -> Result<Client, Error> {
-        let http = HttpClient::new(config.http.clone())?;
+        let http = HttpClient::new(config.http.clone()).map_err(crate::error::http("client"))?;
         Self::with_http(config, http)
     }
 
@@ -95,12 +96,22 @@ impl Client {
             config: Arc::new(config),
             http,
             base,
+            not_found_codes: Arc::from([]),
         })
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    pub(crate) fn set_not_found_codes(&mut self, codes: Vec<i64>) {
+        self.not_found_codes = Arc::from(codes);
+    }
+
+    /// The refusal codes read as "no such order" (see [`Client::with_not_found_codes`]).
+    pub fn not_found_codes(&self) -> &[i64] {
+        &self.not_found_codes
     }
 
     /// 统一支付 Pay order (pooul.md "收款 Pay / 统一支付 Pay order", `POST /v2/pay`), every
@@ -272,23 +283,29 @@ impl Client {
                 // A fresh nonce, hence a fresh signature, for every attempt: Pooul refuses a
                 // repeated nonce_str.
                 body.insert("nonce_str".into(), paysig::nonce().into());
-                let json = serde_json::to_vec(&body).map_err(|e| Error::Signing {
-                    reason: e.to_string(),
+                let json = serde_json::to_vec(&body).map_err(|e| {
+                    Attempt::Prepare(Error::Signing {
+                        reason: e.to_string(),
+                    })
                 })?;
                 let token = paysig::jwt::encode_rs256_bytes(&json, merchant_key).map_err(|e| {
-                    Error::Signing {
+                    Attempt::Prepare(Error::Signing {
                         reason: e.to_string(),
-                    }
+                    })
                 })?;
                 let request =
                     Request::post_text(PROVIDER, operation, url.clone(), "text/plain", token);
-                Ok::<_, Error>(if repeatable {
+                Ok::<_, Attempt>(if repeatable {
                     request.idempotent()
                 } else {
                     request
                 })
             })
-            .await?;
+            .await
+            .map_err(|a| match a {
+                Attempt::Prepare(e) => e,
+                Attempt::Http(source) => crate::error::http(operation)(source),
+            })?;
         let env = self.read_answer(operation, resp)?;
         self.check_echo(operation, &env, mch_trade_id)?;
         Ok(env)
@@ -302,7 +319,8 @@ impl Client {
                 let env: Envelope = match serde_json::from_slice(&resp.body) {
                     Ok(env) => env,
                     Err(e) => {
-                        resp.require_success()?;
+                        resp.require_success()
+                            .map_err(crate::error::http(operation))?;
                         return Err(decode(e.to_string()));
                     }
                 };
@@ -339,11 +357,13 @@ impl Client {
                         signed: true,
                     });
                 }
-                resp.require_success()?;
+                resp.require_success()
+                    .map_err(crate::error::http(operation))?;
                 Ok(env)
             }
             BodyKind::Other => {
-                resp.require_success()?;
+                resp.require_success()
+                    .map_err(crate::error::http(operation))?;
                 Err(decode(
                     "neither a JSON object nor a compact JWT (three base64url segments)".into(),
                 ))
@@ -395,5 +415,18 @@ impl Client {
             }
         }
         Ok(())
+    }
+}
+
+/// One attempt's failure inside [`HttpClient::send_with`]: the transport's, to be wrapped
+/// with the operation's kind, or the preparation's (signing), returned as it is.
+enum Attempt {
+    Http(HttpError),
+    Prepare(Error),
+}
+
+impl From<HttpError> for Attempt {
+    fn from(e: HttpError) -> Self {
+        Attempt::Http(e)
     }
 }

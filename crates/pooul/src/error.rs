@@ -16,9 +16,18 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
-    /// No usable HTTP answer (connect, timeout, truncated body, non-2xx status).
-    #[error("{0}")]
-    Http(#[from] HttpError),
+    /// No usable HTTP answer (connection, timeout, truncated body, non-2xx status).
+    /// `operation` records whether the call was a query or a mutation, which decides the
+    /// class: a 5xx or an unreadable body leaves a mutation's outcome unknown, but is a
+    /// transient failure of a query.
+    #[error("{source}")]
+    Http {
+        /// Whether the call was a query or a mutation.
+        operation: Operation,
+        /// The transport failure.
+        #[source]
+        source: HttpError,
+    },
     /// The answer is neither a JWT nor JSON, or its payload is not the documented shape.
     #[error("pooul {operation}: response could not be decoded: {reason}")]
     Decode {
@@ -133,10 +142,16 @@ impl Error {
     }
 }
 
+/// Wraps a transport failure of the call `operation` (by name) with its kind.
+pub(crate) fn http(operation: &str) -> impl FnOnce(HttpError) -> Error {
+    let operation = operation_kind(operation);
+    move |source| Error::Http { operation, source }
+}
+
 /// Whether a Pooul operation (by the name the variants carry) may move money: `pay`,
 /// `micro_pay`, `refund`, `close` and `reverse` may; `query` and `refund_query` only read.
 /// An unknown name counts as a mutation.
-fn operation_kind(operation: &str) -> Operation {
+pub(crate) fn operation_kind(operation: &str) -> Operation {
     match operation {
         "query" | "refund_query" => Operation::Query,
         _ => Operation::Mutation,
@@ -153,8 +168,8 @@ fn unusable_answer(operation: &str) -> ErrorClass {
 }
 
 /// The classes:
-/// - [`Error::Http`] does not name its operation, so it is read as a **mutation** (a 5xx is
-///   [`ErrorClass::OutcomeUnknown`] even on a query): the conservative reading.
+/// - [`Error::Http`] is classed by the operation it carries ([`HttpError::class`]): a 5xx
+///   leaves a create or refund's outcome unknown but is a retryable refusal of a query.
 /// - [`Error::Api`]: a system error ([`Error::is_system_error`], pooul.md reminder 1) or a
 ///   "USERPAYING" answer leaves a pay, refund, close or reverse [`ErrorClass::OutcomeUnknown`]
 ///   (query it after 5 s) and is a retryable refusal of a query; any other code is a final
@@ -168,7 +183,7 @@ impl Classify for Error {
     fn class(&self) -> ErrorClass {
         match self {
             Error::Validation { .. } => ErrorClass::InvalidRequest,
-            Error::Http(e) => e.class(Operation::Mutation),
+            Error::Http { operation, source } => source.class(*operation),
             Error::Decode { operation, .. }
             | Error::ResponseSignature { operation, .. }
             | Error::Unsigned { operation, .. }

@@ -30,6 +30,11 @@
 //! - 支付结果通知 / 退款结果通知: [`notify`], [`Client::verify_pay_notify`],
 //!   [`Client::verify_refund_notify`], acknowledged with [`ACK`].
 //!
+//! - Resolution of an unknown outcome by `mch_trade_id` / `mch_refund_id`:
+//!   [`Client::resolve_payment`], [`Client::resolve_refund`] ([`resolve`]). After "not found",
+//!   close the old number and pay under a **new** one (pooul.md "关闭订单 Close": "商户订单支付失败需要
+//!   生成新单号重新发起支付，要对原订单号调用关单").
+//!
 //! ## Keys
 //! Pooul's platform key verifies; load it with [`load_platform_key`], which accepts 1024-bit
 //! keys ([`PLATFORM_KEY_POLICY`]) because Pooul's own docs publish one. [`Client::new`] logs
@@ -75,6 +80,7 @@ pub mod error;
 pub mod micropay;
 pub mod model;
 pub mod notify;
+pub mod resolve;
 mod unique;
 
 pub use client::Client;

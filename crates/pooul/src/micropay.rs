@@ -27,6 +27,8 @@ use crate::model::codes::TradeState;
 use crate::model::pay::{PayData, PayRequest, PayType};
 use crate::model::trade::{Ack, TradeData};
 use paysig::http::HttpError;
+use paysig::resolve::{ResolvePolicy, Step};
+use std::sync::atomic::{AtomicU32, Ordering};
 use tokio::time::{Instant, sleep_until};
 
 /// How the flow ended; each variant is one path of the document's reminders.
@@ -119,18 +121,26 @@ fn outcome_unknown(e: &Error, api_errors: MicroPayApiErrors) -> bool {
             MicroPayApiErrors::QuerySystemErrors => e.is_system_error(),
             MicroPayApiErrors::QueryAll => true,
         },
-        Error::Http(HttpError::Connect { .. }) => false,
-        Error::Http(
-            HttpError::Timeout { .. }
-            | HttpError::Body { .. }
-            | HttpError::Transport { .. }
-            | HttpError::Status { .. },
-        )
+        Error::Http {
+            source: HttpError::Connect { .. },
+            ..
+        } => false,
+        Error::Http {
+            source:
+                HttpError::Timeout { .. }
+                | HttpError::Body { .. }
+                | HttpError::Transport { .. }
+                | HttpError::Status { .. },
+            ..
+        }
         | Error::Decode { .. }
         | Error::ResponseSignature { .. }
         | Error::Unsigned { .. }
         | Error::Mismatch { .. } => true,
-        Error::Http(HttpError::Build(_))
+        Error::Http {
+            source: HttpError::Build(_),
+            ..
+        }
         | Error::Validation { .. }
         | Error::Signing { .. }
         | Error::ReverseFailed { .. } => false,
@@ -152,7 +162,7 @@ impl Client {
         check_timings(&timings)?;
         let id = request.mch_trade_id.as_str();
         let sent_at = Instant::now();
-        let (first_wait, mut last_state) = match self.pay(request).await {
+        let (first_wait, last_state) = match self.pay(request).await {
             Ok(reply) => match reply.data.trade_state {
                 // The samples always carry a state; without one the outcome is unknown.
                 None => (timings.poll_interval, None),
@@ -178,12 +188,17 @@ impl Client {
             Err(e) => return Err(e),
         };
 
-        let deadline = sent_at + timings.poll_deadline;
-        let mut next = sent_at + first_wait;
-        let mut queries = 0;
-        while next <= deadline {
-            sleep_until(next).await;
-            queries += 1;
+        // The document fixes the rhythm (every `poll_interval`, none after `poll_deadline`),
+        // so the shared policy runs without growth or jitter; the clock started at the pay.
+        let policy = ResolvePolicy::fixed(
+            first_wait.saturating_sub(sent_at.elapsed()),
+            timings.poll_interval,
+            timings.poll_deadline.saturating_sub(sent_at.elapsed()),
+        );
+        let queries = AtomicU32::new(0);
+        let seen = std::sync::Mutex::new(last_state);
+        let polled = paysig::resolve::poll(&policy, || async {
+            let n = queries.fetch_add(1, Ordering::Relaxed) + 1;
             match self.query(id).await {
                 Ok(reply) => {
                     let state = reply.data.trade_state;
@@ -192,33 +207,46 @@ impl Client {
                             if let Some(got) = reply.data.total_fee
                                 && got != request.total_fee
                             {
-                                return Err(Error::Mismatch {
+                                return Step::Done(Err(Error::Mismatch {
                                     operation: "query",
                                     field: "total_fee",
                                     expected: request.total_fee.to_fen_string(),
                                     got: got.to_fen_string(),
-                                });
+                                }));
                             }
-                            return Ok(MicroPayOutcome::PaidAfterQuery {
+                            Step::Done(Ok(MicroPayOutcome::PaidAfterQuery {
                                 trade: reply,
-                                queries,
-                            });
+                                queries: n,
+                            }))
                         }
-                        Verdict::Pending => last_state = Some(state),
+                        Verdict::Pending => {
+                            *seen.lock().unwrap_or_else(|p| p.into_inner()) = Some(state);
+                            Step::Again(())
+                        }
                         Verdict::NotPaid => {
-                            return Ok(MicroPayOutcome::NotPaid { state, queries });
+                            Step::Done(Ok(MicroPayOutcome::NotPaid { state, queries: n }))
                         }
                         Verdict::Review => {
-                            return Ok(MicroPayOutcome::NeedsReview { state, queries });
+                            Step::Done(Ok(MicroPayOutcome::NeedsReview { state, queries: n }))
                         }
                     }
                 }
                 // A failed query tells nothing: keep asking until the deadline, then reverse,
                 // which is safe whatever the real state is.
-                Err(e) => tracing::warn!(operation = "micro_pay", error = %e, "query failed"),
+                Err(e) => {
+                    tracing::warn!(operation = "micro_pay", error = %e, "query failed");
+                    Step::Again(())
+                }
             }
-            next += timings.poll_interval;
+        })
+        .await;
+        if let Ok(done) = polled {
+            return done;
         }
+        // (A first wait beyond the deadline still ran one query above; the document's flow
+        // always asks once before reversing.)
+        let queries = queries.into_inner();
+        let last_state = seen.into_inner().unwrap_or_else(|p| p.into_inner());
 
         sleep_until(sent_at + timings.reverse_delay.duration()).await;
         self.reverse_with_retry(id, &timings, last_state, queries)

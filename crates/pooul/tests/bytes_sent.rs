@@ -437,7 +437,13 @@ async fn a_refund_is_never_retried() {
     let req = RefundRequest::new("m1", "r1", Money::from_fen(1), "r");
     let err = client(&server.uri()).refund(&req).await.unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Status { status: 503, .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Status { status: 503, .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -587,7 +593,13 @@ async fn http_500_non_json_and_bad_payload_are_typed_errors() {
     let err =
         query_answered_with(ResponseTemplate::new(500).set_body_string("<html>oops</html>")).await;
     assert!(
-        matches!(err, Error::Http(HttpError::Status { status: 500, .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Status { status: 500, .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
     let err =
@@ -625,7 +637,13 @@ async fn a_slow_answer_is_a_timeout() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Timeout { .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Timeout { .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
 }
@@ -648,7 +666,13 @@ async fn a_truncated_answer_is_a_body_error() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Body { .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Body { .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
 }

@@ -567,10 +567,10 @@ async fn an_unknown_pay_outcome_can_be_returned_instead_of_queried() {
     assert!(
         matches!(
             r.outcome,
-            Err(Error::Http(paysig::http::HttpError::Status {
-                status: 500,
+            Err(Error::Http {
+                source: paysig::http::HttpError::Status { status: 500, .. },
                 ..
-            }))
+            })
         ),
         "{:?}",
         r.outcome

@@ -5,11 +5,12 @@ use crate::error::{Error, NotifyError};
 use crate::model::{
     BusinessCode, Envelope, JsApiPayRequest, MiniPayRequest, OrderRef, OrderResult, PayBindOutcome,
     PayBindRequest, QueryRequest, QueryResult, RefundRequest, RefundResult, SubError,
-    SwipeQueryRequest, SwipeTrade, SystemCode, TradeState,
+    SwipeQueryRequest, SwipeTrade, SystemCode, Terminal, TradeState,
 };
 use crate::notify::Notification;
 use paysig::http::{HttpClient, Request};
 use paysig::md5::{HexCase, KeySuffix};
+use paysig::resolve::Step;
 use paysig::{CanonicalRules, Md5Signer, Params, Verified};
 use serde::de::DeserializeOwned;
 use url::Url;
@@ -41,12 +42,13 @@ pub struct Client {
     base: Url,
     http: HttpClient,
     signer: Md5Signer,
+    terminal: Option<Terminal>,
 }
 
 impl Client {
     /// A client with its own HTTP pool built from the config's timeouts.
     pub fn new(config: Config) -> Result<Client, Error> {
-        let http = HttpClient::new(config.http_config())?;
+        let http = HttpClient::new(config.http_config()).map_err(crate::error::http("client"))?;
         Client::with_http(config, http)
     }
 
@@ -70,12 +72,26 @@ impl Client {
             base,
             http,
             signer: request_signer(),
+            terminal: None,
         })
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &Config {
         &self.config
+    }
+
+    /// The terminal (`merchantNo` or `msn`) that [`Client::resolve_payment`] and
+    /// [`Client::resolve_refund`] query under: Sunmi's `query` requires one, and the
+    /// resolution signature is the same in every payhub provider crate.
+    pub fn with_terminal(mut self, terminal: Terminal) -> Self {
+        self.terminal = Some(terminal);
+        self
+    }
+
+    /// The terminal set by [`Client::with_terminal`].
+    pub fn terminal(&self) -> Option<&Terminal> {
+        self.terminal.as_ref()
     }
 
     /// `swipeQuery`: a card trade made on a Sunmi financial device (sunmi.txt §3.3.1).
@@ -177,27 +193,35 @@ impl Client {
                 reason: "the polling interval must be longer than zero".into(),
             });
         }
+        // The document's rhythm is fixed ("every interval"), so no growth and no jitter; the
+        // poll config's deadline is exclusive (no query starts at it), the policy's inclusive.
+        let policy = paysig::resolve::ResolvePolicy::fixed(
+            poll.initial_delay,
+            poll.interval,
+            poll.deadline
+                .saturating_sub(std::time::Duration::from_nanos(1)),
+        );
         let start = tokio::time::Instant::now();
-        let deadline = start + poll.deadline;
-        tokio::time::sleep_until((start + poll.initial_delay).min(deadline)).await;
-        let mut last_state = None;
-        loop {
+        // The state of the last query that answered one, across rounds that said "ask again".
+        let last_state = std::sync::Mutex::new(None);
+        let out = paysig::resolve::poll(&policy, || async {
             match self.query(req).await {
-                Ok(r) if is_done(r.state, poll.unpaid) => return Ok(r),
-                Ok(r) => last_state = Some(r.state),
-                Err(Error::Api { code, .. }) if keep_polling(&code, poll.unpaid) => {}
-                Err(e) => return Err(e),
+                Ok(r) if is_done(r.state, poll.unpaid) => Step::Done(Ok(r)),
+                Ok(r) => {
+                    *last_state.lock().unwrap_or_else(|p| p.into_inner()) = Some(r.state);
+                    Step::Again(())
+                }
+                Err(Error::Api { code, .. }) if keep_polling(&code, poll.unpaid) => Step::Again(()),
+                Err(e) => Step::Done(Err(e)),
             }
-            let now = tokio::time::Instant::now();
-            // The deadline is exclusive: no query starts at it, whether the last answer took
-            // a moment or none.
-            if now + poll.interval >= deadline {
-                return Err(Error::PollTimeout {
-                    last_state,
-                    waited: now - start,
-                });
-            }
-            tokio::time::sleep(poll.interval).await;
+        })
+        .await;
+        match out {
+            Ok(done) => done,
+            Err(_) => Err(Error::PollTimeout {
+                last_state: last_state.into_inner().unwrap_or_else(|p| p.into_inner()),
+                waited: start.elapsed(),
+            }),
         }
     }
 
@@ -246,7 +270,12 @@ impl Client {
         if idempotent {
             request = request.idempotent();
         }
-        let response = self.http.send(request).await?.require_success()?;
+        let response = self
+            .http
+            .send(request)
+            .await
+            .and_then(paysig::http::Response::require_success)
+            .map_err(crate::error::http(operation))?;
         let envelope: Envelope =
             serde_json::from_slice(&response.body).map_err(|e| Error::Decode {
                 operation,

@@ -19,8 +19,17 @@ pub enum Error {
         reason: String,
     },
     /// No usable HTTP answer (connection, timeout, truncated body, non-2xx status).
-    #[error("{0}")]
-    Http(#[from] HttpError),
+    /// `operation` records whether the call was a query or a mutation, which decides the
+    /// class: a 5xx or an unreadable body leaves a mutation's outcome unknown, but is a
+    /// transient failure of a query.
+    #[error("{source}")]
+    Http {
+        /// Whether the call was a query or a mutation.
+        operation: Operation,
+        /// The transport failure.
+        #[source]
+        source: HttpError,
+    },
     /// The answer is not the documented JSON (not JSON, truncated, wrong types).
     #[error("could not read the {operation} answer: {reason}")]
     Decode {
@@ -88,9 +97,15 @@ impl Error {
     }
 }
 
+/// Wraps a transport failure of the call `operation` (by name) with its kind.
+pub(crate) fn http(operation: &str) -> impl FnOnce(HttpError) -> Error {
+    let operation = operation_kind(operation);
+    move |source| Error::Http { operation, source }
+}
+
 /// Whether a Sunmi endpoint (by the operation name the variants carry) may move money.
 /// Unknown names count as a mutation (the conservative reading).
-fn operation_kind(operation: &str) -> Operation {
+pub(crate) fn operation_kind(operation: &str) -> Operation {
     match operation {
         "query" | "swipeQuery" => Operation::Query,
         _ => Operation::Mutation,
@@ -108,8 +123,8 @@ fn unusable_answer(operation: &str) -> ErrorClass {
 }
 
 /// The classes, code by code (sunmi.txt §7):
-/// - [`Error::Http`] does not name its endpoint, so it is read as a **mutation** (a 5xx is
-///   [`ErrorClass::OutcomeUnknown`] even on a query): the conservative reading.
+/// - [`Error::Http`] is classed by the operation it carries ([`HttpError::class`]): a 5xx
+///   leaves a create or refund's outcome unknown but is a retryable refusal of a query.
 /// - [`Error::System`]: 20000 不可用服务 is a retryable refusal, 20001 授权不足 unauthorized,
 ///   40001/40002 and unknown codes a final refusal.
 /// - [`Error::Api`]: E05 验签失败 unauthorized; R03 请求太频繁 rate limited; F02/S03 系统异常
@@ -122,7 +137,7 @@ impl Classify for Error {
     fn class(&self) -> ErrorClass {
         match self {
             Error::Validation { .. } => ErrorClass::InvalidRequest,
-            Error::Http(e) => e.class(Operation::Mutation),
+            Error::Http { operation, source } => source.class(*operation),
             Error::Decode { operation, .. } | Error::ResponseMismatch { operation, .. } => {
                 unusable_answer(operation)
             }
@@ -148,7 +163,7 @@ impl Classify for Error {
             Error::System { code, .. } => Some(code.as_str()),
             Error::Api { code, .. } => Some(code.as_str()),
             Error::Validation { .. }
-            | Error::Http(_)
+            | Error::Http { .. }
             | Error::Decode { .. }
             | Error::Sign(_)
             | Error::ResponseMismatch { .. }

@@ -43,7 +43,11 @@
 //! - §3.3.1 `swipeQuery` ([`Client::swipe_query`]), §3.4 [`CardType`], §3.5 [`CardGov`].
 //! - §4.3.1 / §5.3.1 `payBind` ([`Client::pay_bind`], [`BindConfig`]).
 //! - §4.3.2 `jsApiPay` ([`Client::js_api_pay`]), §5.3.2 `miniPay` ([`Client::mini_pay`]).
-//! - §4.3.3 `query` ([`Client::query`], [`Client::poll_until_final`]).
+//! - §4.3.3 `query` ([`Client::query`], [`Client::poll_until_final`]); resolution of an
+//!   unknown outcome by `orderId` ([`Client::resolve_payment`], [`Client::resolve_refund`]).
+//!   After "not found" do **not** re-send the create under the same `orderId`: the document
+//!   is silent and lists other causes of E19, so create anew under a new number
+//!   ([`resolve`] module docs).
 //! - §4.3.4 `refund` ([`Client::refund`]).
 //! - §4.3.5 / §6 notify, as a form or JSON, one reading only ([`verify_notify`],
 //!   [`verify_notify_with`], [`ACK`]); §7.1 [`SystemCode`], §7.2 [`BusinessCode`].
@@ -72,6 +76,7 @@ pub mod doc_tables;
 mod error;
 pub mod model;
 pub mod notify;
+pub mod resolve;
 
 pub use client::{Client, IMAGE_PARAMS, request_signer};
 pub use config::{Config, Environment, PollConfig, UnpaidPolicy};

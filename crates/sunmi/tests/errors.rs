@@ -54,7 +54,13 @@ async fn http_500_is_a_status_error_and_a_refund_is_sent_once() {
     let server = answering(ResponseTemplate::new(500).set_body_string("oops")).await;
     let err = client_for(&server).refund(&refund()).await.unwrap_err();
     assert!(
-        matches!(&err, Error::Http(HttpError::Status { status: 500, .. })),
+        matches!(
+            &err,
+            Error::Http {
+                source: HttpError::Status { status: 500, .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
     // A gateway may have passed the refund on before failing: query before retrying.
@@ -75,7 +81,10 @@ async fn http_500_on_a_query_is_retried() {
     let err = Client::new(cfg).unwrap().query(&query()).await.unwrap_err();
     assert!(matches!(
         err,
-        Error::Http(HttpError::Status { status: 500, .. })
+        Error::Http {
+            source: HttpError::Status { status: 500, .. },
+            ..
+        }
     ));
     assert_eq!(server.received_requests().await.unwrap().len(), 3);
 }
@@ -179,7 +188,13 @@ async fn truncated_body_is_a_body_error() {
     let client = Client::new(config_for(&format!("http://{addr}"))).unwrap();
     let err = client.refund(&refund()).await.unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Body { .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Body { .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.outcome_unknown());
@@ -201,7 +216,13 @@ async fn slow_answer_is_a_timeout() {
         .await
         .unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Timeout { .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Timeout { .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(err.outcome_unknown());
@@ -215,7 +236,13 @@ async fn connection_refused_was_never_sent() {
     let client = Client::new(config_for(&format!("http://{addr}"))).unwrap();
     let err = client.refund(&refund()).await.unwrap_err();
     assert!(
-        matches!(err, Error::Http(HttpError::Connect { .. })),
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Connect { .. },
+                ..
+            }
+        ),
         "{err:?}"
     );
     assert!(!err.outcome_unknown());

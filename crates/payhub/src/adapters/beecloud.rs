@@ -738,6 +738,49 @@ fn webhook_config(
 
 #[async_trait]
 impl Gateway for BeeCloudGateway {
+    /// [`beecloud::resolve::DEFAULT_POLICY`] (beecloud.md names no timing).
+    fn resolve_policy(&self) -> crate::resolve::ResolvePolicy {
+        beecloud::resolve::DEFAULT_POLICY
+    }
+
+    /// [`beecloud::Client::resolve_payment`]: §4 by `bill_no` in every channel group.
+    async fn resolve_payment(
+        &self,
+        order_no: &str,
+        policy: &crate::resolve::ResolvePolicy,
+    ) -> crate::resolve::Resolution {
+        self.client
+            .resolve_payment(order_no, policy)
+            .await
+            .map(|bill| Payment {
+                provider: P,
+                order_no: bill.bill_no.clone(),
+                provider_trade_no: None,
+                status: BillState::from(&bill).into(),
+                amount: Some(bill.total_fee),
+            })
+    }
+
+    /// [`beecloud::Client::resolve_refund`]: §5 by `bill_no` and `refund_no`.
+    async fn resolve_refund(
+        &self,
+        order_no: &str,
+        refund_no: &str,
+        policy: &crate::resolve::ResolvePolicy,
+    ) -> crate::resolve::RefundResolution {
+        self.client
+            .resolve_refund(order_no, refund_no, policy)
+            .await
+            .map(|record| Refund {
+                provider: P,
+                refund_no: record.refund_no.clone(),
+                provider_refund_no: None,
+                amount: Some(record.refund_fee),
+                status: RefundState::from(&record).into(),
+                action_url: None,
+            })
+    }
+
     fn provider(&self) -> Provider {
         P
     }

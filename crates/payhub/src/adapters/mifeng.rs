@@ -349,6 +349,34 @@ fn notification(n: mifeng::Notification) -> Notification {
 
 #[async_trait]
 impl Gateway for MifengGateway {
+    /// [`mifeng::resolve::DEFAULT_POLICY`] (mifeng.md names no timing).
+    fn resolve_policy(&self) -> crate::resolve::ResolvePolicy {
+        mifeng::resolve::DEFAULT_POLICY
+    }
+
+    /// [`mifeng::Client::resolve_payment`] by the merchant's `out_order_no`. (The refund
+    /// resolution is the default: Mifeng has no refund, so it is still unknown with
+    /// [`crate::ErrorClass::Unsupported`] at once.)
+    async fn resolve_payment(
+        &self,
+        order_no: &str,
+        policy: &crate::resolve::ResolvePolicy,
+    ) -> crate::resolve::Resolution {
+        self.client
+            .resolve_payment(order_no, policy)
+            .await
+            .map(|reply| {
+                let data = reply.data;
+                Payment {
+                    provider: P,
+                    order_no: data.out_order_no,
+                    provider_trade_no: Some(data.order_no),
+                    status: data.state.into(),
+                    amount: Some(data.money),
+                }
+            })
+    }
+
     fn provider(&self) -> Provider {
         P
     }

@@ -522,6 +522,53 @@ fn notified_status(code: i64, status: PaymentStatus) -> PaymentStatus {
 
 #[async_trait]
 impl Gateway for PooulGateway {
+    /// pooul.md's timing ([`pooul::resolve::DEFAULT_POLICY`]: first query after 5 s).
+    fn resolve_policy(&self) -> crate::resolve::ResolvePolicy {
+        pooul::resolve::DEFAULT_POLICY
+    }
+
+    /// [`pooul::Client::resolve_payment`]; "not found" needs the client's
+    /// [`pooul::Client::with_not_found_codes`] (pooul.md lists no code).
+    async fn resolve_payment(
+        &self,
+        order_no: &str,
+        policy: &crate::resolve::ResolvePolicy,
+    ) -> crate::resolve::Resolution {
+        self.client
+            .resolve_payment(order_no, policy)
+            .await
+            .map(|reply| {
+                let data = reply.data;
+                Payment {
+                    provider: PROVIDER,
+                    order_no: data.mch_trade_id,
+                    provider_trade_no: Some(data.trade_id),
+                    status: data.trade_state.into(),
+                    amount: data.total_fee,
+                }
+            })
+    }
+
+    /// [`pooul::Client::resolve_refund`] by `mch_trade_id` and `mch_refund_id` (= `refund_no`).
+    async fn resolve_refund(
+        &self,
+        order_no: &str,
+        refund_no: &str,
+        policy: &crate::resolve::ResolvePolicy,
+    ) -> crate::resolve::RefundResolution {
+        self.client
+            .resolve_refund(order_no, refund_no, policy)
+            .await
+            .map(|item| Refund {
+                provider: PROVIDER,
+                refund_no: refund_no.to_owned(),
+                provider_refund_no: Some(item.refund_id),
+                amount: Some(item.refund_fee),
+                status: item.refund_status.into(),
+                action_url: None,
+            })
+    }
+
     fn provider(&self) -> Provider {
         PROVIDER
     }

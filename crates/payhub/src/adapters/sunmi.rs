@@ -393,6 +393,54 @@ fn to_notification(n: sunmi::Notification) -> Result<Notification, Error> {
 
 #[async_trait]
 impl Gateway for SunmiGateway {
+    /// sunmi.txt's timing ([`sunmi::resolve::DEFAULT_POLICY`]: first query after 10 s).
+    fn resolve_policy(&self) -> crate::resolve::ResolvePolicy {
+        sunmi::resolve::DEFAULT_POLICY
+    }
+
+    /// [`sunmi::Client::resolve_payment`] under this gateway's `merchantNo`.
+    async fn resolve_payment(
+        &self,
+        order_no: &str,
+        policy: &crate::resolve::ResolvePolicy,
+    ) -> crate::resolve::Resolution {
+        self.client
+            .clone()
+            .with_terminal(self.terminal())
+            .resolve_payment(order_no, policy)
+            .await
+            .map(|r| Payment {
+                provider: PROVIDER,
+                order_no: order_no.to_owned(),
+                provider_trade_no: non_empty(Some(&r.mis_id)),
+                status: payment_status(r.state, r.amount, r.refunded),
+                amount: Some(r.amount),
+            })
+    }
+
+    /// [`sunmi::Client::resolve_refund`] under this gateway's `merchantNo` (the refund's own
+    /// `orderId` is `refund_no`); the extent is unknown, as in [`Gateway::query_refund`].
+    async fn resolve_refund(
+        &self,
+        order_no: &str,
+        refund_no: &str,
+        policy: &crate::resolve::ResolvePolicy,
+    ) -> crate::resolve::RefundResolution {
+        self.client
+            .clone()
+            .with_terminal(self.terminal())
+            .resolve_refund(order_no, refund_no, policy)
+            .await
+            .map(|r| Refund {
+                provider: PROVIDER,
+                refund_no: refund_no.to_owned(),
+                provider_refund_no: non_empty(Some(&r.mis_id)),
+                amount: Some(r.amount),
+                status: refund_status(r.state, RefundExtent::Unknown),
+                action_url: None,
+            })
+    }
+
     fn provider(&self) -> Provider {
         PROVIDER
     }
