@@ -116,3 +116,123 @@ async fn a_refused_connection_is_not_sent_and_a_5xx_to_a_create_is_outcome_unkno
     );
     let _ = std::fs::remove_file(config);
 }
+
+/// One HTTP/1.1 POST of a JSON body over loopback; the status line.
+fn post_json(url: &str, body: &str) -> String {
+    use std::io::{Read, Write};
+    let u = url::Url::parse(url).unwrap();
+    let mut s = std::net::TcpStream::connect((u.host_str().unwrap(), u.port().unwrap())).unwrap();
+    write!(
+        s,
+        "POST {} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n{body}",
+        u.path(),
+        u.host_str().unwrap(),
+        body.len()
+    )
+    .unwrap();
+    let mut answer = String::new();
+    s.read_to_string(&mut answer).unwrap();
+    answer.lines().next().unwrap_or_default().to_owned()
+}
+
+/// `payhub call` against `payhub sandbox` with every answer dropped after the request was
+/// processed: the create is "outcome unknown" (exit 5); with the faults cleared, `resolve`
+/// finds it paid (the sandbox pays it by itself after 1 s), and an order never sent is
+/// "not found".
+#[test]
+fn resolve_on_a_faulted_sandbox_reads_each_outcome() {
+    use std::io::{BufRead, BufReader};
+    let dir = std::env::temp_dir().join(format!("payhub-cli-resolve-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    let config = dir.join("payhub.toml");
+    let mut sandbox = Command::new(env!("CARGO_BIN_EXE_payhub"))
+        .args(["--json", "sandbox", "--keys-dir"])
+        .arg(dir.join("keys"))
+        .arg("--write-config")
+        .arg(&config)
+        .args([
+            "--drop-ratio",
+            "1",
+            "--auto-pay-secs",
+            "1",
+            "--fault-seed",
+            "7",
+        ])
+        .env_remove("PAYHUB_LOG")
+        .stdin(Stdio::null())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let mut text = String::new();
+    for line in BufReader::new(sandbox.stdout.take().unwrap()).lines() {
+        let line = line.unwrap();
+        text.push_str(&line);
+        text.push('\n');
+        if line == "}" {
+            break;
+        }
+    }
+    let d: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let env: Vec<(String, String)> = d["env"]
+        .as_object()
+        .unwrap()
+        .iter()
+        .map(|(k, v)| (k.clone(), v.as_str().unwrap().to_owned()))
+        .collect();
+    let call = |args: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_payhub"))
+            .args(["call", "beecloud"])
+            .args(args)
+            .arg("--config")
+            .arg(&config)
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::null())
+            .output()
+            .unwrap()
+    };
+
+    let out = call(&[
+        "create",
+        "order_no=RESOLVE1",
+        "amount=0.10",
+        "subject=tea",
+        "notify_url=http://127.0.0.1:9/n",
+        "method=wechat_native",
+    ]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with('{'))
+        .unwrap_or_else(|| panic!("{stderr}"));
+    let e: serde_json::Value = serde_json::from_str(line).unwrap();
+    assert_eq!(e["error"]["class"], "outcome_unknown", "{e}");
+    assert_eq!(out.status.code(), Some(5), "{e}");
+
+    let dashboard = d["dashboard"].as_str().unwrap();
+    let status = post_json(
+        &format!("{}_sandbox/faults", dashboard),
+        r#"{"latency_ms":0,"error_5xx_ratio":0,"drop_ratio":0,"drop_notify_ratio":0}"#,
+    );
+    assert!(status.contains(" 200 "), "{status}");
+
+    let out = call(&["resolve", "order_no=RESOLVE1"]);
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["resolution"], "paid", "{r}");
+    assert_eq!(r["state"]["order_no"], "RESOLVE1", "{r}");
+
+    let out = call(&["resolve", "order_no=NEVERSENT1"]);
+    let r: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    assert_eq!(r["resolution"], "not_found", "{r}");
+
+    sandbox.kill().unwrap();
+    let _ = sandbox.wait();
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -43,7 +43,7 @@ use clap::ValueEnum;
 use clap::builder::PossibleValue;
 use payhub::{
     ErrorClass, Hub, Money, PayMethod, PaymentQuery, PaymentRequest, Provider, RefundQuery,
-    RefundRequest,
+    RefundRequest, RefundResolution, Resolution,
 };
 use serde_json::Value;
 use std::fmt::Write as _;
@@ -109,9 +109,7 @@ pub struct Op {
 
 /// Every operation of `payhub call`, in the order `--help` lists them.
 //
-// A new operation is one entry here and its function below, e.g. for the hub's resolve:
-//     Operation(&Op { name: "resolve", about: "...", fields: &[ORDER_NO, PROVIDER_TRADE_NO],
-//                     run: resolve }),
+// A new operation is one entry here and its function below.
 pub static OPERATIONS: &[Operation] = &[
     Operation(&Op {
         name: "create",
@@ -161,6 +159,20 @@ pub static OPERATIONS: &[Operation] = &[
         about: "close an unpaid payment",
         fields: &[ORDER_NO, PROVIDER_TRADE_NO],
         run: close,
+    }),
+    Operation(&Op {
+        name: "resolve",
+        about: "after an unknown outcome: query by order number until paid, not paid, not found \
+                or the provider's deadline (its documented first delay applies)",
+        fields: &[ORDER_NO],
+        run: resolve,
+    }),
+    Operation(&Op {
+        name: "resolve-refund",
+        about: "after a refund's unknown outcome: query until refunded, not refunded, not found \
+                or the deadline",
+        fields: &[ORDER_NO, REFUND_NO],
+        run: resolve_refund,
     }),
 ];
 
@@ -462,6 +474,54 @@ fn close<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
         let q = payment_query(f)?;
         hub.close_payment(p, &q).await?;
         Ok(serde_json::json!({ "closed": q.order_no }))
+    })
+}
+
+/// A resolution as JSON: `{"resolution": "paid" | "not_paid" | "not_found" | "still_unknown",
+/// "state": <the payment or refund last seen, or null>, "last_error": <class or null>}`.
+fn resolution_json<T: serde::Serialize>(
+    label: &str,
+    seen: Option<&T>,
+    last_error: Option<ErrorClass>,
+) -> Result<Value, Failure> {
+    Ok(serde_json::json!({
+        "resolution": label,
+        "state": json(seen)?,
+        "last_error": last_error.map(ErrorClass::label),
+    }))
+}
+
+fn resolve<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
+    Box::pin(async move {
+        let r = hub.resolve_payment(p, f.need("order_no")?).await;
+        let label = r.label();
+        match &r {
+            Resolution::Paid(x) | Resolution::NotPaid(x) => resolution_json(label, Some(x), None),
+            Resolution::StillUnknown {
+                last_seen,
+                last_error,
+            } => resolution_json(label, last_seen.as_ref(), *last_error),
+            _ => resolution_json::<()>(label, None, None),
+        }
+    })
+}
+
+fn resolve_refund<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
+    Box::pin(async move {
+        let r = hub
+            .resolve_refund(p, f.need("order_no")?, f.need("refund_no")?)
+            .await;
+        let label = r.label();
+        match &r {
+            RefundResolution::Refunded(x) | RefundResolution::NotRefunded(x) => {
+                resolution_json(label, Some(x), None)
+            }
+            RefundResolution::StillUnknown {
+                last_seen,
+                last_error,
+            } => resolution_json(label, last_seen.as_ref(), *last_error),
+            _ => resolution_json::<()>(label, None, None),
+        }
     })
 }
 
