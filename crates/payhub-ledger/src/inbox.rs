@@ -102,7 +102,9 @@ impl EventHandler for RecordOnly {
 pub enum Processed {
     /// New: delivered to the callback, committed with it.
     Delivered(LedgerEvent),
-    /// Processed before (by a notify, a sweep, another process): not delivered again.
+    /// Processed before (by a notify, a sweep, another process), or a payment observation
+    /// that changes nothing the ledger holds (a "paid" notify arriving after a query already
+    /// found the payment refunded): not delivered again.
     Duplicate,
 }
 
@@ -234,6 +236,14 @@ impl Ledger {
                     .await?
             }
         };
+        // Dedup keys name the provider's status, so one payment can be observed under
+        // several keys (a query's "refunded" before the late "succeeded" notify). What the
+        // merchant acts on is the ledger's state: a payment observation that leaves it where
+        // it was is recorded (inbox processed, evidence kept) but not delivered again.
+        if matches!(obs.kind, NotificationKind::Payment) && state == payment.state {
+            tx.commit().await?;
+            return Ok(Processed::Duplicate);
+        }
         let event = LedgerEvent {
             provider: obs.provider,
             account: self.account.clone(),
