@@ -14,7 +14,7 @@
 //! use paysig::{Money, SecretString};
 //! use sunmi::{Client, Config, MiniPayRequest, OrderRef, PollConfig, QueryRequest, Terminal};
 //!
-//! let client = Client::new(Config::test("my_app_id", SecretString::from("my_app_key"))?)?;
+//! let client = Client::new(Config::test("my_app_id", "my_app_key"))?;
 //! let order = client
 //!     .mini_pay(&MiniPayRequest {
 //!         merchant_no: "8202915737".into(),
