@@ -14,13 +14,13 @@
 //! let toml = r#"
 //! [sunmi]
 //! environment = "test"                     # "test" | "production"; or instead:
-//! # base_url = "http://127.0.0.1:9001"     # any other host (the sandbox, a mock)
+//! ## base_url = "http://127.0.0.1:9001"     # any other host (the sandbox, a mock)
 //! app_id = "sm5b9b4daef3463"               # assigned by Sunmi (sunmi.txt §1.4)
 //! app_key_env = "SUNMI_APP_KEY"            # variable holding the MD5 app_key
 //! merchant_no = "8202915737"               # the Sunmi merchantNo of every call
-//! # Sunmi's notify public key, at most one of (test: the §6.4 test key by default):
-//! # sunmi_public_key_env = "SUNMI_PUBLIC_KEY"  # variable holding it (PEM or base64 DER)
-//! # sunmi_public_key = "MIIBIjANBgkq..."       # or inline: it is public
+//! ## Sunmi's notify public key, at most one of (test: the §6.4 test key by default):
+//! ## sunmi_public_key_env = "SUNMI_PUBLIC_KEY"  # variable holding it (PEM or base64 DER)
+//! ## sunmi_public_key = "MIIBIjANBgkq..."       # or inline: it is public
 //! mini_pay_notify_url_max = 32             # longest miniPay notifyUrl (the document: String(32))
 //! connect_timeout_secs = 10
 //! timeout_secs = 30
@@ -30,8 +30,8 @@
 //! merchant_id = "5399355381712172"         # 16 digits, assigned by Pooul
 //! merchant_key_env = "POOUL_MERCHANT_KEY"  # variable holding the merchant's RSA private key
 //! pooul_public_key_env = "POOUL_PUBLIC_KEY" # variable holding Pooul's RSA public key; or inline:
-//! # pooul_public_key = "-----BEGIN PUBLIC KEY-----\n..."
-//! # For PayMethod::WechatH5 (wechat.wap), all three or none:
+//! ## pooul_public_key = "-----BEGIN PUBLIC KEY-----\n..."
+//! ## For PayMethod::WechatH5 (wechat.wap), all three or none:
 //! h5_app_type = "WAP"                      # IOS | AND | WAP
 //! h5_app_name = "Example Shop"
 //! h5_app_id = "https://shop.example/"
@@ -40,27 +40,27 @@
 //! app_id = "0950c062-5e41-44e3-8f52-f89d8cf2b6eb"
 //! app_key_env = "BEECLOUD_APP_KEY"         # variable holding the App Key
 //! environment = "production"               # the four hosts of §1, or "test"; or instead one of:
-//! # base_url = "http://127.0.0.1:9004"     # one host (a proxy, the sandbox)
-//! # hosts = ["https://a.example", "https://b.example"]
+//! ## base_url = "http://127.0.0.1:9004"     # one host (a proxy, the sandbox)
+//! ## hosts = ["https://a.example", "https://b.example"]
 //! host_order = "random"                    # or "in_order" (first host, then failover)
 //! title_rule = "utf8_bytes"                # or "double_width" (16 Chinese characters)
 //! query_channels = ["WX", "ALI", "UN"]     # groups asked by queries and refunds, in order
 //! alipay_qr_return_url = "https://shop.example/paid"   # needed for PayMethod::AlipayQr
 //! alipay_qr_pay_mode = "1"                 # "0", "1" or "3"; optional
 //! http_timeout_secs = 30
-//! # Webhook verification (without it, notifies are refused):
+//! ## Webhook verification (without it, notifies are refused):
 //! webhook = "v2"                           # or "v1" (camelCase) or "v1_snake" (2015-10 to 2017-01)
 //! webhook_secret_env = "BEECLOUD_MASTER_SECRET"  # v2: Master Secret; v1, v1_snake: App Secret
 //! webhook_tolerance_secs = 300             # timestamp window either way
 //! webhook_check_timestamp = true           # false (v2 only) accepts webhooks without timestamp
-//! # webhook_test_mode = false              # v1_snake only: an app in test mode (Test Secret)
+//! ## webhook_test_mode = false              # v1_snake only: an app in test mode (Test Secret)
 //!
 //! [mifeng]
 //! environment = "production"               # mifeng.md names no test host: base_url for others
-//! # base_url = "http://127.0.0.1:9003"
+//! ## base_url = "http://127.0.0.1:9003"
 //! mch_id = "1000123"                       # 商户编号 (a string or an integer)
 //! secret_env = "MIFENG_SECRET"             # variable holding 接口密钥
-//! # The mifeng crate's switches for what mifeng.md leaves open (defaults shown):
+//! ## The mifeng crate's switches for what mifeng.md leaves open (defaults shown):
 //! notify_trust = "signature_and_query"     # or "signature_only"
 //! body_encoding = "platform_export"        # or "form", or "json"
 //! token_method = "post"                    # or "get" (puts the secret in the URL)
@@ -78,6 +78,10 @@
 //! assert_eq!(config.notify.body_limit, Some(65536));
 //! // Building reads the secrets: `Hub::from_path("payhub.toml")` or `Hub::from_toml_str`
 //! // with std::env::var, `Hub::from_config(&config, &lookup)` with your own lookup.
+//! # let mut config = config;
+//! # config.pooul = None; // its variables would have to hold real RSA keys
+//! # let hub = payhub::Hub::from_config(&config, &|_| Some("from-the-environment".into()))?;
+//! # assert_eq!(hub.providers().len(), 3);
 //! # Ok::<(), payhub::Error>(())
 //! ```
 //!
@@ -342,6 +346,7 @@ fn value_hidden(message: &str) -> Option<String> {
 }
 
 /// Reads the secret held by the environment variable `var` (named by `section.field`).
+#[allow(dead_code)] // unused when no provider feature is on
 pub(crate) fn secret_from_env(
     provider: Provider,
     field: &str,
@@ -352,6 +357,7 @@ pub(crate) fn secret_from_env(
 }
 
 /// The non-empty value of the environment variable `var` (named by `section.field`).
+#[allow(dead_code)] // unused when no provider feature is on
 pub(crate) fn env_value(
     provider: Provider,
     field: &str,
