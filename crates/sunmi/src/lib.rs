@@ -11,7 +11,7 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sunmi::Error> {
-//! use paysig::{Money, SecretString};
+//! use paysig::Money;
 //! use sunmi::{Client, Config, MiniPayRequest, OrderRef, PollConfig, QueryRequest, Terminal};
 //!
 //! let client = Client::new(Config::test("my_app_id", "my_app_key"))?;
