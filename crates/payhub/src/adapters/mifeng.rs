@@ -109,7 +109,7 @@ impl MifengGateway {
         &self.client
     }
 
-    /// How notifies are meant to be trusted (the client's [`Config::notify_trust`]).
+    /// How notifies are meant to be trusted (the client's [`mifeng::Config::notify_trust`]).
     pub fn notify_trust(&self) -> NotifyTrust {
         self.client.config().notify_trust
     }
