@@ -2,7 +2,7 @@
 //! the raw body bytes and acknowledges only after the merchant's callback returned `Ok`.
 //!
 //! `payhub` is the only payhub dependency this needs (with `axum` and `tokio` themselves):
-//! [`Verified`] and the [`async_trait`] attribute are
+//! [`Verified`] and the [`async_trait`](macro@crate::async_trait) attribute are
 //! re-exported.
 //!
 //! ```no_run

@@ -28,7 +28,7 @@
 //!
 //! `payhub` re-exports what its signatures use ([`Money`](crate::Money),
 //! [`Verified`](crate::Verified), [`SecretString`](crate::SecretString), the
-//! [`async_trait`](crate::async_trait) attribute, the provider crates), so it is the only payhub
+//! [`async_trait`](macro@crate::async_trait) attribute, the provider crates), so it is the only payhub
 //! crate you list.
 //!
 //! ## 3. Build the hub from the file
