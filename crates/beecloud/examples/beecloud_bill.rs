@@ -16,9 +16,9 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let (bj, sz) = (mock_host().await, mock_host().await);
     let hosts = vec![bj.uri().parse()?, sz.uri().parse()?];
     let client = Client::new(Config::new(
+        Environment::Custom(hosts),
         "my-app-id",
         "my-app-key",
-        Environment::Custom(hosts),
     ))?;
 
     let bill = BillRequest::new(

@@ -1,4 +1,8 @@
 //! Hosts, credentials and the switches where the document leaves a choice.
+//!
+//! Every payhub provider crate builds its client the same way: `Config::new(environment,
+//! <the id the provider assigned>, <credentials>)` (a shared secret as
+//! `impl Into<SecretString>`, an RSA key as a loaded key), then `Client::new(config)`.
 
 use crate::clock::{Clock, SystemClock};
 use crate::error::Error;
@@ -23,6 +27,7 @@ pub const TEST_HOST: &str = "http://58.211.191.123:8080";
 
 /// Where the calls go.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Environment {
     /// The four production hosts ([`PRODUCTION_HOSTS`]); each call picks one at random.
     /// (The document of the time said they were not yet online.)
@@ -72,6 +77,7 @@ impl Environment {
 /// (16 Chinese characters), which is 48 bytes of UTF-8: the two cannot both hold. Which one
 /// BeeCloud enforces is an inference either way.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum TitleRule {
     /// At most 32 bytes of UTF-8 (10 Chinese characters). The strict reading: a title that
     /// passes it passes either rule. Default.
@@ -99,7 +105,7 @@ impl TitleRule {
 ///
 /// ```
 /// use beecloud::{Config, Environment};
-/// let config = Config::new("0950c062-5e41-44e3-8f52-f89d8cf2b6eb", "app-key", Environment::Production);
+/// let config = Config::new(Environment::Production, "0950c062-5e41-44e3-8f52-f89d8cf2b6eb", "app-key");
 /// assert!(!format!("{config:?}").contains("app-key"));
 /// ```
 #[derive(Debug, Clone)]
@@ -130,13 +136,13 @@ impl Config {
     /// A configuration with the defaults: random host per call, system clock, 5 s to connect,
     /// 30 s per call, queries repeated up to 3 times per host, strict title rule, no webhook.
     pub fn new(
-        app_id: impl Into<String>,
-        app_key: impl Into<String>,
         environment: Environment,
+        app_id: impl Into<String>,
+        app_key: impl Into<SecretString>,
     ) -> Self {
         Config {
             app_id: app_id.into(),
-            app_key: SecretString::from(app_key.into()),
+            app_key: app_key.into(),
             environment,
             http: HttpConfig {
                 connect_timeout: Duration::from_secs(5),

@@ -8,6 +8,7 @@ use paysig::http::HttpError;
 
 /// Why a call to BeeCloud failed. No variant carries the app key or any other secret.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A request field breaks a documented rule; nothing was sent.
     #[error("invalid {field}: {reason}")]

@@ -46,7 +46,7 @@
 //! use beecloud::{BillChannel, BillRequest, BillResponse, Client, Config, Environment};
 //! use paysig::Money;
 //! # async fn demo() -> Result<(), beecloud::Error> {
-//! let client = Client::new(Config::new("app-id", "app-key", Environment::Production))?;
+//! let client = Client::new(Config::new(Environment::Production, "app-id", "app-key"))?;
 //! let bill = BillRequest::new(BillChannel::WxNative, Money::parse_yuan("0.01").unwrap(), "201506101035040000001", "白开水");
 //! if let BillResponse::WxNative(qr) = client.bill(&bill).await? {
 //!     println!("show a QR code of {}", qr.code_url);

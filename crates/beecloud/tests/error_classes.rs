@@ -19,7 +19,7 @@ fn bill() -> BillRequest {
 
 #[test]
 fn queries_are_repeated_by_default() {
-    let cfg = Config::new(APP_ID, APP_KEY, Environment::Custom(vec![]));
+    let cfg = Config::new(Environment::Custom(vec![]), APP_ID, APP_KEY);
     assert_eq!(cfg.http.retry, RetryPolicy::default());
     assert!(cfg.http.retry.max_attempts > 1);
 }
@@ -45,7 +45,7 @@ async fn a_query_is_repeated_on_the_same_host_then_fails_over() {
         .map(|h| Url::parse(h).unwrap())
         .collect();
     // The default config, with short waits: 3 attempts on the first host, then the next.
-    let mut cfg = Config::new(APP_ID, APP_KEY, Environment::Custom(urls))
+    let mut cfg = Config::new(Environment::Custom(urls), APP_ID, APP_KEY)
         .with_clock(beecloud::clock::FixedClock(NOW))
         .with_host_picker(beecloud::hosts::InOrder);
     cfg.http.retry.initial_backoff = Duration::from_millis(1);

@@ -1,4 +1,8 @@
 //! Where and how the client talks to Mifeng.
+//!
+//! Every payhub provider crate builds its client the same way: `Config::new(environment,
+//! <the id the provider assigned>, <credentials>)` (a shared secret as
+//! `impl Into<SecretString>`, an RSA key as a loaded key), then `Client::new(config)`.
 
 use crate::ratelimit::RateLimiter;
 use crate::token::TokenStore;
@@ -11,6 +15,7 @@ use url::Url;
 
 /// The Mifeng host.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Environment {
     /// `https://open.mifengpay.com` (mifeng.md §接口授权).
     Production,
@@ -41,6 +46,7 @@ impl Environment {
 /// [`BodyEncoding::Json`] if Mifeng refuses it. `accesstoken` is not covered (see
 /// [`TokenMethod`]).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum BodyEncoding {
     /// As the platform's API export: `unifiedorder` and `balance` as `application/json`
     /// (`timestamp` and `mch_id` as JSON integers, their documented type), `query` as
@@ -87,6 +93,7 @@ pub enum TokenRequestId {
 
 /// How the token is requested (the document allows GET and POST).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum TokenMethod {
     /// POST of a form (whatever [`BodyEncoding`] says): the secret travels in the body, not
     /// in a URL that proxies may log.
@@ -110,6 +117,7 @@ pub enum TokenMethod {
 /// `unifiedorder` and `balance` code 2 is token校验不通过 (token invalid). Since the token is
 /// one of the parameters, the platform may well answer 2 to a superseded token on `query` too.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum QueryCode2 {
     /// As documented: a parameter error, returned at once.
     #[default]
@@ -125,6 +133,7 @@ pub enum QueryCode2 {
 /// missing; the scheme comes from a document of the same platform template). A query over
 /// the authenticated API is the confirmed way to learn an order's state.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum NotifyTrust {
     /// Check the inferred signature, then query the order and trust the queried state and
     /// amount (both must agree with the notify).
@@ -246,6 +255,12 @@ pub struct Config {
 
 impl Config {
     /// A configuration with defaults for everything but the credentials.
+    ///
+    /// ```
+    /// use mifeng::{Config, Environment};
+    /// let config = Config::new(Environment::Production, "1000123", "s3cr3t-value");
+    /// assert!(!format!("{config:?}").contains("s3cr3t-value"));
+    /// ```
     pub fn new(
         environment: Environment,
         mch_id: impl Into<String>,

@@ -58,6 +58,7 @@ pub const SIGNED_FIELDS: [&str; 7] = [
 /// signed when the order had no `param` and the member is left out. (A `"param": null` or
 /// `"param": ""` member is signed as empty under every choice.)
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum AbsentParam {
     /// Sign `param=` (empty value) in its place, as a signer building the string from its
     /// own record of the order would.

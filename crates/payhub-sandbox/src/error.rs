@@ -4,6 +4,7 @@ use crate::{OrderStatus, ProviderKind};
 
 /// An error of the sandbox itself (never a provider answer: those are HTTP responses).
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum SandboxError {
     /// A setting is out of range.
     #[error("invalid sandbox config: {reason}")]

@@ -224,9 +224,9 @@ async fn beecloud_sdk_flow() {
     sb.set_notify_url(ProviderKind::BeeCloud, Some(rx.url.clone()));
     let c = sb.beecloud();
     let config = Config::new(
+        Environment::Custom(vec![sb.base_url(ProviderKind::BeeCloud)]),
         c.app_id.clone(),
         c.app_key.expose_secret(),
-        Environment::Custom(vec![sb.base_url(ProviderKind::BeeCloud)]),
     )
     .with_webhook(WebhookConfig::v1(c.app_secret.expose_secret()));
     let client = Client::new(config).unwrap();
@@ -379,9 +379,9 @@ async fn beecloud_sdk_verifies_the_snake_case_webhook() {
     sb.set_notify_url(ProviderKind::BeeCloud, Some(rx.url.clone()));
     let c = sb.beecloud();
     let config = Config::new(
+        Environment::Custom(vec![sb.base_url(ProviderKind::BeeCloud)]),
         c.app_id.clone(),
         c.app_key.expose_secret(),
-        Environment::Custom(vec![sb.base_url(ProviderKind::BeeCloud)]),
     )
     .with_webhook(WebhookConfig::v2(c.master_secret.expose_secret()));
     let client = Client::new(config).unwrap();

@@ -71,7 +71,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let amount = Money::parse_yuan("9.90")?;
     let order_no = format!("AX{}", std::process::id());
-    orders.insert(&order_no, amount);
+    orders.insert(Provider::Sunmi, &order_no, amount);
     let request = PaymentRequest::new(
         &order_no,
         amount,

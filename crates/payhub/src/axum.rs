@@ -1,26 +1,79 @@
 //! axum integration (feature `axum`): one route that receives every provider's notify over
 //! the raw body bytes and acknowledges only after the merchant's callback returned `Ok`.
 //!
+//! `payhub` is the only payhub dependency this needs (with `axum` and `tokio` themselves):
+//! [`Verified`] and the [`async_trait`](macro@crate::async_trait) attribute are
+//! re-exported.
+//!
 //! ```no_run
-//! # async fn demo(hub: payhub::Hub) {
-//! use std::sync::Arc;
-//! use payhub::notify::{MemoryOrders, Notification};
 //! use payhub::axum::{notify_router, NotificationHandler};
+//! use payhub::notify::MemoryOrders;
+//! use payhub::{BoxError, Hub, Notification, Verified};
+//! use std::sync::Arc;
 //!
 //! struct Fulfil;
-//! #[async_trait::async_trait]
+//!
+//! #[payhub::async_trait]
 //! impl NotificationHandler for Fulfil {
-//!     async fn handle(&self, event: paysig::Verified<Notification>) -> Result<(), payhub::BoxError> {
+//!     async fn handle(&self, event: Verified<Notification>) -> Result<(), BoxError> {
+//!         // Idempotent on event.dedup_key(): mark the order paid in your database here.
 //!         println!("{} {} {}", event.provider, event.order_no, event.status);
 //!         Ok(())
 //!     }
 //! }
 //!
-//! let app = notify_router(Arc::new(hub), Arc::new(MemoryOrders::default()), Arc::new(Fulfil));
-//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await.unwrap();
-//! axum::serve(listener, app).await.unwrap();
-//! # }
+//! # async fn run() -> Result<(), Box<dyn std::error::Error>> {
+//! let hub = Hub::from_path("payhub.toml")?;
+//! let orders = MemoryOrders::default(); // your order table, as payhub::OrderLookup
+//! let app = axum::Router::new().nest(
+//!     "/payhub",
+//!     notify_router(Arc::new(hub), Arc::new(orders), Arc::new(Fulfil)),
+//! );
+//! // Providers then POST to https://<your host>/payhub/notify/{sunmi|pooul|beecloud|mifeng}.
+//! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
+//! axum::serve(listener, app).await?;
+//! # Ok(()) }
 //! ```
+//!
+//! # Refusals
+//!
+//! Anything but the provider's acknowledgement makes the provider send the notify again. A
+//! refused notify is answered with a short reason code as the whole `text/plain` body (see
+//! [`refusal_code`]), so `curl` or the provider's console shows why without any logging set
+//! up. The codes never hold a secret, an amount or what the merchant's systems said:
+//!
+//! | status | body | meaning |
+//! |---|---|---|
+//! | 400 | `verification_failed` | not a validly signed notify of this provider (bad or missing signature, malformed body) |
+//! | 400 | `order_mismatch` | verified, but no such order in your [`OrderLookup`], or its amount differs (one code for both, so a sender cannot probe which orders exist) |
+//! | 404 | `unknown_provider` | the path names no provider |
+//! | 404 | `provider_not_configured` | the hub has no gateway for this provider |
+//! | 409 | `duplicate_in_flight` | the same notify is being processed by another worker right now |
+//! | 413 | `body_too_large` | over [`crate::HubBuilder::notify_body_limit`]; nothing was parsed |
+//! | 4xx | `body_unreadable` | the body could not be read (the status is axum's) |
+//! | 500 | `not_confirmed` | the confirmation query did not (yet) show what the notify claims |
+//! | 500 | `lookup_failed` / `dedup_store_failed` / `handler_failed` | your order lookup, the de-duplication store, or your [`NotificationHandler`] failed (or panicked) |
+//! | 500 | `internal_error` | anything else (e.g. the confirmation query could not be sent) |
+//!
+//! (A duplicate that was already processed is not a refusal: it is acknowledged again.)
+//!
+//! # Logging
+//!
+//! The details (which field failed to verify, the expected amount, your handler's error) are
+//! logged with [`tracing`](https://docs.rs/tracing) at `warn`, target `payhub::axum`, never
+//! in the answer. To see them, install a subscriber once at start, e.g. with
+//! `tracing-subscriber` (features `env-filter`), reading `RUST_LOG` (or `PAYHUB_LOG`, the
+//! variable the `payhub` CLI reads):
+//!
+//! ```
+//! use tracing_subscriber::EnvFilter;
+//! let filter = EnvFilter::try_from_env("PAYHUB_LOG")
+//!     .or_else(|_| EnvFilter::try_from_default_env()) // RUST_LOG
+//!     .unwrap_or_else(|_| EnvFilter::new("info,payhub=debug"));
+//! let _ = tracing_subscriber::fmt().with_env_filter(filter).try_init();
+//! ```
+//!
+//! Then `RUST_LOG=payhub=debug cargo run` shows each refusal with its reason.
 
 use crate::error::{BoxError, Error, NotifyError};
 use crate::hub::Hub;
@@ -29,6 +82,7 @@ use crate::provider::Provider;
 use async_trait::async_trait;
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, Path, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -77,11 +131,23 @@ async fn receive(
     State(state): State<AppState>,
     Path(provider): Path<String>,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
     let provider: Provider = match provider.parse() {
         Ok(p) => p,
-        Err(_) => return (StatusCode::NOT_FOUND, "unknown provider").into_response(),
+        Err(_) => return refusal(StatusCode::NOT_FOUND, "unknown_provider"),
+    };
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            tracing::warn!(%provider, error = %rejection, "notify body not read");
+            return match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => {
+                    refusal(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
+                }
+                status => refusal(status, "body_unreadable"),
+            };
+        }
     };
     // Spawned, not awaited in place: when the provider's own timeout closes the connection,
     // hyper drops this handler's future; the merchant's callback and the commit that follows
@@ -103,29 +169,50 @@ async fn receive(
         Ok(Ok(ack)) => ([(header::CONTENT_TYPE, "text/plain; charset=utf-8")], ack).into_response(),
         Ok(Err(e)) => {
             // The details (the merchant's own lookup/store/callback errors, the expected
-            // amount) stay in the logs; the caller is not authenticated yet.
-            tracing::warn!(%provider, error = %e, "notify not acknowledged");
-            let status = status_for(&e);
-            (status, public_reason(status)).into_response()
+            // amount) stay in the logs; the answer is a fixed code.
+            let code = refusal_code(&e);
+            tracing::warn!(%provider, code, error = %e, "notify not acknowledged");
+            refusal(status_for(&e), code)
         }
         Err(join) => {
             tracing::error!(%provider, error = %join, "notify handling panicked");
-            (
-                StatusCode::INTERNAL_SERVER_ERROR,
-                public_reason(StatusCode::INTERNAL_SERVER_ERROR),
-            )
-                .into_response()
+            refusal(StatusCode::INTERNAL_SERVER_ERROR, "handler_failed")
         }
     }
 }
 
-/// A fixed body per status: nothing about orders or the merchant's systems leaks.
-fn public_reason(status: StatusCode) -> &'static str {
-    match status {
-        StatusCode::BAD_REQUEST | StatusCode::NOT_FOUND => "notification refused",
-        StatusCode::CONFLICT => "being processed, retry later",
-        StatusCode::PAYLOAD_TOO_LARGE => "body too large",
-        _ => "not processed, retry later",
+fn refusal(status: StatusCode, code: &'static str) -> Response {
+    (
+        status,
+        [(header::CONTENT_TYPE, "text/plain; charset=utf-8")],
+        code,
+    )
+        .into_response()
+}
+
+/// The reason code the router answers for a refused notify (see the [module docs](self)):
+/// fixed words, never a secret, an amount or the text of your own systems' errors. Use it to
+/// answer the same way from another web framework.
+///
+/// ```
+/// use payhub::{Error, NotifyError, Provider};
+/// let e = Error::Notify(NotifyError::BodyTooLarge { provider: Provider::Sunmi, len: 70_000, limit: 65_536 });
+/// assert_eq!(payhub::axum::refusal_code(&e), "body_too_large");
+/// ```
+pub fn refusal_code(error: &Error) -> &'static str {
+    match error {
+        Error::Notify(NotifyError::BodyTooLarge { .. }) => "body_too_large",
+        Error::Notify(NotifyError::Verification { .. }) => "verification_failed",
+        // One code for both: a sender must not learn which orders exist.
+        Error::Notify(NotifyError::UnknownOrder { .. })
+        | Error::Notify(NotifyError::AmountMismatch { .. }) => "order_mismatch",
+        Error::Notify(NotifyError::InFlight { .. }) => "duplicate_in_flight",
+        Error::Notify(NotifyError::NotConfirmed { .. }) => "not_confirmed",
+        Error::Notify(NotifyError::Lookup(_)) => "lookup_failed",
+        Error::Notify(NotifyError::Store(_)) => "dedup_store_failed",
+        Error::Notify(NotifyError::Callback(_)) => "handler_failed",
+        Error::NotConfigured(_) => "provider_not_configured",
+        _ => "internal_error",
     }
 }
 
@@ -135,7 +222,7 @@ fn status_for(e: &Error) -> StatusCode {
     match e {
         Error::Notify(NotifyError::Verification { .. })
         | Error::Notify(NotifyError::AmountMismatch { .. }) => StatusCode::BAD_REQUEST,
-        // Same answer as a bad signature: a forger must not learn which orders exist.
+        // Same status as a wrong amount: a sender must not learn which orders exist.
         Error::Notify(NotifyError::UnknownOrder { .. }) => StatusCode::BAD_REQUEST,
         Error::Notify(NotifyError::InFlight { .. }) => StatusCode::CONFLICT,
         Error::Notify(NotifyError::BodyTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,

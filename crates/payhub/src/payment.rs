@@ -9,6 +9,7 @@ use serde::Serialize;
 /// [`crate::Error::UnsupportedMethod`] naming it.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "method", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PayMethod {
     /// WeChat Pay native QR code (扫码).
     WechatNative,
@@ -176,6 +177,7 @@ pub struct WechatAppParams {
 /// What the merchant shows or does next.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "action", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PaymentAction {
     /// Render this content as a QR code.
     QrCode {

@@ -18,6 +18,7 @@ pub enum RefundExtent {
 /// every provider variant, so a new provider state is a compile error, not a silent default.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 #[serde(rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum PaymentStatus {
     /// Created, waiting for the payer.
     Pending,

@@ -72,7 +72,7 @@ fn client(hosts: &[&MockServer], now: Now, webhook: Option<WebhookConfig>) -> Cl
         retry: RetryPolicy::none(),
         ..HttpConfig::default()
     };
-    let mut config = Config::new(APP_ID, APP_KEY, Environment::Custom(urls))
+    let mut config = Config::new(Environment::Custom(urls), APP_ID, APP_KEY)
         .with_clock(now.clock)
         .with_host_picker(InOrder)
         .with_http(http);
@@ -311,7 +311,7 @@ async fn wechat_scenario_create_notify_query_refund_query_refund() {
 
     // notify (payment)
     let orders = MemoryOrders::default();
-    orders.insert(ORDER, yuan("12.34"));
+    orders.insert(payhub::Provider::BeeCloud, ORDER, yuan("12.34"));
     let (calls, seen): (Arc<AtomicUsize>, Seen) = Default::default();
     let body = v2_webhook(
         ORDER,
@@ -999,7 +999,7 @@ struct NotifyFixture {
 async fn notify_fixture(server: &MockServer) -> NotifyFixture {
     let now = Now::new();
     let orders = MemoryOrders::default();
-    orders.insert(ORDER, yuan("12.34"));
+    orders.insert(payhub::Provider::BeeCloud, ORDER, yuan("12.34"));
     NotifyFixture {
         hub: hub_with_defaults(server, now),
         orders,
@@ -1447,7 +1447,7 @@ async fn the_hub_builds_beecloud_from_toml_with_secrets_from_the_environment() {
     // The master secret from the environment verifies webhooks.
     let now_ms = (SystemClock.now().unix_timestamp_nanos() / 1_000_000) as i64;
     let orders = MemoryOrders::default();
-    orders.insert(ORDER, yuan("12.34"));
+    orders.insert(payhub::Provider::BeeCloud, ORDER, yuan("12.34"));
     let ack = hub
         .handle_notification_with(
             BC,
@@ -1537,7 +1537,7 @@ async fn the_v1_snake_scheme_from_toml_is_confirmed_by_the_bill_query() {
     let hub = Hub::from_toml_str_with_env(&v1_snake_toml(&server.uri(), ""), &env).unwrap();
     let now_ms = (SystemClock.now().unix_timestamp_nanos() / 1_000_000) as i64;
     let orders = MemoryOrders::default();
-    orders.insert(ORDER, yuan("12.34"));
+    orders.insert(payhub::Provider::BeeCloud, ORDER, yuan("12.34"));
     let (calls, seen): (Arc<AtomicUsize>, Seen) = Default::default();
 
     // A genuine paid webhook: delivered once the bill query shows the bill paid for 12.34.
@@ -1573,7 +1573,7 @@ async fn the_v1_snake_scheme_from_toml_is_confirmed_by_the_bill_query() {
     mount_bills(&server, vec![(ORDER, 1234, false)]).await;
     let hub = Hub::from_toml_str_with_env(&v1_snake_toml(&server.uri(), ""), &env).unwrap();
     let orders2 = MemoryOrders::default();
-    orders2.insert(ORDER, yuan("12.34"));
+    orders2.insert(payhub::Provider::BeeCloud, ORDER, yuan("12.34"));
     let forged = v1_snake_webhook(APP_SECRET, ORDER, 1234, now_ms);
     not_confirmed(deliver(&hub, &forged, &orders2, &calls, &seen, false).await);
     assert_eq!(

@@ -65,9 +65,9 @@ fn pooul_hub(base: &str) -> Hub {
 
 fn beecloud_hub(base: &str) -> Hub {
     let c = beecloud::Config::new(
+        beecloud::Environment::Custom(vec![base.parse().unwrap()]),
         "0950c062-5e41-44e3-8f52-f89d8cf2b6eb",
         "test-app-key",
-        beecloud::Environment::Custom(vec![base.parse().unwrap()]),
     )
     .with_host_picker(beecloud::hosts::InOrder)
     .with_http(http());

@@ -292,7 +292,7 @@ async fn scenario_create_notify_query_balance_and_unsupported() {
 
     // Notify: verified, mapped, acknowledged with SUCCESS.
     let orders_db = MemoryOrders::default();
-    orders_db.insert(ORDER, yuan("12.34"));
+    orders_db.insert(payhub::Provider::Mifeng, ORDER, yuan("12.34"));
     let seen: Arc<Mutex<Option<Notification>>> = Arc::default();
     let sink = seen.clone();
     let ack = hub
@@ -510,8 +510,8 @@ async fn notify_refusals_duplicates_and_callback_failure() {
     let server = MockServer::start().await;
     let hub = hub(&server);
     let orders = MemoryOrders::default();
-    orders.insert(ORDER, yuan("12.34"));
-    orders.insert("T2", yuan("5.00"));
+    orders.insert(payhub::Provider::Mifeng, ORDER, yuan("12.34"));
+    orders.insert(payhub::Provider::Mifeng, "T2", yuan("5.00"));
     let headers = http::HeaderMap::new();
     let calls = Arc::new(AtomicUsize::new(0));
     let counting = |fail: bool| {
@@ -676,7 +676,7 @@ async fn notify_refusals_duplicates_and_callback_failure() {
 #[tokio::test]
 async fn confirm_by_query_trusts_the_queried_state_and_refuses_disagreement() {
     let orders = MemoryOrders::default();
-    orders.insert(ORDER, yuan("12.34"));
+    orders.insert(payhub::Provider::Mifeng, ORDER, yuan("12.34"));
     let headers = http::HeaderMap::new();
     let confirming = |server: &MockServer| {
         Hub::builder()
@@ -882,8 +882,8 @@ confirm_by_query = ["mifeng"]
     assert_eq!(body["mch_id"], 1000123);
 
     // The gateway built alone does not show the secret.
-    let section: toml::Table = format!("base_url = \"{}\"\nmch_id = \"{MCH_ID}\"\nsecret_env = \"MIFENG_TEST_SECRET\"\nnotify_trust = \"signature_only\"", server.uri()).parse().unwrap();
-    let gw = MifengGateway::from_toml(&section, &env_with_secret).unwrap();
+    let section: payhub::config::MifengSection = toml::from_str(&format!("base_url = \"{}\"\nmch_id = \"{MCH_ID}\"\nsecret_env = \"MIFENG_TEST_SECRET\"\nnotify_trust = \"signature_only\"", server.uri())).unwrap();
+    let gw = MifengGateway::from_config(&section, &env_with_secret).unwrap();
     assert_eq!(gw.notify_trust(), mifeng::NotifyTrust::SignatureOnly);
     assert!(!gw.wants_confirm_by_query());
     assert!(!format!("{gw:?}").contains(SECRET));
@@ -897,8 +897,8 @@ confirm_by_query = ["mifeng"]
         ("not_signed", mifeng::AbsentParam::NotSigned),
         ("refused", mifeng::AbsentParam::Refused),
     ] {
-        let section: toml::Table = format!("base_url = \"{}\"\nmch_id = \"{MCH_ID}\"\nsecret_env = \"MIFENG_TEST_SECRET\"\nnotify_absent_param = \"{value}\"", server.uri()).parse().unwrap();
-        let gw = MifengGateway::from_toml(&section, &env_with_secret).unwrap();
+        let section: payhub::config::MifengSection = toml::from_str(&format!("base_url = \"{}\"\nmch_id = \"{MCH_ID}\"\nsecret_env = \"MIFENG_TEST_SECRET\"\nnotify_absent_param = \"{value}\"", server.uri())).unwrap();
+        let gw = MifengGateway::from_config(&section, &env_with_secret).unwrap();
         assert_eq!(
             gw.client().config().notify_absent_param,
             expected,

@@ -136,7 +136,7 @@ impl Gateway for TestGateway {
 
 fn orders() -> MemoryOrders {
     let o = MemoryOrders::default();
-    o.insert("T1", Money::from_fen(100));
+    o.insert(Provider::Mifeng, "T1", Money::from_fen(100));
     o
 }
 
@@ -252,17 +252,140 @@ async fn refusals_over_http_answer_fixed_bodies_that_leak_nothing() {
         )
         .header("x-sign", sign)
     };
-    // A wrong amount, an unknown order and a forged sign look alike from outside.
-    for (order, fen, forged) in [("T1", 999, false), ("NOPE", 100, false), ("T1", 100, true)] {
+    // A wrong amount and an unknown order look alike from outside (a sender cannot probe
+    // which orders exist); a forged sign says so.
+    for (order, fen, forged, code) in [
+        ("T1", 999, false, "order_mismatch"),
+        ("NOPE", 100, false, "order_mismatch"),
+        ("T1", 100, true, "verification_failed"),
+    ] {
         let r = client.send(post(order, fen, forged)).await.unwrap();
         assert_eq!(
             (r.status, r.text_lossy().as_ref()),
-            (400, "notification refused"),
+            (400, code),
             "{order} {fen} {forged}"
         );
     }
     let r = client.send(post("T1", 100, false)).await.unwrap();
     assert_eq!((r.status, r.text_lossy().as_ref()), (200, "SUCCESS"));
+}
+
+struct Refuse;
+
+#[async_trait]
+impl NotificationHandler for Refuse {
+    async fn handle(&self, _: Verified<Notification>) -> Result<(), BoxError> {
+        Err("database password=hunter2 unreachable".into())
+    }
+}
+
+/// Serves `hub` with `handler`; returns the base URL.
+async fn serve(hub: Hub, handler: Arc<dyn NotificationHandler>) -> String {
+    let app = notify_router(Arc::new(hub), Arc::new(orders()), handler);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    base
+}
+
+async fn post_notify(base: &str, provider: &str, order: &str, fen: u64) -> (u16, String) {
+    let client = paysig::http::HttpClient::new(paysig::http::HttpConfig::default()).unwrap();
+    let (h, body) = notify(order, fen, "paid");
+    let request = paysig::http::Request::post_text(
+        "t",
+        "notify",
+        format!("{base}/notify/{provider}").parse().unwrap(),
+        "text/plain",
+        String::from_utf8(body).unwrap(),
+    )
+    .header("x-sign", h["x-sign"].to_str().unwrap().to_owned());
+    let r = client.send(request).await.unwrap();
+    (r.status, r.text_lossy().into_owned())
+}
+
+#[tokio::test]
+async fn every_refusal_over_http_names_its_reason_code() {
+    // The merchant's handler fails: its error text (which may hold anything) stays in the log.
+    let gw = TestGateway::new(PaymentStatus::Succeeded, Some(Money::from_fen(100)));
+    let base = serve(Hub::builder().gateway(gw).build(), Arc::new(Refuse)).await;
+    assert_eq!(
+        post_notify(&base, "mifeng", "T1", 100).await,
+        (500, "handler_failed".to_owned())
+    );
+    // No such provider, and a provider the hub has no gateway for.
+    assert_eq!(
+        post_notify(&base, "paypal", "T1", 100).await,
+        (404, "unknown_provider".to_owned())
+    );
+    assert_eq!(
+        post_notify(&base, "sunmi", "T1", 100).await,
+        (404, "provider_not_configured".to_owned())
+    );
+    // The confirmation query does not show the notified success yet.
+    let gw = TestGateway::new(PaymentStatus::Pending, Some(Money::from_fen(100)));
+    let base = serve(Hub::builder().gateway(gw).build(), Arc::new(Accept)).await;
+    assert_eq!(
+        post_notify(&base, "mifeng", "T1", 100).await,
+        (500, "not_confirmed".to_owned())
+    );
+}
+
+#[test]
+fn refusal_codes_are_fixed_words() {
+    use payhub::axum::refusal_code;
+    let p = Provider::Mifeng;
+    let cases = [
+        (
+            Error::Notify(NotifyError::Verification {
+                provider: p,
+                reason: "sign mismatch".into(),
+            }),
+            "verification_failed",
+        ),
+        (
+            Error::Notify(NotifyError::UnknownOrder {
+                provider: p,
+                order_no: "T1".into(),
+            }),
+            "order_mismatch",
+        ),
+        (
+            Error::Notify(NotifyError::AmountMismatch {
+                provider: p,
+                order_no: "T1".into(),
+                expected: Money::from_fen(100),
+                got: Money::from_fen(1),
+            }),
+            "order_mismatch",
+        ),
+        (
+            Error::Notify(NotifyError::InFlight {
+                provider: p,
+                key: "k".into(),
+            }),
+            "duplicate_in_flight",
+        ),
+        (
+            Error::Notify(NotifyError::BodyTooLarge {
+                provider: p,
+                len: 2,
+                limit: 1,
+            }),
+            "body_too_large",
+        ),
+        (
+            Error::Notify(NotifyError::Lookup("db".into())),
+            "lookup_failed",
+        ),
+        (
+            Error::Notify(NotifyError::Store("redis".into())),
+            "dedup_store_failed",
+        ),
+        (Error::NotConfigured(p), "provider_not_configured"),
+    ];
+    for (e, code) in cases {
+        assert_eq!(refusal_code(&e), code, "{e:?}");
+    }
 }
 
 #[test]
@@ -331,7 +454,7 @@ async fn the_router_answers_413_over_the_limit() {
         ))
         .await
         .unwrap();
-    assert_eq!(r.status, 413);
+    assert_eq!((r.status, r.text_lossy().as_ref()), (413, "body_too_large"));
 }
 
 #[test]

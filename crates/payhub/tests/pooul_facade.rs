@@ -235,7 +235,7 @@ async fn scenario_create_notify_query_refund_query_refund_close() {
 
     // notify: paid
     let orders = MemoryOrders::default();
-    orders.insert("T1001", yuan("9.90"));
+    orders.insert(payhub::Provider::Pooul, "T1001", yuan("9.90"));
     let seen = Seen::default();
     let body = jwt(&pay_notify("T1001", 990, 0), &keys().pooul);
     let ack = hub
@@ -774,7 +774,7 @@ async fn notify_handling_refuses_what_it_must_and_delivers_once() {
     let hub = hub_for(gateway("http://127.0.0.1:9"));
     let h = http::HeaderMap::new();
     let orders = MemoryOrders::default();
-    orders.insert("N1", yuan("2.21"));
+    orders.insert(payhub::Provider::Pooul, "N1", yuan("2.21"));
     let seen = Seen::default();
     let good = jwt(&pay_notify("N1", 221, 0), &keys().pooul);
 
@@ -1131,7 +1131,7 @@ mod over_http {
     async fn a_real_axum_server_acknowledges_only_after_the_handler() {
         let hub = Arc::new(hub_for(gateway("http://127.0.0.1:9")));
         let orders = MemoryOrders::default();
-        orders.insert("H1", yuan("2.21"));
+        orders.insert(payhub::Provider::Pooul, "H1", yuan("2.21"));
         let calls = Arc::new(AtomicUsize::new(0));
         let app = notify_router(hub, Arc::new(orders), Arc::new(FlakyFulfil(calls.clone())));
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
@@ -1405,11 +1405,11 @@ async fn from_toml_accepts_pooul_s_published_1024_bit_platform_key() {
         "POOUL_PUBLIC_KEY" => Some(pem.clone()),
         _ => None,
     };
-    let section: toml::Table = toml::from_str(&format!(
+    let section: payhub::config::PooulSection = toml::from_str(&format!(
         "environment = \"test\"\nmerchant_id = \"{MID}\"\n\
          merchant_key_env = \"POOUL_MERCHANT_KEY\"\npooul_public_key_env = \"POOUL_PUBLIC_KEY\"\n"
     ))
     .unwrap();
-    let g = PooulGateway::from_toml(&section, &env).unwrap();
+    let g = PooulGateway::from_config(&section, &env).unwrap();
     assert_eq!(g.client().config().pooul_public_key.modulus_bits(), 1024);
 }

@@ -322,7 +322,7 @@ async fn jsapi_scenario_create_notify_query_refund_query_refund() {
     let hub = hub_at(&server.uri());
     let orders = MemoryOrders::default();
     let price = yuan("9.90");
-    orders.insert("T1001", price);
+    orders.insert(payhub::Provider::Sunmi, "T1001", price);
 
     // 1. Create: JSAPI, 9.90 yuan sent as totalAmount=9.90.
     let request = PaymentRequest::new(
@@ -745,8 +745,8 @@ async fn notify_refusals_duplicates_and_callback_failure() {
     let hub = notify_hub();
     let headers = http::HeaderMap::new();
     let orders = MemoryOrders::default();
-    orders.insert("T1001", yuan("9.90"));
-    orders.insert("T1002", yuan("9.99"));
+    orders.insert(payhub::Provider::Sunmi, "T1001", yuan("9.90"));
+    orders.insert(payhub::Provider::Sunmi, "T1002", yuan("9.99"));
     let count = Arc::new(AtomicUsize::new(0));
     let seen: Seen = Arc::default();
 
@@ -1107,7 +1107,7 @@ async fn hub_from_toml_with_injected_env() {
 
     // The public key from the env verifies notifies.
     let orders = MemoryOrders::default();
-    orders.insert("M5001", Money::from_fen(1));
+    orders.insert(payhub::Provider::Sunmi, "M5001", Money::from_fen(1));
     let ack = hub
         .handle_notification_with(
             Provider::Sunmi,
@@ -1297,7 +1297,7 @@ async fn a_query_answer_about_another_order_is_refused() {
 
     // A notify of T5001 confirmed by query (by the notified misId) is refused, not delivered.
     let orders = MemoryOrders::default();
-    orders.insert("T5001", yuan("9.90"));
+    orders.insert(payhub::Provider::Sunmi, "T5001", yuan("9.90"));
     let (r, calls) = notify_through(
         &confirming_hub(&server),
         &payment_notify("T5001", "990"),
@@ -1353,7 +1353,7 @@ async fn a_refund_answer_of_another_original_order_is_refused() {
 
     // A refund notify naming T5001 as the original order, confirmed by query: refused.
     let orders = MemoryOrders::default();
-    orders.insert("T5001", yuan("9.90"));
+    orders.insert(payhub::Provider::Sunmi, "T5001", yuan("9.90"));
     let (r, calls) = notify_through(
         &confirming_hub(&server),
         &refund_notify("R5001", "T5001", "500"),
@@ -1446,7 +1446,7 @@ async fn a_query_answer_without_order_id_is_an_error_naming_it_unless_asked_by_m
     // A payment notify is confirmed by its (signed) misId and delivered; the refund notify,
     // queried by its refund number, is not: never the notify's own number in its place.
     let orders = MemoryOrders::default();
-    orders.insert("T6001", yuan("9.90"));
+    orders.insert(payhub::Provider::Sunmi, "T6001", yuan("9.90"));
     let hub = confirming_hub(&server);
     let (r, calls) = notify_through(&hub, &payment_notify("T6001", "990"), &orders).await;
     assert_eq!(r.unwrap(), "success");
@@ -1506,8 +1506,8 @@ async fn a_query_by_mis_id_about_another_mis_id_or_amount_is_refused() {
     );
 
     let orders = MemoryOrders::default();
-    orders.insert("T7001", yuan("9.90"));
-    orders.insert("T8001", yuan("9.90"));
+    orders.insert(payhub::Provider::Sunmi, "T7001", yuan("9.90"));
+    orders.insert(payhub::Provider::Sunmi, "T8001", yuan("9.90"));
     let hub = confirming_hub(&server);
     // Another misId: not confirmed, not delivered.
     let (r, calls) = notify_through(
@@ -1596,7 +1596,7 @@ async fn a_json_notify_is_read_by_its_content_type() {
 
     // Delivered through the hub with the header.
     let orders = MemoryOrders::default();
-    orders.insert("T9001", yuan("9.90"));
+    orders.insert(payhub::Provider::Sunmi, "T9001", yuan("9.90"));
     let count = Arc::new(AtomicUsize::new(0));
     let seen = Seen::default();
     let r = hub

@@ -54,6 +54,7 @@ impl std::fmt::Display for Segment {
 
 /// Why a token was refused. Each failure has its own variant.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum JwtError {
     /// Not three dot-separated parts.
     #[error("JWT has {found} segments, expected 3")]

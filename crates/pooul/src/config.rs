@@ -1,4 +1,8 @@
 //! Hosts, credentials and the switches for behaviours the document leaves open.
+//!
+//! Every payhub provider crate builds its client the same way: `Config::new(environment,
+//! <the id the provider assigned>, <credentials>)` (a shared secret as
+//! `impl Into<SecretString>`, an RSA key as a loaded key), then `Client::new(config)`.
 
 use paysig::http::HttpConfig;
 use paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT;
@@ -9,6 +13,7 @@ use url::Url;
 
 /// Which Pooul host the client talks to.
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Environment {
     /// The test host `https://api-dev.pooul.com/`.
     Test,
@@ -93,6 +98,7 @@ pub fn load_merchant_key(text: &str) -> Result<RsaPrivateKey, crate::Error> {
 /// Pooul's developer docs say a failure "may" come back as unsigned `{code, msg}`. Whatever
 /// the choice here, an unsigned body that claims success (`code` 0) is never believed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum PlainJsonFailures {
     /// Report an unsigned `{code, msg}` with a non-zero code as [`crate::Error::Api`]
     /// (with `signed: false`).
@@ -108,6 +114,7 @@ pub enum PlainJsonFailures {
 /// stops a signed answer about another order (replayed, or mixed up by a proxy) from being
 /// taken for this one. This is an inference: switch it off if Pooul ever answers otherwise.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum EchoCheck {
     /// A differing echoed value, or one that is neither a string nor a number, is
     /// [`crate::Error::Mismatch`]; an absent (or `null`) one is accepted.
@@ -147,6 +154,7 @@ impl ReverseDelay {
 /// The document only says to query after a "系统错误"; reading every such failure as one is
 /// an inference.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum UnknownPayOutcome {
     /// Query after `system_error_wait`, then poll and reverse like a paying trade.
     #[default]
@@ -162,6 +170,7 @@ pub enum UnknownPayOutcome {
 /// recognised by its words ([`crate::Error::is_system_error`]): an inference. Either way
 /// [`UnknownPayOutcome::ReturnError`] still returns the error instead of querying.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum MicroPayApiErrors {
     /// A system error ("系统错误" / "SYSTEMERROR" in `msg` or `trade_info`) is queried, then
     /// reversed if still unclear; any other refusal (invalid auth code, insufficient
@@ -238,7 +247,16 @@ pub struct Config {
 }
 
 impl Config {
-    /// A configuration with the default timings and switches.
+    /// A configuration with the default timings and switches. Pooul's credentials are RSA
+    /// keys, so they are loaded first ([`load_merchant_key`], [`load_platform_key`]).
+    ///
+    /// ```no_run
+    /// use pooul::{Config, Environment, load_merchant_key, load_platform_key};
+    /// let merchant_key = load_merchant_key(&std::env::var("POOUL_MERCHANT_KEY").unwrap())?;
+    /// let pooul_key = load_platform_key(&std::env::var("POOUL_PUBLIC_KEY").unwrap())?;
+    /// let config = Config::new(Environment::Test, "5399355381712172", merchant_key, pooul_key);
+    /// # Ok::<(), pooul::Error>(())
+    /// ```
     pub fn new(
         environment: Environment,
         merchant_id: impl Into<String>,

@@ -7,6 +7,7 @@ use paysig::jwt::JwtError;
 
 /// Why a client call failed.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A request field (or the configuration) is invalid; nothing was sent.
     #[error("invalid {field}: {reason}")]
@@ -212,6 +213,7 @@ impl Classify for Error {
 
 /// Why a pay or refund notify was refused.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum NotifyError {
     /// The body is longer than the reader's limit; nothing of it was parsed.
     #[error("notify body of {len} bytes is over the limit of {limit} bytes")]

@@ -226,7 +226,7 @@ impl Client {
     }
 
     /// Verifies a notify body (form, or JSON when it starts with `{`) with the configured
-    /// Sunmi public key and [`Config::notify_options`] (see [`crate::notify::verify_notify_with`]).
+    /// Sunmi public key and [`Config::notify_body_limit`] (see [`crate::notify::verify_notify_with`]).
     pub fn verify_notify(&self, body: &[u8]) -> Result<Verified<Notification>, NotifyError> {
         self.verify_notify_with_content_type(None, body)
     }
@@ -242,7 +242,7 @@ impl Client {
             content_type,
             body,
             &self.config.sunmi_public_key,
-            &self.config.notify_options,
+            &crate::notify::NotifyOptions::default().with_body_limit(self.config.notify_body_limit),
         )
     }
 

@@ -1,6 +1,9 @@
 //! Where to send requests and with which credentials.
+//!
+//! Every payhub provider crate builds its client the same way: `Config::new(environment,
+//! <the id the provider assigned>, <credentials>)` (a shared secret as
+//! `impl Into<SecretString>`, an RSA key as a loaded key), then `Client::new(config)`.
 
-use crate::error::Error;
 use paysig::http::{HttpConfig, RetryPolicy};
 use paysig::{RsaPublicKey, SecretString};
 use std::time::Duration;
@@ -8,6 +11,7 @@ use url::Url;
 
 /// The Sunmi open API host (sunmi.txt: "请求地址测试环境 / 生产环境" of every endpoint).
 #[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Environment {
     /// `http://openapi.test.sunmi.com` (plain HTTP, as documented).
     Test,
@@ -44,63 +48,79 @@ pub struct Config {
     /// The Sunmi public key that signs notifies (sunmi.txt §2.2; §6.4 for the test
     /// environment: [`crate::TEST_PUBLIC_KEY`]).
     pub sunmi_public_key: RsaPublicKey,
-    /// Time allowed to connect.
-    pub connect_timeout: Duration,
-    /// Time allowed for a whole call.
-    pub timeout: Duration,
-    /// Retries of queries (`query`, `swipeQuery`) on transport failure or 5xx. Orders,
-    /// binds and refunds are never repeated.
-    pub query_retry: RetryPolicy,
+    /// Timeouts (10 s to connect, 30 s per call by default) and the retries of queries
+    /// (`query`, `swipeQuery`) on transport failure or 5xx. Orders, binds and refunds are
+    /// never repeated.
+    pub http: HttpConfig,
     /// The longest `notifyUrl` accepted by `miniPay`. sunmi.txt §5.3.2 documents
     /// `String(32)`, which is likely a copy error (jsApiPay documents 255); the default
     /// follows the document, raise it if Sunmi accepts longer URLs for you.
     pub mini_pay_notify_url_max: usize,
-    /// How [`crate::Client::verify_notify`] reads notifies (body-size limit).
-    pub notify_options: crate::notify::NotifyOptions,
+    /// The longest notify body [`crate::Client::verify_notify`] reads, in bytes; a longer
+    /// one is refused before parsing ([`crate::NotifyError::BodyTooLarge`]). Default
+    /// [`paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT`] (64 KiB).
+    pub notify_body_limit: usize,
 }
 
 impl Config {
     /// A configuration with the documented defaults (10 s connect, 30 s call).
+    ///
+    /// ```
+    /// use sunmi::{Config, Environment};
+    /// let key = paysig::RsaPublicKey::from_pem_or_base64(sunmi::TEST_PUBLIC_KEY)?;
+    /// let config = Config::new(Environment::Production, "sm5b9b4daef3463", "app-key", key);
+    /// assert!(!format!("{config:?}").contains("app-key"));
+    /// # Ok::<(), paysig::SignError>(())
+    /// ```
     pub fn new(
         environment: Environment,
         app_id: impl Into<String>,
-        app_key: SecretString,
+        app_key: impl Into<SecretString>,
         sunmi_public_key: RsaPublicKey,
     ) -> Self {
         Config {
             environment,
             app_id: app_id.into(),
-            app_key,
+            app_key: app_key.into(),
             sunmi_public_key,
-            connect_timeout: Duration::from_secs(10),
-            timeout: Duration::from_secs(30),
-            query_retry: RetryPolicy::default(),
+            http: HttpConfig {
+                connect_timeout: Duration::from_secs(10),
+                timeout: Duration::from_secs(30),
+                retry: RetryPolicy::default(),
+                ..HttpConfig::default()
+            },
             mini_pay_notify_url_max: 32,
-            notify_options: crate::notify::NotifyOptions::default(),
+            notify_body_limit: paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT,
         }
     }
 
-    /// The test environment with the §6.4 test public key.
-    pub fn test(app_id: impl Into<String>, app_key: SecretString) -> Result<Self, Error> {
-        let key = RsaPublicKey::from_pem_or_base64(crate::TEST_PUBLIC_KEY)?;
-        Ok(Config::new(Environment::Test, app_id, app_key, key))
+    /// The test environment with the §6.4 test public key ([`crate::TEST_PUBLIC_KEY`]).
+    pub fn test(app_id: impl Into<String>, app_key: impl Into<SecretString>) -> Self {
+        Config::new(Environment::Test, app_id, app_key, test_public_key())
     }
 
     /// Sets both timeouts.
     pub fn with_timeouts(mut self, connect: Duration, call: Duration) -> Self {
-        self.connect_timeout = connect;
-        self.timeout = call;
+        self.http.connect_timeout = connect;
+        self.http.timeout = call;
+        self
+    }
+
+    /// Replaces the HTTP settings (timeouts, query retries).
+    pub fn with_http(mut self, http: HttpConfig) -> Self {
+        self.http = http;
         self
     }
 
     pub(crate) fn http_config(&self) -> HttpConfig {
-        HttpConfig {
-            connect_timeout: self.connect_timeout,
-            timeout: self.timeout,
-            retry: self.query_retry.clone(),
-            ..HttpConfig::default()
-        }
+        self.http.clone()
     }
+}
+
+/// [`crate::TEST_PUBLIC_KEY`], a constant the unit test below proves parses.
+fn test_public_key() -> RsaPublicKey {
+    RsaPublicKey::from_pem_or_base64(crate::TEST_PUBLIC_KEY)
+        .unwrap_or_else(|e| unreachable!("the §6.4 test key is a valid constant: {e}"))
 }
 
 /// Whether `state` 2 (订单未付款, unpaid) ends [`crate::Client::poll_until_final`].
@@ -108,6 +128,7 @@ impl Config {
 /// The document lists 2 among the states but does not say whether an unpaid order can still
 /// be paid; this is an inference, hence a switch.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
 pub enum UnpaidPolicy {
     /// Keep polling on state 2 until the deadline (default: the user may still pay).
     #[default]
@@ -137,5 +158,15 @@ impl Default for PollConfig {
             deadline: Duration::from_secs(120),
             unpaid: UnpaidPolicy::default(),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn the_test_configuration_carries_the_document_s_key() {
+        let config = super::Config::test("app", "key");
+        assert_eq!(config.environment, super::Environment::Test);
+        assert!(config.sunmi_public_key.modulus_bits() >= 2048);
     }
 }

@@ -9,6 +9,7 @@ use std::time::Duration;
 
 /// Why a call to Sunmi failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A request field is missing, too long or malformed; nothing was sent.
     #[error("invalid request field {field}: {reason}")]

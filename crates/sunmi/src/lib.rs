@@ -11,10 +11,10 @@
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), sunmi::Error> {
-//! use paysig::{Money, SecretString};
+//! use paysig::Money;
 //! use sunmi::{Client, Config, MiniPayRequest, OrderRef, PollConfig, QueryRequest, Terminal};
 //!
-//! let client = Client::new(Config::test("my_app_id", SecretString::from("my_app_key"))?)?;
+//! let client = Client::new(Config::test("my_app_id", "my_app_key"))?;
 //! let order = client
 //!     .mini_pay(&MiniPayRequest {
 //!         merchant_no: "8202915737".into(),

@@ -72,7 +72,7 @@ async fn http_500_is_a_status_error_and_a_refund_is_sent_once() {
 async fn http_500_on_a_query_is_retried() {
     let server = answering(ResponseTemplate::new(500)).await;
     let mut cfg = config_for(&server.uri());
-    cfg.query_retry = paysig::http::RetryPolicy {
+    cfg.http.retry = paysig::http::RetryPolicy {
         max_attempts: 3,
         initial_backoff: Duration::from_millis(1),
         max_backoff: Duration::from_millis(2),

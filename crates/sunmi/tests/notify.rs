@@ -290,7 +290,7 @@ fn ack_is_exactly_success() {
 
 #[test]
 fn client_verifies_with_the_configured_key() {
-    let cfg = sunmi::Config::test("app", paysig::SecretString::from("k")).unwrap();
+    let cfg = sunmi::Config::test("app", "k");
     let client = sunmi::Client::new(cfg).unwrap();
     assert!(client.verify_notify(&form(&sample_pairs())).is_ok());
 }
@@ -538,7 +538,7 @@ fn ambiguity_is_checked_after_the_sign_is_present_and_before_the_signature() {
 
 #[test]
 fn client_reads_json_by_content_type_with_its_configured_limit() {
-    let mut cfg = sunmi::Config::test("app", paysig::SecretString::from("k")).unwrap();
+    let mut cfg = sunmi::Config::test("app", "k");
     let body = fixture_bytes("notify.json");
     let client = sunmi::Client::new(cfg.clone()).unwrap();
     assert!(
@@ -546,7 +546,7 @@ fn client_reads_json_by_content_type_with_its_configured_limit() {
             .verify_notify_with_content_type(Some("application/json"), &body)
             .is_ok()
     );
-    cfg.notify_options = NotifyOptions::default().with_body_limit(10);
+    cfg.notify_body_limit = 10;
     let client = sunmi::Client::new(cfg).unwrap();
     assert!(matches!(
         client.verify_notify(&body).unwrap_err(),

@@ -45,7 +45,7 @@ pub fn http(timeout: Duration) -> HttpConfig {
 /// A config over the given base URLs, tried in order, at `NOW`.
 pub fn config(hosts: &[String]) -> Config {
     let urls = hosts.iter().map(|h| Url::parse(h).unwrap()).collect();
-    Config::new(APP_ID, APP_KEY, Environment::Custom(urls))
+    Config::new(Environment::Custom(urls), APP_ID, APP_KEY)
         .with_clock(FixedClock(NOW))
         .with_host_picker(InOrder)
         .with_http(http(Duration::from_secs(5)))

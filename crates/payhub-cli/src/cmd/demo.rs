@@ -153,6 +153,7 @@ fn describe(action: &PaymentAction) -> String {
         PaymentAction::AlipayApp { .. } => "Alipay APP order string".into(),
         PaymentAction::UnionPayApp { tn } => format!("UnionPay tn {tn}"),
         PaymentAction::Final { status } => format!("final: {status}"),
+        other => format!("{other:?}"),
     }
 }
 
@@ -179,7 +180,7 @@ async fn tour(
     let stamp = time::OffsetDateTime::now_utc().unix_timestamp_nanos() / 1_000_000;
     let order_no = format!("DEMO{}{stamp}", &name[..2].to_uppercase());
     let amount = Money::parse_yuan("12.34").map_err(|e| e.to_string())?;
-    orders.insert(order_no.clone(), amount);
+    orders.insert(p, order_no.clone(), amount);
     let request = PaymentRequest::new(
         order_no.clone(),
         amount,

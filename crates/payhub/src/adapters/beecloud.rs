@@ -60,7 +60,6 @@
 //! payment the bill does not show is refused ([`crate::NotifyError::NotConfirmed`]), so
 //! BeeCloud resends it later. Refund webhooks are not confirmed this way.
 
-use crate::adapters::{EnvLookup, reject_unknown_keys, secret_from_env, string_field};
 use crate::error::{Error, NotifyError};
 use crate::gateway::Gateway;
 use crate::notify::{Notification, NotificationKind};
@@ -71,16 +70,14 @@ use crate::payment::{
 use crate::provider::Provider;
 use crate::status::{PaymentStatus, RefundExtent};
 use async_trait::async_trait;
-use beecloud::hosts::{InOrder, RandomPicker};
 use beecloud::model::{BillRecord, RefundRecord};
-use beecloud::notify::{TimestampCheck, TransactionType, Webhook, WebhookEvent};
+use beecloud::notify::{TransactionType, Webhook, WebhookEvent};
 use beecloud::{
-    AppMode, BillChannel, BillRequest, BillResponse, BillsQuery, Channel, Client, Config,
-    Environment, QrPayMode, RefundChannel, RefundsQuery, TitleRule, WebhookConfig, WebhookScheme,
+    BillChannel, BillRequest, BillResponse, BillsQuery, Channel, Client, QrPayMode, RefundChannel,
+    RefundsQuery,
 };
 use paysig::Verified;
 use serde_json::{Map, Value};
-use std::time::Duration;
 
 const P: Provider = Provider::BeeCloud;
 
@@ -289,15 +286,6 @@ fn group(c: RefundChannel) -> Channel {
     }
 }
 
-fn parse_group(raw: &str) -> Option<RefundChannel> {
-    match raw.trim().to_ascii_uppercase().as_str() {
-        "WX" => Some(RefundChannel::Wx),
-        "ALI" => Some(RefundChannel::Ali),
-        "UN" => Some(RefundChannel::Un),
-        _ => None,
-    }
-}
-
 fn bee(e: beecloud::Error) -> Error {
     Error::BeeCloud(e)
 }
@@ -330,126 +318,6 @@ impl BeeCloudGateway {
     /// The settings.
     pub fn settings(&self) -> &BeeCloudSettings {
         &self.settings
-    }
-
-    /// Builds the gateway from the hub config's `[beecloud]` section.
-    ///
-    /// ```toml
-    /// [beecloud]
-    /// app_id = "0950c062-5e41-44e3-8f52-f89d8cf2b6eb"
-    /// app_key_env = "BEECLOUD_APP_KEY"       # NAME of the variable holding the App Key
-    /// # Where calls go, exactly one of:
-    /// environment = "production"             # the four hosts of §1, or "test" (the test server)
-    /// # base_url = "http://127.0.0.1:9004"   # one host (a proxy, a mock)
-    /// # hosts = ["https://a.example", "https://b.example"]   # your own host list
-    /// host_order = "random"                  # or "in_order" (first host, then failover); default random
-    /// title_rule = "utf8_bytes"              # or "double_width" (16 Chinese characters); default utf8_bytes
-    /// query_channels = ["WX", "ALI", "UN"]   # groups asked by queries and refunds, in order (default all three)
-    /// alipay_qr_return_url = "https://shop.example/paid"   # needed for PayMethod::AlipayQr
-    /// alipay_qr_pay_mode = "1"               # "0", "1" or "3"; optional
-    /// # Webhook verification (optional; without it notifies are refused):
-    /// webhook = "v2"                         # or "v1" (camelCase) or "v1_snake" (snake_case, 2015-10
-    ///                                        # to 2017-01), both signing only the timestamp;
-    ///                                        # payment webhooks of all are confirmed by a bill query
-    /// webhook_secret_env = "BEECLOUD_MASTER_SECRET"   # v2: the Master Secret; v1, v1_snake: the App Secret
-    ///                                        # (v1_snake in test mode: the Test Secret)
-    /// webhook_test_mode = false              # v1_snake only: true for an app in test mode; default false
-    /// webhook_tolerance_secs = 300           # timestamp window either way; default 300
-    /// webhook_check_timestamp = true         # false (v2 only) accepts webhooks without timestamp
-    /// http_timeout_secs = 30                 # per call; default 30
-    /// ```
-    ///
-    /// Secrets come only from the environment variables named; an unset or empty one is an
-    /// [`Error::Config`] naming the variable (never its value).
-    pub fn from_toml(section: &toml::Table, env: EnvLookup<'_>) -> Result<Self, Error> {
-        const KNOWN: [&str; 16] = [
-            "app_id",
-            "app_key_env",
-            "environment",
-            "base_url",
-            "hosts",
-            "host_order",
-            "title_rule",
-            "query_channels",
-            "alipay_qr_return_url",
-            "alipay_qr_pay_mode",
-            "webhook",
-            "webhook_secret_env",
-            "webhook_tolerance_secs",
-            "webhook_check_timestamp",
-            "webhook_test_mode",
-            "http_timeout_secs",
-        ];
-        reject_unknown_keys(P, section, KNOWN.as_ref())?;
-        let app_id = string_field(P, section, "app_id")?;
-        let app_key = secret_from_env(P, section, "app_key_env", env)?;
-        let environment = environment(section)?;
-        let mut config = Config::new(app_id, "", environment);
-        config.app_key = app_key;
-        match opt_str(section, "host_order")? {
-            None | Some("random") => config = config.with_host_picker(RandomPicker::new()),
-            Some("in_order") => config = config.with_host_picker(InOrder),
-            Some(other) => {
-                return Err(Error::Config(format!(
-                    "[{P}] host_order must be \"random\" or \"in_order\", not {other:?}"
-                )));
-            }
-        }
-        match opt_str(section, "title_rule")? {
-            None | Some("utf8_bytes") => config = config.with_title_rule(TitleRule::Utf8Bytes),
-            Some("double_width") => config = config.with_title_rule(TitleRule::DoubleWidth),
-            Some(other) => {
-                return Err(Error::Config(format!(
-                    "[{P}] title_rule must be \"utf8_bytes\" or \"double_width\", not {other:?}"
-                )));
-            }
-        }
-        if let Some(secs) = opt_secs(section, "http_timeout_secs")? {
-            config.http.timeout = Duration::from_secs(secs);
-        }
-        if let Some(webhook) = webhook_config(section, env)? {
-            config = config.with_webhook(webhook);
-        }
-        let mut settings = BeeCloudSettings::default();
-        if let Some(list) = section.get("query_channels") {
-            let list = list.as_array().ok_or_else(|| {
-                Error::Config(format!(
-                    "[{P}] query_channels must be a list of \"WX\", \"ALI\", \"UN\""
-                ))
-            })?;
-            let mut groups = Vec::new();
-            for v in list {
-                let g = v.as_str().and_then(parse_group).ok_or_else(|| {
-                    Error::Config(format!(
-                        "[{P}] query_channels holds \"WX\", \"ALI\" or \"UN\", not {v}"
-                    ))
-                })?;
-                if !groups.contains(&g) {
-                    groups.push(g);
-                }
-            }
-            if groups.is_empty() {
-                return Err(Error::Config(format!(
-                    "[{P}] query_channels must not be empty"
-                )));
-            }
-            settings.query_channels = groups;
-        }
-        settings.alipay_qr_return_url =
-            opt_str(section, "alipay_qr_return_url")?.map(str::to_owned);
-        settings.alipay_qr_pay_mode = match opt_str(section, "alipay_qr_pay_mode")? {
-            None => None,
-            Some("0") => Some(QrPayMode::SimpleFront),
-            Some("1") => Some(QrPayMode::Front),
-            Some("3") => Some(QrPayMode::MiniFront),
-            Some(other) => {
-                return Err(Error::Config(format!(
-                    "[{P}] alipay_qr_pay_mode must be \"0\", \"1\" or \"3\", not {other:?}"
-                )));
-            }
-        };
-        let client = Client::new(config).map_err(|e| Error::Config(format!("[{P}] {e}")))?;
-        Ok(Self::new(client, settings))
     }
 
     fn channels_label(&self) -> String {
@@ -585,155 +453,6 @@ fn bill_no_of_refund(event: &WebhookEvent) -> Option<String> {
             Value::Number(n) => Some(n.to_string()),
             _ => None,
         })
-}
-
-fn opt_str<'a>(section: &'a toml::Table, key: &str) -> Result<Option<&'a str>, Error> {
-    match section.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_str()
-            .map(Some)
-            .ok_or_else(|| Error::Config(format!("[{P}] {key} must be a string"))),
-    }
-}
-
-fn opt_secs(section: &toml::Table, key: &str) -> Result<Option<u64>, Error> {
-    match section.get(key) {
-        None => Ok(None),
-        Some(v) => v
-            .as_integer()
-            .and_then(|i| u64::try_from(i).ok())
-            .filter(|&i| i > 0)
-            .map(Some)
-            .ok_or_else(|| {
-                Error::Config(format!("[{P}] {key} must be a positive integer of seconds"))
-            }),
-    }
-}
-
-fn environment(section: &toml::Table) -> Result<Environment, Error> {
-    let given = ["environment", "base_url", "hosts"]
-        .into_iter()
-        .filter(|k| section.contains_key(*k))
-        .count();
-    if given != 1 {
-        return Err(Error::Config(format!(
-            "[{P}] needs exactly one of environment = \"test\"|\"production\", base_url = \"...\" or hosts = [...]"
-        )));
-    }
-    let url =
-        |s: &str| url::Url::parse(s).map_err(|e| Error::Config(format!("[{P}] host {s:?}: {e}")));
-    if let Some(env) = opt_str(section, "environment")? {
-        return match env {
-            "production" => Ok(Environment::Production),
-            "test" => Ok(Environment::Test),
-            other => Err(Error::Config(format!(
-                "[{P}] environment must be \"test\" or \"production\", not {other:?}"
-            ))),
-        };
-    }
-    if let Some(base) = opt_str(section, "base_url")? {
-        return Ok(Environment::Custom(vec![url(base)?]));
-    }
-    let list = section
-        .get("hosts")
-        .and_then(|v| v.as_array())
-        .ok_or_else(|| Error::Config(format!("[{P}] hosts must be a list of base URLs")))?;
-    let urls = list
-        .iter()
-        .map(|v| {
-            v.as_str()
-                .ok_or_else(|| Error::Config(format!("[{P}] hosts holds base URL strings")))
-                .and_then(url)
-        })
-        .collect::<Result<Vec<_>, _>>()?;
-    if urls.is_empty() {
-        return Err(Error::Config(format!("[{P}] hosts must not be empty")));
-    }
-    Ok(Environment::Custom(urls))
-}
-
-fn webhook_config(
-    section: &toml::Table,
-    env: EnvLookup<'_>,
-) -> Result<Option<WebhookConfig>, Error> {
-    let Some(scheme) = opt_str(section, "webhook")? else {
-        if let Some(k) = [
-            "webhook_secret_env",
-            "webhook_tolerance_secs",
-            "webhook_check_timestamp",
-            "webhook_test_mode",
-        ]
-        .into_iter()
-        .find(|k| section.contains_key(*k))
-        {
-            return Err(Error::Config(format!(
-                "[{P}] {k} is set but webhook = \"v1\"|\"v1_snake\"|\"v2\" is not"
-            )));
-        }
-        return Ok(None);
-    };
-    let test_mode = match section.get("webhook_test_mode") {
-        None => None,
-        Some(v) => Some(v.as_bool().ok_or_else(|| {
-            Error::Config(format!("[{P}] webhook_test_mode must be true or false"))
-        })?),
-    };
-    if test_mode.is_some() && scheme != "v1_snake" {
-        return Err(Error::Config(format!(
-            "[{P}] webhook_test_mode is only for webhook = \"v1_snake\""
-        )));
-    }
-    let secret = secret_from_env(P, section, "webhook_secret_env", env)?;
-    // Whether the scheme signs nothing but the timestamp.
-    let (scheme, timestamp_only) = match scheme {
-        "v1" => (WebhookScheme::V1 { app_secret: secret }, true),
-        "v1_snake" => (
-            WebhookScheme::V1Snake {
-                secret,
-                mode: if test_mode == Some(true) {
-                    AppMode::Test
-                } else {
-                    AppMode::Live
-                },
-            },
-            true,
-        ),
-        "v2" => (
-            WebhookScheme::V2 {
-                master_secret: secret,
-            },
-            false,
-        ),
-        other => {
-            return Err(Error::Config(format!(
-                "[{P}] webhook must be \"v1\", \"v1_snake\" or \"v2\", not {other:?}"
-            )));
-        }
-    };
-    let tolerance = Duration::from_secs(
-        opt_secs(section, "webhook_tolerance_secs")?
-            .unwrap_or(WebhookConfig::DEFAULT_TOLERANCE.as_secs()),
-    );
-    let check = match section.get("webhook_check_timestamp") {
-        None => true,
-        Some(v) => v.as_bool().ok_or_else(|| {
-            Error::Config(format!(
-                "[{P}] webhook_check_timestamp must be true or false"
-            ))
-        })?,
-    };
-    if !check && timestamp_only {
-        return Err(Error::Config(format!(
-            "[{P}] webhook_check_timestamp = false is refused with webhook = \"v1\" or \"v1_snake\": they sign nothing but the timestamp"
-        )));
-    }
-    let timestamp = if check {
-        TimestampCheck::Within(tolerance)
-    } else {
-        TimestampCheck::Skip
-    };
-    Ok(Some(WebhookConfig::new(scheme).timestamp_check(timestamp)))
 }
 
 #[async_trait]

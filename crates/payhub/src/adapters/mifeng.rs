@@ -31,9 +31,6 @@
 //! [`Gateway::parse_notification`]: crate::Gateway::parse_notification
 //! [`Gateway::confirm_by_query`]: crate::Gateway::confirm_by_query
 
-use crate::adapters::{
-    Endpoint, EnvLookup, endpoint, reject_unknown_keys, secret_from_env, string_field,
-};
 use crate::error::{Error, NotifyError};
 use crate::gateway::Gateway;
 use crate::notify::{Notification, NotificationKind};
@@ -44,30 +41,12 @@ use crate::payment::{
 use crate::provider::Provider;
 use crate::status::PaymentStatus;
 use async_trait::async_trait;
-use mifeng::{
-    BodyEncoding, Client, Config, Environment, NotifyState, NotifyTrust, OrderState, QueryCode2,
-    TokenMethod, UnifiedOrderRequest,
-};
+use mifeng::{Client, NotifyState, NotifyTrust, OrderState, UnifiedOrderRequest};
 use paysig::{Money, Verified};
 use std::net::IpAddr;
-use std::num::NonZeroU32;
 use url::Url;
 
 const P: Provider = Provider::Mifeng;
-
-/// The keys [`MifengGateway::from_toml`] reads; any other key is a configuration error.
-const KEYS: [&str; 10] = [
-    "environment",
-    "base_url",
-    "mch_id",
-    "secret_env",
-    "notify_trust",
-    "body_encoding",
-    "token_method",
-    "query_code_2",
-    "rate_limit_per_second",
-    "notify_absent_param",
-];
 
 /// Mifeng's order state from `query` (0 未出码, 1 交易失败, 2 待支付, 3 交易成功).
 ///
@@ -125,127 +104,12 @@ impl MifengGateway {
         MifengGateway { client }
     }
 
-    /// Builds the gateway from the `[mifeng]` section of the hub's configuration.
-    ///
-    /// ```toml
-    /// [mifeng]
-    /// environment = "production"        # or base_url = "http://127.0.0.1:9001" (not both)
-    /// mch_id = "1000123"                 # 商户编号 (a string or an integer)
-    /// secret_env = "MIFENG_SECRET"       # the NAME of the variable holding 接口密钥
-    /// # Optional, the crate's switches for what mifeng.md leaves open (defaults shown):
-    /// notify_trust = "signature_and_query"  # or "signature_only"
-    /// body_encoding = "platform_export"     # or "form", or "json"
-    /// token_method = "post"                 # or "get"
-    /// query_code_2 = "param_invalid"        # or "token_invalid"
-    /// rate_limit_per_second = 20            # 1..=20 calls/s per mch_id
-    /// notify_absent_param = "signed_as_empty"  # or "not_signed", or "refused"
-    ///
-    /// [notify]
-    /// confirm_by_query = ["mifeng"]         # optional: signature_and_query already confirms
-    ///                                       # by query; needed only with signature_only
-    /// ```
-    ///
-    /// - `environment`: only `"production"` (`https://open.mifengpay.com`); mifeng.md names no
-    ///   test host, so `"test"` is refused: give `base_url` for a sandbox or a mock.
-    /// - `notify_trust`: [`NotifyTrust`]. `"query_only"` is refused: the facade always checks
-    ///   the notify signature; use [`mifeng::Client::confirm_notify_by_query`] directly for
-    ///   that. With `"signature_and_query"` (the default) the hub confirms every notify by
-    ///   query on the gateway's own request ([`Gateway::confirm_by_query`] is `true`);
-    ///   listing `mifeng` in `[notify] confirm_by_query` is not needed for it. With
-    ///   `"signature_only"` the hub confirms only if `[notify] confirm_by_query` lists
-    ///   `mifeng`.
-    /// - `body_encoding`, `token_method`, `query_code_2`, `notify_absent_param`:
-    ///   [`BodyEncoding`], [`TokenMethod`], [`QueryCode2`], [`mifeng::AbsentParam`].
-    ///
-    /// Any other key is an error (a misspelt key is not silently ignored). Error messages
-    /// name variables and keys, never secret values.
-    pub fn from_toml(section: &toml::Table, env: EnvLookup<'_>) -> Result<Self, Error> {
-        reject_unknown_keys(P, section, KEYS.as_ref())?;
-        let environment = match endpoint(P, section)? {
-            Endpoint::Production => Environment::Production,
-            Endpoint::Test => {
-                return Err(Error::Config(format!(
-                    "[{P}] mifeng.md names no test host: give base_url"
-                )));
-            }
-            Endpoint::BaseUrl(url) => Environment::Custom(url),
-        };
-        let mch_id = match section.get("mch_id") {
-            Some(toml::Value::Integer(n)) => n.to_string(),
-            _ => string_field(P, section, "mch_id")?,
-        };
-        let secret = secret_from_env(P, section, "secret_env", env)?;
-        let mut config = Config::new(environment, mch_id, secret);
-        if let Some(v) = choice(
-            section,
-            "notify_trust",
-            &["signature_and_query", "signature_only", "query_only"],
-        )? {
-            config.notify_trust = match v {
-                "signature_only" => NotifyTrust::SignatureOnly,
-                "query_only" => {
-                    return Err(Error::Config(format!(
-                        "[{P}] notify_trust = \"query_only\" is not available through payhub, which always checks the notify signature; use \"signature_and_query\", which also confirms every notify by query"
-                    )));
-                }
-                _ => NotifyTrust::SignatureAndQuery,
-            };
-        }
-        if let Some(v) = choice(
-            section,
-            "body_encoding",
-            &["platform_export", "form", "json"],
-        )? {
-            config.body_encoding = match v {
-                "json" => BodyEncoding::Json,
-                "form" => BodyEncoding::Form,
-                _ => BodyEncoding::PlatformExport,
-            };
-        }
-        if let Some(v) = choice(section, "token_method", &["post", "get"])? {
-            config.token_method = if v == "get" {
-                TokenMethod::Get
-            } else {
-                TokenMethod::Post
-            };
-        }
-        if let Some(v) = choice(section, "query_code_2", &["param_invalid", "token_invalid"])? {
-            config.query_code_2 = if v == "token_invalid" {
-                QueryCode2::TokenInvalid
-            } else {
-                QueryCode2::ParamInvalid
-            };
-        }
-        if let Some(v) = choice(
-            section,
-            "notify_absent_param",
-            &["signed_as_empty", "not_signed", "refused"],
-        )? {
-            config.notify_absent_param = match v {
-                "not_signed" => mifeng::AbsentParam::NotSigned,
-                "refused" => mifeng::AbsentParam::Refused,
-                _ => mifeng::AbsentParam::SignedAsEmpty,
-            };
-        }
-        if let Some(v) = section.get("rate_limit_per_second") {
-            let n = v
-                .as_integer()
-                .filter(|n| (1..=20).contains(n))
-                .and_then(|n| u32::try_from(n).ok())
-                .and_then(NonZeroU32::new)
-                .ok_or_else(|| Error::Config(format!("[{P}] rate_limit_per_second must be an integer from 1 to 20 (mifeng.md §使用规则)")))?;
-            config.rate_limit.per_second = n;
-        }
-        let client = Client::new(config).map_err(|e| Error::Config(format!("[{P}] {e}")))?;
-        Ok(MifengGateway::new(client))
-    }
-
     /// The wrapped client, for what the facade does not cover.
     pub fn client(&self) -> &Client {
         &self.client
     }
 
-    /// How notifies are meant to be trusted (the client's [`Config::notify_trust`]).
+    /// How notifies are meant to be trusted (the client's [`mifeng::Config::notify_trust`]).
     pub fn notify_trust(&self) -> NotifyTrust {
         self.client.config().notify_trust
     }
@@ -257,6 +121,8 @@ impl MifengGateway {
         match self.notify_trust() {
             NotifyTrust::SignatureAndQuery | NotifyTrust::QueryOnly => true,
             NotifyTrust::SignatureOnly => false,
+            // A mode added later: confirm, the safe side.
+            _ => true,
         }
     }
 
@@ -264,24 +130,6 @@ impl MifengGateway {
     pub async fn balance(&self) -> Result<Money, Error> {
         let reply = self.client.balance().await.map_err(Error::Mifeng)?;
         Ok(reply.data.balance)
-    }
-}
-
-/// An optional string key whose value must be one of `allowed`.
-fn choice<'a>(
-    section: &'a toml::Table,
-    key: &str,
-    allowed: &[&str],
-) -> Result<Option<&'a str>, Error> {
-    let Some(value) = section.get(key) else {
-        return Ok(None);
-    };
-    match value.as_str() {
-        Some(v) if allowed.contains(&v) => Ok(Some(v)),
-        _ => Err(Error::Config(format!(
-            "[{P}] {key} must be one of {}",
-            allowed.join(", ")
-        ))),
     }
 }
 

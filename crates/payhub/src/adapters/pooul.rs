@@ -32,9 +32,6 @@
 //! ([`pooul::MicroPayTimings`], 30 s / 15 s by default). The trade number is known only when the
 //! pay or query answer gave it.
 
-use crate::adapters::{
-    Endpoint, EnvLookup, endpoint, reject_unknown_keys, secret_from_env, string_field,
-};
 use crate::error::{Error, NotifyError};
 use crate::gateway::Gateway;
 use crate::notify::{Notification, NotificationKind};
@@ -45,7 +42,7 @@ use crate::payment::{
 use crate::provider::Provider;
 use crate::status::{PaymentStatus, RefundExtent};
 use async_trait::async_trait;
-use paysig::{ExposeSecret, Money, RsaPrivateKey, Verified};
+use paysig::{Money, Verified};
 use pooul::{
     Client, MchAppType, MicroPayOutcome, PayData, PayInfo, PayType, RefundLookup, RefundStatus,
     TradeState,
@@ -259,101 +256,6 @@ impl PooulGateway {
             .lock()
             .map(|sent| sent.get(refund_no))
             .unwrap_or_default()
-    }
-
-    /// Builds the gateway from the `[pooul]` section of the hub's TOML. Secrets come only from
-    /// the environment variables the section names; any other key (such as an inline
-    /// `merchant_key`) is refused.
-    ///
-    /// ```toml
-    /// [pooul]
-    /// environment = "test"                        # or "production"; or base_url = "http://127.0.0.1:9002"
-    /// merchant_id = "5399355381712172"            # 16 digits, assigned by Pooul
-    /// merchant_key_env = "POOUL_MERCHANT_KEY"     # env var: the merchant's RSA private key (PEM or base64 DER)
-    /// pooul_public_key_env = "POOUL_PUBLIC_KEY"   # env var: Pooul's RSA public key (PEM or base64 DER)
-    /// # pooul_public_key = "-----BEGIN PUBLIC KEY-----\n..."   # or inline (not a secret), instead of _env
-    /// # For PayMethod::WechatH5 (wechat.wap), all three or none:
-    /// h5_app_type = "WAP"                         # IOS | AND | WAP
-    /// h5_app_name = "Example Shop"
-    /// h5_app_id = "https://shop.example/"
-    /// ```
-    pub fn from_toml(section: &toml::Table, env: EnvLookup<'_>) -> Result<Self, Error> {
-        const KEYS: [&str; 9] = [
-            "environment",
-            "base_url",
-            "merchant_id",
-            "merchant_key_env",
-            "pooul_public_key_env",
-            "pooul_public_key",
-            "h5_app_type",
-            "h5_app_name",
-            "h5_app_id",
-        ];
-        reject_unknown_keys(PROVIDER, section, KEYS.as_ref())?;
-        let environment = match endpoint(PROVIDER, section)? {
-            Endpoint::Test => pooul::Environment::Test,
-            Endpoint::Production => pooul::Environment::Production,
-            Endpoint::BaseUrl(url) => pooul::Environment::Custom(url),
-        };
-        let merchant_id = string_field(PROVIDER, section, "merchant_id")?;
-        let merchant_key = secret_from_env(PROVIDER, section, "merchant_key_env", env)?;
-        let merchant_key = RsaPrivateKey::from_pem_or_base64(merchant_key.expose_secret())
-            .map_err(|e| {
-                Error::Config(format!(
-                    "[pooul] merchant_key_env: not an RSA private key: {e}"
-                ))
-            })?;
-        let pooul_key = match (
-            section.get("pooul_public_key"),
-            section.get("pooul_public_key_env"),
-        ) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Config(
-                    "[pooul] set pooul_public_key or pooul_public_key_env, not both".into(),
-                ));
-            }
-            (Some(_), None) => string_field(PROVIDER, section, "pooul_public_key")?,
-            (None, _) => secret_from_env(PROVIDER, section, "pooul_public_key_env", env)?
-                .expose_secret()
-                .to_owned(),
-        };
-        // Pooul publishes a 1024-bit platform key: loaded under the legacy (verify-only)
-        // key-size policy, with a warning from the client.
-        let pooul_key = pooul::load_platform_key(&pooul_key)
-            .map_err(|e| Error::Config(format!("[pooul] Pooul's public key: {e}")))?;
-        let h5 = ["h5_app_type", "h5_app_name", "h5_app_id"];
-        let wechat_h5 = match h5.iter().filter(|k| section.contains_key(**k)).count() {
-            0 => None,
-            3 => {
-                let app_type = match string_field(PROVIDER, section, "h5_app_type")?.as_str() {
-                    "IOS" => MchAppType::Ios,
-                    "AND" => MchAppType::Android,
-                    "WAP" => MchAppType::Wap,
-                    other => {
-                        return Err(Error::Config(format!(
-                            "[pooul] h5_app_type {other:?} is not IOS, AND or WAP"
-                        )));
-                    }
-                };
-                Some(WechatH5App {
-                    app_type,
-                    app_name: string_field(PROVIDER, section, "h5_app_name")?,
-                    app_id: string_field(PROVIDER, section, "h5_app_id")?,
-                })
-            }
-            _ => {
-                return Err(Error::Config(
-                    "[pooul] h5_app_type, h5_app_name and h5_app_id go together".into(),
-                ));
-            }
-        };
-        let config = pooul::Config::new(environment, merchant_id, merchant_key, pooul_key);
-        let client = Client::new(config).map_err(|e| Error::Config(format!("[pooul] {e}")))?;
-        let gateway = PooulGateway::new(client);
-        Ok(match wechat_h5 {
-            Some(app) => gateway.with_wechat_h5(app),
-            None => gateway,
-        })
     }
 
     /// The Pooul pay type for a unified method, and what its answer must carry.

@@ -20,9 +20,6 @@
 //! `From` impl gives the payment meaning, [`refund_status`] the refund meaning (both name
 //! every variant).
 
-use crate::adapters::{
-    Endpoint, EnvLookup, endpoint, reject_unknown_keys, secret_from_env, string_field,
-};
 use crate::error::{Error, NotifyError};
 use crate::gateway::Gateway;
 use crate::notify::{Notification, NotificationKind};
@@ -33,25 +30,10 @@ use crate::payment::{
 use crate::provider::Provider;
 use crate::status::{PaymentStatus, RefundExtent};
 use async_trait::async_trait;
-use paysig::{Money, RsaPublicKey, Verified};
-use std::time::Duration;
-use sunmi::{CloudPayInfo, Environment, OrderRef, OrderType, OriginalOrder, Terminal, TradeState};
+use paysig::{Money, Verified};
+use sunmi::{CloudPayInfo, OrderRef, OrderType, OriginalOrder, Terminal, TradeState};
 
 const PROVIDER: Provider = Provider::Sunmi;
-
-/// The keys a `[sunmi]` section may hold (anything else is a typo and refused).
-const KEYS: &[&str] = &[
-    "environment",
-    "base_url",
-    "app_id",
-    "app_key_env",
-    "merchant_no",
-    "sunmi_public_key",
-    "sunmi_public_key_env",
-    "mini_pay_notify_url_max",
-    "connect_timeout_secs",
-    "timeout_secs",
-];
 
 /// Sunmi's payment states in the payment sense (sunmi.txt §4.3.3 `state`).
 ///
@@ -123,7 +105,7 @@ fn payment_status(state: TradeState, amount: Money, refunded: Money) -> PaymentS
 /// every order, query and refund names.
 ///
 /// Built in code with [`SunmiGateway::new`], or from a hub config with
-/// [`SunmiGateway::from_toml`].
+/// [`SunmiGateway::from_config`].
 #[derive(Debug, Clone)]
 pub struct SunmiGateway {
     client: sunmi::Client,
@@ -150,117 +132,8 @@ impl SunmiGateway {
         &self.merchant_no
     }
 
-    /// Builds the gateway from the `[sunmi]` section of a hub config.
-    ///
-    /// ```toml
-    /// [sunmi]
-    /// environment = "production"           # "test" | "production"; or instead:
-    /// # base_url = "http://127.0.0.1:9001"  # any other host (a mock, a sandbox)
-    /// app_id = "sm5b9b4daef3463"           # assigned by Sunmi (§1.4)
-    /// app_key_env = "SUNMI_APP_KEY"        # NAME of the env variable holding the MD5 app_key
-    /// merchant_no = "8202915737"           # the Sunmi merchantNo
-    /// sunmi_public_key_env = "SUNMI_PUBLIC_KEY" # NAME of the env variable holding Sunmi's
-    ///                                      # notify public key (PEM or base64 DER); or inline:
-    /// # sunmi_public_key = "MIIBIjANBgkq..."
-    /// mini_pay_notify_url_max = 255        # optional; the crate's default follows the
-    ///                                      # document's String(32) for miniPay notifyUrl
-    /// connect_timeout_secs = 10            # optional (default 10)
-    /// timeout_secs = 30                    # optional (default 30)
-    /// ```
-    ///
-    /// - Exactly one of `environment` and `base_url`.
-    /// - The notify public key: at most one of `sunmi_public_key_env` and `sunmi_public_key`
-    ///   (it is public, so it may be written inline). With neither, `environment = "test"`
-    ///   uses the §6.4 test key ([`sunmi::TEST_PUBLIC_KEY`]); production and `base_url`
-    ///   require one (Sunmi sends each integrator its production key).
-    /// - The app_key is read only from the environment variable named by `app_key_env`.
-    /// - Any other key is refused, so a typo is not silently ignored.
-    ///
-    /// Errors are [`Error::Config`]; they name fields and variables, never a secret value.
-    pub fn from_toml(section: &toml::Table, env: EnvLookup<'_>) -> Result<Self, Error> {
-        reject_unknown_keys(PROVIDER, section, KEYS)?;
-        let environment = match endpoint(PROVIDER, section)? {
-            Endpoint::Test => Environment::Test,
-            Endpoint::Production => Environment::Production,
-            Endpoint::BaseUrl(url) => Environment::Custom(url),
-        };
-        let app_id = string_field(PROVIDER, section, "app_id")?;
-        let app_key = secret_from_env(PROVIDER, section, "app_key_env", env)?;
-        let merchant_no = string_field(PROVIDER, section, "merchant_no")?;
-        let public_key = public_key(section, env, &environment)?;
-
-        let mut config = sunmi::Config::new(environment, app_id, app_key, public_key);
-        if let Some(max) = positive_int(section, "mini_pay_notify_url_max")? {
-            config.mini_pay_notify_url_max = usize::try_from(max).map_err(|_| {
-                Error::Config(format!("[{PROVIDER}] mini_pay_notify_url_max is too large"))
-            })?;
-        }
-        if let Some(secs) = positive_int(section, "connect_timeout_secs")? {
-            config.connect_timeout = Duration::from_secs(secs);
-        }
-        if let Some(secs) = positive_int(section, "timeout_secs")? {
-            config.timeout = Duration::from_secs(secs);
-        }
-        let client =
-            sunmi::Client::new(config).map_err(|e| Error::Config(format!("[{PROVIDER}] {e}")))?;
-        Ok(SunmiGateway::new(client, merchant_no))
-    }
-
     fn terminal(&self) -> Terminal {
         Terminal::MerchantNo(self.merchant_no.clone())
-    }
-}
-
-fn public_key(
-    section: &toml::Table,
-    env: EnvLookup<'_>,
-    environment: &Environment,
-) -> Result<RsaPublicKey, Error> {
-    let text = match (
-        section.get("sunmi_public_key_env"),
-        section.get("sunmi_public_key"),
-    ) {
-        (Some(_), Some(_)) => {
-            return Err(Error::Config(format!(
-                "[{PROVIDER}] set sunmi_public_key_env or sunmi_public_key, not both"
-            )));
-        }
-        (Some(_), None) => {
-            let var = string_field(PROVIDER, section, "sunmi_public_key_env")?;
-            env(&var).filter(|v| !v.trim().is_empty()).ok_or_else(|| {
-                Error::Config(format!(
-                    "[{PROVIDER}] sunmi_public_key_env: environment variable {var} is not set"
-                ))
-            })?
-        }
-        (None, Some(_)) => string_field(PROVIDER, section, "sunmi_public_key")?,
-        (None, None) => match environment {
-            Environment::Test => sunmi::TEST_PUBLIC_KEY.to_owned(),
-            Environment::Production | Environment::Custom(_) => {
-                return Err(Error::Config(format!(
-                    "[{PROVIDER}] needs sunmi_public_key_env (or sunmi_public_key): the notify key Sunmi sent you"
-                )));
-            }
-        },
-    };
-    RsaPublicKey::from_pem_or_base64(text.trim()).map_err(|e| {
-        Error::Config(format!(
-            "[{PROVIDER}] the Sunmi public key is not usable: {e}"
-        ))
-    })
-}
-
-fn positive_int(section: &toml::Table, field: &str) -> Result<Option<u64>, Error> {
-    match section.get(field) {
-        None => Ok(None),
-        Some(v) => v
-            .as_integer()
-            .and_then(|i| u64::try_from(i).ok())
-            .filter(|i| *i > 0)
-            .map(Some)
-            .ok_or_else(|| {
-                Error::Config(format!("[{PROVIDER}] {field} must be a positive integer"))
-            }),
     }
 }
 

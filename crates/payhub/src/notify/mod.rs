@@ -33,6 +33,7 @@ use std::time::Duration;
 /// Whether a notify is about a payment or a refund.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "kind", rename_all = "snake_case")]
+#[non_exhaustive]
 pub enum NotificationKind {
     /// A payment changed state.
     Payment,
@@ -108,17 +109,36 @@ pub trait OrderLookup: Send + Sync {
     ) -> Result<Option<OrderRecord>, BoxError>;
 }
 
-/// A simple in-memory [`OrderLookup`] (tests, examples, the demo).
+/// A simple in-memory [`OrderLookup`] (tests, examples, the demo), keyed by provider and
+/// order number as [`OrderLookup::find_order`] asks.
+///
+/// ```
+/// use payhub::notify::{MemoryOrders, OrderLookup};
+/// use payhub::{Money, Provider};
+/// # tokio_test(async {
+/// let orders = MemoryOrders::default();
+/// orders.insert(Provider::Sunmi, "T1001", Money::from_fen(990));
+/// let found = orders.find_order(Provider::Sunmi, "T1001").await.unwrap();
+/// assert_eq!(found.map(|o| o.amount), Some(Money::from_fen(990)));
+/// // The same number at another provider is another order.
+/// assert!(orders.find_order(Provider::Pooul, "T1001").await.unwrap().is_none());
+/// # });
+/// # fn tokio_test(f: impl std::future::Future<Output = ()>) {
+/// #     tokio::runtime::Builder::new_current_thread().build().unwrap().block_on(f)
+/// # }
+/// ```
 #[derive(Debug, Default, Clone)]
-pub struct MemoryOrders(Arc<std::sync::Mutex<std::collections::HashMap<String, OrderRecord>>>);
+pub struct MemoryOrders(
+    Arc<std::sync::Mutex<std::collections::HashMap<(Provider, String), OrderRecord>>>,
+);
 
 impl MemoryOrders {
-    /// Records an order.
-    pub fn insert(&self, order_no: impl Into<String>, amount: Money) {
+    /// Records the order `order_no` created at `provider` for `amount`.
+    pub fn insert(&self, provider: Provider, order_no: impl Into<String>, amount: Money) {
         self.0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .insert(order_no.into(), OrderRecord { amount });
+            .insert((provider, order_no.into()), OrderRecord { amount });
     }
 }
 
@@ -126,14 +146,14 @@ impl MemoryOrders {
 impl OrderLookup for MemoryOrders {
     async fn find_order(
         &self,
-        _provider: Provider,
+        provider: Provider,
         order_no: &str,
     ) -> Result<Option<OrderRecord>, BoxError> {
         Ok(self
             .0
             .lock()
             .unwrap_or_else(|e| e.into_inner())
-            .get(order_no)
+            .get(&(provider, order_no.to_owned()))
             .copied())
     }
 }

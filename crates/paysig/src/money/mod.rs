@@ -12,6 +12,7 @@ use std::str::FromStr;
 
 /// Why an amount was rejected. Every variant names the offending input.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
 pub enum MoneyError {
     /// The input was empty.
     #[error("amount is empty")]
