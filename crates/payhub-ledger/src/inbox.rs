@@ -235,6 +235,14 @@ impl Ledger {
                 self.observe_refund(&mut tx, &payment, obs, refund_no.as_deref())
                     .await?
             }
+            // A kind this ledger version does not know moves nothing and delivers nothing:
+            // the inbox keeps the error for a later version (or a person) to look at.
+            other => {
+                tx.rollback().await?;
+                return Err(LedgerError::Corrupt(format!(
+                    "a notification kind this ledger does not handle: {other:?}"
+                )));
+            }
         };
         // Dedup keys name the provider's status, so one payment can be observed under
         // several keys (a query's "refunded" before the late "succeeded" notify). What the

@@ -245,7 +245,9 @@ pub enum Observed {
 }
 
 impl Observed {
-    /// The observation a provider status amounts to.
+    /// The observation a provider status amounts to. A status added to `payhub` later reads
+    /// as not paid: it moves nothing forward (and contradicts a paid record, which then goes
+    /// to review), so nothing is delivered until a known status says so.
     pub fn from_status(status: PaymentStatus) -> Observed {
         match status {
             PaymentStatus::Pending | PaymentStatus::Paying => Observed::Unpaid,
@@ -253,6 +255,7 @@ impl Observed {
             PaymentStatus::Refunding | PaymentStatus::Refunded(_) => Observed::Refunded,
             PaymentStatus::Failed => Observed::Failed,
             PaymentStatus::Closed | PaymentStatus::Reversed => Observed::Closed,
+            _ => Observed::Unpaid,
         }
     }
 }

@@ -223,10 +223,10 @@ async fn ledger_as_the_hubs_order_lookup_and_dedup_store(db: Db) {
     let lh = ledger.clone().with_hub(common::hub(&sandbox));
     let (headers, body) = paid_notify(&sandbox, &lh, "DEDUP-1").await;
     let (toml, env) = common::hub_config(&sandbox);
-    let table: toml::Table = toml.parse().unwrap();
-    let section = table["pooul"].as_table().unwrap();
+    let config = payhub::config::HubConfig::from_toml_str(&toml).unwrap();
+    let section = config.pooul.as_ref().unwrap();
     let gateway =
-        payhub::adapters::pooul::PooulGateway::from_toml(section, &|n| env.get(n).cloned())
+        payhub::adapters::pooul::PooulGateway::from_config(section, &|n| env.get(n).cloned())
             .unwrap();
     let hub = payhub::Hub::builder()
         .gateway(std::sync::Arc::new(gateway))

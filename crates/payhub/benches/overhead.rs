@@ -340,9 +340,9 @@ mod sdk {
     impl BeeCloud {
         pub fn new(port: u16) -> BenchResult<Self> {
             let config = beecloud::Config::new(
+                beecloud::Environment::Custom(vec![base(port, "beecloud")?]),
                 ids::BEECLOUD_APP_ID,
                 ids::BEECLOUD_APP_KEY,
-                beecloud::Environment::Custom(vec![base(port, "beecloud")?]),
             );
             Ok(BeeCloud {
                 client: beecloud::Client::new(config).map_err(|e| e.to_string())?,

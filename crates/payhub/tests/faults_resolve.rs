@@ -119,9 +119,9 @@ fn hub(sb: &RunningSandbox) -> Hub {
     .with_not_found_codes([pooul_codes::TRADE_NOT_FOUND]);
     let c = sb.beecloud();
     let beecloud = beecloud::Client::new(beecloud::Config::new(
+        beecloud::Environment::Custom(vec![sb.base_url(ProviderKind::BeeCloud)]),
         c.app_id.clone(),
         c.app_key.expose_secret(),
-        beecloud::Environment::Custom(vec![sb.base_url(ProviderKind::BeeCloud)]),
     ))
     .unwrap();
     let c = sb.mifeng();

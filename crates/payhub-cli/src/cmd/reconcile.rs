@@ -87,13 +87,14 @@ pub async fn run(args: Args) -> Result<(), String> {
 /// The BeeCloud client of the config's `[beecloud]` section (a `payhub::Gateway` does not
 /// expose its client's listing calls).
 fn beecloud_client(text: &str) -> Result<beecloud::Client, String> {
-    let table: toml::Table = text.parse().map_err(|e: toml::de::Error| e.to_string())?;
-    let section = table
-        .get("beecloud")
-        .and_then(|v| v.as_table())
+    let config = payhub::config::HubConfig::from_toml_str(text).map_err(|e| e.to_string())?;
+    let section = config
+        .beecloud
+        .as_ref()
         .ok_or("the config has no [beecloud] section")?;
-    let gateway =
-        payhub::adapters::beecloud::BeeCloudGateway::from_toml(section, &|n| std::env::var(n).ok())
-            .map_err(|e| e.to_string())?;
+    let gateway = payhub::adapters::beecloud::BeeCloudGateway::from_config(section, &|n| {
+        std::env::var(n).ok()
+    })
+    .map_err(|e| e.to_string())?;
     Ok(gateway.client().clone())
 }

@@ -120,11 +120,11 @@ pub fn hub_config(sandbox: &RunningSandbox) -> (String, HashMap<String, String>)
 pub fn beecloud_client(sandbox: &RunningSandbox) -> beecloud::Client {
     let b = sandbox.beecloud();
     beecloud::Client::new(beecloud::Config::new(
-        b.app_id.clone(),
-        b.app_key.expose_secret(),
         beecloud::Environment::Custom(vec![
             sandbox.base_url(payhub_sandbox::ProviderKind::BeeCloud),
         ]),
+        b.app_id.clone(),
+        b.app_key.expose_secret(),
     ))
     .expect("beecloud client")
 }
