@@ -78,6 +78,16 @@ pub fn fail_json(error: &serde_json::Value) {
     eprintln!("{error}");
 }
 
+/// Prints a heading line of a multi-step run (`\nsunmi`, `every step held`); under `--json`,
+/// one JSON object per line (`{"heading": ...}`), so that every line of stdout is JSON.
+pub fn heading(text: &str) {
+    if json() {
+        println!("{}", serde_json::json!({ "heading": text.trim() }));
+    } else {
+        println!("{text}");
+    }
+}
+
 /// Prints a step's outcome: `  ok  sunmi     create           -> pending (mis_id ...)`; under
 /// `--json`, one JSON object per line (`{"ok": true, "provider", "step", "detail"}`).
 pub fn step(provider: &str, step: &str, detail: &str) {

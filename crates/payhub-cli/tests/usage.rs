@@ -758,11 +758,15 @@ async fn trigger_stops_at_the_first_permanent_4xx() {
 fn demo_steps_are_json_lines_under_json() {
     let out = payhub(&["--json", "demo"]);
     assert!(out.status.success(), "{}", text(&out.stderr));
+    // Every line of stdout is one JSON object: the steps and the headings.
     let steps: Vec<Value> = text(&out.stdout)
         .lines()
-        .filter(|l| l.starts_with('{'))
-        .map(|l| serde_json::from_str(l).unwrap())
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l:?}")))
         .collect();
+    assert!(
+        steps.iter().any(|s| s["heading"] == "every step held"),
+        "{steps:?}"
+    );
     for p in ["sunmi", "pooul", "beecloud", "mifeng"] {
         assert!(
             steps

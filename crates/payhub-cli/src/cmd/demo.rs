@@ -3,7 +3,7 @@
 //! query → refund (where the provider has one) → refund query, printing each step and the
 //! unified status. Exits 0 only if every step held.
 
-use crate::output::{self, step, step_failed};
+use crate::output::{self, heading, step, step_failed};
 use payhub::axum::{NotificationHandler, notify_router};
 use payhub::notify::MemoryOrders;
 use payhub::{
@@ -102,11 +102,13 @@ pub async fn run(args: Args) -> Result<(), String> {
         url::Url::parse(&format!("{receiver}/notify/beecloud")).map_err(|e| e.to_string())?;
     sandbox.set_notify_url(ProviderKind::BeeCloud, Some(beecloud_hook));
 
-    println!("payhub demo: sandbox on 127.0.0.1, notify receiver on {receiver}");
+    heading(&format!(
+        "payhub demo: sandbox on 127.0.0.1, notify receiver on {receiver}"
+    ));
     let mut failed = Vec::new();
     let providers_run = providers.clone();
     for p in providers {
-        println!("\n{p}");
+        heading(&format!("\n{p}"));
         if let Err(e) = tour(p, &hub, &sandbox, &orders, &received, &receiver).await {
             step_failed(p.as_str(), "FAILED", &e);
             failed.push(p);
@@ -118,7 +120,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     } else {
         providers_run[0]
     };
-    println!("\nledger ({ledger_provider}, {})", args.ledger);
+    heading(&format!("\nledger ({ledger_provider}, {})", args.ledger));
     if let Err(e) = ledger_recovery(ledger_provider, &hub, &sandbox, &receiver, &args.ledger).await
     {
         step_failed("ledger", "FAILED", &e);
@@ -127,7 +129,7 @@ pub async fn run(args: Args) -> Result<(), String> {
     server.abort();
     sandbox.shutdown().await;
     if failed.is_empty() {
-        println!("\nevery step held");
+        heading("\nevery step held");
         Ok(())
     } else {
         Err(format!(
