@@ -310,7 +310,7 @@ impl Client {
         ep: Endpoint,
         fields: impl Fn(&str) -> Vec<(&'static str, Value)>,
     ) -> Result<Reply<T>, Error> {
-        let secured = self.token(None).await?;
+        let secured = self.token(None).await.map_err(|e| not_sent(ep, e))?;
         let (first, sent) = self.send_with_token(ep, &fields, secured).await;
         match first {
             Err(Error::Api { code, .. }) if self.means_token_invalid(code) => {
@@ -319,7 +319,7 @@ impl Client {
                     "token rejected; taking a newer token (refreshing only if none) and \
                      repeating once"
                 );
-                let fresh = self.token(Some(&sent)).await?;
+                let fresh = self.token(Some(&sent)).await.map_err(|e| not_sent(ep, e))?;
                 self.send_with_token(ep, &fields, fresh).await.0
             }
             other => other,
@@ -542,5 +542,18 @@ fn text_of(v: Value) -> String {
     match v {
         Value::String(s) => s,
         other => other.to_string(),
+    }
+}
+
+/// A token failure before `ep` left. For a query it stays as it is (nothing moves either way);
+/// for `unifiedorder` it becomes [`Error::NoToken`], so that its class says the order was not
+/// sent, not the token call's own (a 5xx of `accesstoken` is a retryable refusal of a read).
+fn not_sent(ep: Endpoint, e: Error) -> Error {
+    match crate::error::operation_kind(ep.name()) {
+        paysig::class::Operation::Query => e,
+        paysig::class::Operation::Mutation => Error::NoToken {
+            operation: ep.name(),
+            source: Box::new(e),
+        },
     }
 }

@@ -84,6 +84,18 @@ pub enum Error {
         /// What failed.
         reason: String,
     },
+    /// `unifiedorder` was not sent: no access token could be had first (the `accesstoken`
+    /// call failed; `source` says how). Classed by `source` where that names the remedy
+    /// (unauthorized, rate limited), else [`ErrorClass::NotSent`]: a token call's own 5xx or
+    /// dropped connection leaves the token unknown, never the order.
+    #[error("{operation} not sent: no access token: {source}")]
+    NoToken {
+        /// The call that was not sent.
+        operation: &'static str,
+        /// Why no token could be had.
+        #[source]
+        source: Box<Error>,
+    },
 }
 
 impl Error {
@@ -93,6 +105,7 @@ impl Error {
             Error::Decode { request_id, .. }
             | Error::Api { request_id, .. }
             | Error::ResponseMismatch { request_id, .. } => request_id.as_deref(),
+            Error::NoToken { source, .. } => source.request_id(),
             Error::Validation { .. }
             | Error::Http { .. }
             | Error::RateLimited { .. }
@@ -140,7 +153,8 @@ pub(crate) fn operation_kind(operation: &str) -> Operation {
 ///   插入数据库失败 are a retryable refusal (an inference: Mifeng failed to store the order,
 ///   so none was made); every other code is a final refusal.
 /// - [`Error::TokenStore`] and [`Error::RateLimiter`] failed before the call left:
-///   [`ErrorClass::NotSent`].
+///   [`ErrorClass::NotSent`]; so did [`Error::NoToken`] (a `unifiedorder` whose token call
+///   failed), unless its cause is unauthorized, rate limited or invalid.
 impl Classify for Error {
     fn class(&self) -> ErrorClass {
         match self {
@@ -155,6 +169,12 @@ impl Classify for Error {
             Error::Api { code, .. } => api_class(*code),
             Error::RateLimited { .. } => ErrorClass::RateLimited,
             Error::TokenStore { .. } | Error::RateLimiter { .. } => ErrorClass::NotSent,
+            Error::NoToken { source, .. } => match source.class() {
+                c @ (ErrorClass::Unauthorized
+                | ErrorClass::RateLimited
+                | ErrorClass::InvalidRequest) => c,
+                _ => ErrorClass::NotSent,
+            },
         }
     }
 
@@ -163,6 +183,7 @@ impl Classify for Error {
     fn provider_code(&self) -> Option<&str> {
         match self {
             Error::Api { code, .. } => code_text(code.code()),
+            Error::NoToken { source, .. } => source.provider_code(),
             Error::Validation { .. }
             | Error::Http { .. }
             | Error::Decode { .. }

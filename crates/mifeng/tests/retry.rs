@@ -262,3 +262,67 @@ async fn a_shared_sender_with_retries_does_not_repeat_behind_the_limiter() {
     assert!(matches!(err, Error::Http { .. }), "{err:?}");
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
+
+/// A `unifiedorder` whose token call got a 5xx was never sent: the error says so (class
+/// not sent, the token call's failure as its source), and the order endpoint saw nothing.
+/// A refused secret stays unauthorized.
+#[tokio::test]
+async fn an_order_whose_token_call_failed_is_not_sent() {
+    use paysig::class::ErrorClass;
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/api/pay/accesstoken"))
+        .respond_with(ResponseTemplate::new(502))
+        .mount(&server)
+        .await;
+    let order = mifeng::UnifiedOrderRequest::new(
+        "1",
+        "20150320010101001",
+        paysig::Money::parse_yuan("1000").unwrap(),
+        "203.0.113.7".parse().unwrap(),
+        "http://www.demo.com/recieve_notice.html".parse().unwrap(),
+    );
+    let err = common::client(&server)
+        .unified_order(&order)
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::NotSent, "{err:?}");
+    match &err {
+        Error::NoToken { operation, source } => {
+            assert_eq!(*operation, "unifiedorder");
+            assert!(
+                matches!(
+                    **source,
+                    Error::Http {
+                        source: HttpError::Status { status: 502, .. },
+                        ..
+                    }
+                ),
+                "{source:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    let paths: Vec<String> = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .map(|r| r.url.path().to_owned())
+        .collect();
+    assert_eq!(paths, ["/v1/api/pay/accesstoken"], "the order never left");
+
+    // The token refused by Mifeng (a code of `accesstoken`): unauthorized, not "send again".
+    let server = MockServer::start().await;
+    Mock::given(path("/v1/api/pay/accesstoken"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(serde_json::json!({"code": 1, "msg": "bad secret", "data": {}})),
+        )
+        .mount(&server)
+        .await;
+    let err = common::client(&server)
+        .unified_order(&order)
+        .await
+        .unwrap_err();
+    assert_eq!(err.class(), ErrorClass::Unauthorized, "{err:?}");
+}
