@@ -388,7 +388,11 @@ impl LedgerHub {
             Money::from_fen(
                 ledger_refunds
                     .get(order)
-                    .map(|rs| rs.iter().map(|r| r.amount.fen()).sum())
+                    .map(|rs| {
+                        // Saturating: an absurd total still differs, and is reported.
+                        rs.iter()
+                            .fold(0u64, |a, r| a.saturating_add(r.amount.fen()))
+                    })
                     .unwrap_or(0),
             )
         };
@@ -408,7 +412,8 @@ impl LedgerHub {
             }
             let mut provider_refunded: BTreeMap<&str, u64> = BTreeMap::new();
             for r in refunds.iter().filter(|r| r.counts) {
-                *provider_refunded.entry(&r.order_no).or_default() += r.amount.fen();
+                let total = provider_refunded.entry(&r.order_no).or_default();
+                *total = total.saturating_add(r.amount.fen());
             }
             let known: BTreeMap<&str, &crate::ledger::PaymentRecord> =
                 payments.iter().map(|p| (p.order_no.as_str(), p)).collect();
@@ -487,7 +492,7 @@ impl LedgerHub {
                         .await
                     {
                         Ok(q) if q.status != PaymentStatus::Failed => {
-                            theirs += q.amount.unwrap_or(r.amount).fen();
+                            theirs = theirs.saturating_add(q.amount.unwrap_or(r.amount).fen());
                         }
                         Ok(_) | Err(payhub::Error::NotFound { .. }) => {}
                         Err(e) => report
