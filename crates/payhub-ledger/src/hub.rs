@@ -487,6 +487,8 @@ impl LedgerHub {
             amount: amount.unwrap_or(payment.amount),
             status,
             raw: answer.clone(),
+            account: payment.account.clone(),
+            key: None,
         };
         let key = n.dedup_key();
         self.ledger

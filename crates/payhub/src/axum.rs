@@ -29,7 +29,8 @@
 //!     "/payhub",
 //!     notify_router(Arc::new(hub), Arc::new(orders), Arc::new(Fulfil)),
 //! );
-//! // Providers then POST to https://<your host>/payhub/notify/{sunmi|pooul|beecloud|mifeng}.
+//! // Providers then POST to https://<your host>/payhub/notify/{sunmi|pooul|beecloud|mifeng}
+//! // (the default account) or .../notify/{provider}/{account} (a named account).
 //! let listener = tokio::net::TcpListener::bind("127.0.0.1:3000").await?;
 //! axum::serve(listener, app).await?;
 //! # Ok(()) }
@@ -45,9 +46,12 @@
 //! | status | body | meaning |
 //! |---|---|---|
 //! | 400 | `verification_failed` | not a validly signed notify of this provider (bad or missing signature, malformed body) |
+//! | 400 | `key_expired` | signed with a key of the account whose `valid_until` has passed (rotated out) |
+//! | 400 | `wrong_account` | signed for another account of the same provider: it came to the wrong route |
 //! | 400 | `order_mismatch` | verified, but no such order in your [`OrderLookup`], or its amount differs (one code for both, so a sender cannot probe which orders exist) |
 //! | 404 | `unknown_provider` | the path names no provider |
 //! | 404 | `provider_not_configured` | the hub has no gateway for this provider |
+//! | 404 | `unknown_account` | the path names an account the hub does not have |
 //! | 409 | `duplicate_in_flight` | the same notify is being processed by another worker right now |
 //! | 413 | `body_too_large` | over [`crate::HubBuilder::notify_body_limit`]; nothing was parsed |
 //! | 4xx | `body_unreadable` | the body could not be read (the status is axum's) |
@@ -75,6 +79,7 @@
 //!
 //! Then `RUST_LOG=payhub=debug cargo run` shows each refusal with its reason.
 
+use crate::account::DEFAULT_ACCOUNT;
 use crate::error::{BoxError, Error, NotifyError};
 use crate::hub::Hub;
 use crate::notify::{Notification, OrderLookup};
@@ -116,7 +121,8 @@ pub fn notify_router(
 ) -> Router {
     let limit = hub.notify_body_limit();
     Router::new()
-        .route("/notify/{provider}", post(receive))
+        .route("/notify/{provider}", post(receive_default))
+        .route("/notify/{provider}/{account}", post(receive))
         // axum's own default is 2 MiB; the hub's limit is the one in force. The handler checks
         // it again, so a router built another way cannot skip it.
         .layer(DefaultBodyLimit::max(limit))
@@ -127,9 +133,24 @@ pub fn notify_router(
         })
 }
 
+async fn receive_default(
+    state: State<AppState>,
+    Path(provider): Path<String>,
+    headers: HeaderMap,
+    body: Result<Bytes, BytesRejection>,
+) -> Response {
+    receive(
+        state,
+        Path((provider, DEFAULT_ACCOUNT.to_owned())),
+        headers,
+        body,
+    )
+    .await
+}
+
 async fn receive(
     State(state): State<AppState>,
-    Path(provider): Path<String>,
+    Path((provider, account)): Path<(String, String)>,
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
@@ -152,17 +173,15 @@ async fn receive(
     // Spawned, not awaited in place: when the provider's own timeout closes the connection,
     // hyper drops this handler's future; the merchant's callback and the commit that follows
     // it must still run to the end, or a processed notify would be delivered again.
+    let route = account.clone();
     let task = tokio::spawn(async move {
         let handler = state.handler.clone();
         state
             .hub
-            .handle_notification_with(
-                provider,
-                &headers,
-                &body,
-                state.orders.as_ref(),
-                |event| async move { handler.handle(event).await },
-            )
+            .account(provider, &account)?
+            .handle_notification_with(&headers, &body, state.orders.as_ref(), |event| async move {
+                handler.handle(event).await
+            })
             .await
     });
     match task.await {
@@ -171,7 +190,7 @@ async fn receive(
             // The details (the merchant's own lookup/store/callback errors, the expected
             // amount) stay in the logs; the answer is a fixed code.
             let code = refusal_code(&e);
-            tracing::warn!(%provider, code, error = %e, "notify not acknowledged");
+            tracing::warn!(%provider, account = ?route, code, error = %e, "notify not acknowledged");
             refusal(status_for(&e), code)
         }
         Err(join) => {
@@ -203,6 +222,8 @@ pub fn refusal_code(error: &Error) -> &'static str {
     match error {
         Error::Notify(NotifyError::BodyTooLarge { .. }) => "body_too_large",
         Error::Notify(NotifyError::Verification { .. }) => "verification_failed",
+        Error::Notify(NotifyError::KeyExpired { .. }) => "key_expired",
+        Error::Notify(NotifyError::WrongAccount { .. }) => "wrong_account",
         // One code for both: a sender must not learn which orders exist.
         Error::Notify(NotifyError::UnknownOrder { .. })
         | Error::Notify(NotifyError::AmountMismatch { .. }) => "order_mismatch",
@@ -212,6 +233,7 @@ pub fn refusal_code(error: &Error) -> &'static str {
         Error::Notify(NotifyError::Store(_)) => "dedup_store_failed",
         Error::Notify(NotifyError::Callback(_)) => "handler_failed",
         Error::NotConfigured(_) => "provider_not_configured",
+        Error::UnknownAccount { .. } => "unknown_account",
         _ => "internal_error",
     }
 }
@@ -221,12 +243,14 @@ pub fn refusal_code(error: &Error) -> &'static str {
 fn status_for(e: &Error) -> StatusCode {
     match e {
         Error::Notify(NotifyError::Verification { .. })
+        | Error::Notify(NotifyError::KeyExpired { .. })
+        | Error::Notify(NotifyError::WrongAccount { .. })
         | Error::Notify(NotifyError::AmountMismatch { .. }) => StatusCode::BAD_REQUEST,
         // Same status as a wrong amount: a sender must not learn which orders exist.
         Error::Notify(NotifyError::UnknownOrder { .. }) => StatusCode::BAD_REQUEST,
         Error::Notify(NotifyError::InFlight { .. }) => StatusCode::CONFLICT,
         Error::Notify(NotifyError::BodyTooLarge { .. }) => StatusCode::PAYLOAD_TOO_LARGE,
-        Error::NotConfigured(_) => StatusCode::NOT_FOUND,
+        Error::NotConfigured(_) | Error::UnknownAccount { .. } => StatusCode::NOT_FOUND,
         _ => StatusCode::INTERNAL_SERVER_ERROR,
     }
 }

@@ -42,6 +42,14 @@ pub enum Error {
     /// The hub has no gateway for this provider (not configured, or its feature is off).
     #[error("{0} is not configured in this hub")]
     NotConfigured(Provider),
+    /// The hub has no account of this name at this provider.
+    #[error("{provider} has no account {account:?} in this hub")]
+    UnknownAccount {
+        /// Who.
+        provider: Provider,
+        /// The account name asked for.
+        account: String,
+    },
     /// A request field the adapter needs is missing or wrong; nothing was sent.
     #[error("invalid {field}: {reason}")]
     Invalid {
@@ -108,6 +116,10 @@ pub enum Error {
     /// The hub configuration is wrong.
     #[error("configuration: {0}")]
     Config(String),
+    /// [`crate::Hub::reload_credentials`] failed; the credentials in force before it stay in
+    /// force.
+    #[error("credentials not reloaded, the previous ones stay in force: {0}")]
+    Reload(#[source] Box<Error>),
 }
 
 /// Whether a facade operation may move money.
@@ -132,7 +144,8 @@ impl Error {
             | Error::Answer { provider, .. }
             | Error::NotFound { provider, .. }
             | Error::NotSent { provider, .. } => Some(*provider),
-            Error::NotConfigured(p) => Some(*p),
+            Error::NotConfigured(p) | Error::UnknownAccount { provider: p, .. } => Some(*p),
+            Error::Reload(e) => e.provider(),
             #[cfg(feature = "sunmi")]
             Error::Sunmi(_) => Some(Provider::Sunmi),
             #[cfg(feature = "pooul")]
@@ -169,9 +182,11 @@ impl Classify for Error {
     fn class(&self) -> ErrorClass {
         match self {
             Error::Unsupported { .. } | Error::UnsupportedMethod { .. } => ErrorClass::Unsupported,
-            Error::NotConfigured(_) | Error::Invalid { .. } | Error::Config(_) => {
-                ErrorClass::InvalidRequest
-            }
+            Error::NotConfigured(_)
+            | Error::UnknownAccount { .. }
+            | Error::Invalid { .. }
+            | Error::Config(_)
+            | Error::Reload(_) => ErrorClass::InvalidRequest,
             #[cfg(feature = "sunmi")]
             Error::Sunmi(e) => e.class(),
             #[cfg(feature = "pooul")]
@@ -208,6 +223,8 @@ impl Classify for Error {
             Error::Unsupported { .. }
             | Error::UnsupportedMethod { .. }
             | Error::NotConfigured(_)
+            | Error::UnknownAccount { .. }
+            | Error::Reload(_)
             | Error::Invalid { .. }
             | Error::Answer { .. }
             | Error::NotFound { .. }
@@ -280,6 +297,32 @@ pub enum NotifyError {
         /// What failed (never a secret).
         reason: String,
     },
+    /// The notify verified only under a key of this account whose `valid_until` has passed
+    /// (rotated out): refused even though its signature matches.
+    #[error("{provider} notify refused: account {account:?} key {key:?} expired at {valid_until}")]
+    KeyExpired {
+        /// Who.
+        provider: Provider,
+        /// The account whose route it came to.
+        account: String,
+        /// The key's label (never the key).
+        key: String,
+        /// When it expired (RFC 3339).
+        valid_until: String,
+    },
+    /// The notify came to one account's route but is signed for (or names) another account
+    /// of the same provider: never processed under the wrong merchant.
+    #[error(
+        "{provider} notify refused on account {account:?}: it belongs to account {belongs_to:?}"
+    )]
+    WrongAccount {
+        /// Who.
+        provider: Provider,
+        /// The account whose route it came to.
+        account: String,
+        /// The account whose key verifies it.
+        belongs_to: String,
+    },
     /// The merchant's store does not know the order.
     #[error("{provider} notify for unknown order {order_no:?}")]
     UnknownOrder {
@@ -336,6 +379,8 @@ impl NotifyError {
         match self {
             NotifyError::BodyTooLarge { provider, .. }
             | NotifyError::Verification { provider, .. }
+            | NotifyError::KeyExpired { provider, .. }
+            | NotifyError::WrongAccount { provider, .. }
             | NotifyError::UnknownOrder { provider, .. }
             | NotifyError::AmountMismatch { provider, .. }
             | NotifyError::InFlight { provider, .. }
@@ -359,7 +404,9 @@ impl Classify for NotifyError {
     fn class(&self) -> ErrorClass {
         match self {
             NotifyError::BodyTooLarge { .. } => ErrorClass::InvalidRequest,
-            NotifyError::Verification { .. } => ErrorClass::Unauthorized,
+            NotifyError::Verification { .. }
+            | NotifyError::KeyExpired { .. }
+            | NotifyError::WrongAccount { .. } => ErrorClass::Unauthorized,
             NotifyError::UnknownOrder { .. }
             | NotifyError::AmountMismatch { .. }
             | NotifyError::NotConfirmed { .. } => ErrorClass::Rejected { retryable: false },

@@ -9,8 +9,10 @@
 //!   a provider does not have is [`Error::Unsupported`]; nothing is faked.
 //! - [`PaymentRequest`] / [`PayMethod`] / [`PaymentAction`] / [`PaymentStatus`]: one vocabulary;
 //!   each adapter converts amounts to its provider's wire unit through paysig.
-//! - [`Hub`]: routes by provider; [`Hub::handle_notification_with`] verifies, looks the order
-//!   up, checks the amount, drops duplicates and acknowledges only after your callback.
+//! - [`Hub`]: routes by provider and [`account`] ([`Hub::account`]);
+//!   [`Hub::handle_notification_with`] verifies (with the account's rotating keys), looks the
+//!   order up, checks the amount, drops duplicates and acknowledges only after your callback;
+//!   [`Hub::reload_credentials`] re-reads keys and secrets at run time.
 //! - `axum` (feature): a router that does the above over HTTP.
 //! - `redis` (feature): `notify::RedisDedup` for several processes.
 //! - [`config`]: the hub's TOML ([`Hub::from_path`]), every key documented.
@@ -19,6 +21,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod account;
 pub mod adapters;
 #[cfg(feature = "axum")]
 #[cfg_attr(docsrs, doc(cfg(feature = "axum")))]
@@ -39,7 +42,7 @@ mod status;
 pub use async_trait::async_trait;
 pub use error::{BoxError, Error, NotifyError};
 pub use gateway::Gateway;
-pub use hub::{Hub, HubBuilder};
+pub use hub::{AccountRef, Hub, HubBuilder};
 pub use notify::{Notification, NotificationKind, NotifyOutcome, OrderLookup, OrderRecord};
 pub use payment::{
     CreatedPayment, PayMethod, Payment, PaymentAction, PaymentQuery, PaymentRequest, Refund,

@@ -124,6 +124,8 @@ impl Gateway for TestGateway {
             amount,
             status,
             raw: serde_json::Value::Null,
+            account: String::new(),
+            key: None,
         }))
     }
     fn ack(&self) -> &'static str {

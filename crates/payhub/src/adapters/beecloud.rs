@@ -439,6 +439,8 @@ impl BeeCloudGateway {
             amount: event.transaction_fee,
             status: state.into(),
             raw,
+            account: String::new(),
+            key: None,
         })
     }
 }

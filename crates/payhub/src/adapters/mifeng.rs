@@ -192,6 +192,8 @@ fn notification(n: mifeng::Notification) -> Notification {
         amount: n.money,
         status: n.state.into(),
         raw,
+        account: String::new(),
+        key: None,
     }
 }
 

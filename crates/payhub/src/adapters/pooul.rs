@@ -653,6 +653,8 @@ impl Gateway for PooulGateway {
                     amount: item.refund_fee,
                     status: notified_status(n.code, item.refund_status.into()),
                     raw: payload,
+                    account: String::new(),
+                    key: None,
                 })
             })
         } else {
@@ -669,6 +671,8 @@ impl Gateway for PooulGateway {
                 amount: n.data.total_fee,
                 status: notified_status(n.code, n.data.trade_state.into()),
                 raw: payload,
+                account: String::new(),
+                key: None,
             }))
         }
     }

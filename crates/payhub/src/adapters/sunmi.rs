@@ -249,6 +249,8 @@ fn to_notification(n: sunmi::Notification) -> Result<Notification, Error> {
             amount: n.amount,
             status: refund_status(n.state, RefundExtent::Unknown),
             raw,
+            account: String::new(),
+            key: None,
         })
     } else {
         Ok(Notification {
@@ -260,6 +262,8 @@ fn to_notification(n: sunmi::Notification) -> Result<Notification, Error> {
             status: payment_status(n.state, n.amount, n.refunded),
             order_no: n.order_id,
             raw,
+            account: String::new(),
+            key: None,
         })
     }
 }

@@ -1,8 +1,14 @@
 //! `[beecloud]`: builds a [`BeeCloudGateway`].
 
-use super::{EnvLookup, secret_from_env};
+use super::EnvLookup;
+use super::keys::{
+    KeyEntry, Kind, RING_VAR, RingKey, Single, assemble, in_account, main_key, no_nested,
+    required_secret, ring, with_ring_value,
+};
+use crate::account::{Account, DEFAULT_ACCOUNT};
 use crate::adapters::beecloud::{BeeCloudGateway, BeeCloudSettings};
 use crate::error::Error;
+use crate::gateway::Gateway;
 use crate::provider::Provider;
 use beecloud::hosts::{InOrder, RandomPicker};
 use beecloud::notify::TimestampCheck;
@@ -11,22 +17,28 @@ use beecloud::{
     WebhookScheme,
 };
 use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::Duration;
 
 const P: Provider = Provider::BeeCloud;
 
-/// The `[beecloud]` section (see [`crate::config`] for an example).
+/// The `[beecloud]` section (see [`crate::config`] for an example): the default account, and
+/// under `accounts` the named ones (`[beecloud.accounts.<name>]`, the same keys).
 ///
-/// Secrets come only from the environment variables named; an unset or empty one is an
-/// [`Error::Config`] naming the variable (never its value).
+/// Secrets come only from the environment variables or files named; an unset or empty one
+/// is an [`Error::Config`] naming the variable or file (never its value).
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct BeeCloudSection {
     /// The app's id on BeeCloud.
     pub app_id: String,
-    /// The NAME of the environment variable holding the App Key.
-    pub app_key_env: String,
+    /// The NAME of the environment variable holding the App Key; or `app_key_file`.
+    pub app_key_env: Option<String>,
+    /// A file holding the App Key.
+    pub app_key_file: Option<PathBuf>,
     /// `"production"` (the four hosts of §1) or `"test"`; exactly one of this, `base_url`
     /// and `hosts`.
     pub environment: Option<String>,
@@ -51,6 +63,11 @@ pub struct BeeCloudSection {
     /// The NAME of the environment variable holding the webhook secret (v2: the Master
     /// Secret; v1, v1_snake: the App Secret, or the Test Secret for v1_snake in test mode).
     pub webhook_secret_env: Option<String>,
+    /// A file holding the webhook secret.
+    pub webhook_secret_file: Option<PathBuf>,
+    /// Several webhook secrets (`env` or `file`), each with an optional `valid_until` (key
+    /// rotation); instead of `webhook_secret_env` / `webhook_secret_file`.
+    pub webhook_secrets: Option<Vec<KeyEntry>>,
     /// Timestamp window either way, in seconds (default 300).
     pub webhook_tolerance_secs: Option<u64>,
     /// `false` (v2 only) accepts webhooks without a timestamp (default `true`).
@@ -59,12 +76,67 @@ pub struct BeeCloudSection {
     pub webhook_test_mode: Option<bool>,
     /// Seconds per call (default 30).
     pub http_timeout_secs: Option<u64>,
+    /// Named accounts: `[beecloud.accounts.<name>]`, each with the keys above.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, BeeCloudSection>,
+}
+
+/// The default account and the named ones of a `[beecloud]` section.
+pub(crate) fn accounts(
+    section: &BeeCloudSection,
+    env: EnvLookup<'_>,
+) -> Result<Vec<Account>, Error> {
+    let mut out = vec![account(DEFAULT_ACCOUNT, section, env)?];
+    for (name, s) in &section.accounts {
+        no_nested(P, name, &s.accounts)?;
+        out.push(account(name, s, env).map_err(in_account(P, name))?);
+    }
+    Ok(out)
+}
+
+fn account(name: &str, section: &BeeCloudSection, env: EnvLookup<'_>) -> Result<Account, Error> {
+    let keys = if section.webhook.is_some() {
+        webhook_secrets(section, env)?
+    } else {
+        Vec::new()
+    };
+    let main: Arc<dyn Gateway> = Arc::new(BeeCloudGateway::from_config(section, env)?);
+    let holds = main_key(&keys).map(|k| k.label.clone());
+    assemble(name, main, keys, holds.as_deref(), |value| {
+        let mut s = section.clone();
+        s.webhook_secret_env = Some(RING_VAR.to_owned());
+        s.webhook_secret_file = None;
+        s.webhook_secrets = None;
+        let lookup = with_ring_value(value, env);
+        Ok(Arc::new(BeeCloudGateway::from_config(&s, &lookup)?) as Arc<dyn Gateway>)
+    })
+}
+
+fn webhook_secrets(section: &BeeCloudSection, env: EnvLookup<'_>) -> Result<Vec<RingKey>, Error> {
+    ring(
+        P,
+        "webhook_secret",
+        Kind::Secret,
+        Single {
+            inline: None,
+            var: section.webhook_secret_env.as_deref(),
+            file: section.webhook_secret_file.as_deref(),
+        },
+        section.webhook_secrets.as_deref(),
+        env,
+    )
 }
 
 impl BeeCloudGateway {
     /// Builds the gateway from a `[beecloud]` section, reading the secrets through `env`.
     pub fn from_config(section: &BeeCloudSection, env: EnvLookup<'_>) -> Result<Self, Error> {
-        let app_key = secret_from_env(P, "app_key_env", &section.app_key_env, env)?;
+        let app_key = required_secret(
+            P,
+            "app_key",
+            section.app_key_env.as_deref(),
+            section.app_key_file.as_deref(),
+            env,
+        )?;
         let environment = environment(section)?;
         let mut config = Config::new(environment, section.app_id.clone(), app_key);
         match section.host_order.as_deref() {
@@ -178,6 +250,8 @@ fn webhook_config(
     let Some(scheme) = section.webhook.as_deref() else {
         let set = [
             ("webhook_secret_env", section.webhook_secret_env.is_some()),
+            ("webhook_secret_file", section.webhook_secret_file.is_some()),
+            ("webhook_secrets", section.webhook_secrets.is_some()),
             (
                 "webhook_tolerance_secs",
                 section.webhook_tolerance_secs.is_some(),
@@ -201,12 +275,14 @@ fn webhook_config(
             "[{P}] webhook_test_mode is only for webhook = \"v1_snake\""
         )));
     }
-    let var = section.webhook_secret_env.as_deref().ok_or_else(|| {
-        Error::Config(format!(
-            "[{P}] needs webhook_secret_env = \"<ENV_VAR_NAME>\" with webhook = {scheme:?}"
-        ))
-    })?;
-    let secret = secret_from_env(P, "webhook_secret_env", var, env)?;
+    let keys = webhook_secrets(section, env)?;
+    let secret = main_key(&keys)
+        .map(|k| paysig::SecretString::from(k.value.clone()))
+        .ok_or_else(|| {
+            Error::Config(format!(
+                "[{P}] needs webhook_secret_env = \"<ENV_VAR_NAME>\" (or webhook_secret_file, webhook_secrets) with webhook = {scheme:?}"
+            ))
+        })?;
     // Whether the scheme signs nothing but the timestamp.
     let (scheme, timestamp_only) = match scheme {
         "v1" => (WebhookScheme::V1 { app_secret: secret }, true),

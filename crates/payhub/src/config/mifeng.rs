@@ -1,17 +1,34 @@
 //! `[mifeng]`: builds a [`MifengGateway`].
 
-use super::{Endpoint, EnvLookup, endpoint, secret_from_env};
+use super::keys::{
+    KeyEntry, Kind, RING_VAR, Single, assemble, in_account, no_nested, required_secret, ring,
+    with_ring_value,
+};
+use super::{Endpoint, EnvLookup, endpoint};
+use crate::account::{Account, DEFAULT_ACCOUNT};
 use crate::adapters::mifeng::MifengGateway;
 use crate::error::Error;
+use crate::gateway::Gateway;
 use crate::provider::Provider;
 use mifeng::{BodyEncoding, Client, Config, Environment, NotifyTrust, QueryCode2, TokenMethod};
 use serde::Deserialize;
+use std::collections::BTreeMap;
 use std::num::NonZeroU32;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 const P: Provider = Provider::Mifeng;
 
-/// The `[mifeng]` section (see [`crate::config`] for an example).
+/// The `[mifeng]` section (see [`crate::config`] for an example): the default account, and
+/// under `accounts` the named ones (`[mifeng.accounts.<name>]`, the same keys).
 ///
+/// - Each account builds its own client. Mifeng's token and its 20 calls/s are per `mch_id`
+///   (the mifeng crate keeps both per base URL and `mch_id`, process-wide), so two accounts
+///   of one `mch_id` at one host would share one token and one budget under two secrets and
+///   two rate settings: that is refused, name the merchant once.
+/// - `notify_secrets`: the secrets notifies may be signed with (key rotation), each with an
+///   optional `valid_until`; without it, `secret` verifies notifies. Calls always sign with
+///   `secret`.
 /// - `environment`: only `"production"` (`https://open.mifengpay.com`); mifeng.md names no
 ///   test host, so `"test"` is refused: give `base_url` for a sandbox or a mock.
 /// - `notify_trust`: [`NotifyTrust`]. `"query_only"` is refused: the facade always checks
@@ -32,8 +49,12 @@ pub struct MifengSection {
     pub base_url: Option<String>,
     /// 商户编号, a string or an integer.
     pub mch_id: MchId,
-    /// The NAME of the environment variable holding 接口密钥.
-    pub secret_env: String,
+    /// The NAME of the environment variable holding 接口密钥; or `secret_file`.
+    pub secret_env: Option<String>,
+    /// A file holding 接口密钥.
+    pub secret_file: Option<PathBuf>,
+    /// The secrets notifies may be signed with (`env` or `file`, optional `valid_until`).
+    pub notify_secrets: Option<Vec<KeyEntry>>,
     /// `"signature_and_query"` (default) or `"signature_only"`.
     pub notify_trust: Option<String>,
     /// `"platform_export"` (default), `"form"` or `"json"`.
@@ -46,6 +67,60 @@ pub struct MifengSection {
     pub rate_limit_per_second: Option<i64>,
     /// `"signed_as_empty"` (default), `"not_signed"` or `"refused"`.
     pub notify_absent_param: Option<String>,
+    /// Named accounts: `[mifeng.accounts.<name>]`, each with the keys above.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, MifengSection>,
+}
+
+/// The default account and the named ones of a `[mifeng]` section.
+pub(crate) fn accounts(section: &MifengSection, env: EnvLookup<'_>) -> Result<Vec<Account>, Error> {
+    let mut seen: Vec<(String, String, &str)> = Vec::new();
+    let mut out = Vec::new();
+    let named = section.accounts.iter().map(|(n, s)| (n.as_str(), s));
+    for (name, s) in std::iter::once((DEFAULT_ACCOUNT, section)).chain(named) {
+        if name != DEFAULT_ACCOUNT {
+            no_nested(P, name, &s.accounts)?;
+        }
+        let host = format!("{:?}/{:?}", s.environment, s.base_url);
+        if let Some((_, _, other)) = seen.iter().find(|(h, m, _)| *h == host && *m == s.mch_id.0) {
+            return Err(Error::Config(format!(
+                "[{P}] accounts {other:?} and {name:?} name the same mch_id: Mifeng's token and rate limit are per mch_id, configure the merchant once"
+            )));
+        }
+        seen.push((host, s.mch_id.0.clone(), name));
+        out.push(account(name, s, env).map_err(in_account(P, name))?);
+    }
+    Ok(out)
+}
+
+fn account(name: &str, section: &MifengSection, env: EnvLookup<'_>) -> Result<Account, Error> {
+    let keys = ring(
+        P,
+        "notify_secret",
+        Kind::Secret,
+        Single {
+            inline: None,
+            var: None,
+            file: None,
+        },
+        section.notify_secrets.as_deref(),
+        env,
+    )?;
+    let main: Arc<dyn Gateway> = Arc::new(MifengGateway::from_config(section, env)?);
+    if keys.is_empty() {
+        // `secret` verifies notifies: one key, the one the gateway holds.
+        let account = Account::new(name, main.clone())?;
+        return Ok(account.with_notify_key(crate::account::NotifyKey::new("primary", main)));
+    }
+    // The calls' secret is not one of the ring's: every ring key gets a verifier.
+    assemble(name, main, keys, None, |value| {
+        let mut s = section.clone();
+        s.secret_env = Some(RING_VAR.to_owned());
+        s.secret_file = None;
+        s.notify_secrets = None;
+        let lookup = with_ring_value(value, env);
+        Ok(Arc::new(MifengGateway::from_config(&s, &lookup)?) as Arc<dyn Gateway>)
+    })
 }
 
 /// `mch_id` as written: `"1000123"` or `1000123`.
@@ -99,7 +174,13 @@ impl MifengGateway {
             },
             Endpoint::BaseUrl(url) => Environment::Custom(url),
         };
-        let secret = secret_from_env(P, "secret_env", &section.secret_env, env)?;
+        let secret = required_secret(
+            P,
+            "secret",
+            section.secret_env.as_deref(),
+            section.secret_file.as_deref(),
+            env,
+        )?;
         let mut config = Config::new(environment, section.mch_id.0.clone(), secret);
         if let Some(v) = choice(
             &section.notify_trust,

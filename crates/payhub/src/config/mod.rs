@@ -91,6 +91,7 @@
 
 #[cfg(feature = "beecloud")]
 mod beecloud;
+mod keys;
 #[cfg(feature = "mifeng")]
 mod mifeng;
 #[cfg(feature = "pooul")]
@@ -110,17 +111,26 @@ pub use self::pooul::PooulSection;
 #[cfg(feature = "sunmi")]
 #[cfg_attr(docsrs, doc(cfg(feature = "sunmi")))]
 pub use self::sunmi::SunmiSection;
+pub use keys::KeyEntry;
 
+use crate::account::Account;
 use crate::error::Error;
-use crate::hub::{Hub, HubBuilder};
+use crate::hub::{Hub, HubBuilder, Source};
 use crate::provider::Provider;
 use serde::Deserialize;
 use std::path::Path;
-#[allow(unused_imports)]
 use std::sync::Arc;
 
 /// Looks a secret up by environment variable name (injectable for tests).
 pub type EnvLookup<'a> = &'a dyn Fn(&str) -> Option<String>;
+
+/// An environment lookup the hub keeps, to read the variables again on
+/// [`Hub::reload_credentials`].
+pub type SharedEnv = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
+fn std_env() -> SharedEnv {
+    Arc::new(|name| std::env::var(name).ok())
+}
 
 /// The whole hub configuration: one optional section per provider and `[notify]`. See the
 /// [module docs](self) for every key.
@@ -178,6 +188,17 @@ impl HubConfig {
     pub fn from_toml_str(text: &str) -> Result<HubConfig, Error> {
         toml::from_str(text).map_err(|e| Error::Config(describe(text, &e)))
     }
+
+    /// Reads and parses a TOML file; errors start with the file's path.
+    pub fn from_path(path: impl AsRef<Path>) -> Result<HubConfig, Error> {
+        let path = path.as_ref();
+        let text = std::fs::read_to_string(path)
+            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
+        Self::from_toml_str(&text).map_err(|e| match e {
+            Error::Config(m) => Error::Config(format!("{}: {m}", path.display())),
+            other => other,
+        })
+    }
 }
 
 impl Hub {
@@ -188,19 +209,34 @@ impl Hub {
     /// let hub = payhub::Hub::from_path("payhub.toml")?;
     /// # Ok::<(), payhub::Error>(())
     /// ```
+    ///
+    /// [`Hub::reload_credentials`] reads the file again, with the key files and variables it
+    /// names.
     pub fn from_path(path: impl AsRef<Path>) -> Result<Hub, Error> {
         let path = path.as_ref();
-        let text = std::fs::read_to_string(path)
-            .map_err(|e| Error::Config(format!("{}: {e}", path.display())))?;
-        Self::from_toml_str(&text).map_err(|e| match e {
+        let config = HubConfig::from_path(path)?;
+        let env = std_env();
+        let builder = Self::configured(&config, env.as_ref()).map_err(|e| match e {
             Error::Config(m) => Error::Config(format!("{}: {m}", path.display())),
             other => other,
-        })
+        })?;
+        builder
+            .source(Source::Path(path.to_owned(), env))
+            .try_build()
     }
 
-    /// Builds a hub from TOML text, reading secrets with `std::env::var`.
+    /// Builds a hub from TOML text, reading secrets with `std::env::var` (again on
+    /// [`Hub::reload_credentials`]).
     pub fn from_toml_str(text: &str) -> Result<Hub, Error> {
-        Self::from_toml_str_with_env(text, &|name| std::env::var(name).ok())
+        Self::from_config_reloadable(HubConfig::from_toml_str(text)?, std_env())
+    }
+
+    /// Builds a hub from a parsed [`HubConfig`] with a lookup the hub keeps, so
+    /// [`Hub::reload_credentials`] can read the key files and variables again.
+    pub fn from_config_reloadable(config: HubConfig, env: SharedEnv) -> Result<Hub, Error> {
+        Self::configured(&config, env.as_ref())?
+            .source(Source::Config(Box::new(config), env))
+            .try_build()
     }
 
     /// Builds a hub from TOML text with an injectable environment.
@@ -209,10 +245,18 @@ impl Hub {
     }
 
     /// Builds a hub from a parsed [`HubConfig`], reading secrets through `env`.
+    /// The lookup is borrowed, so this hub cannot [`Hub::reload_credentials`]; see
+    /// [`Hub::from_config_reloadable`].
     pub fn from_config(config: &HubConfig, env: EnvLookup<'_>) -> Result<Hub, Error> {
+        Self::configured(config, env)?.try_build()
+    }
+
+    fn configured(config: &HubConfig, env: EnvLookup<'_>) -> Result<HubBuilder, Error> {
         let mut builder = notify_section(Hub::builder(), &config.notify)?;
-        builder = add_providers(builder, config, env)?;
-        Ok(builder.build())
+        for account in build_accounts(config, env)? {
+            builder = builder.account(account);
+        }
+        Ok(builder)
     }
 }
 
@@ -231,17 +275,16 @@ fn notify_section(mut builder: HubBuilder, section: &NotifySection) -> Result<Hu
     Ok(builder)
 }
 
+/// Every account the configuration describes, credentials read (files and variables).
 #[allow(unused_variables, unused_mut)]
-fn add_providers(
-    mut builder: HubBuilder,
+pub(crate) fn build_accounts(
     config: &HubConfig,
     env: EnvLookup<'_>,
-) -> Result<HubBuilder, Error> {
+) -> Result<Vec<Account>, Error> {
+    let mut accounts = Vec::new();
     #[cfg(feature = "sunmi")]
     if let Some(s) = &config.sunmi {
-        builder = builder.gateway(Arc::new(crate::adapters::sunmi::SunmiGateway::from_config(
-            s, env,
-        )?));
+        accounts.extend(self::sunmi::accounts(s, env)?);
     }
     #[cfg(not(feature = "sunmi"))]
     if config.sunmi.is_some() {
@@ -249,9 +292,7 @@ fn add_providers(
     }
     #[cfg(feature = "pooul")]
     if let Some(s) = &config.pooul {
-        builder = builder.gateway(Arc::new(crate::adapters::pooul::PooulGateway::from_config(
-            s, env,
-        )?));
+        accounts.extend(self::pooul::accounts(s, env)?);
     }
     #[cfg(not(feature = "pooul"))]
     if config.pooul.is_some() {
@@ -259,9 +300,7 @@ fn add_providers(
     }
     #[cfg(feature = "beecloud")]
     if let Some(s) = &config.beecloud {
-        builder = builder.gateway(Arc::new(
-            crate::adapters::beecloud::BeeCloudGateway::from_config(s, env)?,
-        ));
+        accounts.extend(self::beecloud::accounts(s, env)?);
     }
     #[cfg(not(feature = "beecloud"))]
     if config.beecloud.is_some() {
@@ -269,15 +308,13 @@ fn add_providers(
     }
     #[cfg(feature = "mifeng")]
     if let Some(s) = &config.mifeng {
-        builder = builder.gateway(Arc::new(
-            crate::adapters::mifeng::MifengGateway::from_config(s, env)?,
-        ));
+        accounts.extend(self::mifeng::accounts(s, env)?);
     }
     #[cfg(not(feature = "mifeng"))]
     if config.mifeng.is_some() {
         return Err(feature_off(Provider::Mifeng));
     }
-    Ok(builder)
+    Ok(accounts)
 }
 
 #[allow(dead_code)]

@@ -1,17 +1,28 @@
 //! `[pooul]`: builds a [`PooulGateway`].
 
-use super::{Endpoint, EnvLookup, endpoint, env_value, secret_from_env};
+use super::keys::{
+    KeyEntry, Kind, RingKey, Single, assemble, in_account, main_key, no_nested, required_secret,
+    ring,
+};
+use super::{Endpoint, EnvLookup, endpoint};
+use crate::account::{Account, DEFAULT_ACCOUNT};
 use crate::adapters::pooul::{PooulGateway, WechatH5App};
 use crate::error::Error;
+use crate::gateway::Gateway;
 use crate::provider::Provider;
 use paysig::{ExposeSecret, RsaPrivateKey};
 use pooul::{Client, MchAppType};
 use serde::Deserialize;
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::sync::Arc;
 
 const P: Provider = Provider::Pooul;
 
-/// The `[pooul]` section (see [`crate::config`] for an example). Secrets come only from the
-/// environment variables the section names; an inline `merchant_key` is refused.
+/// The `[pooul]` section (see [`crate::config`] for an example): the default account, and
+/// under `accounts` the named ones (`[pooul.accounts.shop-b]`, the same keys). Secrets come
+/// only from the environment variables or files the section names; an inline
+/// `merchant_key` is refused.
 #[derive(Debug, Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
@@ -23,12 +34,19 @@ pub struct PooulSection {
     /// The 16-digit merchant number Pooul assigned.
     pub merchant_id: String,
     /// The NAME of the environment variable holding the merchant's RSA private key (PEM or
-    /// base64 DER).
-    pub merchant_key_env: String,
+    /// base64 DER); or `merchant_key_file`.
+    pub merchant_key_env: Option<String>,
+    /// A file holding the merchant's RSA private key.
+    pub merchant_key_file: Option<PathBuf>,
     /// The NAME of the environment variable holding Pooul's RSA public key.
     pub pooul_public_key_env: Option<String>,
     /// Pooul's RSA public key inline (it is public); instead of `pooul_public_key_env`.
     pub pooul_public_key: Option<String>,
+    /// A file holding Pooul's RSA public key.
+    pub pooul_public_key_file: Option<PathBuf>,
+    /// Several Pooul public keys, each with an optional `valid_until` (key rotation); instead
+    /// of the single `pooul_public_key*` keys.
+    pub pooul_public_keys: Option<Vec<KeyEntry>>,
     /// For [`crate::PayMethod::WechatH5`]: `"IOS"`, `"AND"` or `"WAP"` (all three `h5_` keys
     /// or none).
     pub h5_app_type: Option<String>,
@@ -36,6 +54,48 @@ pub struct PooulSection {
     pub h5_app_name: Option<String>,
     /// bundle_id, package_name or the site's home page.
     pub h5_app_id: Option<String>,
+    /// Named accounts: `[pooul.accounts.<name>]`, each with the keys above.
+    #[serde(default)]
+    pub accounts: BTreeMap<String, PooulSection>,
+}
+
+/// The default account and the named ones of a `[pooul]` section.
+pub(crate) fn accounts(section: &PooulSection, env: EnvLookup<'_>) -> Result<Vec<Account>, Error> {
+    let mut out = vec![account(DEFAULT_ACCOUNT, section, env)?];
+    for (name, s) in &section.accounts {
+        no_nested(P, name, &s.accounts)?;
+        out.push(account(name, s, env).map_err(in_account(P, name))?);
+    }
+    Ok(out)
+}
+
+fn account(name: &str, section: &PooulSection, env: EnvLookup<'_>) -> Result<Account, Error> {
+    let keys = platform_keys(section, env)?;
+    let main: Arc<dyn Gateway> = Arc::new(PooulGateway::from_config(section, env)?);
+    let holds = main_key(&keys).map(|k| k.label.clone());
+    assemble(name, main, keys, holds.as_deref(), |value| {
+        let mut s = section.clone();
+        s.pooul_public_key = Some(value.to_owned());
+        s.pooul_public_key_env = None;
+        s.pooul_public_key_file = None;
+        s.pooul_public_keys = None;
+        Ok(Arc::new(PooulGateway::from_config(&s, env)?) as Arc<dyn Gateway>)
+    })
+}
+
+fn platform_keys(section: &PooulSection, env: EnvLookup<'_>) -> Result<Vec<RingKey>, Error> {
+    ring(
+        P,
+        "pooul_public_key",
+        Kind::Public,
+        Single {
+            inline: section.pooul_public_key.as_deref(),
+            var: section.pooul_public_key_env.as_deref(),
+            file: section.pooul_public_key_file.as_deref(),
+        },
+        section.pooul_public_keys.as_deref(),
+        env,
+    )
 }
 
 impl PooulGateway {
@@ -61,27 +121,23 @@ impl PooulGateway {
             },
             Endpoint::BaseUrl(url) => pooul::Environment::Custom(url),
         };
-        let merchant_key = secret_from_env(P, "merchant_key_env", &section.merchant_key_env, env)?;
+        let merchant_key = required_secret(
+            P,
+            "merchant_key",
+            section.merchant_key_env.as_deref(),
+            section.merchant_key_file.as_deref(),
+            env,
+        )?;
         let merchant_key = RsaPrivateKey::from_pem_or_base64(merchant_key.expose_secret())
             .map_err(|e| {
-                Error::Config(format!(
-                    "[{P}] merchant_key_env: not an RSA private key: {e}"
-                ))
+                Error::Config(format!("[{P}] merchant_key: not an RSA private key: {e}"))
             })?;
-        let pooul_key = match (&section.pooul_public_key, &section.pooul_public_key_env) {
-            (Some(_), Some(_)) => {
-                return Err(Error::Config(format!(
-                    "[{P}] set pooul_public_key or pooul_public_key_env, not both"
-                )));
-            }
-            (Some(inline), None) => inline.clone(),
-            (None, Some(var)) => env_value(P, "pooul_public_key_env", var, env)?,
-            (None, None) => {
-                return Err(Error::Config(format!(
-                    "[{P}] needs pooul_public_key_env = \"<ENV_VAR_NAME>\" (or pooul_public_key)"
-                )));
-            }
-        };
+        let keys = platform_keys(section, env)?;
+        let pooul_key = main_key(&keys).map(|k| k.value.clone()).ok_or_else(|| {
+            Error::Config(format!(
+                "[{P}] needs pooul_public_key_env = \"<ENV_VAR_NAME>\" (or pooul_public_key, pooul_public_key_file, pooul_public_keys)"
+            ))
+        })?;
         // Pooul publishes a 1024-bit platform key: loaded under the legacy (verify-only)
         // key-size policy, with a warning from the client.
         let pooul_key = pooul::load_platform_key(&pooul_key)

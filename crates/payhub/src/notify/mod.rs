@@ -64,13 +64,21 @@ pub struct Notification {
     pub status: PaymentStatus,
     /// The provider's own typed payload, as JSON, for records.
     pub raw: serde_json::Value,
+    /// The merchant account it came for ([`crate::account::DEFAULT_ACCOUNT`] unless a named
+    /// one): set by the hub once the notify verified under that account's key.
+    pub account: String,
+    /// The label of the key it verified under ([`crate::account::NotifyKey::label`]), when
+    /// the account names its keys; never the key itself.
+    pub key: Option<String>,
 }
 
 impl Notification {
     /// The de-duplication key: one per provider, kind, order, refund and status, so a payment
     /// notify and a later refund notify of the same order are two events, and two partial
     /// refunds are two events even when the merchant's refund number is absent (the provider's
-    /// refund number, or else the amount, tells them apart).
+    /// refund number, or else the amount, tells them apart). A named account's keys start
+    /// with `provider@account` (one order number at two merchants is two orders); the default
+    /// account's keep the form they had before accounts existed.
     pub fn dedup_key(&self) -> String {
         let refund = match &self.kind {
             NotificationKind::Payment => "pay".to_owned(),
@@ -81,9 +89,14 @@ impl Notification {
                 self.amount.fen()
             ),
         };
+        let at = if self.account.is_empty() || self.account == crate::account::DEFAULT_ACCOUNT {
+            self.provider.to_string()
+        } else {
+            format!("{}@{}", self.provider, self.account)
+        };
         format!(
             "{}:{}:{}:{}",
-            self.provider,
+            at,
             self.order_no,
             refund,
             self.status.label()
@@ -107,6 +120,19 @@ pub trait OrderLookup: Send + Sync {
         provider: Provider,
         order_no: &str,
     ) -> Result<Option<OrderRecord>, BoxError>;
+
+    /// The order `order_no` of `account` at `provider`. The default ignores the account and
+    /// asks [`OrderLookup::find_order`]: override it when two of your accounts may use the
+    /// same order number.
+    async fn find_order_in(
+        &self,
+        provider: Provider,
+        account: &str,
+        order_no: &str,
+    ) -> Result<Option<OrderRecord>, BoxError> {
+        let _ = account;
+        self.find_order(provider, order_no).await
+    }
 }
 
 /// A simple in-memory [`OrderLookup`] (tests, examples, the demo), keyed by provider and
