@@ -84,6 +84,11 @@ impl LedgerHub {
         &self.hub
     }
 
+    /// The hub account of this ledger's rows ([`Ledger::account`]) at `provider`.
+    pub fn account(&self, provider: Provider) -> Result<payhub::AccountRef<'_>, payhub::Error> {
+        self.hub.account(provider, self.ledger.account())
+    }
+
     /// The ledger.
     pub fn ledger(&self) -> &Ledger {
         &self.ledger
@@ -106,7 +111,11 @@ impl LedgerHub {
             .ledger
             .record_creating(provider, request, expires)
             .await?;
-        match self.hub.create_payment(provider, request).await {
+        let created = match self.account(provider) {
+            Ok(account) => account.create_payment(request).await,
+            Err(e) => Err(e),
+        };
+        match created {
             Ok(created) => {
                 let evidence = json!({
                     "provider_trade_no": created.provider_trade_no,
@@ -287,7 +296,10 @@ impl LedgerHub {
             .await?;
         tx.commit().await?;
 
-        let sent = self.hub.refund(provider, request).await;
+        let sent = match self.account(provider) {
+            Ok(account) => account.refund(request).await,
+            Err(e) => Err(e),
+        };
         let (to, provider_refund_no, evidence) = match &sent {
             Ok(r) => (
                 match r.status {
@@ -348,7 +360,8 @@ impl LedgerHub {
         raw_body: &[u8],
         handler: &dyn EventHandler,
     ) -> Result<NotifyReceipt, LedgerError> {
-        let gateway = self.hub.gateway(provider)?;
+        let account = self.account(provider)?;
+        let gateway = account.gateway().clone();
         let limit = self.hub.notify_body_limit();
         let kept_headers = chosen_headers(headers);
         if let Err(e) = paysig::limit::check_body_len(raw_body, limit) {
@@ -371,7 +384,8 @@ impl LedgerHub {
                 .await?;
             return Err(err.into());
         }
-        let event = match gateway.parse_notification(headers, raw_body) {
+        // The account's keys (rotation, expiry), and a notify of another account refused.
+        let event = match account.verify_notification(headers, raw_body) {
             Ok(event) => event,
             Err(e) => {
                 self.ledger
@@ -454,14 +468,11 @@ impl LedgerHub {
         order_no: &str,
         provider_trade_no: Option<String>,
     ) -> Result<Payment, payhub::Error> {
-        self.hub
-            .query_payment(
-                provider,
-                &PaymentQuery {
-                    order_no: order_no.to_owned(),
-                    provider_trade_no,
-                },
-            )
+        self.account(provider)?
+            .query_payment(&PaymentQuery {
+                order_no: order_no.to_owned(),
+                provider_trade_no,
+            })
             .await
     }
 

@@ -12,7 +12,8 @@ use serde_json::{Value, json};
 use sqlx::any::AnyRow;
 use sqlx::{AnyConnection, AnyPool, Row};
 
-/// The account every row belongs to until merchant accounts exist (issue 16).
+/// The account of a ledger from [`Ledger::connect`]: the hub's default account
+/// ([`payhub::account::DEFAULT_ACCOUNT`]); [`Ledger::for_account`] for a named one.
 pub const DEFAULT_ACCOUNT: &str = "default";
 
 /// The payment ledger on one database.
@@ -47,7 +48,7 @@ pub struct PaymentRecord {
     pub id: i64,
     /// Who.
     pub provider: Provider,
-    /// The merchant account (`default` until accounts exist).
+    /// The merchant account (the hub's account name, `default` for the default one).
     pub account: String,
     /// The merchant's order number.
     pub order_no: String,
@@ -189,6 +190,23 @@ impl Ledger {
     /// The merchant account the rows belong to.
     pub fn account(&self) -> &str {
         &self.account
+    }
+
+    /// The same database, for the rows of the hub account `account` (its payments, refunds,
+    /// notifies, sweeps and reconciliations); `with_hub` then routes its calls to that
+    /// account ([`payhub::Hub::account`]).
+    ///
+    /// ```no_run
+    /// # async fn demo(hub: payhub::Hub) -> Result<(), payhub_ledger::LedgerError> {
+    /// let ledger = payhub_ledger::Ledger::connect("sqlite://payments.db").await?;
+    /// let shop_b = ledger.for_account("shop-b").with_hub(hub);
+    /// # let _ = shop_b; Ok(()) }
+    /// ```
+    pub fn for_account(&self, account: impl Into<String>) -> Ledger {
+        Ledger {
+            account: account.into(),
+            ..self.clone()
+        }
     }
 
     /// `FOR UPDATE` on PostgreSQL; nothing on SQLite, where the transaction already holds

@@ -480,17 +480,15 @@ impl LedgerHub {
                 }
                 let mut theirs = 0u64;
                 for r in &ours {
-                    match self
-                        .hub()
-                        .query_refund(
-                            provider,
-                            &RefundQuery {
-                                order_no: p.order_no.clone(),
-                                refund_no: r.refund_no.clone(),
-                            },
-                        )
-                        .await
-                    {
+                    let query = RefundQuery {
+                        order_no: p.order_no.clone(),
+                        refund_no: r.refund_no.clone(),
+                    };
+                    let queried = match self.account(provider) {
+                        Ok(account) => account.query_refund(&query).await,
+                        Err(e) => Err(e),
+                    };
+                    match queried {
                         Ok(q) if q.status != PaymentStatus::Failed => {
                             theirs = theirs.saturating_add(q.amount.unwrap_or(r.amount).fen());
                         }

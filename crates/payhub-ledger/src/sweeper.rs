@@ -188,7 +188,16 @@ impl Sweeper {
     /// settled once in this run.
     pub async fn run_once(&self) -> SweepReport {
         let mut report = SweepReport::default();
-        for provider in self.hub.hub().providers() {
+        // The providers where the ledger's account exists: a sweeper sweeps one account.
+        let account = self.hub.ledger().account();
+        let providers = self
+            .hub
+            .hub()
+            .accounts()
+            .into_iter()
+            .filter(|(_, name)| name == account)
+            .map(|(p, _)| p);
+        for provider in providers {
             report.add(self.sweep_provider(provider).await);
         }
         report
@@ -420,7 +429,11 @@ impl Sweeper {
             order_no: p.order_no.clone(),
             provider_trade_no: p.provider_trade_no.clone(),
         };
-        match self.hub.hub().close_payment(p.provider, &query).await {
+        let closed = match self.hub.account(p.provider) {
+            Ok(account) => account.close_payment(&query).await,
+            Err(e) => Err(e),
+        };
+        match closed {
             Ok(()) => {
                 let processed = self
                     .hub

@@ -249,6 +249,13 @@ impl Hub {
         HubBuilder::default()
     }
 
+    /// This hub with another clock (e.g. for a hub from [`Hub::from_path`] in tests):
+    /// notify keys' `valid_until` is compared with it ([`HubBuilder::clock`]).
+    pub fn with_clock(mut self, clock: Clock) -> Hub {
+        self.clock = clock;
+        self
+    }
+
     /// The largest notify body accepted, in bytes ([`HubBuilder::notify_body_limit`]).
     pub fn notify_body_limit(&self) -> usize {
         self.notify_body_limit

@@ -3,9 +3,32 @@
 //!
 //! One section per provider (each behind its cargo feature) and an optional `[notify]`.
 //! Secrets never go into the file: a key ending in `_env` holds the NAME of the environment
-//! variable that holds the secret. Any key not listed here is refused with its name and its
-//! line, so a typo never silently leaves a setting at its default. A section for a provider
-//! whose feature is off is refused too.
+//! variable that holds the secret, a key ending in `_file` the path of a file holding it
+//! (surrounding whitespace trimmed); give one of the two. Any key not listed here is refused
+//! with its name and its line, so a typo never silently leaves a setting at its default. A
+//! section for a provider whose feature is off is refused too.
+//!
+//! # Accounts
+//! A provider's section is its **default** account (`Hub::create_payment(provider, ..)`,
+//! route `/notify/{provider}`). Named accounts sit under it, `[pooul.accounts.<name>]`, with
+//! the same keys as the section itself (no inheritance: each account states its host and
+//! credentials, so reading one table tells everything about that merchant). They are
+//! addressed as `hub.account(Provider::Pooul, "shop-b")?` and notified at
+//! `/notify/pooul/shop-b`. A name is 1 to 64 letters, digits, `-` or `_`. Why sub-tables
+//! rather than a list: a table name is the account's name, so TOML itself refuses two accounts
+//! of one name, and every existing file keeps working unchanged. Two Mifeng accounts of one
+//! `mch_id` at one host are refused (Mifeng's token and rate limit are per `mch_id`).
+//!
+//! # Notify keys and rotation
+//! The key a provider signs notifies with may be given as a ring instead of one key:
+//! `sunmi_public_keys`, `pooul_public_keys`, `webhook_secrets` (BeeCloud) and
+//! `notify_secrets` (Mifeng; without it, `secret` verifies). Each entry has a `label`
+//! (recorded on every notification it verifies, [`crate::Notification::key`]), exactly one
+//! of `env`, `file` or (public keys only) `value`, and an optional `valid_until` (RFC 3339).
+//! A notify verifying only under a key past its `valid_until` is refused with
+//! [`crate::NotifyError::KeyExpired`]. [`Hub::reload_credentials`] reads the file, the key
+//! files and the variables again (e.g. from a SIGHUP handler) and swaps them in without
+//! disturbing calls in flight; if anything fails, the keys in force stay.
 //!
 //! Every section and every key (optional keys show their defaults; `#` lines show the
 //! alternatives):
@@ -17,10 +40,13 @@
 //! ## base_url = "http://127.0.0.1:9001"     # any other host (the sandbox, a mock)
 //! app_id = "sm5b9b4daef3463"               # assigned by Sunmi (sunmi.txt §1.4)
 //! app_key_env = "SUNMI_APP_KEY"            # variable holding the MD5 app_key
+//! ## app_key_file = "/run/secrets/sunmi_app_key"  # or a file holding it
 //! merchant_no = "8202915737"               # the Sunmi merchantNo of every call
 //! ## Sunmi's notify public key, at most one of (test: the §6.4 test key by default):
 //! ## sunmi_public_key_env = "SUNMI_PUBLIC_KEY"  # variable holding it (PEM or base64 DER)
+//! ## sunmi_public_key_file = "/etc/payhub/sunmi.pem"
 //! ## sunmi_public_key = "MIIBIjANBgkq..."       # or inline: it is public
+//! ## sunmi_public_keys = [{ label = "2026", file = "/etc/payhub/sunmi-2026.pem" }]
 //! mini_pay_notify_url_max = 32             # longest miniPay notifyUrl (the document: String(32))
 //! connect_timeout_secs = 10
 //! timeout_secs = 30
@@ -29,8 +55,15 @@
 //! environment = "test"                     # "test" | "uat" | "production"; or base_url = "..."
 //! merchant_id = "5399355381712172"         # 16 digits, assigned by Pooul
 //! merchant_key_env = "POOUL_MERCHANT_KEY"  # variable holding the merchant's RSA private key
+//! ## merchant_key_file = "/run/secrets/pooul_merchant.pem"   # or a file holding it
 //! pooul_public_key_env = "POOUL_PUBLIC_KEY" # variable holding Pooul's RSA public key; or inline:
 //! ## pooul_public_key = "-----BEGIN PUBLIC KEY-----\n..."
+//! ## pooul_public_key_file = "/etc/payhub/pooul.pem"
+//! ## or a ring (key rotation), instead of the three above:
+//! ## pooul_public_keys = [
+//! ##   { label = "2025", file = "/etc/payhub/pooul-2025.pem", valid_until = "2026-12-01T00:00:00Z" },
+//! ##   { label = "2026", env = "POOUL_PUBLIC_KEY_2026" },
+//! ## ]
 //! ## For PayMethod::WechatH5 (wechat.wap), all three or none:
 //! h5_app_type = "WAP"                      # IOS | AND | WAP
 //! h5_app_name = "Example Shop"
@@ -38,7 +71,7 @@
 //!
 //! [beecloud]
 //! app_id = "0950c062-5e41-44e3-8f52-f89d8cf2b6eb"
-//! app_key_env = "BEECLOUD_APP_KEY"         # variable holding the App Key
+//! app_key_env = "BEECLOUD_APP_KEY"         # variable holding the App Key (or app_key_file)
 //! environment = "production"               # the four hosts of §1, or "test"; or instead one of:
 //! ## base_url = "http://127.0.0.1:9004"     # one host (a proxy, the sandbox)
 //! ## hosts = ["https://a.example", "https://b.example"]
@@ -51,6 +84,9 @@
 //! ## Webhook verification (without it, notifies are refused):
 //! webhook = "v2"                           # or "v1" (camelCase) or "v1_snake" (2015-10 to 2017-01)
 //! webhook_secret_env = "BEECLOUD_MASTER_SECRET"  # v2: Master Secret; v1, v1_snake: App Secret
+//! ## webhook_secret_file = "/run/secrets/beecloud_master"   # or a file; or a ring:
+//! ## webhook_secrets = [{ label = "old", env = "BC_OLD", valid_until = "2026-12-01T00:00:00Z" },
+//! ##                    { label = "new", file = "/run/secrets/beecloud_master" }]
 //! webhook_tolerance_secs = 300             # timestamp window either way
 //! webhook_check_timestamp = true           # false (v2 only) accepts webhooks without timestamp
 //! ## webhook_test_mode = false              # v1_snake only: an app in test mode (Test Secret)
@@ -59,7 +95,8 @@
 //! environment = "production"               # mifeng.md names no test host: base_url for others
 //! ## base_url = "http://127.0.0.1:9003"
 //! mch_id = "1000123"                       # 商户编号 (a string or an integer)
-//! secret_env = "MIFENG_SECRET"             # variable holding 接口密钥
+//! secret_env = "MIFENG_SECRET"             # variable holding 接口密钥 (or secret_file)
+//! ## notify_secrets = [{ label = "2026", env = "MIFENG_SECRET" }]  # notify keys (rotation)
 //! ## The mifeng crate's switches for what mifeng.md leaves open (defaults shown):
 //! notify_trust = "signature_and_query"     # or "signature_only"
 //! body_encoding = "platform_export"        # or "form", or "json"
@@ -67,6 +104,11 @@
 //! query_code_2 = "param_invalid"           # or "token_invalid"
 //! rate_limit_per_second = 20               # 1..=20 calls/s per mch_id
 //! notify_absent_param = "signed_as_empty"  # or "not_signed", or "refused"
+//!
+//! [mifeng.accounts.shop-b]                # a named account: the same keys as [mifeng]
+//! environment = "production"
+//! mch_id = "1000456"
+//! secret_file = "/run/secrets/mifeng_shop_b"
 //!
 //! [notify]
 //! confirm_by_query = ["sunmi"]             # also query the order before trusting a notify
@@ -76,10 +118,13 @@
 //! assert!(config.sunmi.is_some() && config.pooul.is_some());
 //! assert!(config.beecloud.is_some() && config.mifeng.is_some());
 //! assert_eq!(config.notify.body_limit, Some(65536));
+//! let shop_b = &config.mifeng.as_ref().unwrap().accounts["shop-b"];
+//! assert_eq!(shop_b.mch_id.0, "1000456");
 //! // Building reads the secrets: `Hub::from_path("payhub.toml")` or `Hub::from_toml_str`
 //! // with std::env::var, `Hub::from_config(&config, &lookup)` with your own lookup.
 //! # let mut config = config;
 //! # config.pooul = None; // its variables would have to hold real RSA keys
+//! # config.mifeng.as_mut().unwrap().accounts.clear(); // its secret file does not exist here
 //! # let hub = payhub::Hub::from_config(&config, &|_| Some("from-the-environment".into()))?;
 //! # assert_eq!(hub.providers().len(), 3);
 //! # Ok::<(), payhub::Error>(())
