@@ -459,6 +459,25 @@ impl OrderLookup for Ledger {
             .await?
             .map(|p| OrderRecord { amount: p.amount }))
     }
+
+    /// The order of `account`: this ledger's rows when it is this ledger's account, else the
+    /// same database's rows of that account.
+    async fn find_order_in(
+        &self,
+        provider: Provider,
+        account: &str,
+        order_no: &str,
+    ) -> Result<Option<OrderRecord>, BoxError> {
+        let ledger = if account == self.account {
+            self.clone()
+        } else {
+            self.for_account(account)
+        };
+        Ok(ledger
+            .payment(provider, order_no)
+            .await?
+            .map(|p| OrderRecord { amount: p.amount }))
+    }
 }
 
 /// The inbox as the hub's de-duplication store ([`payhub::Hub::handle_notification_with`]

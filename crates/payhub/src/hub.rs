@@ -178,15 +178,13 @@ impl HubBuilder {
         self
     }
 
-    /// The hub. Panics never: an invalid account name given to [`HubBuilder::gateway`] is
-    /// impossible (the default name is valid); use [`HubBuilder::try_build`] to see errors
-    /// of [`HubBuilder::account`] lists.
+    /// The hub. An account added twice (same provider and name) is the last one added.
     pub fn build(self) -> Hub {
         let (hub, _) = self.assemble();
         hub
     }
 
-    /// The hub, or the first error met while adding accounts.
+    /// The hub, or the first error met while adding accounts (used by the configuration).
     pub fn try_build(self) -> Result<Hub, Error> {
         match self.assemble() {
             (_, Some(e)) => Err(e),
