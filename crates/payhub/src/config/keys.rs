@@ -1,6 +1,18 @@
 //! Where secrets and keys come from (`*_env`, `*_file`, inline public keys, key rings with
 //! `valid_until`), and how a section becomes an [`Account`] with its notify keys.
 
+// Each helper serves some providers (the ring variable: the secret-keyed BeeCloud and Mifeng);
+// with a provider's feature off, its helpers are unused.
+#![cfg_attr(
+    not(all(
+        feature = "sunmi",
+        feature = "pooul",
+        feature = "beecloud",
+        feature = "mifeng"
+    )),
+    allow(dead_code, unused_imports)
+)]
+
 use super::{EnvLookup, env_value};
 use crate::account::{Account, DEFAULT_ACCOUNT, NotifyKey};
 use crate::error::Error;
