@@ -492,3 +492,94 @@ async fn the_router_routes_notifies_by_account() {
         assert_eq!(answer.text().await.unwrap(), body, "{route}");
     }
 }
+
+/// Sunmi's notify keys as a ring written inline (public keys), through the same window.
+#[cfg(feature = "sunmi")]
+#[test]
+fn sunmi_public_key_ring_from_toml() {
+    use paysig::{Params, RsaPrivateKey};
+    let (old, new) = (
+        RsaPrivateKey::generate_2048().unwrap(),
+        RsaPrivateKey::generate_2048().unwrap(),
+    );
+    let signed = |key: &RsaPrivateKey| -> Vec<u8> {
+        let mut pairs = vec![
+            ("amount", "1234"),
+            ("businessId", ""),
+            ("buyerPayAmount", "1234"),
+            ("misId", "MIS-1"),
+            ("msn", "D804P89V00033"),
+            ("orderId", ORDER),
+            ("orderType", "0"),
+            ("payTime", "1563271502"),
+            ("platform", "wxpay"),
+            ("platformId", "4200000001"),
+            ("refunded", "0"),
+            ("resultCode", "T00"),
+            ("resultMsg", "Success"),
+            ("state", "3"),
+        ];
+        pairs.sort_by(|a, b| a.0.as_bytes().cmp(b.0.as_bytes()));
+        let message = pairs
+            .iter()
+            .map(|(k, v)| format!("{k}={v}"))
+            .collect::<Vec<_>>()
+            .join("&");
+        let mut all: Params = pairs.iter().cloned().collect();
+        all.push("sign", key.sign_sha256_base64(message.as_bytes()).unwrap());
+        all.to_form().into_bytes()
+    };
+    let text = format!(
+        r#"
+[sunmi]
+base_url = "http://127.0.0.1:9/"
+app_id = "sm5b9b4daef3463"
+app_key_env = "SUNMI_APP_KEY"
+merchant_no = "8202915737"
+
+[[sunmi.sunmi_public_keys]]
+label = "2025"
+value = """{}"""
+valid_until = "2026-12-01T00:00:00Z"
+
+[[sunmi.sunmi_public_keys]]
+label = "2026"
+value = """{}"""
+"#,
+        old.public_key().to_pem(),
+        new.public_key().to_pem()
+    );
+    let env =
+        |n: &str| (n == "SUNMI_APP_KEY").then(|| "dd3ac24736589ae17d333e362859bf4c".to_owned());
+    let now = Arc::new(AtomicU64::new(1_796_083_200 - 1));
+    let hub = Hub::from_toml_str_with_env(&text, &env)
+        .unwrap()
+        .with_clock(clock_at(&now));
+    let account = hub.account(Provider::Sunmi, "default").unwrap();
+    let headers = http::HeaderMap::new();
+    let (by_old, by_new) = (signed(&old), signed(&new));
+    assert_eq!(
+        account
+            .verify_notification(&headers, &by_old)
+            .unwrap()
+            .key
+            .as_deref(),
+        Some("2025")
+    );
+    now.store(1_796_083_200, Ordering::SeqCst);
+    assert!(matches!(
+        account.verify_notification(&headers, &by_old),
+        Err(Error::Notify(NotifyError::KeyExpired { ref key, .. })) if key == "2025"
+    ));
+    let event = account.verify_notification(&headers, &by_new).unwrap();
+    assert_eq!(
+        (event.key.as_deref(), event.account.as_str()),
+        (Some("2026"), "default")
+    );
+    // A key of neither is refused as before.
+    let stranger = RsaPrivateKey::generate_2048().unwrap();
+    assert!(matches!(
+        account.verify_notification(&headers, &signed(&stranger)),
+        Err(Error::Notify(NotifyError::Verification { .. }))
+    ));
+}
