@@ -5,6 +5,7 @@ use crate::error::{Error, NotifyError};
 use crate::model::pay::{PayData, PayRequest};
 use crate::model::refund::{RefundQueryData, RefundQueryRequest, RefundRequest};
 use crate::model::trade::{Ack, TradeData};
+use crate::model::wire::TradeBody;
 use crate::model::{Envelope, Reply, validate};
 use crate::notify::{self, PayNotify, RefundNotify};
 use paysig::Verified;
@@ -237,9 +238,7 @@ impl Client {
 
     fn trade_body(mch_trade_id: &str) -> Result<Map<String, Value>, Error> {
         validate::non_empty("mch_trade_id", mch_trade_id)?;
-        let mut body = Map::new();
-        body.insert("mch_trade_id".into(), mch_trade_id.into());
-        Ok(body)
+        crate::model::wire::json_object(&TradeBody { mch_trade_id })
     }
 
     fn typed_data<T: DeserializeOwned>(
