@@ -10,6 +10,7 @@ use crate::model::{Envelope, Reply, validate};
 use crate::notify::{self, PayNotify, RefundNotify};
 use paysig::Verified;
 use paysig::http::{HttpClient, HttpError, Request, Response};
+use paysig::wire::ToWire;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -282,12 +283,7 @@ impl Client {
                 // A fresh nonce, hence a fresh signature, for every attempt: Pooul refuses a
                 // repeated nonce_str.
                 body.insert("nonce_str".into(), paysig::nonce().into());
-                let json = serde_json::to_vec(&body).map_err(|e| {
-                    Attempt::Prepare(Error::Signing {
-                        reason: e.to_string(),
-                    })
-                })?;
-                let token = paysig::jwt::encode_rs256_bytes(&json, merchant_key).map_err(|e| {
+                let token = body.to_jwt_rs256(merchant_key).map_err(|e| {
                     Attempt::Prepare(Error::Signing {
                         reason: e.to_string(),
                     })
