@@ -5,17 +5,18 @@ use crate::config::Config;
 use crate::error::Error;
 use crate::hosts::sanitized;
 use crate::model::{
-    BillChannel, BillRecord, BillRequest, BillResponse, BillsPage, BillsQuery, Channel, Envelope,
-    Paged, QrPayMode, RefundChannel, RefundRecord, RefundRequest, RefundResponse, RefundStatus,
-    RefundsPage, RefundsQuery, ResultCode, Window, WindowPara,
+    Auth, BillBody, BillChannel, BillRecord, BillRequest, BillResponse, BillsPage, BillsPara,
+    BillsQuery, Envelope, Paged, QrPayMode, RefundBody, RefundChannel, RefundRecord, RefundRequest,
+    RefundResponse, RefundStatus, RefundStatusPara, RefundsPage, RefundsPara, RefundsQuery,
+    ResultCode, Window,
 };
 use crate::notify::{ConfirmedPayment, TransactionType, Unconfirmed, Webhook, WebhookEvent};
 use paysig::http::{HttpClient, HttpError, Request, Response, Url};
 use paysig::md5::{HexCase, md5_hex};
+use paysig::wire::ToWire;
 use paysig::{ExposeSecret, Verified};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::{Map, Value};
 use std::sync::Arc;
 
 const PROVIDER: &str = "beecloud";
@@ -48,14 +49,6 @@ pub struct Client {
     config: Arc<Config>,
     http: HttpClient,
     hosts: Arc<[Url]>,
-}
-
-/// `app_id`, `timestamp`, `app_sign`: the auth fields of every call.
-#[derive(Serialize)]
-struct Auth<'a> {
-    app_id: &'a str,
-    timestamp: i64,
-    app_sign: String,
 }
 
 impl Client {
@@ -132,7 +125,7 @@ impl Client {
         let body = BillBody {
             auth: self.auth(),
             channel: req.channel.as_str(),
-            total_fee: req.total_fee.fen(),
+            total_fee: req.total_fee,
             bill_no: &req.bill_no,
             title: &req.title,
             optional: req.optional.as_ref(),
@@ -160,7 +153,7 @@ impl Client {
             channel: req.channel,
             refund_no: &req.refund_no,
             bill_no: &req.bill_no,
-            refund_fee: req.refund_fee.fen(),
+            refund_fee: req.refund_fee,
             optional: req.optional.as_ref(),
         };
         self.post("refund", "/1/rest/refund", &body, |b| {
@@ -298,10 +291,13 @@ impl Client {
         path: &str,
         para: &impl Serialize,
     ) -> Result<T, Error> {
-        let para = serde_json::to_string(para).map_err(|e| Error::Decode {
-            operation,
-            reason: format!("request could not be serialised: {e}"),
-        })?;
+        let para = para
+            .to_json()
+            .map(|json| String::from_utf8_lossy(&json).into_owned())
+            .map_err(|e| Error::Decode {
+                operation,
+                reason: format!("request could not be serialised: {e}"),
+            })?;
         let mut failures = Vec::new();
         for i in sanitized(self.config.host_picker.as_ref(), self.hosts.len()) {
             let mut url = self.endpoint(&self.hosts[i], path);
@@ -331,7 +327,7 @@ impl Client {
         body: &impl Serialize,
         parse: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
     ) -> Result<T, Error> {
-        let body = serde_json::to_vec(body).map_err(|e| Error::Decode {
+        let body = body.to_json().map_err(|e| Error::Decode {
             operation,
             reason: format!("request could not be serialised: {e}"),
         })?;
@@ -441,68 +437,4 @@ async fn walk<Q: Paged, R: PartialEq>(
         last_len = n;
         skip = skip.saturating_add(n as u32);
     }
-}
-
-#[derive(Serialize)]
-struct BillBody<'a> {
-    #[serde(flatten)]
-    auth: Auth<'a>,
-    channel: &'static str,
-    total_fee: u64,
-    bill_no: &'a str,
-    title: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    optional: Option<&'a Map<String, Value>>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    return_url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    openid: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    show_url: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    qr_pay_mode: Option<&'static str>,
-}
-
-#[derive(Serialize)]
-struct RefundBody<'a> {
-    #[serde(flatten)]
-    auth: Auth<'a>,
-    channel: RefundChannel,
-    refund_no: &'a str,
-    bill_no: &'a str,
-    refund_fee: u64,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    optional: Option<&'a Map<String, Value>>,
-}
-
-#[derive(Serialize)]
-struct BillsPara<'a> {
-    #[serde(flatten)]
-    auth: Auth<'a>,
-    channel: &'a Channel,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bill_no: Option<&'a str>,
-    #[serde(flatten)]
-    window: WindowPara,
-}
-
-#[derive(Serialize)]
-struct RefundsPara<'a> {
-    #[serde(flatten)]
-    auth: Auth<'a>,
-    channel: &'a Channel,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    bill_no: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    refund_no: Option<&'a str>,
-    #[serde(flatten)]
-    window: WindowPara,
-}
-
-#[derive(Serialize)]
-struct RefundStatusPara<'a> {
-    #[serde(flatten)]
-    auth: Auth<'a>,
-    channel: RefundChannel,
-    refund_no: &'a str,
 }

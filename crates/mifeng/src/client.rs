@@ -3,6 +3,9 @@
 
 use crate::Error;
 use crate::config::{Config, QueryCode2, TokenMethod, TokenRequestId};
+use crate::model::wire::{
+    AccessTokenForm, BalanceBody, MchId, QueryBody, UnifiedOrderBody, wire_error,
+};
 use crate::model::{
     AccessTokenResponse, ApiCode, BalanceCode, BalanceResponse, Operation, QueryCode,
     QueryOrderResponse, Reply, UnifiedOrderCode, UnifiedOrderRequest, UnifiedOrderResponse,
@@ -11,11 +14,12 @@ use crate::model::{
 use crate::ratelimit::{Lane, LocalRateLimiter, RateLimiter};
 use crate::token::{MemoryTokenStore, StoredToken, TokenFetcher, TokenStore, TokenWant, now_ms};
 use async_trait::async_trait;
+use paysig::ExposeSecret;
 use paysig::class::{ErrorClass, Operation as CallKind};
 use paysig::http::{HttpClient, HttpError, Request, RetryPolicy};
-use paysig::{ExposeSecret, Params};
+use paysig::wire::ToWire;
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde_json::Value;
 use std::sync::Arc;
 use url::Url;
 
@@ -160,26 +164,17 @@ impl Client {
     ) -> Result<Reply<UnifiedOrderResponse>, Error> {
         req.validate()?;
         let reply: Reply<UnifiedOrderResponse> = self
-            .call(UNIFIED_ORDER, |token| {
-                let mut f = vec![
-                    ("token", Value::from(token)),
-                    ("channel_no", Value::from(req.channel_no.as_str())),
-                ];
-                if let Some(s) = &req.subject {
-                    f.push(("subject", Value::from(s.as_str())));
-                }
-                f.push(("out_order_no", Value::from(req.out_order_no.as_str())));
-                f.push(("money", Value::from(req.money.to_yuan_string())));
-                f.push(("client_ip", Value::from(req.client_ip.to_string())));
-                f.push(("notify_url", Value::from(req.notify_url.as_str())));
-                if let Some(u) = &req.return_url {
-                    f.push(("return_url", Value::from(u.as_str())));
-                }
-                if let Some(p) = &req.param {
-                    f.push(("param", Value::from(p.as_str())));
-                }
-                f.push(("timestamp", Value::from(now_ms())));
-                f
+            .call(UNIFIED_ORDER, |token| UnifiedOrderBody {
+                token: token.to_owned(),
+                channel_no: &req.channel_no,
+                subject: req.subject.as_deref(),
+                out_order_no: &req.out_order_no,
+                money: req.money,
+                client_ip: req.client_ip.to_string(),
+                notify_url: req.notify_url.as_str(),
+                return_url: req.return_url.as_ref().map(Url::as_str),
+                param: req.param.as_deref(),
+                timestamp: now_ms(),
             })
             .await?;
         let mismatch = |field, expected: String, got: String| Error::ResponseMismatch {
@@ -234,13 +229,11 @@ impl Client {
     ) -> Result<Reply<QueryOrderResponse>, Error> {
         crate::model::check_text("order_no", order_no)?;
         let reply: Reply<QueryOrderResponse> = self
-            .call(QUERY, |token| {
-                vec![
-                    ("token", Value::from(token)),
-                    ("mch_id", self.mch_id_value()),
-                    ("order_no", Value::from(order_no)),
-                    ("timestamp", Value::from(now_ms())),
-                ]
+            .call(QUERY, |token| QueryBody {
+                token: token.to_owned(),
+                mch_id: MchId::new(&self.inner.config.mch_id),
+                order_no,
+                timestamp: now_ms(),
             })
             .await?;
         self.check_mch_id(QUERY, &reply.data.mch_id, &reply.request_id)?;
@@ -249,12 +242,10 @@ impl Client {
 
     /// 余额查询 (mifeng.md §余额查询, `POST /v1/api/pay/balance`).
     pub async fn balance(&self) -> Result<Reply<BalanceResponse>, Error> {
-        self.call(BALANCE, |token| {
-            vec![
-                ("token", Value::from(token)),
-                ("mch_id", self.mch_id_value()),
-                ("timestamp", Value::from(now_ms())),
-            ]
+        self.call(BALANCE, |token| BalanceBody {
+            token: token.to_owned(),
+            mch_id: MchId::new(&self.inner.config.mch_id),
+            timestamp: now_ms(),
         })
         .await
     }
@@ -279,15 +270,6 @@ impl Client {
         })
     }
 
-    /// `mch_id` is documented as int: a JSON integer when it is one.
-    fn mch_id_value(&self) -> Value {
-        let id = &self.inner.config.mch_id;
-        match id.parse::<u64>() {
-            Ok(n) if n.to_string() == *id => Value::from(n),
-            _ => Value::from(id.as_str()),
-        }
-    }
-
     async fn token(&self, rejected: Option<&StoredToken>) -> Result<StoredToken, Error> {
         let skew = self.inner.config.token_refresh_skew;
         let want = match rejected {
@@ -305,10 +287,10 @@ impl Client {
     /// A usable token is secured first (refreshing if need be), then the call waits for its
     /// rate-limit slot, and only then reads the token it sends: the newest stored one, so a
     /// refresh that finished while it waited does not make it send a superseded token.
-    async fn call<T: DeserializeOwned>(
+    async fn call<T: DeserializeOwned, B: Serialize>(
         &self,
         ep: Endpoint,
-        fields: impl Fn(&str) -> Vec<(&'static str, Value)>,
+        fields: impl Fn(&str) -> B,
     ) -> Result<Reply<T>, Error> {
         let secured = self.token(None).await.map_err(|e| not_sent(ep, e))?;
         let (first, sent) = self.send_with_token(ep, &fields, secured).await;
@@ -328,10 +310,10 @@ impl Client {
 
     /// Sends `ep` with the newest usable token read once the slot is held (`secured` if the
     /// store has none newer); returns the outcome and the token sent.
-    async fn send_with_token<T: DeserializeOwned>(
+    async fn send_with_token<T: DeserializeOwned, B: Serialize>(
         &self,
         ep: Endpoint,
-        fields: &impl Fn(&str) -> Vec<(&'static str, Value)>,
+        fields: &impl Fn(&str) -> B,
         secured: StoredToken,
     ) -> (Result<Reply<T>, Error>, StoredToken) {
         let sent = std::sync::Mutex::new(secured.clone());
@@ -346,7 +328,7 @@ impl Client {
                         held.clone()
                     }
                 };
-                let req = self.request(ep, fields(newest.token.expose_secret()));
+                let req = self.request(ep, &fields(newest.token.expose_secret()));
                 *sent_ref.lock().unwrap_or_else(|p| p.into_inner()) = newest;
                 req
             })
@@ -377,12 +359,13 @@ impl Client {
             })
     }
 
-    fn request(&self, ep: Endpoint, fields: Vec<(&'static str, Value)>) -> Result<Request, Error> {
+    fn request(&self, ep: Endpoint, body: &impl Serialize) -> Result<Request, Error> {
         let url = self.url(ep)?;
         let req = if self.inner.config.body_encoding.is_json(ep.op) {
-            Request::post_json(PROVIDER, ep.name(), url, json_object(&fields)?)
+            let json = body.to_json().map_err(wire_error)?;
+            Request::post_json(PROVIDER, ep.name(), url, json)
         } else {
-            let params: Params = fields.into_iter().map(|(k, v)| (k, text_of(v))).collect();
+            let params = body.to_params().map_err(wire_error)?;
             Request::post_form(PROVIDER, ep.name(), url, params.to_form())
         };
         // Never `.idempotent()`: repeats are made by `exchange`, one rate-limit slot each.
@@ -450,14 +433,18 @@ impl Client {
     async fn fetch_token(&self) -> Result<StoredToken, Error> {
         let cfg = &self.inner.config;
         let mut url = self.url(ACCESS_TOKEN)?;
-        let mut params = Params::new()
-            .with("mch_id", cfg.mch_id.as_str())
-            .with("secret", cfg.secret.expose_secret());
-        if cfg.token_request_id == TokenRequestId::Random {
+        let request_id = (cfg.token_request_id == TokenRequestId::Random).then(|| {
             let id = random_hex32();
             tracing::info!(request_id = %id, "requesting an access token");
-            params.push("request_id", id);
+            id
+        });
+        let params = AccessTokenForm {
+            mch_id: &cfg.mch_id,
+            secret: cfg.secret.expose_secret(),
+            request_id,
         }
+        .to_params()
+        .map_err(wire_error)?;
         if cfg.token_method == TokenMethod::Get {
             url.set_query(Some(&params.to_form()));
         }
@@ -509,40 +496,10 @@ fn worth_repeating(e: &HttpError) -> bool {
     )
 }
 
-/// A JSON object with the members in the documented order (a `serde_json::Map` may sort them,
-/// depending on serde_json's features elsewhere in the build).
-fn json_object(fields: &[(&'static str, Value)]) -> Result<Vec<u8>, Error> {
-    let mut out = Vec::with_capacity(256);
-    out.push(b'{');
-    for (i, (k, v)) in fields.iter().enumerate() {
-        if i > 0 {
-            out.push(b',');
-        }
-        serde_json::to_writer(&mut out, k)
-            .and_then(|()| {
-                out.push(b':');
-                serde_json::to_writer(&mut out, v)
-            })
-            .map_err(|e| Error::Validation {
-                field: "body",
-                reason: e.to_string(),
-            })?;
-    }
-    out.push(b'}');
-    Ok(out)
-}
-
 fn random_hex32() -> String {
     use rand::Rng;
     let mut rng = rand::rng();
     format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>())
-}
-
-fn text_of(v: Value) -> String {
-    match v {
-        Value::String(s) => s,
-        other => other.to_string(),
-    }
 }
 
 /// A token failure before `ep` left. For a query it stays as it is (nothing moves either way);

@@ -12,6 +12,8 @@
 //! - [`limit`]: the body-size limit every notify reader applies before parsing.
 //! - [`Verified`]: the only way to hold a value whose signature was checked.
 //! - [`SecretString`]: credentials that never print.
+//! - [`wire`]: [`wire::ToWire`], the one way a request struct becomes form pairs, JSON or
+//!   JWT claims, signed last.
 //! - `http` (feature): the one sender all providers use; see the module docs.
 //! - `resolve` (feature `http`): the one polling policy, and the resolution of unknown
 //!   outcomes by query.
@@ -45,6 +47,7 @@ pub mod rawjson;
 pub mod rsa;
 pub mod secret;
 mod verified;
+pub mod wire;
 
 #[cfg(feature = "http")]
 #[cfg_attr(docsrs, doc(cfg(feature = "http")))]

@@ -5,10 +5,12 @@ use crate::error::{Error, NotifyError};
 use crate::model::pay::{PayData, PayRequest};
 use crate::model::refund::{RefundQueryData, RefundQueryRequest, RefundRequest};
 use crate::model::trade::{Ack, TradeData};
+use crate::model::wire::TradeBody;
 use crate::model::{Envelope, Reply, validate};
 use crate::notify::{self, PayNotify, RefundNotify};
 use paysig::Verified;
 use paysig::http::{HttpClient, HttpError, Request, Response};
+use paysig::wire::ToWire;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
 use std::sync::Arc;
@@ -237,9 +239,7 @@ impl Client {
 
     fn trade_body(mch_trade_id: &str) -> Result<Map<String, Value>, Error> {
         validate::non_empty("mch_trade_id", mch_trade_id)?;
-        let mut body = Map::new();
-        body.insert("mch_trade_id".into(), mch_trade_id.into());
-        Ok(body)
+        crate::model::wire::json_object(&TradeBody { mch_trade_id })
     }
 
     fn typed_data<T: DeserializeOwned>(
@@ -283,12 +283,7 @@ impl Client {
                 // A fresh nonce, hence a fresh signature, for every attempt: Pooul refuses a
                 // repeated nonce_str.
                 body.insert("nonce_str".into(), paysig::nonce().into());
-                let json = serde_json::to_vec(&body).map_err(|e| {
-                    Attempt::Prepare(Error::Signing {
-                        reason: e.to_string(),
-                    })
-                })?;
-                let token = paysig::jwt::encode_rs256_bytes(&json, merchant_key).map_err(|e| {
+                let token = body.to_jwt_rs256(merchant_key).map_err(|e| {
                     Attempt::Prepare(Error::Signing {
                         reason: e.to_string(),
                     })

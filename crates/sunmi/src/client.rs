@@ -11,7 +11,9 @@ use crate::notify::Notification;
 use paysig::http::{HttpClient, Request};
 use paysig::md5::{HexCase, KeySuffix};
 use paysig::resolve::Step;
-use paysig::{CanonicalRules, Md5Signer, Params, Verified};
+use paysig::wire::ToWire;
+use paysig::{CanonicalRules, Md5Signer, Verified};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -97,10 +99,9 @@ impl Client {
     /// `swipeQuery`: a card trade made on a Sunmi financial device (sunmi.txt §3.3.1).
     /// Sent with retry (it is a read).
     pub async fn swipe_query(&self, req: &SwipeQueryRequest) -> Result<SwipeTrade, Error> {
-        let mut p = self.base_params();
-        req.write(&mut p)?;
+        let body = req.to_wire(&self.config.app_id)?;
         let data = self
-            .call("swipeQuery", "v1/trade/swipeQuery", p, true)
+            .call("swipeQuery", "v1/trade/swipeQuery", &body, true)
             .await?;
         decode_data("swipeQuery", data)
     }
@@ -109,9 +110,11 @@ impl Client {
     /// (sunmi.txt §4.3.1, §5.3.1). The official account needs two calls: first
     /// [`crate::BindConfig::AttentionAppId`], then [`crate::BindConfig::PayUrl`].
     pub async fn pay_bind(&self, req: &PayBindRequest) -> Result<PayBindOutcome, Error> {
-        let mut p = self.base_params();
-        req.write(&mut p)?;
-        match self.call("payBind", "v1/trade/payBind", p, false).await? {
+        let body = req.to_wire(&self.config.app_id)?;
+        match self
+            .call("payBind", "v1/trade/payBind", &body, false)
+            .await?
+        {
             Some(serde_json::Value::String(s)) if s == "Success" => Ok(PayBindOutcome::Success),
             Some(other) => Ok(PayBindOutcome::Data(other)),
             None => Err(Error::Decode {
@@ -125,9 +128,10 @@ impl Client {
     /// in yuan. Sent once. When [`OrderResult::is_paying`], use
     /// [`Client::poll_until_final`].
     pub async fn js_api_pay(&self, req: &JsApiPayRequest) -> Result<OrderResult, Error> {
-        let mut p = self.base_params();
-        req.write(&mut p)?;
-        let data = self.call("jsApiPay", "v1/trade/jsApiPay", p, false).await?;
+        let body = req.to_wire(&self.config.app_id)?;
+        let data = self
+            .call("jsApiPay", "v1/trade/jsApiPay", &body, false)
+            .await?;
         let order: OrderResult = decode_data("jsApiPay", data)?;
         check_echo("jsApiPay", &order, &req.order_id, req.total_amount)?;
         Ok(order)
@@ -136,9 +140,10 @@ impl Client {
     /// `miniPay`: a WeChat mini-program order (sunmi.txt §5.3.2); `totalAmount` is sent in
     /// fen. Sent once. When [`OrderResult::is_paying`], use [`Client::poll_until_final`].
     pub async fn mini_pay(&self, req: &MiniPayRequest) -> Result<OrderResult, Error> {
-        let mut p = self.base_params();
-        req.write(&mut p, self.config.mini_pay_notify_url_max)?;
-        let data = self.call("miniPay", "v1/trade/miniPay", p, false).await?;
+        let body = req.to_wire(&self.config.app_id, self.config.mini_pay_notify_url_max)?;
+        let data = self
+            .call("miniPay", "v1/trade/miniPay", &body, false)
+            .await?;
         let order: OrderResult = decode_data("miniPay", data)?;
         check_echo("miniPay", &order, &req.order_id, req.total_amount)?;
         Ok(order)
@@ -154,9 +159,8 @@ impl Client {
     /// sample) cannot be matched here: a caller that needs the match asks by `misId`, or
     /// requires the field itself (the payhub adapter does).
     pub async fn query(&self, req: &QueryRequest) -> Result<QueryResult, Error> {
-        let mut p = self.base_params();
-        req.write(&mut p)?;
-        let data = self.call("query", "v1/trade/query", p, true).await?;
+        let body = req.to_wire(&self.config.app_id)?;
+        let data = self.call("query", "v1/trade/query", &body, true).await?;
         let result: QueryResult = decode_data("query", data)?;
         check_query_echo(&req.order, &result)?;
         Ok(result)
@@ -166,9 +170,8 @@ impl Client {
     /// Sent once: on [`Error::outcome_unknown`], query the refund before trying again.
     /// Only `state` [`TradeState::Success`] means the money went back.
     pub async fn refund(&self, req: &RefundRequest) -> Result<RefundResult, Error> {
-        let mut p = self.base_params();
-        req.write(&mut p)?;
-        let data = self.call("refund", "v1/trade/refund", p, false).await?;
+        let body = req.to_wire(&self.config.app_id)?;
+        let data = self.call("refund", "v1/trade/refund", &body, false).await?;
         decode_data("refund", data)
     }
 
@@ -186,7 +189,7 @@ impl Client {
         poll: &PollConfig,
     ) -> Result<QueryResult, Error> {
         // A malformed request fails now rather than after the first wait.
-        req.write(&mut Params::new())?;
+        req.to_wire(&self.config.app_id)?;
         if poll.interval.is_zero() {
             return Err(Error::Validation {
                 field: "interval",
@@ -246,22 +249,17 @@ impl Client {
         )
     }
 
-    fn base_params(&self) -> Params {
-        // Every endpoint lists app_id and charset ("默认utf8 不动") as required.
-        Params::new()
-            .with("app_id", self.config.app_id.as_str())
-            .with("charset", "utf8")
-    }
-
     async fn call(
         &self,
         operation: &'static str,
         path: &str,
-        mut params: Params,
+        body: &impl Serialize,
         idempotent: bool,
     ) -> Result<Option<serde_json::Value>, Error> {
-        let sign = self.signer.sign(&params, &self.config.app_key)?;
-        params.push("sign", sign);
+        // Signing comes last, over exactly the pairs sent.
+        let params = body
+            .to_signed_params(&self.signer, &self.config.app_key, "sign")
+            .map_err(crate::model::wire_error)?;
         let url = self.base.join(path).map_err(|e| Error::Validation {
             field: "environment",
             reason: format!("cannot build the endpoint URL: {e}"),

@@ -5,7 +5,7 @@ use super::channel::Channel;
 use crate::error::Error;
 use crate::validate::non_blank;
 use paysig::Money;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use time::OffsetDateTime;
 
 /// The most records one page may hold (`limit`: 最大为50).
@@ -59,30 +59,6 @@ impl Window {
 pub(crate) fn millis(t: OffsetDateTime) -> i64 {
     // In range for any date the validation lets through (1970..9999).
     (t.unix_timestamp_nanos() / 1_000_000) as i64
-}
-
-/// `para` of a list query, less the auth fields.
-#[derive(Debug, Serialize)]
-pub(crate) struct WindowPara {
-    #[serde(skip_serializing_if = "Option::is_none")]
-    start_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    end_time: Option<i64>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    skip: Option<u32>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    limit: Option<u32>,
-}
-
-impl From<&Window> for WindowPara {
-    fn from(w: &Window) -> Self {
-        WindowPara {
-            start_time: w.start_time.map(millis),
-            end_time: w.end_time.map(millis),
-            skip: w.skip,
-            limit: w.limit,
-        }
-    }
 }
 
 macro_rules! window_setters {

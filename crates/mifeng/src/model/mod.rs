@@ -1,8 +1,13 @@
 //! Wire types of mifeng.md: requests, answers, codes.
+//!
+//! [`UnifiedOrderRequest`] is what a caller fills and validates. The bodies actually sent,
+//! one serde struct per endpoint (token and timestamp filled per attempt), live in the
+//! private `wire` module and become JSON or a form through [`paysig::wire::ToWire`].
 
 mod codes;
 mod order;
 mod token;
+pub(crate) mod wire;
 
 pub use codes::{
     ApiCode, BalanceCode, NotifyDelivery, NotifyState, OrderState, QueryCode, UnifiedOrderCode,

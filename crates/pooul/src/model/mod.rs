@@ -1,9 +1,14 @@
 //! Wire types: requests (validated before sending), answers, codes.
+//!
+//! The public requests (in [`pay`] and [`refund`]) are what a caller fills; they check their
+//! fields and fill the bodies actually sent, one serde struct per operation in the private
+//! `wire` module, turned into the signed JSON object by [`paysig::wire::ToWire`].
 
 pub mod codes;
 pub mod pay;
 pub mod refund;
 pub mod trade;
+pub(crate) mod wire;
 
 use serde::Deserialize;
 

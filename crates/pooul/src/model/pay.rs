@@ -2,6 +2,7 @@
 
 use super::codes::{MchAppType, PayTypeCode, TradeState};
 use super::validate;
+use super::wire::{PayBody, PayTypeFields};
 use crate::Error;
 use paysig::Money;
 use serde::{Deserialize, Deserializer};
@@ -94,8 +95,17 @@ impl PayType {
         }
     }
 
-    fn write(&self, body: &mut Map<String, Value>) -> Result<(), Error> {
-        body.insert("pay_type".into(), self.code().as_str().into());
+    /// `pay_type` and this type's members, checked.
+    fn to_wire(&self) -> Result<PayTypeFields<'_>, Error> {
+        let mut fields = PayTypeFields {
+            pay_type: self.code(),
+            auth_code: None,
+            sub_appid: None,
+            sub_openid: None,
+            mch_app_type: None,
+            mch_app_name: None,
+            mch_app_id: None,
+        };
         match self {
             PayType::Micro { auth_code } => {
                 validate::non_empty("auth_code", auth_code)?;
@@ -105,7 +115,7 @@ impl PayType {
                         reason: "a payment code holds only letters and digits".into(),
                     });
                 }
-                body.insert("auth_code".into(), auth_code.as_str().into());
+                fields.auth_code = Some(auth_code);
             }
             PayType::WechatScan | PayType::AlipayScan | PayType::WechatJsurl => {}
             PayType::WechatJsapi {
@@ -122,12 +132,12 @@ impl PayType {
             } => {
                 validate::non_empty("sub_appid", sub_appid)?;
                 validate::non_empty("sub_openid", sub_openid)?;
-                body.insert("sub_appid".into(), sub_appid.as_str().into());
-                body.insert("sub_openid".into(), sub_openid.as_str().into());
+                fields.sub_appid = Some(sub_appid);
+                fields.sub_openid = Some(sub_openid);
             }
             PayType::WechatApp { sub_appid } => {
                 validate::non_empty("sub_appid", sub_appid)?;
-                body.insert("sub_appid".into(), sub_appid.as_str().into());
+                fields.sub_appid = Some(sub_appid);
             }
             PayType::WechatWap {
                 mch_app_type,
@@ -136,12 +146,12 @@ impl PayType {
             } => {
                 validate::non_empty("mch_app_name", mch_app_name)?;
                 validate::non_empty("mch_app_id", mch_app_id)?;
-                body.insert("mch_app_type".into(), mch_app_type.as_str().into());
-                body.insert("mch_app_name".into(), mch_app_name.as_str().into());
-                body.insert("mch_app_id".into(), mch_app_id.as_str().into());
+                fields.mch_app_type = Some(mch_app_type.as_str());
+                fields.mch_app_name = Some(mch_app_name);
+                fields.mch_app_id = Some(mch_app_id);
             }
         }
-        Ok(())
+        Ok(fields)
     }
 }
 
@@ -249,24 +259,22 @@ impl PayRequest {
     /// The validated JSON body as it is signed, without `nonce_str` (which the client adds
     /// per request). Fails with [`Error::Validation`] naming the field.
     pub fn wire_body(&self) -> Result<Map<String, Value>, Error> {
-        let mut body = Map::new();
-        self.pay_type.write(&mut body)?;
+        super::wire::json_object(&self.to_wire()?)
+    }
+
+    /// The checked body sent for this request (see [`super::wire`]).
+    pub(crate) fn to_wire(&self) -> Result<PayBody<'_>, Error> {
+        let pay_type = self.pay_type.to_wire()?;
         validate::non_empty("mch_trade_id", &self.mch_trade_id)?;
-        body.insert("mch_trade_id".into(), self.mch_trade_id.as_str().into());
         if self.total_fee.fen() == 0 {
             return Err(Error::Validation {
                 field: "total_fee",
                 reason: "must be at least 1 fen".into(),
             });
         }
-        body.insert("total_fee".into(), self.total_fee.fen().into());
         validate::non_empty("body", &self.body)?;
-        body.insert("body".into(), self.body.as_str().into());
         match &self.spbill_create_ip {
-            Some(ip) => {
-                validate::ip("spbill_create_ip", ip)?;
-                body.insert("spbill_create_ip".into(), ip.as_str().into());
-            }
+            Some(ip) => validate::ip("spbill_create_ip", ip)?,
             None if self.pay_type.is_wechat() => {
                 return Err(Error::Validation {
                     field: "spbill_create_ip",
@@ -277,11 +285,9 @@ impl PayRequest {
         }
         if let Some(url) = &self.notify_url {
             validate::notify_url("notify_url", url)?;
-            body.insert("notify_url".into(), url.as_str().into());
         }
         if let Some(t) = self.time_start {
             validate::unix_seconds("time_start", t)?;
-            body.insert("time_start".into(), t.into());
         }
         if let Some(t) = self.time_expire {
             validate::unix_seconds("time_expire", t)?;
@@ -291,7 +297,6 @@ impl PayRequest {
                     reason: "must be after time_start".into(),
                 });
             }
-            body.insert("time_expire".into(), t.into());
         }
         for (field, value) in [
             ("store_id", &self.store_id),
@@ -301,10 +306,22 @@ impl PayRequest {
         ] {
             if let Some(v) = value {
                 validate::non_empty(field, v)?;
-                body.insert(field.into(), v.as_str().into());
             }
         }
-        Ok(body)
+        Ok(PayBody {
+            pay_type,
+            mch_trade_id: &self.mch_trade_id,
+            total_fee: self.total_fee,
+            body: &self.body,
+            spbill_create_ip: self.spbill_create_ip.as_deref(),
+            notify_url: self.notify_url.as_ref().map(Url::as_str),
+            time_start: self.time_start,
+            time_expire: self.time_expire,
+            store_id: self.store_id.as_deref(),
+            device_info: self.device_info.as_deref(),
+            op_user_id: self.op_user_id.as_deref(),
+            attach: self.attach.as_deref(),
+        })
     }
 }
 

@@ -3,6 +3,7 @@
 use super::codes::RefundStatus;
 use super::trade::TradeData;
 use super::validate;
+use super::wire::{RefundBody, RefundQueryBody};
 use crate::Error;
 use paysig::Money;
 use serde::{Deserialize, Deserializer};
@@ -84,12 +85,14 @@ impl RefundRequest {
     /// The validated JSON body as it is signed, without `nonce_str` (which the client adds
     /// per request). Fails with [`Error::Validation`] naming the field.
     pub fn wire_body(&self) -> Result<Map<String, Value>, Error> {
-        let mut body = Map::new();
+        super::wire::json_object(&self.to_wire()?)
+    }
+
+    /// The checked body sent for this request (see [`super::wire`]).
+    pub(crate) fn to_wire(&self) -> Result<RefundBody<'_>, Error> {
         validate::non_empty("mch_trade_id", &self.mch_trade_id)?;
-        body.insert("mch_trade_id".into(), self.mch_trade_id.as_str().into());
         if let Some(id) = &self.mch_refund_id {
             validate::non_empty("mch_refund_id", id)?;
-            body.insert("mch_refund_id".into(), id.as_str().into());
         }
         if self.refund_fee.fen() == 0 {
             return Err(Error::Validation {
@@ -97,14 +100,17 @@ impl RefundRequest {
                 reason: "must be at least 1 fen".into(),
             });
         }
-        body.insert("refund_fee".into(), self.refund_fee.fen().into());
         validate::non_empty("refund_desc", &self.refund_desc)?;
-        body.insert("refund_desc".into(), self.refund_desc.as_str().into());
         if let Some(url) = &self.notify_url {
             validate::notify_url("notify_url", url)?;
-            body.insert("notify_url".into(), url.as_str().into());
         }
-        Ok(body)
+        Ok(RefundBody {
+            mch_trade_id: &self.mch_trade_id,
+            mch_refund_id: self.mch_refund_id.as_deref(),
+            refund_fee: self.refund_fee,
+            refund_desc: &self.refund_desc,
+            notify_url: self.notify_url.as_ref().map(Url::as_str),
+        })
     }
 }
 
@@ -190,14 +196,19 @@ impl RefundQueryRequest {
 
     /// The validated JSON body, without `nonce_str`.
     pub fn wire_body(&self) -> Result<Map<String, Value>, Error> {
-        let mut body = Map::new();
+        super::wire::json_object(&self.to_wire()?)
+    }
+
+    /// The checked body sent for this request (see [`super::wire`]).
+    pub(crate) fn to_wire(&self) -> Result<RefundQueryBody<'_>, Error> {
         validate::non_empty("mch_trade_id", &self.mch_trade_id)?;
-        body.insert("mch_trade_id".into(), self.mch_trade_id.as_str().into());
         if let Some(id) = &self.mch_refund_id {
             validate::non_empty("mch_refund_id", id)?;
-            body.insert("mch_refund_id".into(), id.as_str().into());
         }
-        Ok(body)
+        Ok(RefundQueryBody {
+            mch_trade_id: &self.mch_trade_id,
+            mch_refund_id: self.mch_refund_id.as_deref(),
+        })
     }
 }
 

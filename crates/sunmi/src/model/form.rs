@@ -77,7 +77,7 @@ impl SwipeQueryRequest {
                 .transpose()?,
             trade,
         };
-        r.write(&mut Params::new())?;
+        r.to_wire("")?;
         Ok(r)
     }
 }
@@ -105,7 +105,7 @@ impl PayBindRequest {
             merchant_no: req(p, "merchantNo")?,
             config,
         };
-        r.write(&mut Params::new())?;
+        r.to_wire("")?;
         Ok(r)
     }
 }
@@ -131,7 +131,7 @@ impl JsApiPayRequest {
             },
             notify_url: opt(p, "notifyUrl"),
         };
-        r.write(&mut Params::new())?;
+        r.to_wire("")?;
         Ok(r)
     }
 }
@@ -149,7 +149,7 @@ impl MiniPayRequest {
             app_version: opt(p, "appVersion"),
             notify_url: opt(p, "notifyUrl"),
         };
-        r.write(&mut Params::new(), 255)?;
+        r.to_wire("", 255)?;
         Ok(r)
     }
 }
@@ -166,7 +166,7 @@ impl QueryRequest {
             terminal: terminal(p)?,
             order,
         };
-        r.write(&mut Params::new())?;
+        r.to_wire("")?;
         Ok(r)
     }
 }
@@ -186,7 +186,7 @@ impl RefundRequest {
             business_id: req(p, "businessId")?,
             amount: fen(p, "amount")?,
         };
-        r.write(&mut Params::new())?;
+        r.to_wire("")?;
         Ok(r)
     }
 }

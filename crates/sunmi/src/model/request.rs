@@ -2,8 +2,12 @@
 //! identifier cannot be built; lengths and formats are checked by [`crate::Client`] before
 //! anything is sent, with an error naming the wire field.
 
+use super::wire::{
+    Base, JsApiPayBody, MiniPayBody, PayBindBody, QueryBody, RefundBody, SwipeQueryBody,
+    TerminalFields,
+};
 use crate::error::Error;
-use paysig::{Money, Params};
+use paysig::Money;
 
 /// Checks a documented `String(max)` field: present, not empty, at most `max` characters.
 pub(crate) fn check(field: &'static str, value: &str, max: usize) -> Result<(), Error> {
@@ -23,22 +27,19 @@ pub(crate) fn check(field: &'static str, value: &str, max: usize) -> Result<(), 
     Ok(())
 }
 
-fn push(p: &mut Params, field: &'static str, value: &str, max: usize) -> Result<(), Error> {
+/// `value`, once [`check`]ed.
+fn checked<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a str, Error> {
     check(field, value, max)?;
-    p.push(field, value);
-    Ok(())
+    Ok(value)
 }
 
-fn push_opt(
-    p: &mut Params,
+/// `value`, once [`check`]ed when present.
+fn checked_opt<'a>(
     field: &'static str,
-    value: Option<&str>,
+    value: Option<&'a str>,
     max: usize,
-) -> Result<(), Error> {
-    match value {
-        Some(v) => push(p, field, v, max),
-        None => Ok(()),
-    }
+) -> Result<Option<&'a str>, Error> {
+    value.map(|v| checked(field, v, max)).transpose()
 }
 
 fn positive(field: &'static str, amount: Money) -> Result<(), Error> {
@@ -119,22 +120,24 @@ pub struct SwipeQueryRequest {
 }
 
 impl SwipeQueryRequest {
-    pub(crate) fn write(&self, p: &mut Params) -> Result<(), Error> {
-        push(p, "msn", &self.msn, 64)?;
-        if let Some(d) = self.trade_date {
-            p.push("tradeDate", d.to_wire());
-        }
-        match &self.trade {
-            SwipeTradeRef::OrderId(o) => push(p, "orderId", o, 80),
-            SwipeTradeRef::PlatformId(id) => push(p, "platformId", id, 80),
+    /// The checked body sent for this request.
+    pub(crate) fn to_wire<'a>(&'a self, app_id: &'a str) -> Result<SwipeQueryBody<'a>, Error> {
+        let msn = checked("msn", &self.msn, 64)?;
+        let (order_id, platform_id) = match &self.trade {
+            SwipeTradeRef::OrderId(o) => (Some(o), None),
+            SwipeTradeRef::PlatformId(id) => (None, Some(id)),
             SwipeTradeRef::Both {
                 order_id,
                 platform_id,
-            } => {
-                push(p, "orderId", order_id, 80)?;
-                push(p, "platformId", platform_id, 80)
-            }
-        }
+            } => (Some(order_id), Some(platform_id)),
+        };
+        Ok(SwipeQueryBody {
+            base: Base::new(app_id),
+            msn,
+            trade_date: self.trade_date.map(TradeDate::to_wire),
+            order_id: checked_opt("orderId", order_id.map(String::as_str), 80)?,
+            platform_id: checked_opt("platformId", platform_id.map(String::as_str), 80)?,
+        })
     }
 }
 
@@ -184,22 +187,36 @@ pub struct PayBindRequest {
 }
 
 impl PayBindRequest {
-    pub(crate) fn write(&self, p: &mut Params) -> Result<(), Error> {
-        push(p, "merchantNo", &self.merchant_no, 20)?;
-        p.push("configType", self.config.config_type());
+    /// The checked body sent for this request.
+    pub(crate) fn to_wire<'a>(&'a self, app_id: &'a str) -> Result<PayBindBody<'a>, Error> {
+        let mut body = PayBindBody {
+            base: Base::new(app_id),
+            merchant_no: checked("merchantNo", &self.merchant_no, 20)?,
+            config_type: self.config.config_type(),
+            pay_url: None,
+            attention_app_id: None,
+            mini_app_id: None,
+            receipt_app_id: None,
+        };
         match &self.config {
             BindConfig::PayUrl {
                 pay_url,
                 attention_app_id,
             } => {
-                push(p, "payUrl", pay_url, 255)?;
-                push_opt(p, "attentionAppId", attention_app_id.as_deref(), 32)
+                body.pay_url = Some(checked("payUrl", pay_url, 255)?);
+                body.attention_app_id =
+                    checked_opt("attentionAppId", attention_app_id.as_deref(), 32)?;
             }
-            BindConfig::MiniAppId(v) => push(p, "miniAppId", v, 32),
-            BindConfig::AttentionAppId(v) => push(p, "attentionAppId", v, 32),
-            BindConfig::ReceiptAppId(v) => push(p, "receiptAppId", v, 32),
-            BindConfig::Query => Ok(()),
+            BindConfig::MiniAppId(v) => body.mini_app_id = Some(checked("miniAppId", v, 32)?),
+            BindConfig::AttentionAppId(v) => {
+                body.attention_app_id = Some(checked("attentionAppId", v, 32)?)
+            }
+            BindConfig::ReceiptAppId(v) => {
+                body.receipt_app_id = Some(checked("receiptAppId", v, 32)?)
+            }
+            BindConfig::Query => {}
         }
+        Ok(body)
     }
 }
 
@@ -243,16 +260,21 @@ pub struct JsApiPayRequest {
 }
 
 impl JsApiPayRequest {
-    pub(crate) fn write(&self, p: &mut Params) -> Result<(), Error> {
-        push(p, "merchantNo", &self.merchant_no, 20)?;
+    /// The checked body sent for this request.
+    pub(crate) fn to_wire<'a>(&'a self, app_id: &'a str) -> Result<JsApiPayBody<'a>, Error> {
+        let merchant_no = checked("merchantNo", &self.merchant_no, 20)?;
         positive("totalAmount", self.total_amount)?;
-        let yuan = self.total_amount.to_yuan_string();
-        push(p, "totalAmount", &yuan, 20)?;
-        push(p, "miniAppId", &self.mini_app_id, 32)?;
-        push(p, "openId", &self.open_id, 128)?;
-        push(p, "orderId", &self.order_id, 80)?;
-        push(p, "walletType", self.wallet_type.as_str(), 4)?;
-        push_opt(p, "notifyUrl", self.notify_url.as_deref(), 255)
+        check("totalAmount", &self.total_amount.to_yuan_string(), 20)?;
+        Ok(JsApiPayBody {
+            base: Base::new(app_id),
+            merchant_no,
+            total_amount: self.total_amount,
+            mini_app_id: checked("miniAppId", &self.mini_app_id, 32)?,
+            open_id: checked("openId", &self.open_id, 128)?,
+            order_id: checked("orderId", &self.order_id, 80)?,
+            wallet_type: checked("walletType", self.wallet_type.as_str(), 4)?,
+            notify_url: checked_opt("notifyUrl", self.notify_url.as_deref(), 255)?,
+        })
     }
 }
 
@@ -277,16 +299,25 @@ pub struct MiniPayRequest {
 }
 
 impl MiniPayRequest {
-    pub(crate) fn write(&self, p: &mut Params, notify_url_max: usize) -> Result<(), Error> {
-        push(p, "merchantNo", &self.merchant_no, 20)?;
+    /// The checked body sent for this request, `notifyUrl` at most `notify_url_max`.
+    pub(crate) fn to_wire<'a>(
+        &'a self,
+        app_id: &'a str,
+        notify_url_max: usize,
+    ) -> Result<MiniPayBody<'a>, Error> {
+        let merchant_no = checked("merchantNo", &self.merchant_no, 20)?;
         positive("totalAmount", self.total_amount)?;
-        let fen = self.total_amount.to_fen_string();
-        push(p, "totalAmount", &fen, 20)?;
-        push(p, "miniAppId", &self.mini_app_id, 32)?;
-        push(p, "openId", &self.open_id, 128)?;
-        push(p, "orderId", &self.order_id, 32)?;
-        push_opt(p, "appVersion", self.app_version.as_deref(), 80)?;
-        push_opt(p, "notifyUrl", self.notify_url.as_deref(), notify_url_max)
+        check("totalAmount", &self.total_amount.to_fen_string(), 20)?;
+        Ok(MiniPayBody {
+            base: Base::new(app_id),
+            merchant_no,
+            total_amount: self.total_amount,
+            mini_app_id: checked("miniAppId", &self.mini_app_id, 32)?,
+            open_id: checked("openId", &self.open_id, 128)?,
+            order_id: checked("orderId", &self.order_id, 32)?,
+            app_version: checked_opt("appVersion", self.app_version.as_deref(), 80)?,
+            notify_url: checked_opt("notifyUrl", self.notify_url.as_deref(), notify_url_max)?,
+        })
     }
 }
 
@@ -309,15 +340,20 @@ pub enum Terminal {
 }
 
 impl Terminal {
-    fn write(&self, p: &mut Params, merchant_no_max: usize) -> Result<(), Error> {
-        match self {
-            Terminal::Msn(m) => push(p, "msn", m, 64),
-            Terminal::MerchantNo(m) => push(p, "merchantNo", m, merchant_no_max),
-            Terminal::Both { msn, merchant_no } => {
-                push(p, "msn", msn, 64)?;
-                push(p, "merchantNo", merchant_no, merchant_no_max)
-            }
-        }
+    fn to_wire(&self, merchant_no_max: usize) -> Result<TerminalFields<'_>, Error> {
+        let (msn, merchant_no) = match self {
+            Terminal::Msn(m) => (Some(m), None),
+            Terminal::MerchantNo(m) => (None, Some(m)),
+            Terminal::Both { msn, merchant_no } => (Some(msn), Some(merchant_no)),
+        };
+        Ok(TerminalFields {
+            msn: checked_opt("msn", msn.map(String::as_str), 64)?,
+            merchant_no: checked_opt(
+                "merchantNo",
+                merchant_no.map(String::as_str),
+                merchant_no_max,
+            )?,
+        })
     }
 }
 
@@ -342,13 +378,21 @@ pub struct QueryRequest {
 }
 
 impl QueryRequest {
-    pub(crate) fn write(&self, p: &mut Params) -> Result<(), Error> {
-        self.terminal.write(p, 20)?;
+    /// The checked body sent for this request.
+    pub(crate) fn to_wire<'a>(&'a self, app_id: &'a str) -> Result<QueryBody<'a>, Error> {
+        let mut body = QueryBody {
+            base: Base::new(app_id),
+            terminal: self.terminal.to_wire(20)?,
+            mis_id: None,
+            order_id: None,
+            platform_id: None,
+        };
         match &self.order {
-            OrderRef::MisId(v) => push(p, "misId", v, 80),
-            OrderRef::OrderId(v) => push(p, "orderId", v, 80),
-            OrderRef::PlatformId(v) => push(p, "platformId", v, 80),
+            OrderRef::MisId(v) => body.mis_id = Some(checked("misId", v, 80)?),
+            OrderRef::OrderId(v) => body.order_id = Some(checked("orderId", v, 80)?),
+            OrderRef::PlatformId(v) => body.platform_id = Some(checked("platformId", v, 80)?),
         }
+        Ok(body)
     }
 }
 
@@ -379,17 +423,28 @@ pub struct RefundRequest {
 }
 
 impl RefundRequest {
-    pub(crate) fn write(&self, p: &mut Params) -> Result<(), Error> {
-        self.terminal.write(p, 80)?;
+    /// The checked body sent for this request.
+    pub(crate) fn to_wire<'a>(&'a self, app_id: &'a str) -> Result<RefundBody<'a>, Error> {
+        let terminal = self.terminal.to_wire(80)?;
         positive("amount", self.amount)?;
-        let fen = self.amount.to_fen_string();
-        push(p, "amount", &fen, 20)?;
+        check("amount", &self.amount.to_fen_string(), 20)?;
+        let (mut ori_mis_id, mut ori_platform_id, mut ori_order_id) = (None, None, None);
         match &self.original {
-            OriginalOrder::MisId(v) => push(p, "oriMisId", v, 80)?,
-            OriginalOrder::PlatformId(v) => push(p, "oriPlatformId", v, 80)?,
-            OriginalOrder::OrderId(v) => push(p, "oriOrderId", v, 80)?,
+            OriginalOrder::MisId(v) => ori_mis_id = Some(checked("oriMisId", v, 80)?),
+            OriginalOrder::PlatformId(v) => {
+                ori_platform_id = Some(checked("oriPlatformId", v, 80)?)
+            }
+            OriginalOrder::OrderId(v) => ori_order_id = Some(checked("oriOrderId", v, 80)?),
         }
-        push(p, "orderId", &self.order_id, 80)?;
-        push(p, "businessId", &self.business_id, 80)
+        Ok(RefundBody {
+            base: Base::new(app_id),
+            terminal,
+            amount: self.amount,
+            ori_mis_id,
+            ori_platform_id,
+            ori_order_id,
+            order_id: checked("orderId", &self.order_id, 80)?,
+            business_id: checked("businessId", &self.business_id, 80)?,
+        })
     }
 }

@@ -1,0 +1,365 @@
+//! The serde `Serializer` behind [`super::ToWire::to_params`]: a struct or map becomes
+//! ordered pairs, each field one scalar written as text, `None` no pair at all.
+
+use super::WireError;
+use crate::Params;
+use serde::Serialize;
+use serde::ser::{self, Impossible};
+use std::collections::HashSet;
+
+/// The request itself: only a struct or a map has named fields.
+pub(super) struct TopSerializer;
+
+fn not_object<T>(kind: &'static str) -> Result<T, WireError> {
+    Err(WireError::NotAnObject { kind })
+}
+
+impl ser::Serializer for TopSerializer {
+    type Ok = Params;
+    type Error = WireError;
+    type SerializeSeq = Impossible<Params, WireError>;
+    type SerializeTuple = Impossible<Params, WireError>;
+    type SerializeTupleStruct = Impossible<Params, WireError>;
+    type SerializeTupleVariant = Impossible<Params, WireError>;
+    type SerializeMap = Pairs;
+    type SerializeStruct = Pairs;
+    type SerializeStructVariant = Impossible<Params, WireError>;
+
+    fn serialize_bool(self, _: bool) -> Result<Params, WireError> {
+        not_object("bool")
+    }
+    fn serialize_i8(self, _: i8) -> Result<Params, WireError> {
+        not_object("integer")
+    }
+    fn serialize_i16(self, _: i16) -> Result<Params, WireError> {
+        not_object("integer")
+    }
+    fn serialize_i32(self, _: i32) -> Result<Params, WireError> {
+        not_object("integer")
+    }
+    fn serialize_i64(self, _: i64) -> Result<Params, WireError> {
+        not_object("integer")
+    }
+    fn serialize_u8(self, _: u8) -> Result<Params, WireError> {
+        not_object("integer")
+    }
+    fn serialize_u16(self, _: u16) -> Result<Params, WireError> {
+        not_object("integer")
+    }
+    fn serialize_u32(self, _: u32) -> Result<Params, WireError> {
+        not_object("integer")
+    }
+    fn serialize_u64(self, _: u64) -> Result<Params, WireError> {
+        not_object("integer")
+    }
+    fn serialize_f32(self, _: f32) -> Result<Params, WireError> {
+        not_object("float")
+    }
+    fn serialize_f64(self, _: f64) -> Result<Params, WireError> {
+        not_object("float")
+    }
+    fn serialize_char(self, _: char) -> Result<Params, WireError> {
+        not_object("string")
+    }
+    fn serialize_str(self, _: &str) -> Result<Params, WireError> {
+        not_object("string")
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<Params, WireError> {
+        not_object("bytes")
+    }
+    fn serialize_none(self) -> Result<Params, WireError> {
+        not_object("none")
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Params, WireError> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Params, WireError> {
+        not_object("unit")
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<Params, WireError> {
+        not_object("unit")
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+    ) -> Result<Params, WireError> {
+        not_object("enum variant")
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<Params, WireError> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<Params, WireError> {
+        not_object("enum variant")
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, WireError> {
+        not_object("sequence")
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, WireError> {
+        not_object("tuple")
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, WireError> {
+        not_object("tuple")
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, WireError> {
+        not_object("enum variant")
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Pairs, WireError> {
+        Ok(Pairs::default())
+    }
+    fn serialize_struct(self, _: &'static str, _: usize) -> Result<Pairs, WireError> {
+        Ok(Pairs::default())
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, WireError> {
+        not_object("enum variant")
+    }
+}
+
+/// The pairs written so far, and the key of a map entry whose value is next.
+#[derive(Default)]
+pub(super) struct Pairs {
+    params: Params,
+    seen: HashSet<String>,
+    key: Option<String>,
+}
+
+impl Pairs {
+    fn field<T: ?Sized + Serialize>(&mut self, name: &str, value: &T) -> Result<(), WireError> {
+        let Some(text) = value.serialize(Scalar { field: name })? else {
+            return Ok(());
+        };
+        if !self.seen.insert(name.to_owned()) {
+            return Err(WireError::DuplicateField {
+                field: name.to_owned(),
+            });
+        }
+        self.params.push(name, text);
+        Ok(())
+    }
+}
+
+impl ser::SerializeStruct for Pairs {
+    type Ok = Params;
+    type Error = WireError;
+    fn serialize_field<T: ?Sized + Serialize>(
+        &mut self,
+        name: &'static str,
+        value: &T,
+    ) -> Result<(), WireError> {
+        self.field(name, value)
+    }
+    fn skip_field(&mut self, _: &'static str) -> Result<(), WireError> {
+        Ok(())
+    }
+    fn end(self) -> Result<Params, WireError> {
+        Ok(self.params)
+    }
+}
+
+impl ser::SerializeMap for Pairs {
+    type Ok = Params;
+    type Error = WireError;
+    fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), WireError> {
+        match key.serialize(Scalar { field: "(key)" })? {
+            Some(k) => {
+                self.key = Some(k);
+                Ok(())
+            }
+            None => Err(WireError::Unsupported {
+                field: "(key)".into(),
+                kind: "none",
+            }),
+        }
+    }
+    fn serialize_value<T: ?Sized + Serialize>(&mut self, value: &T) -> Result<(), WireError> {
+        let key = self.key.take().ok_or_else(|| WireError::Serialize {
+            reason: "a map value without a key".into(),
+        })?;
+        self.field(&key, value)
+    }
+    fn end(self) -> Result<Params, WireError> {
+        Ok(self.params)
+    }
+}
+
+/// One field's value: `Some(text)`, or `None` for an absent field.
+struct Scalar<'a> {
+    field: &'a str,
+}
+
+impl Scalar<'_> {
+    fn unsupported<T>(&self, kind: &'static str) -> Result<T, WireError> {
+        Err(WireError::Unsupported {
+            field: self.field.to_owned(),
+            kind,
+        })
+    }
+}
+
+type Text = Option<String>;
+
+impl ser::Serializer for Scalar<'_> {
+    type Ok = Text;
+    type Error = WireError;
+    type SerializeSeq = Impossible<Text, WireError>;
+    type SerializeTuple = Impossible<Text, WireError>;
+    type SerializeTupleStruct = Impossible<Text, WireError>;
+    type SerializeTupleVariant = Impossible<Text, WireError>;
+    type SerializeMap = Impossible<Text, WireError>;
+    type SerializeStruct = Impossible<Text, WireError>;
+    type SerializeStructVariant = Impossible<Text, WireError>;
+
+    fn serialize_bool(self, v: bool) -> Result<Text, WireError> {
+        Ok(Some(if v { "true" } else { "false" }.to_owned()))
+    }
+    fn serialize_i8(self, v: i8) -> Result<Text, WireError> {
+        Ok(Some(v.to_string()))
+    }
+    fn serialize_i16(self, v: i16) -> Result<Text, WireError> {
+        Ok(Some(v.to_string()))
+    }
+    fn serialize_i32(self, v: i32) -> Result<Text, WireError> {
+        Ok(Some(v.to_string()))
+    }
+    fn serialize_i64(self, v: i64) -> Result<Text, WireError> {
+        Ok(Some(v.to_string()))
+    }
+    fn serialize_i128(self, v: i128) -> Result<Text, WireError> {
+        Ok(Some(v.to_string()))
+    }
+    fn serialize_u8(self, v: u8) -> Result<Text, WireError> {
+        Ok(Some(v.to_string()))
+    }
+    fn serialize_u16(self, v: u16) -> Result<Text, WireError> {
+        Ok(Some(v.to_string()))
+    }
+    fn serialize_u32(self, v: u32) -> Result<Text, WireError> {
+        Ok(Some(v.to_string()))
+    }
+    fn serialize_u64(self, v: u64) -> Result<Text, WireError> {
+        Ok(Some(v.to_string()))
+    }
+    fn serialize_u128(self, v: u128) -> Result<Text, WireError> {
+        Ok(Some(v.to_string()))
+    }
+    // Money is integer fen or decimal text; a float on the wire would be a rounding away.
+    fn serialize_f32(self, _: f32) -> Result<Text, WireError> {
+        self.unsupported("float")
+    }
+    fn serialize_f64(self, _: f64) -> Result<Text, WireError> {
+        self.unsupported("float")
+    }
+    fn serialize_char(self, v: char) -> Result<Text, WireError> {
+        Ok(Some(v.to_string()))
+    }
+    fn serialize_str(self, v: &str) -> Result<Text, WireError> {
+        Ok(Some(v.to_owned()))
+    }
+    fn serialize_bytes(self, _: &[u8]) -> Result<Text, WireError> {
+        self.unsupported("byte string")
+    }
+    fn serialize_none(self) -> Result<Text, WireError> {
+        Ok(None)
+    }
+    fn serialize_some<T: ?Sized + Serialize>(self, value: &T) -> Result<Text, WireError> {
+        value.serialize(self)
+    }
+    fn serialize_unit(self) -> Result<Text, WireError> {
+        self.unsupported("unit")
+    }
+    fn serialize_unit_struct(self, _: &'static str) -> Result<Text, WireError> {
+        self.unsupported("unit")
+    }
+    fn serialize_unit_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        variant: &'static str,
+    ) -> Result<Text, WireError> {
+        Ok(Some(variant.to_owned()))
+    }
+    fn serialize_newtype_struct<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        value: &T,
+    ) -> Result<Text, WireError> {
+        value.serialize(self)
+    }
+    fn serialize_newtype_variant<T: ?Sized + Serialize>(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: &T,
+    ) -> Result<Text, WireError> {
+        self.unsupported("enum variant with data")
+    }
+    fn serialize_seq(self, _: Option<usize>) -> Result<Self::SerializeSeq, WireError> {
+        self.unsupported("sequence")
+    }
+    fn serialize_tuple(self, _: usize) -> Result<Self::SerializeTuple, WireError> {
+        self.unsupported("tuple")
+    }
+    fn serialize_tuple_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleStruct, WireError> {
+        self.unsupported("tuple")
+    }
+    fn serialize_tuple_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeTupleVariant, WireError> {
+        self.unsupported("enum variant with data")
+    }
+    fn serialize_map(self, _: Option<usize>) -> Result<Self::SerializeMap, WireError> {
+        self.unsupported("map")
+    }
+    fn serialize_struct(
+        self,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStruct, WireError> {
+        self.unsupported("struct")
+    }
+    fn serialize_struct_variant(
+        self,
+        _: &'static str,
+        _: u32,
+        _: &'static str,
+        _: usize,
+    ) -> Result<Self::SerializeStructVariant, WireError> {
+        self.unsupported("enum variant with data")
+    }
+}
