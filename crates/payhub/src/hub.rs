@@ -68,8 +68,10 @@ pub struct HubBuilder {
 }
 
 impl HubBuilder {
-    /// Adds (or replaces) the gateway of its provider.
+    /// Adds (or replaces) the gateway of its provider. Its calls are recorded
+    /// ([`crate::observe::Instrumented`]).
     pub fn gateway(mut self, gateway: Arc<dyn Gateway>) -> Self {
+        let gateway = crate::observe::Instrumented::new(gateway, crate::observe::DEFAULT_ACCOUNT);
         self.gateways.insert(gateway.provider(), gateway);
         self
     }
@@ -248,6 +250,17 @@ impl Hub {
         raw_body: &[u8],
         orders: &dyn OrderLookup,
     ) -> Result<NotifyOutcome, Error> {
+        let handling = self.verify_and_claim(provider, headers, raw_body, orders);
+        crate::observe::notify(provider, crate::observe::DEFAULT_ACCOUNT, handling).await
+    }
+
+    async fn verify_and_claim(
+        &self,
+        provider: Provider,
+        headers: &http::HeaderMap,
+        raw_body: &[u8],
+        orders: &dyn OrderLookup,
+    ) -> Result<NotifyOutcome, Error> {
         let gateway = self.gateway(provider)?;
         paysig::limit::check_body_len(raw_body, self.notify_body_limit).map_err(|e| {
             NotifyError::BodyTooLarge {
@@ -257,6 +270,7 @@ impl Hub {
             }
         })?;
         let event = gateway.parse_notification(headers, raw_body)?;
+        crate::observe::record_order_no(&event.order_no);
         // The merchant's own records first: no network call for an unknown order or a wrong
         // amount. Confirmation never changes the amount (it refuses a different one).
         check_order(provider, &event, orders).await?;
