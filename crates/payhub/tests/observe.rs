@@ -186,6 +186,11 @@ async fn script(sb: &RunningSandbox, hub: &Hub) -> Done {
     done
 }
 
+/// The tests of this file run one at a time: tracing caches per call site whether anyone is
+/// interested, across threads, so a span first met by the other test's thread (with no
+/// subscriber there) while this one installs its own could go unrecorded.
+static ONE_AT_A_TIME: tokio::sync::Mutex<()> = tokio::sync::Mutex::const_new(());
+
 type Series = BTreeMap<(String, BTreeMap<String, String>), f64>;
 
 /// Parses Prometheus text exposition: `name{k="v",...} value` lines, comments skipped.
@@ -230,6 +235,7 @@ fn total(series: &Series, name: &str) -> f64 {
 #[tokio::test]
 async fn metrics_match_calls() {
     use payhub::observe::names;
+    let _serial = ONE_AT_A_TIME.lock().await;
     let recorder = payhub::observe::prometheus_builder().build_recorder();
     let handle = recorder.handle();
     let _local = metrics::set_default_local_recorder(&recorder);
@@ -388,6 +394,7 @@ where
 #[tokio::test]
 async fn spans_carry_provider_account_order_and_no_secret() {
     use tracing_subscriber::layer::SubscriberExt;
+    let _serial = ONE_AT_A_TIME.lock().await;
     let capture = Capture::default();
     let subscriber = tracing_subscriber::registry().with(capture.clone());
     let _default = tracing::subscriber::set_default(subscriber);
