@@ -189,7 +189,9 @@ impl Sweeper {
     pub async fn run_once(&self) -> SweepReport {
         let mut report = SweepReport::default();
         for provider in self.hub.hub().providers() {
-            report.add(self.sweep_provider(provider).await);
+            let swept = self.sweep_provider(provider).await;
+            count_sweep(provider, &swept);
+            report.add(swept);
         }
         report
     }
@@ -473,4 +475,25 @@ enum Swept {
     Duplicate,
     Moved,
     StillPending,
+}
+
+/// Records one provider's pass under `payhub_ledger_sweeps_total` and
+/// `payhub_ledger_swept_total` (see `payhub::observe::names`).
+fn count_sweep(provider: Provider, r: &SweepReport) {
+    use payhub::observe::names;
+    metrics::counter!(names::LEDGER_SWEEPS, "provider" => provider.as_str()).increment(1);
+    let results = [
+        ("claimed", r.claimed),
+        ("queried", r.queries),
+        ("closed", r.closes),
+        ("delivered", r.delivered),
+        ("duplicate", r.duplicates),
+        ("moved", r.moved),
+        ("still_pending", r.still_pending),
+        ("error", r.errors.len() as u64),
+    ];
+    for (result, n) in results {
+        metrics::counter!(names::LEDGER_SWEPT, "provider" => provider.as_str(), "result" => result)
+            .increment(n);
+    }
 }

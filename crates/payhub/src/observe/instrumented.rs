@@ -47,6 +47,8 @@ impl std::fmt::Debug for Instrumented {
 
 impl Instrumented {
     /// Wraps `inner`; `account` is the `account` label and span field of its calls.
+    // Returns the trait object a hub holds: the wrapper is only ever used as a gateway.
+    #[allow(clippy::new_ret_no_self)]
     pub fn new(inner: Arc<dyn Gateway>, account: impl Into<Arc<str>>) -> Arc<dyn Gateway> {
         Arc::new(Instrumented {
             provider: inner.provider(),

@@ -13,9 +13,9 @@
 //! | [`MIFENG_TOKEN_REFRESHES`] `payhub_mifeng_token_refreshes_total` | counter | `mch_id`, `class` | Mifeng `accesstoken` calls made (a token reused from the store is not one), `ok` or the error's class |
 //! | [`MIFENG_RATE_LIMIT_WAITS`] `payhub_mifeng_rate_limit_waits_total` | counter | `mch_id`, `lane`, `result` | slots asked of Mifeng's rate limiter (20 calls/s per merchant): `lane` is `call` or `token`, `result` is `ok` (the call went), `rate_limited` (its slot was past `max_wait`: refused) or `error` (a shared limiter's store failed) |
 //! | [`MIFENG_RATE_LIMIT_WAIT`] `payhub_mifeng_rate_limit_wait_seconds` | histogram | `mch_id`, `lane` | how long a call waited for its slot |
-//! | [`LEDGER_SWEEPS`] `payhub_ledger_sweeps_total` | counter | `provider` | sweeper passes over one provider's pending payments (`payhub-ledger`) |
-//! | [`LEDGER_SWEPT`] `payhub_ledger_swept_total` | counter | `provider`, `result` | what those passes did: `result` is `claimed`, `queried`, `closed`, `delivered`, `duplicate`, `moved`, `still_pending` or `error` |
-//! | [`LEDGER_RECONCILIATIONS`] `payhub_ledger_reconciliations_total` | counter | `provider`, `account`, `result` | reconciliation runs: `result` is `clean`, `differences` or `errors` |
+//! | [`LEDGER_SWEEPS`] `payhub_ledger_sweeps_total` | counter | `provider` | sweeper passes over one provider's due payments (`payhub-ledger`'s `Sweeper::run_once`, once per provider) |
+//! | [`LEDGER_SWEPT`] `payhub_ledger_swept_total` | counter | `provider`, `result` | what those passes did, payment by payment (the fields of its `SweepReport`): `result` is `claimed`, `queried`, `closed`, `delivered`, `duplicate`, `moved`, `still_pending` or `error` |
+//! | [`LEDGER_RECONCILIATIONS`] `payhub_ledger_reconciliations_total` | counter | `provider`, `account`, `result` | reconciliation runs: `result` is `clean`, `differences`, `errors` (some records could not be compared) or `failed` (no report) |
 //! | [`LEDGER_RECONCILE_DIFFERENCES`] `payhub_ledger_reconcile_differences_total` | counter | `provider`, `account`, `kind` | differences found, by [`Difference::kind`](https://docs.rs/payhub-ledger) |
 //!
 //! Operations (`operation`): `create_payment`, `query_payment`, `refund`, `query_refund`,
