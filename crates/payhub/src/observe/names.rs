@@ -17,6 +17,8 @@
 //! | [`LEDGER_SWEPT`] `payhub_ledger_swept_total` | counter | `provider`, `result` | what those passes did, payment by payment (the fields of its `SweepReport`): `result` is `claimed`, `queried`, `closed`, `delivered`, `duplicate`, `moved`, `still_pending` or `error` |
 //! | [`LEDGER_RECONCILIATIONS`] `payhub_ledger_reconciliations_total` | counter | `provider`, `account`, `result` | reconciliation runs: `result` is `clean`, `differences`, `errors` (some records could not be compared) or `failed` (no report) |
 //! | [`LEDGER_RECONCILE_DIFFERENCES`] `payhub_ledger_reconcile_differences_total` | counter | `provider`, `account`, `kind` | differences found, by [`Difference::kind`](https://docs.rs/payhub-ledger) |
+//! | [`SANDBOX_NOTIFICATIONS`] `payhub_sandbox_notifications` | gauge | `provider`, `state` | `payhub sandbox` only: the notifications it made, by `state` `acknowledged`, `pending` (retries to come) or `gave_up` (schedule exhausted) |
+//! | [`SANDBOX_NOTIFY_ATTEMPTS`] `payhub_sandbox_notify_attempts_total` | counter | `provider` | `payhub sandbox` only: its delivery attempts so far (dropped ones included) |
 //!
 //! Operations (`operation`): `create_payment`, `query_payment`, `refund`, `query_refund`,
 //! `close_payment`, `resolve_payment`, `resolve_refund`. A resolution that ends definite
@@ -48,6 +50,12 @@ pub const LEDGER_RECONCILIATIONS: &str = "payhub_ledger_reconciliations_total";
 /// `payhub_ledger_reconcile_differences_total`: counter, labels `provider`, `account`,
 /// `kind`.
 pub const LEDGER_RECONCILE_DIFFERENCES: &str = "payhub_ledger_reconcile_differences_total";
+/// `payhub_sandbox_notifications`: gauge, labels `provider`, `state` (the `payhub sandbox`
+/// command's `/metrics`).
+pub const SANDBOX_NOTIFICATIONS: &str = "payhub_sandbox_notifications";
+/// `payhub_sandbox_notify_attempts_total`: counter, label `provider` (the `payhub sandbox`
+/// command's `/metrics`).
+pub const SANDBOX_NOTIFY_ATTEMPTS: &str = "payhub_sandbox_notify_attempts_total";
 
 /// The label values of [`NOTIFIES`]'s `outcome`.
 pub mod outcome {
@@ -98,6 +106,14 @@ pub fn describe() {
     describe_counter!(
         LEDGER_RECONCILE_DIFFERENCES,
         "Differences found by ledger reconciliation, by kind"
+    );
+    metrics::describe_gauge!(
+        SANDBOX_NOTIFICATIONS,
+        "payhub sandbox: notifications made, by delivery state"
+    );
+    describe_counter!(
+        SANDBOX_NOTIFY_ATTEMPTS,
+        "payhub sandbox: notify delivery attempts so far"
     );
 }
 
