@@ -1,8 +1,8 @@
 //! Metrics and tracing: what payhub records about each provider call and each notify, through
 //! the [`metrics`](https://docs.rs/metrics) facade and [`tracing`](https://docs.rs/tracing)
 //! spans. Nothing is exported unless you install a recorder (or a subscriber): with the
-//! `prometheus` feature, [`prometheus()`] installs one and renders the Prometheus text, and
-//! with `axum` too, [`metrics_router`] serves it at `GET /metrics`.
+//! `prometheus` feature, `prometheus()` installs one and renders the Prometheus text, and
+//! with `axum` too, `metrics_router` serves it at `GET /metrics`.
 //!
 //! # Metrics
 //!

@@ -73,7 +73,7 @@ pub mod outcome {
 pub const OK: &str = "ok";
 
 /// Registers each metric's type, unit and description with the installed recorder (so the
-/// Prometheus text carries `# HELP` lines). [`super::prometheus`] calls it; call it yourself
+/// Prometheus text carries `# HELP` lines). `observe::prometheus` (feature `prometheus`) calls it; call it yourself
 /// after installing another recorder.
 pub fn describe() {
     use metrics::{Unit, describe_counter, describe_histogram};
