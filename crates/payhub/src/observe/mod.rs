@@ -9,8 +9,8 @@
 //! [`names`] lists every metric with its type, labels and meaning. In short:
 //!
 //! - `payhub_calls_total` / `payhub_call_duration_seconds`: each call through a
-//!   [`Gateway`] (create, query, refund, query refund, close, resolve) by `provider`,
-//!   `account`, `operation` and `class` (`ok`, or the error's
+//!   [`Gateway`](crate::Gateway) (create, query, refund, query refund, close, resolve) by
+//!   `provider`, `account`, `operation` and `class` (`ok`, or the error's
 //!   [`ErrorClass`](crate::ErrorClass) label, e.g. `outcome_unknown`). Recorded by
 //!   [`Instrumented`], which the [`Hub`](crate::Hub) puts around every gateway it is given.
 //! - `payhub_notifies_total`: each notify by `outcome` (`verified`, `duplicate`, `refused`)
