@@ -256,6 +256,11 @@ async fn metrics_match_calls() {
         .filter(|((_, _, class), _)| class != "ok")
         .collect();
     assert_eq!(failed.len(), 1, "{failed:?}");
+    // Pooul's "no such order" (with_not_found_codes) is a final refusal.
+    assert_eq!(
+        failed[0].0,
+        &("pooul", "query_payment", "rejected".to_owned())
+    );
     assert_eq!(
         done.notifies,
         BTreeMap::from([
