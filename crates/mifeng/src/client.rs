@@ -128,6 +128,8 @@ impl Client {
             .limiter
             .clone()
             .unwrap_or_else(|| LocalRateLimiter::global() as Arc<dyn RateLimiter>);
+        #[cfg(feature = "metrics")]
+        let limiter: Arc<dyn RateLimiter> = Arc::new(crate::ratelimit::Counted(limiter));
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -480,7 +482,9 @@ struct Fetcher<'a>(&'a Client);
 #[async_trait]
 impl TokenFetcher for Fetcher<'_> {
     async fn fetch(&self) -> Result<StoredToken, Error> {
-        self.0.fetch_token().await
+        let fetched = self.0.fetch_token().await;
+        crate::token::count_refresh(&self.0.inner.config.mch_id, &fetched);
+        fetched
     }
 }
 

@@ -352,8 +352,19 @@ impl LedgerHub {
     }
 
     /// Compares the ledger (this account) with `provider` over `window` and names each
-    /// difference.
+    /// difference. Counted under `payhub_ledger_reconciliations_total` and
+    /// `payhub_ledger_reconcile_differences_total` (see `payhub::observe::names`).
     pub async fn reconcile(
+        &self,
+        provider: Provider,
+        window: Window,
+    ) -> Result<Reconciliation, LedgerError> {
+        let compared = self.compare(provider, window).await;
+        count_reconciliation(provider, self.ledger().account(), &compared);
+        compared
+    }
+
+    async fn compare(
         &self,
         provider: Provider,
         window: Window,
@@ -546,5 +557,39 @@ fn compare(
             }
         }
         (false, false) => {}
+    }
+}
+
+/// `result`: `failed` (no report), `errors` (some records could not be compared),
+/// `differences`, or `clean`; each difference by its kind.
+fn count_reconciliation(
+    provider: Provider,
+    account: &str,
+    compared: &Result<Reconciliation, LedgerError>,
+) {
+    use payhub::observe::names;
+    let result = match compared {
+        Err(_) => "failed",
+        Ok(r) if !r.errors.is_empty() => "errors",
+        Ok(r) if !r.differences.is_empty() => "differences",
+        Ok(_) => "clean",
+    };
+    metrics::counter!(
+        names::LEDGER_RECONCILIATIONS,
+        "provider" => provider.as_str(),
+        "account" => account.to_owned(),
+        "result" => result,
+    )
+    .increment(1);
+    if let Ok(r) = compared {
+        for d in &r.differences {
+            metrics::counter!(
+                names::LEDGER_RECONCILE_DIFFERENCES,
+                "provider" => provider.as_str(),
+                "account" => account.to_owned(),
+                "kind" => d.kind(),
+            )
+            .increment(1);
+        }
     }
 }

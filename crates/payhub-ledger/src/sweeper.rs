@@ -198,7 +198,9 @@ impl Sweeper {
             .filter(|(_, name)| name == account)
             .map(|(p, _)| p);
         for provider in providers {
-            report.add(self.sweep_provider(provider).await);
+            let swept = self.sweep_provider(provider).await;
+            count_sweep(provider, account, &swept);
+            report.add(swept);
         }
         report
     }
@@ -486,4 +488,25 @@ enum Swept {
     Duplicate,
     Moved,
     StillPending,
+}
+
+/// Records one provider's pass under `payhub_ledger_sweeps_total` and
+/// `payhub_ledger_swept_total` (see `payhub::observe::names`).
+fn count_sweep(provider: Provider, account: &str, r: &SweepReport) {
+    use payhub::observe::names;
+    metrics::counter!(names::LEDGER_SWEEPS, "provider" => provider.as_str(), "account" => account.to_owned()).increment(1);
+    let results = [
+        ("claimed", r.claimed),
+        ("queried", r.queries),
+        ("closed", r.closes),
+        ("delivered", r.delivered),
+        ("duplicate", r.duplicates),
+        ("moved", r.moved),
+        ("still_pending", r.still_pending),
+        ("error", r.errors.len() as u64),
+    ];
+    for (result, n) in results {
+        metrics::counter!(names::LEDGER_SWEPT, "provider" => provider.as_str(), "account" => account.to_owned(), "result" => result)
+            .increment(n);
+    }
 }

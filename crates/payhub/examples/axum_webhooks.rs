@@ -3,7 +3,8 @@
 //! after the handler returned `Ok` (so a failure makes the provider retry: nothing is lost).
 //! Here the sandbox pays a Sunmi order and posts its signed notify to the router.
 //!
-//! `cargo run -p payhub --features axum --example axum_webhooks`
+//! `cargo run -p payhub --features axum,prometheus --example axum_webhooks` (it also serves
+//! `GET /metrics` and prints the counters a Prometheus scrape reads)
 
 use payhub::adapters::pooul::PooulGateway;
 use payhub::adapters::sunmi::SunmiGateway;
@@ -52,6 +53,8 @@ fn hub_for(sandbox: &RunningSandbox) -> Result<Hub, Box<dyn std::error::Error>> 
 
 #[tokio::main]
 async fn main() -> Result<(), Box<dyn std::error::Error>> {
+    // Once, at start: payhub's metrics, rendered at GET /metrics below.
+    let metrics = payhub::observe::prometheus()?;
     let sandbox = Sandbox::start(SandboxConfig {
         time_scale: 100.0,
         ..SandboxConfig::default()
@@ -61,12 +64,16 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
 
     let orders = Arc::new(MemoryOrders::default()); // your order table
     let (tx, mut rx) = tokio::sync::mpsc::unbounded_channel();
-    let app = axum::Router::new().nest(
-        "/payhub",
-        notify_router(hub.clone(), orders.clone(), Arc::new(Fulfil(tx))),
-    );
+    let app = axum::Router::new()
+        .nest(
+            "/payhub",
+            notify_router(hub.clone(), orders.clone(), Arc::new(Fulfil(tx))),
+        )
+        // Keep it off the public internet (or behind your own authentication).
+        .merge(payhub::observe::metrics_router(metrics));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
-    let base = format!("http://{}/payhub", listener.local_addr()?);
+    let addr = listener.local_addr()?;
+    let base = format!("http://{addr}/payhub");
     tokio::spawn(async move { axum::serve(listener, app).await });
 
     let amount = Money::parse_yuan("9.90")?;
@@ -96,6 +103,18 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         .wait_acknowledged(ProviderKind::Sunmi, &order_no, Duration::from_secs(5))
         .await;
     println!("Sunmi saw the acknowledgement: {}", acked.is_some());
+
+    // What a Prometheus scrape of this app reads: the create and the notify, counted.
+    let scraped = reqwest::get(format!("http://{addr}/metrics"))
+        .await?
+        .text()
+        .await?;
+    for line in scraped
+        .lines()
+        .filter(|l| l.starts_with("payhub_calls_total") || l.starts_with("payhub_notifies_total"))
+    {
+        println!("{line}");
+    }
     sandbox.shutdown().await;
     Ok(())
 }

@@ -116,8 +116,8 @@ impl std::fmt::Debug for Account {
 
 /// The one place an account's gateway is built: every facade operation of the account goes
 /// through what this returns (a decorator such as a metrics wrapper goes here).
-fn account_gateway(gateway: Arc<dyn Gateway>, _account: &str) -> Arc<dyn Gateway> {
-    gateway
+fn account_gateway(gateway: Arc<dyn Gateway>, account: &str) -> Arc<dyn Gateway> {
+    crate::observe::Instrumented::new(gateway, account)
 }
 
 impl Account {

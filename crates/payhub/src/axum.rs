@@ -219,23 +219,8 @@ fn refusal(status: StatusCode, code: &'static str) -> Response {
 /// assert_eq!(payhub::axum::refusal_code(&e), "body_too_large");
 /// ```
 pub fn refusal_code(error: &Error) -> &'static str {
-    match error {
-        Error::Notify(NotifyError::BodyTooLarge { .. }) => "body_too_large",
-        Error::Notify(NotifyError::Verification { .. }) => "verification_failed",
-        Error::Notify(NotifyError::KeyExpired { .. }) => "key_expired",
-        Error::Notify(NotifyError::WrongAccount { .. }) => "wrong_account",
-        // One code for both: a sender must not learn which orders exist.
-        Error::Notify(NotifyError::UnknownOrder { .. })
-        | Error::Notify(NotifyError::AmountMismatch { .. }) => "order_mismatch",
-        Error::Notify(NotifyError::InFlight { .. }) => "duplicate_in_flight",
-        Error::Notify(NotifyError::NotConfirmed { .. }) => "not_confirmed",
-        Error::Notify(NotifyError::Lookup(_)) => "lookup_failed",
-        Error::Notify(NotifyError::Store(_)) => "dedup_store_failed",
-        Error::Notify(NotifyError::Callback(_)) => "handler_failed",
-        Error::NotConfigured(_) => "provider_not_configured",
-        Error::UnknownAccount { .. } => "unknown_account",
-        _ => "internal_error",
-    }
+    // One list for the router's answers and the metrics' `reason` label.
+    crate::observe::refusal_code(error)
 }
 
 /// Anything but the acknowledgement makes the provider retry; the status tells an operator

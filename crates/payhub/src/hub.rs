@@ -583,10 +583,21 @@ impl<'h> AccountRef<'h> {
         raw_body: &[u8],
         orders: &dyn OrderLookup,
     ) -> Result<NotifyOutcome, Error> {
+        let handling = self.verify_and_claim(headers, raw_body, orders);
+        crate::observe::notify(self.provider(), self.name(), handling).await
+    }
+
+    async fn verify_and_claim(
+        &self,
+        headers: &http::HeaderMap,
+        raw_body: &[u8],
+        orders: &dyn OrderLookup,
+    ) -> Result<NotifyOutcome, Error> {
         let hub = self.hub;
         let provider = self.provider();
         let gateway = self.gateway();
         let event = self.verify_notification(headers, raw_body)?;
+        crate::observe::record_order_no(&event.order_no);
         // The merchant's own records first: no network call for an unknown order or a wrong
         // amount. Confirmation never changes the amount (it refuses a different one).
         check_order(provider, &event, orders).await?;

@@ -16,6 +16,8 @@
 //! - `axum` (feature): a router that does the above over HTTP.
 //! - `redis` (feature): `notify::RedisDedup` for several processes.
 //! - [`config`]: the hub's TOML ([`Hub::from_path`]), every key documented.
+//! - [`observe`] records metrics (by provider, account, operation, error class; notifies by
+//!   outcome) and tracing spans; the `prometheus` feature exports them.
 //! - [`guide`]: a walkthrough from `payhub sandbox` to a verified notify in your axum app.
 
 #![warn(missing_docs)]
@@ -32,6 +34,7 @@ mod gateway;
 pub mod guide;
 mod hub;
 pub mod notify;
+pub mod observe;
 mod payment;
 mod provider;
 pub mod resolve;

@@ -43,8 +43,20 @@
 //! A call waits for its slot up to [`crate::RateLimit::max_wait`]; if its slot would come
 //! later, it fails at once with [`crate::Error::RateLimited`].
 
+#[cfg(feature = "metrics")]
+mod counted;
 #[cfg(feature = "redis")]
 pub(crate) mod redis;
+#[cfg(feature = "metrics")]
+pub(crate) use counted::Counted;
+
+/// The counter of rate-limit slots asked (feature `metrics`), labels `mch_id`, `lane`
+/// (`call`, `token`) and `result` (`ok`, `rate_limited`, `error`). payhub lists it in
+/// `payhub::observe::names`.
+pub const METRIC_WAITS: &str = "payhub_mifeng_rate_limit_waits_total";
+/// The histogram of the time a call waited for its slot, in seconds (feature `metrics`),
+/// labels `mch_id`, `lane`.
+pub const METRIC_WAIT_SECONDS: &str = "payhub_mifeng_rate_limit_wait_seconds";
 
 use crate::Error;
 use async_trait::async_trait;

@@ -32,6 +32,26 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, LazyLock, Mutex};
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+/// The counter of `accesstoken` calls made (feature `metrics`), labels `mch_id` and `class`
+/// (`ok`, or the error's class label). A token reused from the store is not counted. payhub
+/// lists it in `payhub::observe::names`.
+pub const METRIC_REFRESHES: &str = "payhub_mifeng_token_refreshes_total";
+
+/// Counts one `accesstoken` call by how it ended (nothing without the `metrics` feature).
+pub(crate) fn count_refresh(mch_id: &str, fetched: &Result<StoredToken, Error>) {
+    #[cfg(feature = "metrics")]
+    {
+        let class = match fetched {
+            Ok(_) => "ok",
+            Err(e) => e.class().label(),
+        };
+        metrics::counter!(METRIC_REFRESHES, "mch_id" => mch_id.to_owned(), "class" => class)
+            .increment(1);
+    }
+    #[cfg(not(feature = "metrics"))]
+    let _ = (mch_id, fetched);
+}
+
 /// A token and the moment it expires.
 #[derive(Debug, Clone)]
 pub struct StoredToken {

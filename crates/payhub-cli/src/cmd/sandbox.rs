@@ -6,9 +6,12 @@
 use super::KeysDir;
 use crate::failure::Failure;
 use crate::output;
-use payhub_sandbox::{Faults, KeyRole, ProviderKind, Sandbox, SandboxConfig, SandboxKeys};
+use payhub_sandbox::{
+    Faults, KeyRole, ProviderKind, RunningSandbox, Sandbox, SandboxConfig, SandboxKeys,
+};
 use serde_json::{Value, json};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::Duration;
 
 /// Arguments of `payhub sandbox`.
@@ -52,6 +55,9 @@ pub struct Args {
     /// Seed of the fault draws: the same seed replays the same faults for the same requests.
     #[arg(long, default_value_t = 0)]
     fault_seed: u64,
+    /// Port of `GET /metrics` (Prometheus text) on 127.0.0.1 (0: any free port).
+    #[arg(long, default_value_t = 0)]
+    metrics_port: u16,
 }
 
 /// Quotes `text` for a POSIX shell.
@@ -133,6 +139,10 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     sandbox
         .set_faults(faults, Some(args.fault_seed))
         .map_err(|e| format!("fault flags: {e}"))?;
+    let sandbox = Arc::new(sandbox);
+    let (metrics_url, metrics_server) = serve_metrics(Arc::clone(&sandbox), args.metrics_port)
+        .await
+        .map_err(|e| format!("metrics listener on port {}: {e}", args.metrics_port))?;
     let (toml, env) = crate::sandbox_env::hub_config(&sandbox);
     let mut env: Vec<(String, String)> = env.into_iter().collect();
     env.sort();
@@ -161,6 +171,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
             .collect();
         output::print_json(&json!({
             "dashboard": sandbox.dashboard_url().to_string(),
+            "metrics": metrics_url,
             "providers": providers,
             "keys_dir": keys_dir,
             "key_files": key_files(&keys_dir),
@@ -201,11 +212,85 @@ pub async fn run(args: Args) -> Result<(), Failure> {
             sandbox.dashboard_url()
         );
         println!("dashboard: {}", sandbox.dashboard_url());
+        println!("metrics: {metrics_url}");
         println!("Ctrl-C to stop.");
     }
     tokio::signal::ctrl_c()
         .await
         .map_err(|e| format!("cannot wait for Ctrl-C: {e}"))?;
-    sandbox.shutdown().await;
+    metrics_server.abort();
+    let _ = metrics_server.await;
+    // The metrics route held the only other reference; were it still alive, dropping the
+    // sandbox aborts its servers all the same.
+    if let Ok(sandbox) = Arc::try_unwrap(sandbox) {
+        sandbox.shutdown().await;
+    }
     Ok(())
+}
+
+/// Serves `GET /metrics` on loopback: payhub's Prometheus recorder, with the sandbox's notify
+/// deliveries read at each scrape (`payhub_sandbox_*` in `payhub::observe::names`).
+async fn serve_metrics(
+    sandbox: Arc<RunningSandbox>,
+    port: u16,
+) -> Result<(String, tokio::task::JoinHandle<()>), String> {
+    let handle = payhub::observe::prometheus().map_err(|e| e.to_string())?;
+    let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+        .await
+        .map_err(|e| e.to_string())?;
+    let url = format!(
+        "http://{}/metrics",
+        listener.local_addr().map_err(|e| e.to_string())?
+    );
+    let app = axum::Router::new().route(
+        "/metrics",
+        axum::routing::get(move || {
+            let (sandbox, handle) = (Arc::clone(&sandbox), handle.clone());
+            async move {
+                record_notifications(&sandbox);
+                (
+                    [(
+                        http::header::CONTENT_TYPE,
+                        "text/plain; version=0.0.4; charset=utf-8",
+                    )],
+                    handle.render(),
+                )
+            }
+        }),
+    );
+    let server = tokio::spawn(async move {
+        if let Err(e) = axum::serve(listener, app).await {
+            tracing::warn!(error = %e, "metrics listener stopped");
+        }
+    });
+    Ok((url, server))
+}
+
+/// The sandbox's notifications now, per provider: by delivery state, and attempts so far.
+fn record_notifications(sandbox: &RunningSandbox) {
+    use payhub::observe::names;
+    for p in ProviderKind::ALL {
+        let records = sandbox.notifications_delivered(p);
+        let (mut acknowledged, mut gave_up, mut pending, mut attempts) = (0u64, 0u64, 0u64, 0u64);
+        for n in &records {
+            attempts += n.attempts.len() as u64;
+            if n.acknowledged {
+                acknowledged += 1;
+            } else if n.gave_up {
+                gave_up += 1;
+            } else {
+                pending += 1;
+            }
+        }
+        for (state, count) in [
+            ("acknowledged", acknowledged),
+            ("gave_up", gave_up),
+            ("pending", pending),
+        ] {
+            metrics::gauge!(names::SANDBOX_NOTIFICATIONS, "provider" => p.name(), "state" => state)
+                .set(count as f64);
+        }
+        metrics::counter!(names::SANDBOX_NOTIFY_ATTEMPTS, "provider" => p.name())
+            .absolute(attempts);
+    }
 }

@@ -1,0 +1,133 @@
+//! Metrics and tracing: what payhub records about each provider call and each notify, through
+//! the [`metrics`](https://docs.rs/metrics) facade and [`tracing`](https://docs.rs/tracing)
+//! spans. Nothing is exported unless you install a recorder (or a subscriber): with the
+//! `prometheus` feature, `prometheus()` installs one and renders the Prometheus text, and
+//! with `axum` too, `metrics_router` serves it at `GET /metrics`.
+//!
+//! # Metrics
+//!
+//! [`names`] lists every metric with its type, labels and meaning. In short:
+//!
+//! - `payhub_calls_total` / `payhub_call_duration_seconds`: each call through a
+//!   [`Gateway`](crate::Gateway) (create, query, refund, query refund, close, resolve) by
+//!   `provider`, `account`, `operation` and `class` (`ok`, or the error's
+//!   [`ErrorClass`](crate::ErrorClass) label, e.g. `outcome_unknown`). Recorded by
+//!   [`Instrumented`], which the [`Hub`](crate::Hub) puts around every gateway it is given.
+//! - `payhub_notifies_total`: each notify by `outcome` (`verified`, `duplicate`, `refused`)
+//!   and `reason` (the refusal code of [`refusal_code`], e.g. `verification_failed`).
+//! - Mifeng token refreshes and rate-limit waits, ledger sweeps and reconciliations: recorded
+//!   by the `mifeng` and `payhub-ledger` crates under the names in [`names`].
+//!
+//! No label holds a secret or an unbounded value: never an order number, an amount, a URL or
+//! a token. Account names come from your configuration (`"default"` until you name them).
+//!
+//! # Tracing
+//!
+//! Each gateway call runs in a span `payhub.call` with the fields `provider`, `account`,
+//! `operation`, `order_no` (and `refund_no` for refunds), and `class` once it ended. Each
+//! notify runs in a span `payhub.notify` with `provider`, `account`, `order_no` (recorded once
+//! the notify is verified: an unverified body's order number is not trusted) and `outcome` /
+//! `reason` once handled. No span or event of payhub holds a key, a secret or a token.
+//!
+//! ```no_run
+//! # #[cfg(feature = "prometheus")]
+//! # fn demo() -> Result<(), Box<dyn std::error::Error>> {
+//! let metrics = payhub::observe::prometheus()?; // once, at start
+//! let hub = payhub::Hub::from_path("payhub.toml")?;
+//! // ... calls and notifies ...
+//! println!("{}", metrics.render()); // what a Prometheus scrape reads
+//! # Ok(()) }
+//! ```
+
+mod instrumented;
+pub mod names;
+#[cfg(feature = "prometheus")]
+mod prometheus;
+
+pub use instrumented::Instrumented;
+#[cfg(all(feature = "prometheus", feature = "axum"))]
+#[cfg_attr(docsrs, doc(cfg(all(feature = "prometheus", feature = "axum"))))]
+pub use prometheus::metrics_router;
+#[cfg(feature = "prometheus")]
+#[cfg_attr(docsrs, doc(cfg(feature = "prometheus")))]
+pub use prometheus::{BuildError, PrometheusHandle, prometheus, prometheus_builder};
+
+use crate::error::{Error, NotifyError};
+use crate::notify::NotifyOutcome;
+use crate::provider::Provider;
+use std::future::Future;
+use tracing::Instrument;
+use tracing::field::Empty;
+
+/// The account name of a gateway that was given none.
+pub use crate::account::DEFAULT_ACCOUNT;
+
+/// The reason code for a refused notify: fixed words, never a secret, an amount or the text
+/// of your own systems' errors. It is the `reason` label of `payhub_notifies_total` and the
+/// body the axum router answers (see [`crate::axum`] with the `axum` feature).
+///
+/// ```
+/// use payhub::{Error, NotifyError, Provider};
+/// let e = Error::Notify(NotifyError::BodyTooLarge { provider: Provider::Sunmi, len: 70_000, limit: 65_536 });
+/// assert_eq!(payhub::observe::refusal_code(&e), "body_too_large");
+/// ```
+pub fn refusal_code(error: &Error) -> &'static str {
+    match error {
+        Error::Notify(NotifyError::BodyTooLarge { .. }) => "body_too_large",
+        Error::Notify(NotifyError::Verification { .. }) => "verification_failed",
+        Error::Notify(NotifyError::KeyExpired { .. }) => "key_expired",
+        Error::Notify(NotifyError::WrongAccount { .. }) => "wrong_account",
+        // One code for both: a sender must not learn which orders exist.
+        Error::Notify(NotifyError::UnknownOrder { .. })
+        | Error::Notify(NotifyError::AmountMismatch { .. }) => "order_mismatch",
+        Error::Notify(NotifyError::InFlight { .. }) => "duplicate_in_flight",
+        Error::Notify(NotifyError::NotConfirmed { .. }) => "not_confirmed",
+        Error::Notify(NotifyError::Lookup(_)) => "lookup_failed",
+        Error::Notify(NotifyError::Store(_)) => "dedup_store_failed",
+        Error::Notify(NotifyError::Callback(_)) => "handler_failed",
+        Error::NotConfigured(_) => "provider_not_configured",
+        Error::UnknownAccount { .. } => "unknown_account",
+        _ => "internal_error",
+    }
+}
+
+/// Runs one notify's handling in its `payhub.notify` span and counts how it ended: the one
+/// hook of [`crate::Hub::handle_notification`].
+pub(crate) async fn notify(
+    provider: Provider,
+    account: &str,
+    handling: impl Future<Output = Result<NotifyOutcome, Error>>,
+) -> Result<NotifyOutcome, Error> {
+    let span = tracing::info_span!(
+        "payhub.notify",
+        provider = provider.as_str(),
+        account,
+        order_no = Empty,
+        outcome = Empty,
+        reason = Empty,
+    );
+    let result = handling.instrument(span.clone()).await;
+    let (outcome, reason) = match &result {
+        Ok(NotifyOutcome::New(_)) => (names::outcome::VERIFIED, names::outcome::NO_REASON),
+        Ok(NotifyOutcome::Duplicate { .. }) => {
+            (names::outcome::DUPLICATE, names::outcome::NO_REASON)
+        }
+        Err(e) => (names::outcome::REFUSED, refusal_code(e)),
+    };
+    span.record("outcome", outcome);
+    span.record("reason", reason);
+    metrics::counter!(
+        names::NOTIFIES,
+        "provider" => provider.as_str(),
+        "account" => account.to_owned(),
+        "outcome" => outcome,
+        "reason" => reason,
+    )
+    .increment(1);
+    result
+}
+
+/// Records the verified notify's order number in the current `payhub.notify` span.
+pub(crate) fn record_order_no(order_no: &str) {
+    tracing::Span::current().record("order_no", order_no);
+}
