@@ -48,7 +48,9 @@ async fn sunmi_sdk_flow() {
         .await
         .unwrap();
     assert_eq!(rec.attempts.len(), 2, "acknowledged on the retry");
-    let notify = client.verify_notify(&rx.received()[0].body).unwrap();
+    let notify = client
+        .verify_notify(&paysig::http::HeaderMap::new(), &rx.received()[0].body)
+        .unwrap();
     notify.check_amount(Money::from_fen(123)).unwrap();
     assert_eq!(notify.state, TradeState::Success);
     assert!(notify.check_amount(Money::from_fen(124)).is_err());
