@@ -212,7 +212,7 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, Failure> {
         }
         Provider::Mifeng => {
             let secret = secret(args)?;
-            mifeng::notify::verify(body, &secret).map_err(|e| e.to_string())?;
+            mifeng::notify::verify_notify(body, &secret).map_err(|e| e.to_string())?;
             serde_json::from_slice(body).map_err(|e| e.to_string())?
         }
     };
