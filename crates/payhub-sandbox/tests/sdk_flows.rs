@@ -134,8 +134,8 @@ async fn pooul_sdk_flow() {
         .await
         .unwrap();
     assert_eq!(rec.attempts.len(), 2);
-    let notify = client.verify_pay_notify(&rx.received()[0].body).unwrap();
-    notify.ensure_amount(Money::from_fen(221)).unwrap();
+    let notify = client.verify_notify_pay(&paysig::http::HeaderMap::new(), &rx.received()[0].body).unwrap();
+    notify.check_amount(Money::from_fen(221)).unwrap();
     assert!(notify.is_paid());
 
     assert_eq!(
@@ -334,8 +334,8 @@ async fn mifeng_sdk_flow_with_token_superseded_mid_flow() {
         .await
         .unwrap();
     assert_eq!(rec.attempts.len(), 2);
-    let notify = mifeng::notify::verify(&rx.received()[0].body, &c.secret).unwrap();
-    notify.ensure_amount(Money::from_fen(1050)).unwrap();
+    let notify = mifeng::notify::verify_notify(&rx.received()[0].body, &c.secret).unwrap();
+    notify.check_amount(Money::from_fen(1050)).unwrap();
 
     // Someone else fetches a token: the SDK's cached one is no longer the newest, so the next
     // call is refused with code 2 and the SDK must refresh and repeat it once.

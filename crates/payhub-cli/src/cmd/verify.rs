@@ -163,12 +163,12 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, Failure> {
             // never as a notify.
             let data = payload.get("data");
             let kind = if data.and_then(|d| d.get("refunds")).is_some() {
-                pooul::notify::verify_refund_notify(body, &key).map_err(|e| e.to_string())?;
+                pooul::notify::verify_notify_refund(body, &key).map_err(|e| e.to_string())?;
                 "refund_notify"
             } else if data.and_then(|d| d.get("trade_state")).is_some()
                 && data.and_then(|d| d.get("total_fee")).is_some()
             {
-                pooul::notify::verify_pay_notify(body, &key).map_err(|e| e.to_string())?;
+                pooul::notify::verify_notify_pay(body, &key).map_err(|e| e.to_string())?;
                 "pay_notify"
             } else {
                 "signed_answer"
