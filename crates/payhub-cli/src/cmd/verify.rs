@@ -196,7 +196,7 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, Failure> {
                 .timestamp_check(beecloud::notify::TimestampCheck::Skip)
                 .body_limit(args.body_limit);
             let event = beecloud::Webhook::new(app_id, config)
-                .verify(body)
+                .verify_notify(body)
                 .map_err(|e| e.to_string())?;
             let signed_fields = event.signed_fields();
             let all: serde_json::Map<String, Value> =
