@@ -98,3 +98,24 @@ pub enum WebhookState {
     /// `REFUND` with `trade_success` false or absent: still refunding.
     RefundUnconfirmed,
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn wx_refund_status_ignores_case_and_blanks_but_keeps_an_unknown_value_raw() {
+        assert_eq!(
+            WxRefundStatus::from_wire(" success "),
+            WxRefundStatus::Success
+        );
+        assert_eq!(
+            WxRefundStatus::from_wire("NotSure"),
+            WxRefundStatus::NotSure
+        );
+        assert_eq!(
+            WxRefundStatus::from_wire(" Refundclose "),
+            WxRefundStatus::Unknown(" Refundclose ".into())
+        );
+    }
+}
