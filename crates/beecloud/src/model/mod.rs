@@ -11,13 +11,14 @@ mod codes;
 mod query;
 mod refund;
 mod wire;
+mod state;
 
 pub use bill::{
     AliAppPayment, AliQrcodePayment, AliWebPayment, BillRequest, BillResponse, MAX_FEE_FEN,
     UnAppPayment, UnWebPayment, WxAppPayment, WxJsapiPayment, WxNativePayment,
 };
 pub use channel::{BillChannel, Channel, QrPayMode, RefundChannel};
-pub use codes::{Envelope, ResultCode};
+pub use codes::{Envelope, ResultCode, TransactionType};
 pub use query::{
     BillRecord, BillsPage, BillsQuery, MAX_LIMIT, Paged, RefundRecord, RefundStatus, RefundsPage,
     RefundsQuery, Window,
@@ -25,3 +26,4 @@ pub use query::{
 pub(crate) use query::{millis, read_bool};
 pub use refund::{RefundRequest, RefundResponse, validate_refund_no};
 pub(crate) use wire::{Auth, BillBody, BillsPara, RefundBody, RefundStatusPara, RefundsPara};
+pub use state::{BillState, RefundState, WebhookState, WxRefundStatus};

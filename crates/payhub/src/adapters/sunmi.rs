@@ -339,7 +339,11 @@ impl Gateway for SunmiGateway {
                     notify_url,
                 };
                 (
-                    self.client.js_api_pay(&req).await.map_err(provider_err)?,
+                    self.client
+                        .js_api_pay(&req)
+                        .await
+                        .map_err(provider_err)?
+                        .into_inner(),
                     false,
                 )
             }
@@ -354,7 +358,11 @@ impl Gateway for SunmiGateway {
                     notify_url,
                 };
                 (
-                    self.client.mini_pay(&req).await.map_err(provider_err)?,
+                    self.client
+                        .mini_pay(&req)
+                        .await
+                        .map_err(provider_err)?
+                        .into_inner(),
                     true,
                 )
             }
@@ -473,7 +481,12 @@ impl Gateway for SunmiGateway {
             business_id: request.order_no.clone(),
             amount: request.amount,
         };
-        let r = self.client.refund(&req).await.map_err(provider_err)?;
+        let r = self
+            .client
+            .refund(&req)
+            .await
+            .map_err(provider_err)?
+            .into_inner();
         let extent = match request.total {
             Some(total) if request.amount >= total => RefundExtent::Full,
             Some(_) => RefundExtent::Partial,
@@ -564,12 +577,9 @@ impl Gateway for SunmiGateway {
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<Verified<Notification>, Error> {
-        let content_type = headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
         let verified = self
             .client
-            .verify_notify_with_content_type(content_type, body)
+            .verify_notify(headers, body)
             .map_err(|e| verification(e.to_string()))?;
         verified.try_map(to_notification)
     }

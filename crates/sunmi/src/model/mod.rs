@@ -14,7 +14,6 @@ pub(crate) use wire::wire_error;
 pub use codes::{
     BusinessCode, CardGov, CardType, OrderType, Platform, SwipeResultCode, SystemCode, TradeState,
 };
-pub(crate) use request::check;
 pub use request::{
     BindConfig, JsApiPayRequest, MiniPayRequest, OrderRef, OriginalOrder, PayBindRequest,
     QueryRequest, RefundRequest, SwipeQueryRequest, SwipeTradeRef, Terminal, TradeDate, WalletType,

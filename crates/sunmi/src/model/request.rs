@@ -7,25 +7,8 @@ use super::wire::{
     TerminalFields,
 };
 use crate::error::Error;
+use crate::validate::{check, positive};
 use paysig::Money;
-
-/// Checks a documented `String(max)` field: present, not empty, at most `max` characters.
-pub(crate) fn check(field: &'static str, value: &str, max: usize) -> Result<(), Error> {
-    if value.is_empty() {
-        return Err(Error::Validation {
-            field,
-            reason: "must not be empty".into(),
-        });
-    }
-    let len = value.chars().count();
-    if len > max {
-        return Err(Error::Validation {
-            field,
-            reason: format!("{len} characters, at most {max} allowed (String({max}))"),
-        });
-    }
-    Ok(())
-}
 
 /// `value`, once [`check`]ed.
 fn checked<'a>(field: &'static str, value: &'a str, max: usize) -> Result<&'a str, Error> {
@@ -40,17 +23,6 @@ fn checked_opt<'a>(
     max: usize,
 ) -> Result<Option<&'a str>, Error> {
     value.map(|v| checked(field, v, max)).transpose()
-}
-
-fn positive(field: &'static str, amount: Money) -> Result<(), Error> {
-    if amount.is_zero() {
-        Err(Error::Validation {
-            field,
-            reason: "must be at least 1 fen (0.01 yuan)".into(),
-        })
-    } else {
-        Ok(())
-    }
 }
 
 /// A trade date `yyyyMMdd` (sunmi.txt §3.3.1 `tradeDate`), checked to be a calendar date.
