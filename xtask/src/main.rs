@@ -2,10 +2,12 @@
 //!
 //! * `fixtures [--check]`: extract the JSON samples of `docs/upstream/` into
 //!   `fixtures/<provider>/` (see [`fixtures`]).
+//! * `shape`: every provider crate has the one shape (see [`shape`]).
 //! * `ci [--skip-redis]`: the local CI pipeline (see [`ci`]).
 
 mod ci;
 mod fixtures;
+mod shape;
 
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
@@ -16,8 +18,11 @@ usage: cargo xtask <command>
 commands:
   fixtures [--check]   extract the JSON samples of docs/upstream/ into fixtures/<provider>/;
                        with --check, compare instead of writing (exit 1 on any difference)
+  shape                check the provider crates' shape (modules, entry points, error
+                       variants, code enums) and, workspace-wide, import circles and files
+                       over 600 lines; deliberate differences live in xtask/shape-allow.toml
   ci [--skip-redis]    fmt, clippy, redis + chromedriver + postgres, test (incl. ignored),
-                       fixtures --check, doc; --skip-redis starts no server and runs no
+                       fixtures --check, shape, doc; --skip-redis starts no server and runs no
                        ignored test
   help                 this message";
 
@@ -30,6 +35,7 @@ fn workspace_root() -> PathBuf {
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
     Fixtures { check: bool },
+    Shape,
     Ci(ci::Options),
     Help,
 }
@@ -49,6 +55,7 @@ fn parse(args: &[String]) -> Result<Command, String> {
         "fixtures" => Command::Fixtures {
             check: take("--check"),
         },
+        "shape" => Command::Shape,
         "ci" => Command::Ci(ci::Options {
             skip_redis: take("--skip-redis"),
         }),
@@ -78,6 +85,7 @@ fn main() -> ExitCode {
         }
         Command::Fixtures { check: false } => fixtures::write(&root).map(|()| true),
         Command::Fixtures { check: true } => fixtures::check(&root),
+        Command::Shape => shape::run(&root),
         Command::Ci(opts) => ci::run(&root, opts).map(|()| true),
     };
     match result {
@@ -112,6 +120,8 @@ mod tests {
             parse(&args(&["ci", "--skip-redis"])),
             Ok(Command::Ci(ci::Options { skip_redis: true }))
         ));
+        assert_eq!(parse(&args(&["shape"])), Ok(Command::Shape));
+        assert!(parse(&args(&["shape", "--x"])).is_err());
         assert_eq!(parse(&args(&[])), Ok(Command::Help));
         assert!(parse(&args(&["fixtures", "--bogus"])).is_err());
         assert!(parse(&args(&["deploy"])).is_err());
