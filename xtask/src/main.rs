@@ -3,10 +3,12 @@
 //! * `fixtures [--check]`: extract the JSON samples of `docs/upstream/` into
 //!   `fixtures/<provider>/` (see [`fixtures`]).
 //! * `shape`: every provider crate has the one shape (see [`shape`]).
+//! * `new-provider NAME`: scaffold `crates/NAME` in that shape (see [`scaffold`]).
 //! * `ci [--skip-redis]`: the local CI pipeline (see [`ci`]).
 
 mod ci;
 mod fixtures;
+mod scaffold;
 mod shape;
 
 use std::path::{Path, PathBuf};
@@ -21,6 +23,8 @@ commands:
   shape                check the provider crates' shape (modules, entry points, error
                        variants, code enums) and, workspace-wide, import circles and files
                        over 600 lines; deliberate differences live in xtask/shape-allow.toml
+  new-provider NAME    scaffold crates/NAME, a provider crate in the shape, from
+                       xtask/template/provider/ (passes `shape`, compiles, tested)
   ci [--skip-redis]    fmt, clippy, redis + chromedriver + postgres, test (incl. ignored),
                        fixtures --check, shape, doc; --skip-redis starts no server and runs no
                        ignored test
@@ -36,6 +40,7 @@ fn workspace_root() -> PathBuf {
 enum Command {
     Fixtures { check: bool },
     Shape,
+    NewProvider(String),
     Ci(ci::Options),
     Help,
 }
@@ -56,6 +61,14 @@ fn parse(args: &[String]) -> Result<Command, String> {
             check: take("--check"),
         },
         "shape" => Command::Shape,
+        "new-provider" => match flags.first() {
+            Some(name) if !name.starts_with('-') => {
+                let name = name.to_string();
+                flags.remove(0);
+                Command::NewProvider(name)
+            }
+            _ => return Err("`new-provider` needs a NAME".to_string()),
+        },
         "ci" => Command::Ci(ci::Options {
             skip_redis: take("--skip-redis"),
         }),
@@ -86,6 +99,7 @@ fn main() -> ExitCode {
         Command::Fixtures { check: false } => fixtures::write(&root).map(|()| true),
         Command::Fixtures { check: true } => fixtures::check(&root),
         Command::Shape => shape::run(&root),
+        Command::NewProvider(name) => scaffold::new_provider(&root, &name).map(|()| true),
         Command::Ci(opts) => ci::run(&root, opts).map(|()| true),
     };
     match result {
@@ -122,6 +136,12 @@ mod tests {
         ));
         assert_eq!(parse(&args(&["shape"])), Ok(Command::Shape));
         assert!(parse(&args(&["shape", "--x"])).is_err());
+        assert_eq!(
+            parse(&args(&["new-provider", "acme"])),
+            Ok(Command::NewProvider("acme".into()))
+        );
+        assert!(parse(&args(&["new-provider"])).is_err());
+        assert!(parse(&args(&["new-provider", "a", "b"])).is_err());
         assert_eq!(parse(&args(&[])), Ok(Command::Help));
         assert!(parse(&args(&["fixtures", "--bogus"])).is_err());
         assert!(parse(&args(&["deploy"])).is_err());
