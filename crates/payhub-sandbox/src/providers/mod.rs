@@ -7,6 +7,7 @@
 pub(crate) mod beecloud;
 pub(crate) mod mifeng;
 pub(crate) mod pooul;
+mod settle;
 pub(crate) mod sunmi;
 mod sunmi_form;
 
