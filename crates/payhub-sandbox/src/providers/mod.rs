@@ -9,7 +9,6 @@ pub(crate) mod mifeng;
 pub(crate) mod pooul;
 mod settle;
 pub(crate) mod sunmi;
-mod sunmi_form;
 
 use crate::ProviderKind;
 use crate::notify::Outgoing;
