@@ -6,8 +6,12 @@
 //! types, field names, amount units, signatures and error formats. An SDK client therefore
 //! talks to it unchanged, by base URL alone (`Environment::Custom(sandbox.base_url(..))`).
 //!
-//! The sandbox is an independent implementation built on `paysig` only: it does not use the
-//! SDK crates, so running them against it checks them.
+//! The sandbox is an independent implementation of the protocols: its signing, canonical
+//! strings and field checks never call the SDK crates, so running them against it checks
+//! them; and each provider's signature code is pinned to the vectors of `fixtures/signing`
+//! (computed outside paysig), so a canonicalization bug in paysig cannot pass on both sides.
+//! Only non-protocol helpers are shared (dates from `beecloud::clock`, fen amounts from
+//! `paysig::money::wire`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), payhub_sandbox::SandboxError> {
