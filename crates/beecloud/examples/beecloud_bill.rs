@@ -27,7 +27,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
         "201506101035040000001",
         "白开水",
     );
-    match client.bill(&bill).await? {
+    match client.bill(&bill).await?.into_inner() {
         BillResponse::WxNative(qr) => println!("show the buyer a QR code of {}", qr.code_url),
         other => println!("unexpected answer {other:?}"),
     }
@@ -35,7 +35,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     let page = client
         .bills(&BillsQuery::new(Channel::Wx).bill_no("201506101035040000001"))
         .await?;
-    for b in page.bills {
+    for b in &page.bills {
         println!("{} {} paid: {}", b.bill_no, b.total_fee, b.spay_result);
     }
     Ok(())

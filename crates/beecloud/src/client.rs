@@ -9,10 +9,11 @@ use crate::model::{
     Paged, QrPayMode, RefundChannel, RefundRecord, RefundRequest, RefundResponse, RefundStatus,
     RefundsPage, RefundsQuery, ResultCode, Window, WindowPara,
 };
-use crate::notify::{ConfirmedPayment, TransactionType, Unconfirmed, Webhook, WebhookEvent};
+use crate::error::{NotifyError, Unconfirmed};
+use crate::notify::{ConfirmedPayment, Notification, TransactionType, Webhook};
 use paysig::http::{HttpClient, HttpError, Request, Response, Url};
 use paysig::md5::{HexCase, md5_hex};
-use paysig::{ExposeSecret, Verified};
+use paysig::{ExposeSecret, Reply, Verified};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use serde_json::{Map, Value};
@@ -86,10 +87,32 @@ impl Client {
         &self.config
     }
 
-    /// The webhook verifier of [`Config::webhook`], on the configured clock.
-    pub fn webhook(&self) -> Option<Webhook> {
-        let cfg = self.config.webhook.clone()?;
-        Some(Webhook::new(self.config.app_id.clone(), cfg).with_clock(self.config.clock.clone()))
+    /// Verifies a webhook with [`Config::webhook`] on the configured clock (see
+    /// [`Webhook::verify_notify`]). A client without a webhook configuration refuses with
+    /// [`NotifyError::NotConfigured`]. The headers are not read (every scheme signs body
+    /// fields); they are taken so that the entry point is the same in every payhub provider
+    /// crate.
+    pub fn verify_notify(
+        &self,
+        headers: &paysig::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified<Notification>, NotifyError> {
+        self.verify_notify_at(headers, body, self.config.clock.now())
+    }
+
+    /// As [`Client::verify_notify`], as if received at `now` (replays, tests).
+    pub fn verify_notify_at(
+        &self,
+        _headers: &paysig::http::HeaderMap,
+        body: &[u8],
+        now: time::OffsetDateTime,
+    ) -> Result<Verified<Notification>, NotifyError> {
+        let cfg = self
+            .config
+            .webhook
+            .clone()
+            .ok_or(NotifyError::NotConfigured)?;
+        Webhook::new(self.config.app_id.clone(), cfg).verify_notify_at(body, now)
     }
 
     fn auth(&self) -> Auth<'_> {
@@ -106,7 +129,7 @@ impl Client {
     ///
     /// Never resent to another host once it may have reached one: on [`Error::MaybeSent`],
     /// query the bill with [`Client::bills`] before creating it again.
-    pub async fn bill(&self, req: &BillRequest) -> Result<BillResponse, Error> {
+    pub async fn bill(&self, req: &BillRequest) -> Result<Reply<BillResponse>, Error> {
         req.validate(self.config.title_rule)?;
         let (return_url, openid, show_url, qr_pay_mode) = match &req.channel {
             BillChannel::WxJsapi { openid } => (None, Some(openid.as_str()), None, None),
@@ -145,6 +168,7 @@ impl Client {
             BillResponse::from_json(&req.channel, b)
         })
         .await
+        .map(Reply::new)
     }
 
     /// Refunds a paid bill (beecloud.md §3 退款, `POST /1/rest/refund`).
@@ -153,7 +177,7 @@ impl Client {
     /// [`RefundChannel::Ali`], the answer's `url` must be opened to confirm the refund.
     /// Never resent to another host once it may have reached one: on [`Error::MaybeSent`],
     /// query it with [`Client::refunds`].
-    pub async fn refund(&self, req: &RefundRequest) -> Result<RefundResponse, Error> {
+    pub async fn refund(&self, req: &RefundRequest) -> Result<Reply<RefundResponse>, Error> {
         req.validate(beijing_today(self.config.clock.now()))?;
         let body = RefundBody {
             auth: self.auth(),
@@ -167,10 +191,11 @@ impl Client {
             serde_json::from_slice(b)
         })
         .await
+        .map(Reply::new)
     }
 
     /// One page of bills (beecloud.md §4 订单查询, `GET /1/rest/bills?para=`).
-    pub async fn bills(&self, query: &BillsQuery) -> Result<BillsPage, Error> {
+    pub async fn bills(&self, query: &BillsQuery) -> Result<Reply<BillsPage>, Error> {
         query.validate()?;
         let para = BillsPara {
             auth: self.auth(),
@@ -178,14 +203,16 @@ impl Client {
             bill_no: query.bill_no.as_deref(),
             window: (&query.window).into(),
         };
-        self.get("bills", "/1/rest/bills", &para).await
+        self.get("bills", "/1/rest/bills", &para)
+            .await
+            .map(Reply::new)
     }
 
     /// Every bill matching the query, walking the pages from the query's `skip` with its
     /// `limit` (50 if unset).
     pub async fn all_bills(&self, query: &BillsQuery) -> Result<Vec<BillRecord>, Error> {
         walk(query.clone(), "bills", async |q: &BillsQuery| {
-            Ok(self.bills(q).await?.bills)
+            Ok(self.bills(q).await?.data.bills)
         })
         .await
     }
@@ -205,8 +232,8 @@ impl Client {
     /// saying `false` for a bill BeeCloud reports paid is confirmed.
     pub async fn confirm_payment(
         &self,
-        event: &Verified<WebhookEvent>,
-    ) -> Result<ConfirmedPayment, Error> {
+        event: &Verified<Notification>,
+    ) -> Result<Reply<ConfirmedPayment>, Error> {
         let bill_no = &event.transaction_id;
         let unconfirmed = |reason| Error::Unconfirmed {
             bill_no: bill_no.clone(),
@@ -221,6 +248,7 @@ impl Client {
         let listed: Vec<BillRecord> = self
             .bills(&query)
             .await?
+            .data
             .bills
             .into_iter()
             .filter(|b| b.bill_no == *bill_no)
@@ -240,7 +268,7 @@ impl Client {
             .into_iter()
             .find(|b| b.total_fee == event.transaction_fee)
         {
-            Some(bill) => Ok(ConfirmedPayment::new(bill)),
+            Some(bill) => Ok(Reply::new(ConfirmedPayment::new(bill))),
             None => Err(unconfirmed(Unconfirmed::FeeMismatch {
                 notified: event.transaction_fee,
                 billed,
@@ -249,7 +277,7 @@ impl Client {
     }
 
     /// One page of refunds (beecloud.md §5 退款查询, `GET /1/rest/refunds?para=`).
-    pub async fn refunds(&self, query: &RefundsQuery) -> Result<RefundsPage, Error> {
+    pub async fn refunds(&self, query: &RefundsQuery) -> Result<Reply<RefundsPage>, Error> {
         query.validate()?;
         let para = RefundsPara {
             auth: self.auth(),
@@ -258,13 +286,15 @@ impl Client {
             refund_no: query.refund_no.as_deref(),
             window: (&query.window).into(),
         };
-        self.get("refunds", "/1/rest/refunds", &para).await
+        self.get("refunds", "/1/rest/refunds", &para)
+            .await
+            .map(Reply::new)
     }
 
     /// Every refund matching the query, walking the pages like [`Client::all_bills`].
     pub async fn all_refunds(&self, query: &RefundsQuery) -> Result<Vec<RefundRecord>, Error> {
         walk(query.clone(), "refunds", async |q: &RefundsQuery| {
-            Ok(self.refunds(q).await?.refunds)
+            Ok(self.refunds(q).await?.data.refunds)
         })
         .await
     }
@@ -272,7 +302,7 @@ impl Client {
     /// Asks BeeCloud to update and return a WeChat refund's status (beecloud.md §6 退款状态更新,
     /// `GET /1/rest/refund/status?para=`). The document supports only the WX channel, so the
     /// channel is not a parameter: `WX` is always sent.
-    pub async fn refund_status(&self, refund_no: &str) -> Result<RefundStatus, Error> {
+    pub async fn refund_status(&self, refund_no: &str) -> Result<Reply<RefundStatus>, Error> {
         crate::validate::non_blank("refund_no", refund_no)?;
         let para = RefundStatusPara {
             auth: self.auth(),
@@ -281,6 +311,7 @@ impl Client {
         };
         self.get("refund_status", "/1/rest/refund/status", &para)
             .await
+            .map(Reply::new)
     }
 
     fn endpoint(&self, base: &Url, path: &str) -> Url {

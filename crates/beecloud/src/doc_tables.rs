@@ -39,8 +39,8 @@ impl ResultCode {
     ///
     /// ```
     /// use beecloud::ResultCode;
-    /// assert_eq!(ResultCode::from_code(12).doc_meaning(), Some("提交的退款金额超出可退额度"));
-    /// assert_eq!(ResultCode::from_code(99).doc_meaning(), None);
+    /// assert_eq!(ResultCode::from(12).doc_meaning(), Some("提交的退款金额超出可退额度"));
+    /// assert_eq!(ResultCode::from(99).doc_meaning(), None);
     /// ```
     pub fn doc_meaning(self) -> Option<&'static str> {
         Some(match self {

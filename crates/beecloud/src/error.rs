@@ -1,7 +1,6 @@
 //! The errors of the client and of the webhook verifier.
 
-use crate::model::ResultCode;
-use crate::notify::Unconfirmed;
+use crate::model::{ResultCode, TransactionType};
 use paysig::Money;
 use paysig::class::{Classify, ErrorClass, Operation};
 use paysig::http::HttpError;
@@ -215,7 +214,12 @@ impl Classify for NotifyError {
             | NotifyError::DuplicateField { .. }
             | NotifyError::MissingField { .. }
             | NotifyError::InvalidField { .. } => ErrorClass::InvalidAnswer,
-            NotifyError::Ambiguous { .. } | NotifyError::Signature(_) => ErrorClass::Unauthorized,
+            NotifyError::Ambiguous { .. }
+            | NotifyError::MissingSignature { .. }
+            | NotifyError::BadSignatureEncoding
+            | NotifyError::SignatureMismatch
+            | NotifyError::Signature(_) => ErrorClass::Unauthorized,
+            NotifyError::NotConfigured => ErrorClass::InvalidRequest,
             NotifyError::Stale { .. }
             | NotifyError::AppIdMismatch { .. }
             | NotifyError::AmountMismatch { .. } => ErrorClass::Rejected { retryable: false },
@@ -245,6 +249,33 @@ fn detail(d: &Option<String>) -> String {
         Some(d) if !d.is_empty() => format!(" ({d})"),
         _ => String::new(),
     }
+}
+
+/// Why [`crate::Client::confirm_payment`] did not confirm a webhook (inside
+/// [`crate::Error::Unconfirmed`]).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum Unconfirmed {
+    /// The webhook is not a payment (`transaction_type` is not `PAY`).
+    #[error("the webhook is not a payment but {0:?}")]
+    NotAPayment(TransactionType),
+    /// The bill query (§4) lists no bill with this `bill_no` in the webhook's channel.
+    #[error("no bill with this bill_no in channel {channel}")]
+    NoBill {
+        /// The channel queried (the webhook's `channel_type`).
+        channel: String,
+    },
+    /// The bill exists but BeeCloud reports it unpaid (`spay_result = false`), whatever the
+    /// webhook's `trade_success` says.
+    #[error("the bill is not paid (spay_result = false)")]
+    NotPaid,
+    /// The bill is paid, but for another amount than the webhook's fee.
+    #[error("the webhook's fee {notified} differs from the bill's total_fee {billed}")]
+    FeeMismatch {
+        /// The webhook's `transaction_fee`.
+        notified: Money,
+        /// The queried bill's `total_fee`.
+        billed: Money,
+    },
 }
 
 /// Why a webhook was rejected. Answer anything but [`crate::notify::ACK`] so BeeCloud retries
@@ -298,9 +329,25 @@ pub enum NotifyError {
         /// How many readings the grammar allows.
         readings: usize,
     },
-    /// The signature check failed (missing, not hex, or not matching).
+    /// The signature field is absent or empty.
+    #[error("webhook carries no {field}")]
+    MissingSignature {
+        /// The signature's wire name (`sign` or `signature`).
+        field: String,
+    },
+    /// The signature is not a hex string.
+    #[error("webhook signature is not hex")]
+    BadSignatureEncoding,
+    /// The signature does not match the message with the configured secret.
+    #[error("webhook signature does not match")]
+    SignatureMismatch,
+    /// Any other failure of paysig's check.
     #[error("webhook signature rejected: {0}")]
-    Signature(#[from] paysig::SignError),
+    Signature(paysig::SignError),
+    /// The client has no webhook configuration ([`crate::Config::with_webhook`]), so it
+    /// cannot verify a webhook.
+    #[error("no webhook configuration: set Config::with_webhook to verify webhooks")]
+    NotConfigured,
     /// The timestamp lies outside the configured tolerance window (a replay or a wrong clock).
     #[error(
         "webhook timestamp {timestamp_ms} is {skew_ms} ms away from now, beyond the {tolerance_ms} ms allowed"
@@ -327,4 +374,16 @@ pub enum NotifyError {
         /// What the webhook says.
         got: Money,
     },
+}
+
+/// The failures of paysig's check, each under its own name (as in every payhub provider crate).
+impl From<paysig::SignError> for NotifyError {
+    fn from(e: paysig::SignError) -> Self {
+        match e {
+            paysig::SignError::Mismatch => NotifyError::SignatureMismatch,
+            paysig::SignError::MissingSignature { field } => NotifyError::MissingSignature { field },
+            paysig::SignError::BadEncoding { .. } => NotifyError::BadSignatureEncoding,
+            other => NotifyError::Signature(other),
+        }
+    }
 }

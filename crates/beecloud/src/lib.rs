@@ -48,7 +48,7 @@
 //! # async fn demo() -> Result<(), beecloud::Error> {
 //! let client = Client::new(Config::new(Environment::Production, "app-id", "app-key"))?;
 //! let bill = BillRequest::new(BillChannel::WxNative, Money::parse_yuan("0.01").unwrap(), "201506101035040000001", "白开水");
-//! if let BillResponse::WxNative(qr) = client.bill(&bill).await? {
+//! if let BillResponse::WxNative(qr) = client.bill(&bill).await?.into_inner() {
 //!     println!("show a QR code of {}", qr.code_url);
 //! }
 //! # Ok(()) }
@@ -70,12 +70,12 @@ mod validate;
 pub use client::{Client, app_sign};
 pub use config::{Config, Environment, PRODUCTION_HOSTS, TEST_HOST, TitleRule};
 pub use doc_tables::{DOC_EXCEPTIONS, DocException};
-pub use error::{Error, NotifyError};
+pub use error::{Error, NotifyError, Unconfirmed};
+pub use paysig::Reply;
 pub use model::{
     BillChannel, BillRequest, BillResponse, BillsQuery, Channel, QrPayMode, RefundChannel,
-    RefundRequest, RefundsQuery, ResultCode,
+    RefundRequest, RefundsQuery, ResultCode, TransactionType,
 };
 pub use notify::{
-    ACK, AppMode, ConfirmedPayment, Unconfirmed, Webhook, WebhookConfig, WebhookEvent,
-    WebhookScheme,
+    ACK, AppMode, ConfirmedPayment, Notification, Webhook, WebhookConfig, WebhookScheme,
 };

@@ -16,7 +16,7 @@
 //!   transaction_fee + master_secret)` with the fee written as an integer of fen.
 //!
 //! All are verified over the values exactly as received in the raw body (never a re-serialised
-//! struct), and a typed [`WebhookEvent`] exists only inside a [`Verified`]. A body longer than
+//! struct), and a typed [`Notification`] exists only inside a [`Verified`]. A body longer than
 //! [`WebhookConfig::body_limit`] (64 KiB by default) is refused before it is parsed
 //! ([`NotifyError::BodyTooLarge`]).
 //!
@@ -37,7 +37,7 @@
 //! | fee | `transaction_fee` / `transactionFee` | `[1-9][0-9]*` fen, at most [`crate::model::MAX_FEE_FEN`] ([`grammar::fee`]) |
 //! | timestamp | `timestamp` | `[1-9][0-9]{0,12}` ms ([`grammar::timestamp`]) |
 //!
-//! Where they are enforced, all in [`Webhook::verify_at`]:
+//! Where they are enforced, all in [`Webhook::verify_notify_at`]:
 //! - V2: each signed field is checked **before** the signature, then the middle string
 //!   `transaction_id + transaction_type + channel_type + transaction_fee` must have exactly
 //!   one reading under the grammar ([`grammar::v2_readings`]) and it must be the fields
@@ -69,8 +69,8 @@
 //! which queries the bill (§4) and checks that BeeCloud reports it paid with the notified fee.
 //! This is **required under V1 and V1Snake** and **recommended under V2** (the only payment
 //! field V2 leaves unsigned is `trade_success`, which the query settles).
-//! [`WebhookEvent::claims_paid`] is only what the webhook says. Also compare the fee with the
-//! merchant's own order ([`WebhookEvent::check_amount`]).
+//! [`Notification::claims_paid`] is only what the webhook says. Also compare the fee with the
+//! merchant's own order ([`Notification::check_amount`]).
 //!
 //! Answer [`ACK`] (`success`) once the event is handled; anything else makes BeeCloud resend
 //! it (after 1, 2, 4 … 2^17 s, about 36 hours). The same event may arrive more than once:
@@ -81,10 +81,11 @@ pub mod grammar;
 use crate::clock::{Clock, SystemClock, unix_millis};
 use crate::error::NotifyError;
 use crate::model::{BillRecord, Channel};
+pub use crate::model::TransactionType;
 use paysig::limit::{DEFAULT_NOTIFY_BODY_LIMIT, check_body_len};
 use paysig::md5::{CaseCheck, HexCase, verify_hex};
 use paysig::rawjson::{RawJsonError, RawObject};
-use paysig::{ExposeSecret, Money, SecretString, SignError, Verified};
+use paysig::{ExposeSecret, Money, SecretString, Verified};
 use serde_json::Value;
 use std::sync::Arc;
 use std::time::Duration;
@@ -108,7 +109,7 @@ pub enum WebhookScheme {
         /// The App Secret, or the Test Secret when `mode` is [`AppMode::Test`].
         secret: SecretString,
         /// Live or test: which secret `secret` is; test events are marked
-        /// ([`WebhookEvent::test_mode`]).
+        /// ([`Notification::test_mode`]).
         mode: AppMode,
     },
     /// snake_case body, `signature = md5(app_id + transaction_id + transaction_type +
@@ -197,7 +198,7 @@ impl WebhookConfig {
     }
 
     /// V1Snake of an app in test mode: signed with the Test Secret, events marked
-    /// [`WebhookEvent::test_mode`].
+    /// [`Notification::test_mode`].
     pub fn v1_snake_test(test_secret: impl Into<String>) -> Self {
         Self::new(WebhookScheme::V1Snake {
             secret: SecretString::from(test_secret.into()),
@@ -225,33 +226,6 @@ impl WebhookConfig {
     }
 }
 
-/// `transactionType` / `transaction_type`. Any other value is refused
-/// ([`grammar::transaction_type`]).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-#[non_exhaustive]
-pub enum TransactionType {
-    /// `PAY`: 支付的结果确认, a payment result.
-    Pay,
-    /// `REFUND`: 退款的结果确认, a refund result.
-    Refund,
-    /// `TRANSFER`: a transfer (打款) result (BeeCloud's SDKs; not in beecloud.md).
-    Transfer,
-}
-
-impl TransactionType {
-    /// Every value the grammar accepts.
-    pub const ALL: [TransactionType; 3] = [Self::Pay, Self::Refund, Self::Transfer];
-
-    /// The wire value.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Pay => "PAY",
-            Self::Refund => "REFUND",
-            Self::Transfer => "TRANSFER",
-        }
-    }
-}
-
 /// Which scheme a verified event came in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
@@ -272,7 +246,7 @@ pub enum SchemeVersion {
 /// [`crate::Client::confirm_payment`] before fulfilling: required under V1 and V1Snake,
 /// recommended under V2. Every field below satisfies its [`grammar`], signed or not.
 #[derive(Debug, Clone, PartialEq)]
-pub struct WebhookEvent {
+pub struct Notification {
     /// The scheme it came in (the verifier's configuration, not read from the body).
     pub scheme: SchemeVersion,
     /// Whether the verifier is configured for an app in test mode ([`AppMode::Test`], V1Snake
@@ -310,7 +284,7 @@ pub struct WebhookEvent {
     pub message_detail: Option<Value>,
 }
 
-impl WebhookEvent {
+impl Notification {
     /// What the webhook CLAIMS: a payment whose `trade_success` is `true`. Not a verified
     /// payment: `trade_success` is signed by no scheme, and under V1 / V1Snake neither are the
     /// transaction type, id and fee. Use [`crate::Client::confirm_payment`] to learn whether
@@ -377,45 +351,18 @@ impl ConfirmedPayment {
     }
 }
 
-/// Why [`crate::Client::confirm_payment`] did not confirm a webhook (inside
-/// [`crate::Error::Unconfirmed`]).
-#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-pub enum Unconfirmed {
-    /// The webhook is not a payment (`transaction_type` is not `PAY`).
-    #[error("the webhook is not a payment but {0:?}")]
-    NotAPayment(TransactionType),
-    /// The bill query (§4) lists no bill with this `bill_no` in the webhook's channel.
-    #[error("no bill with this bill_no in channel {channel}")]
-    NoBill {
-        /// The channel queried (the webhook's `channel_type`).
-        channel: String,
-    },
-    /// The bill exists but BeeCloud reports it unpaid (`spay_result = false`), whatever the
-    /// webhook's `trade_success` says.
-    #[error("the bill is not paid (spay_result = false)")]
-    NotPaid,
-    /// The bill is paid, but for another amount than the webhook's fee.
-    #[error("the webhook's fee {notified} differs from the bill's total_fee {billed}")]
-    FeeMismatch {
-        /// The webhook's `transaction_fee`.
-        notified: Money,
-        /// The queried bill's `total_fee`.
-        billed: Money,
-    },
-}
-
 /// Verifies webhooks for one app.
 ///
 /// ```
 /// use beecloud::notify::{Webhook, WebhookConfig};
 /// use beecloud::NotifyError;
 /// let hook = Webhook::new("my-app-id", WebhookConfig::v2("master-secret"));
-/// assert!(hook.verify(br#"{"transaction_id":"1"}"#).is_err());
+/// assert!(hook.verify_notify(br#"{"transaction_id":"1"}"#).is_err());
 /// // A signed field outside its grammar is refused before the signature is checked.
 /// let forged = br#"{"signature":"00","transaction_id":"1","transaction_type":"PAY",
 ///     "channel_type":"WX1","transaction_fee":0}"#;
 /// assert!(matches!(
-///     hook.verify(forged),
+///     hook.verify_notify(forged),
 ///     Err(NotifyError::InvalidField { field: "channel_type", .. })
 /// ));
 /// ```
@@ -448,18 +395,18 @@ impl Webhook {
     }
 
     /// Verifies the raw body against the configured clock.
-    pub fn verify(&self, body: &[u8]) -> Result<Verified<WebhookEvent>, NotifyError> {
-        self.verify_at(body, self.clock.now())
+    pub fn verify_notify(&self, body: &[u8]) -> Result<Verified<Notification>, NotifyError> {
+        self.verify_notify_at(body, self.clock.now())
     }
 
     /// Verifies the raw body as if received at `now`: the body limit, the grammar of the
     /// signed fields (and, for V2, the one reading of the signed string), the signature, then
     /// the grammar of every other field and the timestamp window.
-    pub fn verify_at(
+    pub fn verify_notify_at(
         &self,
         body: &[u8],
         now: OffsetDateTime,
-    ) -> Result<Verified<WebhookEvent>, NotifyError> {
+    ) -> Result<Verified<Notification>, NotifyError> {
         check_body_len(body, self.config.body_limit)?;
         // Refuses a repeated member: which copy was signed would be ambiguous.
         let raw = RawObject::parse(body).map_err(|e| match e {
@@ -498,7 +445,7 @@ impl Webhook {
         raw: RawObject,
         names: &Names,
         now: OffsetDateTime,
-    ) -> Result<WebhookEvent, NotifyError> {
+    ) -> Result<Notification, NotifyError> {
         if let Some(id) = raw.get(names.app_id) {
             let id = text(id, names.app_id)?;
             if id != self.app_id {
@@ -561,7 +508,7 @@ impl Webhook {
             Some((n, v)) => Some(text(v, n)?),
             None => None,
         };
-        Ok(WebhookEvent {
+        Ok(Notification {
             scheme: names.version,
             test_mode: matches!(
                 self.config.scheme,
@@ -726,12 +673,10 @@ const V2_NAMES: Names = Names {
 fn signature(raw: &RawObject, field: &str) -> Result<String, NotifyError> {
     match raw.get(field) {
         Some(Value::String(s)) if !s.is_empty() => Ok(s.clone()),
-        Some(Value::String(_)) | None => Err(NotifyError::Signature(SignError::MissingSignature {
+        Some(Value::String(_)) | None => Err(NotifyError::MissingSignature {
             field: field.to_owned(),
-        })),
-        Some(_) => Err(NotifyError::Signature(SignError::BadEncoding {
-            encoding: "hex",
-        })),
+        }),
+        Some(_) => Err(NotifyError::BadSignatureEncoding),
     }
 }
 

@@ -123,6 +123,7 @@ impl Client {
             };
             // Several copies of one number: a paid one decides.
             let mut listed: Vec<BillRecord> = page
+                .data
                 .bills
                 .into_iter()
                 .filter(|b| b.bill_no == bill_no)
@@ -150,6 +151,7 @@ impl Client {
                 Err(e) => return Err(e),
             };
             if let Some(r) = page
+                .data
                 .refunds
                 .into_iter()
                 .find(|r| r.refund_no == refund_no && r.bill_no == bill_no)

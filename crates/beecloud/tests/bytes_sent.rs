@@ -161,7 +161,7 @@ async fn bill_of_every_channel_sends_its_own_fields_and_reads_its_own_answer() {
         )
         .optional(optional());
         let got = client.bill(&req).await.unwrap();
-        assert_eq!(got, expected, "{wire}");
+        assert_eq!(*got, expected, "{wire}");
 
         let sent = only_request(&server).await;
         assert!(sent.url.query().is_none());

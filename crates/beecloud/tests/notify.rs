@@ -9,7 +9,7 @@ use beecloud::clock::FixedClock;
 use beecloud::notify::{SchemeVersion, TimestampCheck, TransactionType};
 use beecloud::{Channel, NotifyError, Unconfirmed, Webhook, WebhookConfig};
 use common::*;
-use paysig::{Money, SignError};
+use paysig::Money;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use std::time::Duration;
@@ -76,7 +76,7 @@ fn the_independent_md5_matches_the_precomputed_constants() {
 fn a_valid_v1_webhook_verifies_into_a_typed_event() {
     let body = v1_body(NOW_MS);
     assert_eq!(body["sign"], V1_SIGN_AT_NOW);
-    let event = v1_hook().verify(&bytes(&body)).unwrap().into_inner();
+    let event = v1_hook().verify_notify(&bytes(&body)).unwrap().into_inner();
     assert_eq!(event.scheme, SchemeVersion::V1);
     assert_eq!(event.transaction_type, TransactionType::Pay);
     assert_eq!(event.channel_type, Channel::Wx);
@@ -105,7 +105,7 @@ fn a_valid_v1_webhook_verifies_into_a_typed_event() {
 fn a_valid_v2_webhook_verifies_into_a_typed_event() {
     let body = v2_body();
     assert_eq!(body["signature"], V2_SIGNATURE_SAMPLE);
-    let event = v2_hook().verify(&bytes(&body)).unwrap().into_inner();
+    let event = v2_hook().verify_notify(&bytes(&body)).unwrap().into_inner();
     assert_eq!(event.scheme, SchemeVersion::V2);
     assert_eq!(event.sub_channel_type, Some(Channel::WxNative));
     assert_eq!(event.transaction_fee, Money::from_fen(1));
@@ -119,7 +119,7 @@ fn a_valid_v2_webhook_verifies_into_a_typed_event() {
     refund["transaction_fee"] = json!("250");
     refund["trade_success"] = json!("false");
     refund["signature"] = json!(v2_sign("201506101035040000001", "REFUND", "UN", "250"));
-    let event = v2_hook().verify(&bytes(&refund)).unwrap().into_inner();
+    let event = v2_hook().verify_notify(&bytes(&refund)).unwrap().into_inner();
     assert_eq!(event.transaction_type, TransactionType::Refund);
     assert_eq!(event.channel_type, Channel::Un);
     assert_eq!(event.transaction_fee, Money::from_fen(250));
@@ -134,7 +134,7 @@ fn a_valid_v2_webhook_verifies_into_a_typed_event() {
         "250"
     ));
     assert!(matches!(
-        v2_hook().verify(&bytes(&refund)),
+        v2_hook().verify_notify(&bytes(&refund)),
         Err(NotifyError::InvalidField {
             field: "channel_type",
             ..
@@ -146,7 +146,7 @@ fn a_valid_v2_webhook_verifies_into_a_typed_event() {
 fn the_signature_is_checked_in_either_case() {
     let mut body = v2_body();
     body["signature"] = json!(V2_SIGNATURE_SAMPLE.to_uppercase());
-    assert!(v2_hook().verify(&bytes(&body)).is_ok());
+    assert!(v2_hook().verify_notify(&bytes(&body)).is_ok());
 }
 
 #[test]
@@ -166,7 +166,7 @@ fn v2_fee_is_an_integer_of_plain_digits() {
         body["transaction_fee"] = bad.clone();
         assert!(
             matches!(
-                v2_hook().verify(&bytes(&body)),
+                v2_hook().verify_notify(&bytes(&body)),
                 Err(NotifyError::InvalidField {
                     field: "transaction_fee",
                     ..
@@ -177,7 +177,7 @@ fn v2_fee_is_an_integer_of_plain_digits() {
     }
     body["transaction_fee"] = json!("1");
     assert_eq!(
-        v2_hook().verify(&bytes(&body)).unwrap().transaction_fee,
+        v2_hook().verify_notify(&bytes(&body)).unwrap().transaction_fee,
         Money::from_fen(1)
     );
 }
@@ -193,8 +193,8 @@ fn each_signed_v2_field_tampered_fails() {
         let mut body = v2_body();
         body[field] = value;
         assert_eq!(
-            v2_hook().verify(&bytes(&body)).unwrap_err(),
-            NotifyError::Signature(SignError::Mismatch),
+            v2_hook().verify_notify(&bytes(&body)).unwrap_err(),
+            NotifyError::SignatureMismatch,
             "{field}"
         );
     }
@@ -239,10 +239,10 @@ fn v1_signs_only_the_timestamp() {
     let mut body = v1_body(NOW_MS);
     body["timestamp"] = json!(NOW_MS + 1);
     assert_eq!(
-        v1_hook().verify(&bytes(&body)).unwrap_err(),
-        NotifyError::Signature(SignError::Mismatch)
+        v1_hook().verify_notify(&bytes(&body)).unwrap_err(),
+        NotifyError::SignatureMismatch
     );
-    let event = v1_hook().verify(&bytes(&v1_body(NOW_MS))).unwrap();
+    let event = v1_hook().verify_notify(&bytes(&v1_body(NOW_MS))).unwrap();
     assert_eq!(event.signed_fields(), ["timestamp"]);
 }
 
@@ -260,7 +260,7 @@ async fn a_forged_v1_webhook_verifies_but_confirm_payment_refuses_it() {
     // An unpaid bill: the forged success is caught.
     let server = bills_server(bill_answer("201506109999", 100_000, false)).await;
     let event = v1_hook()
-        .verify(&bytes(&forged_v1("201506109999", 100_000)))
+        .verify_notify(&bytes(&forged_v1("201506109999", 100_000)))
         .expect("the signature covers none of the forged fields");
     assert!(event.claims_paid());
     let err = client(&[server.uri()])
@@ -277,7 +277,7 @@ async fn a_forged_v1_webhook_verifies_but_confirm_payment_refuses_it() {
     // the merchant's own amount check would be fooled by a forger who copied the order amount.
     let server = bills_server(bill_answer("201506101035040000001", 1, true)).await;
     let event = v1_hook()
-        .verify(&bytes(&forged_v1("201506101035040000001", 100_000)))
+        .verify_notify(&bytes(&forged_v1("201506101035040000001", 100_000)))
         .unwrap();
     let err = client(&[server.uri()])
         .confirm_payment(&event)
@@ -298,7 +298,7 @@ async fn a_forged_v1_webhook_verifies_but_confirm_payment_refuses_it() {
     )
     .await;
     let event = v1_hook()
-        .verify(&bytes(&forged_v1("201506108888", 1)))
+        .verify_notify(&bytes(&forged_v1("201506108888", 1)))
         .unwrap();
     let err = client(&[server.uri()])
         .confirm_payment(&event)
@@ -315,7 +315,7 @@ async fn a_forged_v1_webhook_verifies_but_confirm_payment_refuses_it() {
     let server = bills_server(bill_answer("201506101035040000001", 1, true)).await;
     let mut refund = v1_body(NOW_MS);
     refund["transactionType"] = json!("REFUND");
-    let event = v1_hook().verify(&bytes(&refund)).unwrap();
+    let event = v1_hook().verify_notify(&bytes(&refund)).unwrap();
     let err = client(&[server.uri()])
         .confirm_payment(&event)
         .await
@@ -331,7 +331,7 @@ async fn a_forged_v1_webhook_verifies_but_confirm_payment_refuses_it() {
 async fn a_v2_webhook_flipped_to_trade_success_verifies_but_confirm_payment_refuses_it() {
     let mut captured = v2_body();
     captured["trade_success"] = json!(false);
-    let captured = v2_hook().verify(&bytes(&captured)).unwrap();
+    let captured = v2_hook().verify_notify(&bytes(&captured)).unwrap();
     assert!(!captured.claims_paid());
     assert!(!captured.signed_fields().contains(&"trade_success"));
     assert!(!captured.signed_fields().contains(&"timestamp"));
@@ -342,7 +342,7 @@ async fn a_v2_webhook_flipped_to_trade_success_verifies_but_confirm_payment_refu
     flipped["timestamp"] = json!(NOW_MS + 86_400_000);
     let later = Webhook::new(APP_ID, WebhookConfig::v2(MASTER_SECRET))
         .with_clock(Arc::new(FixedClock(NOW + time::Duration::days(1))));
-    let event = later.verify(&bytes(&flipped)).unwrap();
+    let event = later.verify_notify(&bytes(&flipped)).unwrap();
     assert!(event.claims_paid());
 
     let server = bills_server(bill_answer("201506101035040000001", 1, false)).await;
@@ -364,7 +364,7 @@ async fn a_v2_webhook_flipped_to_trade_success_verifies_but_confirm_payment_refu
 async fn a_genuine_paid_webhook_is_confirmed_by_the_bill() {
     let server = bills_server(bill_answer("201506101035040000001", 1, true)).await;
     let c = client(&[server.uri()]);
-    let event = v2_hook().verify(&bytes(&v2_body())).unwrap();
+    let event = v2_hook().verify_notify(&bytes(&v2_body())).unwrap();
     let confirmed = c.confirm_payment(&event).await.unwrap();
     assert_eq!(confirmed.bill_no, "201506101035040000001");
     assert_eq!(confirmed.total_fee, Money::from_fen(1));
@@ -372,7 +372,7 @@ async fn a_genuine_paid_webhook_is_confirmed_by_the_bill() {
     // The bill, not trade_success, decides: `false` does not mean failed.
     let mut not_yet = v2_body();
     not_yet["trade_success"] = json!(false);
-    let event = v2_hook().verify(&bytes(&not_yet)).unwrap();
+    let event = v2_hook().verify_notify(&bytes(&not_yet)).unwrap();
     assert!(c.confirm_payment(&event).await.is_ok());
     // A failed query is its own error, never a confirmation.
     let broken = bills_server(
@@ -394,40 +394,40 @@ fn missing_wrong_or_malformed_signatures_fail_distinctly() {
     let mut body = v2_body();
     body.as_object_mut().unwrap().remove("signature");
     assert_eq!(
-        v2_hook().verify(&bytes(&body)).unwrap_err(),
-        NotifyError::Signature(SignError::MissingSignature {
+        v2_hook().verify_notify(&bytes(&body)).unwrap_err(),
+        NotifyError::MissingSignature {
             field: "signature".into()
-        })
+        }
     );
     let mut body = v1_body(NOW_MS);
     body["sign"] = json!("");
     assert_eq!(
-        v1_hook().verify(&bytes(&body)).unwrap_err(),
-        NotifyError::Signature(SignError::MissingSignature {
+        v1_hook().verify_notify(&bytes(&body)).unwrap_err(),
+        NotifyError::MissingSignature {
             field: "sign".into()
-        })
+        }
     );
     body["sign"] = json!("not-hex");
     assert_eq!(
-        v1_hook().verify(&bytes(&body)).unwrap_err(),
-        NotifyError::Signature(SignError::BadEncoding { encoding: "hex" })
+        v1_hook().verify_notify(&bytes(&body)).unwrap_err(),
+        NotifyError::BadSignatureEncoding
     );
     let wrong_key = Webhook::new(APP_ID, WebhookConfig::v2("another-secret"))
         .with_clock(Arc::new(FixedClock(NOW)));
     assert_eq!(
-        wrong_key.verify(&bytes(&v2_body())).unwrap_err(),
-        NotifyError::Signature(SignError::Mismatch)
+        wrong_key.verify_notify(&bytes(&v2_body())).unwrap_err(),
+        NotifyError::SignatureMismatch
     );
     let other_app = Webhook::new("another-app", WebhookConfig::v1(APP_SECRET))
         .with_clock(Arc::new(FixedClock(NOW)));
     assert_eq!(
-        other_app.verify(&bytes(&v1_body(NOW_MS))).unwrap_err(),
-        NotifyError::Signature(SignError::Mismatch)
+        other_app.verify_notify(&bytes(&v1_body(NOW_MS))).unwrap_err(),
+        NotifyError::SignatureMismatch
     );
     // A V2 body offered to a V1 verifier has no `sign`.
     assert!(matches!(
-        v1_hook().verify(&bytes(&v2_body())),
-        Err(NotifyError::Signature(SignError::MissingSignature { .. }))
+        v1_hook().verify_notify(&bytes(&v2_body())),
+        Err(NotifyError::MissingSignature { .. })
     ));
 }
 
@@ -436,7 +436,7 @@ fn a_missing_signed_field_is_named() {
     let mut body = v2_body();
     body.as_object_mut().unwrap().remove("channel_type");
     assert_eq!(
-        v2_hook().verify(&bytes(&body)).unwrap_err(),
+        v2_hook().verify_notify(&bytes(&body)).unwrap_err(),
         NotifyError::MissingField {
             field: "channel_type"
         }
@@ -444,7 +444,7 @@ fn a_missing_signed_field_is_named() {
     let mut body = v1_body(NOW_MS);
     body["timestamp"] = Value::Null;
     assert_eq!(
-        v1_hook().verify(&bytes(&body)).unwrap_err(),
+        v1_hook().verify_notify(&bytes(&body)).unwrap_err(),
         NotifyError::MissingField { field: "timestamp" }
     );
 }
@@ -456,14 +456,14 @@ fn duplicate_fields_and_bad_json_are_refused() {
         r#"{{"signature":"{sig}","transaction_id":"201506101035040000001","transaction_type":"PAY","channel_type":"WX","transaction_fee":1,"transaction_fee":100,"timestamp":{NOW_MS}}}"#
     );
     assert_eq!(
-        v2_hook().verify(dup.as_bytes()).unwrap_err(),
+        v2_hook().verify_notify(dup.as_bytes()).unwrap_err(),
         NotifyError::DuplicateField {
             field: "transaction_fee".into()
         }
     );
     for bad in [&b"not json"[..], b"[1,2]", b"{\"signature\":", b"\xff\xfe"] {
         assert!(
-            matches!(v2_hook().verify(bad), Err(NotifyError::Malformed { .. })),
+            matches!(v2_hook().verify_notify(bad), Err(NotifyError::Malformed { .. })),
             "{bad:?}"
         );
     }
@@ -474,12 +474,12 @@ fn a_timestamp_outside_the_window_is_stale() {
     let five_min = 300_000;
     assert!(
         v1_hook()
-            .verify(&bytes(&v1_body(NOW_MS - five_min)))
+            .verify_notify(&bytes(&v1_body(NOW_MS - five_min)))
             .is_ok()
     );
     for ts in [NOW_MS - five_min - 1, NOW_MS + five_min + 1] {
         assert_eq!(
-            v1_hook().verify(&bytes(&v1_body(ts))).unwrap_err(),
+            v1_hook().verify_notify(&bytes(&v1_body(ts))).unwrap_err(),
             NotifyError::Stale {
                 timestamp_ms: ts,
                 skew_ms: five_min + 1,
@@ -493,23 +493,23 @@ fn a_timestamp_outside_the_window_is_stale() {
             .timestamp_check(TimestampCheck::Within(Duration::from_secs(3600))),
     )
     .with_clock(Arc::new(FixedClock(NOW)));
-    assert!(wide.verify(&bytes(&v1_body(NOW_MS - 3_000_000))).is_ok());
+    assert!(wide.verify_notify(&bytes(&v1_body(NOW_MS - 3_000_000))).is_ok());
 
     let mut stale = v2_body();
     stale["timestamp"] = json!(NOW_MS - 3_600_000);
     assert!(matches!(
-        v2_hook().verify(&bytes(&stale)),
+        v2_hook().verify_notify(&bytes(&stale)),
         Err(NotifyError::Stale { .. })
     ));
     let skip = Webhook::new(
         APP_ID,
         WebhookConfig::v2(MASTER_SECRET).timestamp_check(TimestampCheck::Skip),
     );
-    assert!(skip.verify(&bytes(&stale)).is_ok());
+    assert!(skip.verify_notify(&bytes(&stale)).is_ok());
     stale.as_object_mut().unwrap().remove("timestamp");
-    assert!(skip.verify(&bytes(&stale)).is_ok());
+    assert!(skip.verify_notify(&bytes(&stale)).is_ok());
     assert_eq!(
-        v2_hook().verify(&bytes(&stale)).unwrap_err(),
+        v2_hook().verify_notify(&bytes(&stale)).unwrap_err(),
         NotifyError::MissingField { field: "timestamp" }
     );
 }
@@ -519,13 +519,13 @@ fn a_webhook_naming_another_app_is_refused() {
     let mut body = v2_body();
     body["app_id"] = json!("someone-else");
     assert_eq!(
-        v2_hook().verify(&bytes(&body)).unwrap_err(),
+        v2_hook().verify_notify(&bytes(&body)).unwrap_err(),
         NotifyError::AppIdMismatch {
             got: "someone-else".into()
         }
     );
     body["app_id"] = json!(APP_ID);
-    assert!(v2_hook().verify(&bytes(&body)).is_ok());
+    assert!(v2_hook().verify_notify(&bytes(&body)).is_ok());
 }
 
 #[test]
@@ -534,13 +534,17 @@ fn the_client_builds_the_configured_verifier_on_its_clock() {
         config(&["http://127.0.0.1:9".into()]).with_webhook(WebhookConfig::v1(APP_SECRET)),
     )
     .unwrap();
+    let headers = paysig::http::HeaderMap::new();
     assert!(
-        c.webhook()
-            .unwrap()
-            .verify(&bytes(&v1_body(NOW_MS)))
+        c.verify_notify(&headers, &bytes(&v1_body(NOW_MS)))
             .is_ok()
     );
-    assert!(client(&["http://127.0.0.1:9".into()]).webhook().is_none());
+    assert_eq!(
+        client(&["http://127.0.0.1:9".into()])
+            .verify_notify(&headers, &bytes(&v1_body(NOW_MS)))
+            .unwrap_err(),
+        NotifyError::NotConfigured
+    );
     assert_eq!(beecloud::ACK, "success");
 }
 
@@ -567,7 +571,7 @@ fn a_valid_v1_snake_webhook_verifies_and_says_it_signs_only_the_timestamp() {
     let body = snake_body(APP_SECRET, NOW_MS);
     assert_eq!(body["sign"], V1_SIGN_AT_NOW);
     let event = snake_hook(WebhookConfig::v1_snake(APP_SECRET))
-        .verify(&bytes(&body))
+        .verify_notify(&bytes(&body))
         .unwrap()
         .into_inner();
     assert_eq!(event.scheme, SchemeVersion::V1Snake);
@@ -588,12 +592,12 @@ fn a_valid_v1_snake_webhook_verifies_and_says_it_signs_only_the_timestamp() {
     moved["timestamp"] = json!(NOW_MS + 1);
     assert_eq!(
         snake_hook(WebhookConfig::v1_snake(APP_SECRET))
-            .verify(&bytes(&moved))
+            .verify_notify(&bytes(&moved))
             .unwrap_err(),
-        NotifyError::Signature(SignError::Mismatch)
+        NotifyError::SignatureMismatch
     );
     assert_eq!(
-        v1_hook().verify(&bytes(&body)).unwrap_err(),
+        v1_hook().verify_notify(&bytes(&body)).unwrap_err(),
         NotifyError::MissingField {
             field: "transactionType"
         }
@@ -601,7 +605,7 @@ fn a_valid_v1_snake_webhook_verifies_and_says_it_signs_only_the_timestamp() {
     // The window applies as for V1.
     let stale = snake_body(APP_SECRET, NOW_MS - 300_001);
     assert!(matches!(
-        snake_hook(WebhookConfig::v1_snake(APP_SECRET)).verify(&bytes(&stale)),
+        snake_hook(WebhookConfig::v1_snake(APP_SECRET)).verify_notify(&bytes(&stale)),
         Err(NotifyError::Stale { .. })
     ));
 }
@@ -611,21 +615,21 @@ fn a_v1_snake_test_mode_webhook_is_signed_with_the_test_secret_and_marked() {
     const TEST_SECRET: &str = "test-mode-secret";
     let body = snake_body(TEST_SECRET, NOW_MS);
     let event = snake_hook(WebhookConfig::v1_snake_test(TEST_SECRET))
-        .verify(&bytes(&body))
+        .verify_notify(&bytes(&body))
         .unwrap();
     assert!(event.test_mode);
     // A live verifier (App Secret) refuses it, and the reverse.
     assert_eq!(
         snake_hook(WebhookConfig::v1_snake(APP_SECRET))
-            .verify(&bytes(&body))
+            .verify_notify(&bytes(&body))
             .unwrap_err(),
-        NotifyError::Signature(SignError::Mismatch)
+        NotifyError::SignatureMismatch
     );
     assert_eq!(
         snake_hook(WebhookConfig::v1_snake_test(TEST_SECRET))
-            .verify(&bytes(&snake_body(APP_SECRET, NOW_MS)))
+            .verify_notify(&bytes(&snake_body(APP_SECRET, NOW_MS)))
             .unwrap_err(),
-        NotifyError::Signature(SignError::Mismatch)
+        NotifyError::SignatureMismatch
     );
 }
 
@@ -636,7 +640,7 @@ async fn a_forged_v1_snake_webhook_verifies_but_confirm_payment_refuses_it() {
     forged["transaction_id"] = json!("201506109999");
     forged["transaction_fee"] = json!(100_000);
     let event = snake_hook(WebhookConfig::v1_snake(APP_SECRET))
-        .verify(&bytes(&forged))
+        .verify_notify(&bytes(&forged))
         .expect("the signature covers none of the forged fields");
     let server = bills_server(bill_answer("201506109999", 100_000, false)).await;
     let err = client(&[server.uri()])
@@ -669,7 +673,7 @@ fn unsigned_fields_follow_the_grammar_too() {
     ] {
         let mut body = snake_body(APP_SECRET, NOW_MS);
         body[field] = value.clone();
-        match hook.verify(&bytes(&body)).unwrap_err() {
+        match hook.verify_notify(&bytes(&body)).unwrap_err() {
             NotifyError::InvalidField { field: named, .. } => assert_eq!(named, field, "{value}"),
             other => panic!("{field} {value}: {other:?}"),
         }
@@ -677,7 +681,7 @@ fn unsigned_fields_follow_the_grammar_too() {
     // V1 alike: its camelCase names are the ones reported.
     let mut body = v1_body(NOW_MS);
     body["transactionType"] = json!("UNKNOWN");
-    let err = v1_hook().verify(&bytes(&body)).unwrap_err();
+    let err = v1_hook().verify_notify(&bytes(&body)).unwrap_err();
     assert!(
         err.to_string().contains("transactionType"),
         "Display names the field: {err}"
@@ -689,7 +693,7 @@ fn transfer_is_a_typed_transaction_type() {
     let mut body = v2_body();
     body["transaction_type"] = json!("TRANSFER");
     body["signature"] = json!(v2_sign("201506101035040000001", "TRANSFER", "WX", "1"));
-    let event = v2_hook().verify(&bytes(&body)).unwrap();
+    let event = v2_hook().verify_notify(&bytes(&body)).unwrap();
     assert_eq!(event.transaction_type, TransactionType::Transfer);
     assert!(!event.claims_paid());
 }
@@ -699,7 +703,7 @@ fn a_body_over_the_limit_is_refused_before_parsing() {
     // Not even JSON: the size is checked first.
     let big = vec![b'x'; 64 * 1024 + 1];
     assert_eq!(
-        v2_hook().verify(&big).unwrap_err(),
+        v2_hook().verify_notify(&big).unwrap_err(),
         NotifyError::BodyTooLarge {
             len: 64 * 1024 + 1,
             limit: 64 * 1024
@@ -711,7 +715,7 @@ fn a_body_over_the_limit_is_refused_before_parsing() {
         WebhookConfig::v2(MASTER_SECRET).body_limit(body.len() - 1),
     )
     .with_clock(Arc::new(FixedClock(NOW)));
-    let err = small.verify(&body).unwrap_err();
+    let err = small.verify_notify(&body).unwrap_err();
     assert_eq!(
         err,
         NotifyError::BodyTooLarge {
@@ -725,5 +729,5 @@ fn a_body_over_the_limit_is_refused_before_parsing() {
         WebhookConfig::v2(MASTER_SECRET).body_limit(body.len()),
     )
     .with_clock(Arc::new(FixedClock(NOW)));
-    assert!(exact.verify(&body).is_ok());
+    assert!(exact.verify_notify(&body).is_ok());
 }

@@ -14,7 +14,7 @@ use beecloud::notify::grammar::{self, CHANNELS, MAX_TIMESTAMP_MS};
 use beecloud::notify::{TimestampCheck, TransactionType};
 use beecloud::{NotifyError, Webhook, WebhookConfig};
 use common::{APP_ID, APP_SECRET, MASTER_SECRET, md5_lower};
-use paysig::{Money, SignError};
+use paysig::Money;
 use proptest::prelude::*;
 use serde_json::{Value, json};
 use std::sync::Arc;
@@ -126,7 +126,7 @@ proptest! {
     #[test]
     fn v2_accepts_the_original_and_refuses_every_resplit((fields, fee_as_number) in valid_v2()) {
         let hook = v2_hook();
-        let event = hook.verify(&v2_body(&fields, fee_as_number)).expect("the original verifies");
+        let event = hook.verify_notify(&v2_body(&fields, fee_as_number)).expect("the original verifies");
         prop_assert_eq!(&event.transaction_id, &fields[0]);
         prop_assert_eq!(event.transaction_type.as_str(), fields[1].as_str());
         prop_assert_eq!(event.channel_type.as_str(), fields[2].as_str());
@@ -134,7 +134,7 @@ proptest! {
         let shifted = resplits(&fields);
         prop_assert!(!shifted.is_empty());
         for case in shifted {
-            assert_refused_by_grammar(hook.verify(&v2_body(&case, fee_as_number)), &case);
+            assert_refused_by_grammar(hook.verify_notify(&v2_body(&case, fee_as_number)), &case);
         }
     }
 
@@ -239,7 +239,7 @@ fn timestamp_spellings(
     let text = ts.to_string();
     let original = if as_string { json!(text) } else { json!(ts) };
     let event = hook
-        .verify(&serde_json::to_vec(&scheme.body(original, &text)).unwrap())
+        .verify_notify(&serde_json::to_vec(&scheme.body(original, &text)).unwrap())
         .expect("the original verifies");
     prop_assert_eq!(event.timestamp_ms, Some(ts));
 
@@ -271,7 +271,7 @@ fn timestamp_spellings(
     spellings.push((json!(-ts), format!("-{text}")));
     for (value, signed_text) in spellings {
         let body = scheme.body(value.clone(), &signed_text);
-        match hook.verify(&serde_json::to_vec(&body).unwrap()) {
+        match hook.verify_notify(&serde_json::to_vec(&body).unwrap()) {
             Err(NotifyError::InvalidField {
                 field: "timestamp", ..
             }) => {}
@@ -287,8 +287,8 @@ fn timestamp_spellings(
     let mut from_front = scheme.body(json!(&text[k.min(text.len() - 1)..]), &text);
     from_front[scheme.fee_field()] = json!(format!("{}1", &text[..k.min(text.len() - 1)]));
     for body in [into_fee, from_front] {
-        match hook.verify(&serde_json::to_vec(&body).unwrap()) {
-            Err(NotifyError::Signature(SignError::Mismatch))
+        match hook.verify_notify(&serde_json::to_vec(&body).unwrap()) {
+            Err(NotifyError::SignatureMismatch)
             | Err(NotifyError::InvalidField {
                 field: "timestamp", ..
             })
@@ -311,7 +311,7 @@ fn the_known_forgery_is_refused() {
         "10".to_owned(),
     ];
     let hook = v2_hook();
-    let event = hook.verify(&v2_body(&genuine, true)).unwrap();
+    let event = hook.verify_notify(&v2_body(&genuine, true)).unwrap();
     assert_eq!(event.transaction_fee, Money::from_fen(10));
     // The forgery of issue 11: `channel_type:"WX1", transaction_fee:0`, same signature.
     let forged = [
@@ -320,7 +320,7 @@ fn the_known_forgery_is_refused() {
         "WX1".to_owned(),
         "0".to_owned(),
     ];
-    let err = hook.verify(&v2_body(&forged, true)).unwrap_err();
+    let err = hook.verify_notify(&v2_body(&forged, true)).unwrap_err();
     assert!(
         matches!(
             err,
@@ -340,7 +340,7 @@ fn the_known_forgery_is_refused() {
         "0".to_owned(),
     ];
     assert!(matches!(
-        hook.verify(&v2_body(&zero, true)).unwrap_err(),
+        hook.verify_notify(&v2_body(&zero, true)).unwrap_err(),
         NotifyError::InvalidField {
             field: "transaction_fee",
             ..
@@ -351,7 +351,7 @@ fn the_known_forgery_is_refused() {
         let mut f = genuine.clone();
         f[i] = v.to_owned();
         assert!(matches!(
-            hook.verify(&v2_body(&f, true)).unwrap_err(),
+            hook.verify_notify(&v2_body(&f, true)).unwrap_err(),
             NotifyError::InvalidField { .. }
         ));
     }

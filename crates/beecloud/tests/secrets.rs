@@ -33,7 +33,7 @@ async fn no_secret_is_ever_printed() {
     let printed = [
         format!("{config:?}"),
         format!("{client:?}"),
-        format!("{:?}", client.webhook()),
+        format!("{:?}", client.config().webhook),
         format!("{v1:?}"),
         format!("{err:?}"),
         err.to_string(),

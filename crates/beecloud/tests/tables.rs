@@ -758,7 +758,7 @@ async fn read_answer(
             client
                 .refund(&refund_request(channel))
                 .await
-                .map(|r| read(&[("url", r.url)]))
+                .map(|r| read(&[("url", r.data.url)]))
         }
         "bills" => client.bills(&BillsQuery::new(Channel::Wx)).await.map(|p| {
             let mut out = read(&[
@@ -801,7 +801,7 @@ async fn read_answer(
         "refund_status" => client
             .refund_status(REFUND_NO)
             .await
-            .map(|r| read(&[("refund_status", Some(r.refund_status))])),
+            .map(|r| read(&[("refund_status", Some(r.data.refund_status))])),
         _ => return None,
     })
 }
@@ -930,7 +930,7 @@ async fn response_problems(tables: &[Table]) -> Vec<String> {
                 // Every channel a record's `channel` may hold is a known variant.
                 if name == "channel" {
                     for tok in channel_tokens(s(row, "description")) {
-                        let c = Channel::from_wire(&tok);
+                        let c = Channel::from(tok.as_str());
                         if matches!(c, Channel::Unknown(_)) || c.as_str() != tok {
                             problems.push(format!(
                                 "{where_}: the documented value `{tok}` is not a Channel variant"
@@ -969,7 +969,7 @@ fn every_documented_result_code_is_a_variant_with_its_result_msg_and_meaning() {
                 ));
                 continue;
             };
-            let variant = ResultCode::from_code(n);
+            let variant = ResultCode::from(n);
             if matches!(variant, ResultCode::Unknown(_)) {
                 problems.push(format!(
                     "{} result_code `{code}` ({msg}) is not a variant of ResultCode",

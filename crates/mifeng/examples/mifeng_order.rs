@@ -40,7 +40,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // querying the order; fulfil only if the amount is the one you charged, then answer ACK.
     let body = sample_notify(&client.config().secret)?;
     let outcome = client.handle_notify(&body).await?;
-    outcome.ensure_amount(order.money)?;
+    outcome.check_amount(order.money)?;
     println!(
         "notify: order {} paid={} -> answer {:?}",
         outcome.out_order_no,

@@ -93,7 +93,7 @@ impl Client {
     /// The sender's own retry policy is never used (requests are not marked idempotent), so
     /// each attempt goes through the rate limiter; repeats follow [`Config::http`]`.retry`.
     pub fn with_http(config: Config, http: HttpClient) -> Result<Client, Error> {
-        crate::model::check_text("mch_id", &config.mch_id)?;
+        crate::validate::text("mch_id", &config.mch_id)?;
         if config.secret.expose_secret().is_empty() {
             return Err(Error::Validation {
                 field: "secret",
@@ -102,8 +102,7 @@ impl Client {
         }
         let mut base = config.environment.base_url();
         if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(Error::Validation {
-                field: "environment",
+            return Err(Error::Config {
                 reason: "base URL must be an http(s) URL".into(),
             });
         }
@@ -232,7 +231,7 @@ impl Client {
         &self,
         order_no: &str,
     ) -> Result<Reply<QueryOrderResponse>, Error> {
-        crate::model::check_text("order_no", order_no)?;
+        crate::validate::text("order_no", order_no)?;
         let reply: Reply<QueryOrderResponse> = self
             .call(QUERY, |token| {
                 vec![
@@ -371,8 +370,7 @@ impl Client {
         self.inner
             .base
             .join(ep.op.path())
-            .map_err(|e| Error::Validation {
-                field: "environment",
+            .map_err(|e| Error::Config {
                 reason: e.to_string(),
             })
     }

@@ -18,6 +18,13 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The configuration cannot be used (e.g. a base URL that is not http(s)); nothing was
+    /// sent.
+    #[error("invalid configuration: {reason}")]
+    Config {
+        /// What is wrong.
+        reason: String,
+    },
     /// No usable HTTP answer (connection, timeout, truncated body, non-2xx status).
     /// `operation` records whether the call was a query or a mutation, which decides the
     /// class: a 5xx or an unreadable body leaves a mutation's outcome unknown, but is a
@@ -107,6 +114,7 @@ impl Error {
             | Error::ResponseMismatch { request_id, .. } => request_id.as_deref(),
             Error::NoToken { source, .. } => source.request_id(),
             Error::Validation { .. }
+            | Error::Config { .. }
             | Error::Http { .. }
             | Error::RateLimited { .. }
             | Error::TokenStore { .. }
@@ -158,7 +166,7 @@ pub(crate) fn operation_kind(operation: &str) -> Operation {
 impl Classify for Error {
     fn class(&self) -> ErrorClass {
         match self {
-            Error::Validation { .. } => ErrorClass::InvalidRequest,
+            Error::Validation { .. } | Error::Config { .. } => ErrorClass::InvalidRequest,
             Error::Http { operation, source } => source.class(*operation),
             Error::Decode { operation, .. } | Error::ResponseMismatch { operation, .. } => {
                 match operation_kind(operation) {
@@ -185,6 +193,7 @@ impl Classify for Error {
             Error::Api { code, .. } => code_text(code.code()),
             Error::NoToken { source, .. } => source.provider_code(),
             Error::Validation { .. }
+            | Error::Config { .. }
             | Error::Http { .. }
             | Error::Decode { .. }
             | Error::ResponseMismatch { .. }

@@ -66,8 +66,7 @@ pub mod notify;
 pub mod ratelimit;
 pub mod resolve;
 pub mod token;
-
-mod handle_notify;
+mod validate;
 
 pub use client::Client;
 pub use config::{

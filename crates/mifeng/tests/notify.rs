@@ -53,14 +53,14 @@ fn secret() -> SecretString {
 #[test]
 fn a_signed_notify_verifies_into_a_typed_notification() {
     assert_eq!(ACK, "SUCCESS");
-    let n = notify::verify(&signed_body(&fields(), SECRET), &secret()).unwrap();
+    let n = notify::verify_notify(&signed_body(&fields(), SECRET), &secret()).unwrap();
     assert_eq!(n.money, Money::from_fen(100_000));
     assert_eq!(n.state, NotifyState::Success);
     assert_eq!(n.order_no, "202204157885214563228");
     assert_eq!(n.param, "xyz");
-    n.ensure_amount(Money::from_fen(100_000)).unwrap();
+    n.check_amount(Money::from_fen(100_000)).unwrap();
     assert_eq!(
-        n.ensure_amount(Money::from_fen(1)).unwrap_err(),
+        n.check_amount(Money::from_fen(1)).unwrap_err(),
         NotifyError::AmountMismatch {
             expected: Money::from_fen(1),
             got: Money::from_fen(100_000)
@@ -74,7 +74,7 @@ fn uppercase_signature_is_accepted() {
     let mut v: serde_json::Value = serde_json::from_slice(&body).unwrap();
     let upper = v["sign"].as_str().unwrap().to_uppercase();
     v["sign"] = upper.into();
-    notify::verify(&serde_json::to_vec(&v).unwrap(), &secret()).unwrap();
+    notify::verify_notify(&serde_json::to_vec(&v).unwrap(), &secret()).unwrap();
 }
 
 #[test]
@@ -92,27 +92,27 @@ fn each_tampered_field_is_a_mismatch() {
     ] {
         let mut v = original.clone();
         v[field] = forged;
-        let err = notify::verify(&serde_json::to_vec(&v).unwrap(), &secret()).unwrap_err();
+        let err = notify::verify_notify(&serde_json::to_vec(&v).unwrap(), &secret()).unwrap_err();
         assert_eq!(err, NotifyError::SignatureMismatch, "{field}");
     }
 }
 
 #[test]
 fn wrong_key_missing_sign_bad_encoding_missing_field_duplicate_and_garbage_are_distinct() {
-    let wrong = notify::verify(&signed_body(&fields(), "another-key"), &secret()).unwrap_err();
+    let wrong = notify::verify_notify(&signed_body(&fields(), "another-key"), &secret()).unwrap_err();
     assert_eq!(wrong, NotifyError::SignatureMismatch);
 
-    let unsigned = notify::verify(&body_with(&fields(), None), &secret()).unwrap_err();
+    let unsigned = notify::verify_notify(&body_with(&fields(), None), &secret()).unwrap_err();
     assert_eq!(unsigned, NotifyError::MissingSignature);
-    let empty = notify::verify(&body_with(&fields(), Some("")), &secret()).unwrap_err();
+    let empty = notify::verify_notify(&body_with(&fields(), Some("")), &secret()).unwrap_err();
     assert_eq!(empty, NotifyError::MissingSignature);
 
-    let bad = notify::verify(&body_with(&fields(), Some("zz")), &secret()).unwrap_err();
+    let bad = notify::verify_notify(&body_with(&fields(), Some("zz")), &secret()).unwrap_err();
     assert_eq!(bad, NotifyError::BadSignatureEncoding);
 
     let mut f = fields();
     f.retain(|(k, _)| *k != "money");
-    let missing = notify::verify(&signed_body(&f, SECRET), &secret()).unwrap_err();
+    let missing = notify::verify_notify(&signed_body(&f, SECRET), &secret()).unwrap_err();
     assert_eq!(
         missing,
         NotifyError::MissingField {
@@ -122,7 +122,7 @@ fn wrong_key_missing_sign_bad_encoding_missing_field_duplicate_and_garbage_are_d
 
     let good = String::from_utf8(signed_body(&fields(), SECRET)).unwrap();
     let dup = good.replacen('{', r#"{"money":"0.01","#, 1);
-    let err = notify::verify(dup.as_bytes(), &secret()).unwrap_err();
+    let err = notify::verify_notify(dup.as_bytes(), &secret()).unwrap_err();
     assert_eq!(
         err,
         NotifyError::DuplicateField {
@@ -136,13 +136,13 @@ fn wrong_key_missing_sign_bad_encoding_missing_field_duplicate_and_garbage_are_d
         b"{\"a\":1",
         b"{} trailing",
     ] {
-        let err = notify::verify(garbage, &secret()).unwrap_err();
+        let err = notify::verify_notify(garbage, &secret()).unwrap_err();
         assert!(matches!(err, NotifyError::Malformed { .. }), "{err:?}");
     }
 
     let mut f = fields();
     f[5] = ("param", serde_json::json!({"nested": 1}));
-    let err = notify::verify(&body_with(&f, Some(&"0".repeat(32))), &secret()).unwrap_err();
+    let err = notify::verify_notify(&body_with(&f, Some(&"0".repeat(32))), &secret()).unwrap_err();
     assert!(matches!(err, NotifyError::BadValue { field, .. } if field == "param"));
 }
 
@@ -153,7 +153,7 @@ fn an_absent_param_is_signed_as_empty() {
     let with_empty = signed_body(&f, SECRET);
     let mut v: serde_json::Value = serde_json::from_slice(&with_empty).unwrap();
     v.as_object_mut().unwrap().remove("param");
-    let n = notify::verify(&serde_json::to_vec(&v).unwrap(), &secret()).unwrap();
+    let n = notify::verify_notify(&serde_json::to_vec(&v).unwrap(), &secret()).unwrap();
     assert_eq!(n.param, "");
 }
 
@@ -161,7 +161,7 @@ fn an_absent_param_is_signed_as_empty() {
 fn numbers_are_signed_as_their_json_text() {
     let mut f = fields();
     f[0] = ("mch_id", 1000123.into());
-    let n = notify::verify(&signed_body(&f, SECRET), &secret()).unwrap();
+    let n = notify::verify_notify(&signed_body(&f, SECRET), &secret()).unwrap();
     assert_eq!(n.mch_id, MCH_ID);
 }
 
@@ -201,9 +201,9 @@ async fn default_trust_checks_the_signature_and_the_query() {
     assert!(out.paid);
     assert_eq!(out.money, Money::from_fen(100_000));
     assert!(out.signed.is_some() && out.queried.is_some());
-    out.ensure_amount(Money::from_fen(100_000)).unwrap();
+    out.check_amount(Money::from_fen(100_000)).unwrap();
     assert!(matches!(
-        out.ensure_amount(Money::from_fen(99_999)),
+        out.check_amount(Money::from_fen(99_999)),
         Err(NotifyError::AmountMismatch { .. })
     ));
     // A forged notify never reaches the query.
@@ -300,20 +300,20 @@ fn raw_numeric_body(money: &str, key: &str) -> Vec<u8> {
 #[test]
 fn a_numeric_money_is_signed_as_the_text_received() {
     for money in ["1000.00", "1000", "1000.0"] {
-        let n = notify::verify(&raw_numeric_body(money, SECRET), &secret())
+        let n = notify::verify_notify(&raw_numeric_body(money, SECRET), &secret())
             .unwrap_or_else(|e| panic!("{money}: {e:?}"));
         assert_eq!(n.money, Money::from_fen(100_000));
     }
     // The signature over "1e3" matches; the amount is then refused as not plain yuan.
     assert!(matches!(
-        notify::verify(&raw_numeric_body("1e3", SECRET), &secret()).unwrap_err(),
+        notify::verify_notify(&raw_numeric_body("1e3", SECRET), &secret()).unwrap_err(),
         NotifyError::BadValue { field, .. } if field == "money"
     ));
     // Signed over another rendering than the one sent: refused.
     let mut body = String::from_utf8(raw_numeric_body("1000.00", SECRET)).unwrap();
     body = body.replace(" 1000.00 ", " 1000.0 ");
     assert_eq!(
-        notify::verify(body.as_bytes(), &secret()).unwrap_err(),
+        notify::verify_notify(body.as_bytes(), &secret()).unwrap_err(),
         NotifyError::SignatureMismatch
     );
 }
@@ -335,23 +335,23 @@ fn an_absent_param_follows_the_configured_choice() {
     let signed_empty = without_param(&with_empty);
     let signed_six = without_param(&six);
 
-    let n = notify::verify_with(&signed_empty, &secret(), AbsentParam::SignedAsEmpty).unwrap();
+    let n = notify::verify_notify_with(&signed_empty, &secret(), AbsentParam::SignedAsEmpty).unwrap();
     assert_eq!(n.param, "");
     assert_eq!(
-        notify::verify_with(&signed_six, &secret(), AbsentParam::SignedAsEmpty).unwrap_err(),
+        notify::verify_notify_with(&signed_six, &secret(), AbsentParam::SignedAsEmpty).unwrap_err(),
         NotifyError::SignatureMismatch
     );
 
-    let n = notify::verify_with(&signed_six, &secret(), AbsentParam::NotSigned).unwrap();
+    let n = notify::verify_notify_with(&signed_six, &secret(), AbsentParam::NotSigned).unwrap();
     assert_eq!(n.param, "");
     assert_eq!(
-        notify::verify_with(&signed_empty, &secret(), AbsentParam::NotSigned).unwrap_err(),
+        notify::verify_notify_with(&signed_empty, &secret(), AbsentParam::NotSigned).unwrap_err(),
         NotifyError::SignatureMismatch
     );
 
     for body in [&signed_empty, &signed_six] {
         assert_eq!(
-            notify::verify_with(body, &secret(), AbsentParam::Refused).unwrap_err(),
+            notify::verify_notify_with(body, &secret(), AbsentParam::Refused).unwrap_err(),
             NotifyError::MissingField {
                 field: "param".into()
             }
@@ -365,7 +365,7 @@ fn an_absent_param_follows_the_configured_choice() {
         AbsentParam::Refused,
     ] {
         assert_eq!(
-            notify::verify_with(&full, &secret(), choice).unwrap().param,
+            notify::verify_notify_with(&full, &secret(), choice).unwrap().param,
             "xyz"
         );
     }
@@ -380,7 +380,7 @@ async fn the_client_verifies_with_the_configured_absent_param_choice() {
     let mut with_empty = fields();
     with_empty[5] = ("param", "".into());
     assert_eq!(
-        c.verify_notify(&without_param(&with_empty)).unwrap_err(),
+        c.verify_notify(&paysig::http::HeaderMap::new(), &without_param(&with_empty)).unwrap_err(),
         NotifyError::MissingField {
             field: "param".into()
         }
@@ -398,7 +398,7 @@ async fn the_client_refuses_a_body_over_its_configured_limit_unread() {
         len: body.len(),
         limit: body.len() - 1,
     };
-    assert_eq!(client.verify_notify(&body).unwrap_err(), want);
+    assert_eq!(client.verify_notify(&paysig::http::HeaderMap::new(), &body).unwrap_err(), want);
     assert_eq!(
         client.confirm_notify_by_query(&body).await.unwrap_err(),
         want
@@ -408,14 +408,14 @@ async fn the_client_refuses_a_body_over_its_configured_limit_unread() {
     let mut c = config(&server);
     c.notify_body_limit = body.len();
     c.notify_trust = NotifyTrust::SignatureOnly;
-    Client::new(c).unwrap().verify_notify(&body).unwrap();
+    Client::new(c).unwrap().verify_notify(&paysig::http::HeaderMap::new(), &body).unwrap();
 }
 
 #[test]
 fn a_value_holding_the_separator_is_refused_as_ambiguous_naming_it() {
     let mut f = fields();
     f[5].1 = "x&state=3".into();
-    let e = notify::verify(&signed_body(&f, SECRET), &secret()).unwrap_err();
+    let e = notify::verify_notify(&signed_body(&f, SECRET), &secret()).unwrap_err();
     assert_eq!(
         e,
         NotifyError::Ambiguous {

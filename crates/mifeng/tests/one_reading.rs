@@ -54,7 +54,7 @@ fn body(fields: &Fields, sign: &str) -> Vec<u8> {
 }
 
 fn verify(fields: &Fields, sign: &str, absent: AbsentParam) -> Result<(), NotifyError> {
-    notify::verify_limited(
+    notify::verify_notify_limited(
         &body(fields, sign),
         &SecretString::from(KEY),
         absent,
@@ -168,7 +168,7 @@ fn every_resplit_is_refused_and_every_original_accepted() {
             let signed = reading(&f, absent).expect("honest notifies have every field");
             let sign = md5_hex(&format!("{signed}&key={KEY}"));
             // The original verifies into exactly its fields.
-            let got = notify::verify_limited(
+            let got = notify::verify_notify_limited(
                 &body(&f, &sign),
                 &SecretString::from(KEY),
                 absent,
@@ -268,7 +268,7 @@ fn a_body_over_the_limit_is_refused_before_parsing() {
     // Not even JSON: the length alone decides.
     let big = vec![b'x'; DEFAULT_NOTIFY_BODY_LIMIT + 1];
     assert_eq!(
-        notify::verify(&big, &SecretString::from(KEY)).unwrap_err(),
+        notify::verify_notify(&big, &SecretString::from(KEY)).unwrap_err(),
         NotifyError::BodyTooLarge {
             len: DEFAULT_NOTIFY_BODY_LIMIT + 1,
             limit: DEFAULT_NOTIFY_BODY_LIMIT
@@ -281,7 +281,7 @@ fn a_body_over_the_limit_is_refused_before_parsing() {
     // At the limit it is read (and refused for what it is).
     let at = vec![b'x'; DEFAULT_NOTIFY_BODY_LIMIT];
     assert!(matches!(
-        notify::verify(&at, &SecretString::from(KEY)).unwrap_err(),
+        notify::verify_notify(&at, &SecretString::from(KEY)).unwrap_err(),
         NotifyError::Malformed { .. }
     ));
 }

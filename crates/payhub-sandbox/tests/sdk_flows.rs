@@ -48,7 +48,9 @@ async fn sunmi_sdk_flow() {
         .await
         .unwrap();
     assert_eq!(rec.attempts.len(), 2, "acknowledged on the retry");
-    let notify = client.verify_notify(&rx.received()[0].body).unwrap();
+    let notify = client
+        .verify_notify(&paysig::http::HeaderMap::new(), &rx.received()[0].body)
+        .unwrap();
     notify.check_amount(Money::from_fen(123)).unwrap();
     assert_eq!(notify.state, TradeState::Success);
     assert!(notify.check_amount(Money::from_fen(124)).is_err());
@@ -132,8 +134,8 @@ async fn pooul_sdk_flow() {
         .await
         .unwrap();
     assert_eq!(rec.attempts.len(), 2);
-    let notify = client.verify_pay_notify(&rx.received()[0].body).unwrap();
-    notify.ensure_amount(Money::from_fen(221)).unwrap();
+    let notify = client.verify_notify_pay(&paysig::http::HeaderMap::new(), &rx.received()[0].body).unwrap();
+    notify.check_amount(Money::from_fen(221)).unwrap();
     assert!(notify.is_paid());
 
     assert_eq!(
@@ -248,9 +250,7 @@ async fn beecloud_sdk_flow() {
         .unwrap();
     assert_eq!(rec.attempts.len(), 2);
     let event = client
-        .webhook()
-        .unwrap()
-        .verify(&rx.received()[0].body)
+        .verify_notify(&paysig::http::HeaderMap::new(), &rx.received()[0].body)
         .unwrap();
     event.check_amount(Money::from_fen(100)).unwrap();
     assert!(event.claims_paid());
@@ -332,8 +332,8 @@ async fn mifeng_sdk_flow_with_token_superseded_mid_flow() {
         .await
         .unwrap();
     assert_eq!(rec.attempts.len(), 2);
-    let notify = mifeng::notify::verify(&rx.received()[0].body, &c.secret).unwrap();
-    notify.ensure_amount(Money::from_fen(1050)).unwrap();
+    let notify = mifeng::notify::verify_notify(&rx.received()[0].body, &c.secret).unwrap();
+    notify.check_amount(Money::from_fen(1050)).unwrap();
 
     // Someone else fetches a token: the SDK's cached one is no longer the newest, so the next
     // call is refused with code 2 and the SDK must refresh and repeat it once.
@@ -389,7 +389,9 @@ async fn beecloud_sdk_verifies_the_snake_case_webhook() {
     client.bill(&bill).await.unwrap();
     sb.pay(ProviderKind::BeeCloud, "SDKBC2").unwrap();
     let got = rx.wait_for(1).await;
-    let event = client.webhook().unwrap().verify(&got[0].body).unwrap();
+    let event = client
+        .verify_notify(&paysig::http::HeaderMap::new(), &got[0].body)
+        .unwrap();
     event.check_amount(Money::from_fen(5)).unwrap();
     sb.shutdown().await;
 }

@@ -985,7 +985,7 @@ fn every_pooul_state_maps_to_its_unified_status() {
     }
     // Every wire code, including ones the table does not have: unknown is never a success.
     for code in -1..=20 {
-        let s = P::from(TradeState::from_code(code));
+        let s = P::from(TradeState::from(code));
         if code != 0 && code != 4 {
             assert_ne!(s, P::Succeeded, "trade_state {code}");
         }

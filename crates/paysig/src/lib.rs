@@ -10,6 +10,8 @@
 //! - [`RsaPrivateKey`], [`RsaPublicKey`]: SHA256withRSA over two interchangeable backends.
 //! - [`jwt`]: compact RS256 tokens.
 //! - [`limit`]: the body-size limit every notify reader applies before parsing.
+//! - [`Reply`]: what every provider call returns (data, message, request id).
+//! - [`code_enum!`]: provider code enums with an `Unknown` arm that keeps the raw value.
 //! - [`Verified`]: the only way to hold a value whose signature was checked.
 //! - [`SecretString`]: credentials that never print.
 //! - `http` (feature): the one sender all providers use; see the module docs.
@@ -33,6 +35,7 @@
 
 pub mod canonical;
 pub mod class;
+mod code_enum;
 mod error;
 pub mod jwt;
 pub mod lenient;
@@ -42,6 +45,7 @@ pub mod money;
 mod nonce;
 pub mod params;
 pub mod rawjson;
+mod reply;
 pub mod rsa;
 pub mod secret;
 mod verified;
@@ -61,6 +65,10 @@ pub use md5::Md5Signer;
 pub use money::{Money, MoneyError};
 pub use nonce::nonce;
 pub use params::{FormError, Params};
+pub use reply::Reply;
 pub use rsa::{KeySizePolicy, RsaPrivateKey, RsaPublicKey};
 pub use secret::{ExposeSecret, SecretString};
 pub use verified::Verified;
+
+#[doc(hidden)]
+pub use serde as __serde;

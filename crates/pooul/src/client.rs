@@ -6,7 +6,7 @@ use crate::model::pay::{PayData, PayRequest};
 use crate::model::refund::{RefundQueryData, RefundQueryRequest, RefundRequest};
 use crate::model::trade::{Ack, TradeData};
 use crate::model::{Envelope, Reply, validate};
-use crate::notify::{self, PayNotify, RefundNotify};
+use crate::notify::{self, Notification, PayNotify, RefundNotify};
 use paysig::Verified;
 use paysig::http::{HttpClient, HttpError, Request, Response};
 use serde::de::DeserializeOwned;
@@ -201,11 +201,33 @@ impl Client {
         self.typed_data("refund_query", env)
     }
 
-    /// Verifies a 支付结果通知 (pay notify) body with Pooul's key and checks it is for this
-    /// merchant. A body over [`Config::notify_body_limit`] is refused before parsing.
-    /// Answer [`crate::ACK`] once it is processed.
-    pub fn verify_pay_notify(&self, body: &[u8]) -> Result<Verified<PayNotify>, NotifyError> {
-        let n = notify::verify_pay_notify_with_limit(
+    /// Verifies a notify, pay or refund (told apart by its payload: a refund notify's `data`
+    /// carries `refunds`), with Pooul's key and checks it is for this merchant. A body over
+    /// [`Config::notify_body_limit`] is refused before parsing. The headers are not read (the
+    /// body is the whole signed JWT); they are taken so that the entry point is the same in
+    /// every payhub provider crate. Answer [`crate::ACK`] once it is processed.
+    pub fn verify_notify(
+        &self,
+        _headers: &paysig::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified<Notification>, NotifyError> {
+        let n = notify::verify_notify_with_limit(
+            body,
+            &self.config.pooul_public_key,
+            self.config.notify_body_limit,
+        )?;
+        self.same_merchant(n.merchant_id())?;
+        Ok(n)
+    }
+
+    /// Verifies a 支付结果通知 (pay notify), as [`Client::verify_notify`], for a URL that only
+    /// receives pay notifies: a refund notify there is refused as not the pay shape.
+    pub fn verify_notify_pay(
+        &self,
+        _headers: &paysig::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified<PayNotify>, NotifyError> {
+        let n = notify::verify_notify_pay_with_limit(
             body,
             &self.config.pooul_public_key,
             self.config.notify_body_limit,
@@ -214,9 +236,13 @@ impl Client {
         Ok(n)
     }
 
-    /// Verifies a 退款结果通知 (refund notify) body, as [`Client::verify_pay_notify`].
-    pub fn verify_refund_notify(&self, body: &[u8]) -> Result<Verified<RefundNotify>, NotifyError> {
-        let n = notify::verify_refund_notify_with_limit(
+    /// Verifies a 退款结果通知 (refund notify), as [`Client::verify_notify_pay`].
+    pub fn verify_notify_refund(
+        &self,
+        _headers: &paysig::http::HeaderMap,
+        body: &[u8],
+    ) -> Result<Verified<RefundNotify>, NotifyError> {
+        let n = notify::verify_notify_refund_with_limit(
             body,
             &self.config.pooul_public_key,
             self.config.notify_body_limit,
@@ -255,7 +281,7 @@ impl Client {
             operation,
             reason: e.to_string(),
         })?;
-        Ok(Reply { msg: env.msg, data })
+        Ok(Reply::<T>::new(data).with_msg(env.msg))
     }
 
     /// Signs `body` (with a fresh `nonce_str` per attempt), sends it, verifies the answer.
@@ -270,8 +296,7 @@ impl Client {
         mch_trade_id: Option<&str>,
         repeatable: bool,
     ) -> Result<Envelope, Error> {
-        let mut url = self.base.join(path).map_err(|e| Error::Validation {
-            field: "environment",
+        let mut url = self.base.join(path).map_err(|e| Error::Config {
             reason: format!("cannot join {path}: {e}"),
         })?;
         url.query_pairs_mut()
@@ -284,12 +309,12 @@ impl Client {
                 // repeated nonce_str.
                 body.insert("nonce_str".into(), paysig::nonce().into());
                 let json = serde_json::to_vec(&body).map_err(|e| {
-                    Attempt::Prepare(Error::Signing {
+                    Attempt::Prepare(Error::Sign {
                         reason: e.to_string(),
                     })
                 })?;
                 let token = paysig::jwt::encode_rs256_bytes(&json, merchant_key).map_err(|e| {
-                    Attempt::Prepare(Error::Signing {
+                    Attempt::Prepare(Error::Sign {
                         reason: e.to_string(),
                     })
                 })?;
@@ -397,7 +422,7 @@ impl Client {
                 // An identifier that is a bool, list or object cannot be the one asked
                 // about; skipping it would let any answer through.
                 Some(other) => {
-                    return Err(Error::Mismatch {
+                    return Err(Error::ResponseMismatch {
                         operation,
                         field,
                         expected: want.to_owned(),
@@ -406,7 +431,7 @@ impl Client {
                 }
             };
             if got != want {
-                return Err(Error::Mismatch {
+                return Err(Error::ResponseMismatch {
                     operation,
                     field,
                     expected: want.to_owned(),

@@ -117,7 +117,7 @@ pub enum PlainJsonFailures {
 #[non_exhaustive]
 pub enum EchoCheck {
     /// A differing echoed value, or one that is neither a string nor a number, is
-    /// [`crate::Error::Mismatch`]; an absent (or `null`) one is accepted.
+    /// [`crate::Error::ResponseMismatch`]; an absent (or `null`) one is accepted.
     #[default]
     Enforce,
     /// Do not compare.

@@ -17,6 +17,13 @@ pub enum Error {
         /// What is wrong.
         reason: String,
     },
+    /// The configuration cannot be used (e.g. a base URL that cannot be joined); nothing
+    /// was sent.
+    #[error("invalid configuration: {reason}")]
+    Config {
+        /// What is wrong.
+        reason: String,
+    },
     /// No usable HTTP answer (connection, timeout, truncated body, non-2xx status).
     /// `operation` records whether the call was a query or a mutation, which decides the
     /// class: a 5xx or an unreadable body leaves a mutation's outcome unknown, but is a
@@ -76,7 +83,7 @@ pub enum Error {
     /// A verified answer is about another order or merchant (see [`crate::EchoCheck`]), or
     /// reports paid with another amount (`total_fee`, in fen, in [`crate::Client::micro_pay`]).
     #[error("pooul {operation}: response {field} is {got:?}, expected {expected:?}")]
-    Mismatch {
+    ResponseMismatch {
         /// The operation.
         operation: &'static str,
         /// `mch_trade_id`, `merchant_id` or `total_fee`.
@@ -88,7 +95,7 @@ pub enum Error {
     },
     /// The request could not be signed (bad private key).
     #[error("signing the request failed: {reason}")]
-    Signing {
+    Sign {
         /// Why.
         reason: String,
     },
@@ -177,18 +184,18 @@ fn unusable_answer(operation: &str) -> ErrorClass {
 ///   refusal (the document lists no other codes, so none is known to be worth repeating).
 /// - An answer that does not verify, is unsigned or is about another order:
 ///   [`ErrorClass::InvalidAnswer`] for a query, [`ErrorClass::OutcomeUnknown`] otherwise.
-/// - [`Error::Signing`] (our private key could not sign): [`ErrorClass::Unauthorized`],
+/// - [`Error::Sign`] (our private key could not sign): [`ErrorClass::Unauthorized`],
 ///   nothing was sent.
 /// - [`Error::ReverseFailed`]: the order's outcome stayed unknown and is left to the merchant.
 impl Classify for Error {
     fn class(&self) -> ErrorClass {
         match self {
-            Error::Validation { .. } => ErrorClass::InvalidRequest,
+            Error::Validation { .. } | Error::Config { .. } => ErrorClass::InvalidRequest,
             Error::Http { operation, source } => source.class(*operation),
             Error::Decode { operation, .. }
             | Error::ResponseSignature { operation, .. }
             | Error::Unsigned { operation, .. }
-            | Error::Mismatch { operation, .. } => unusable_answer(operation),
+            | Error::ResponseMismatch { operation, .. } => unusable_answer(operation),
             Error::Api {
                 operation,
                 msg,
@@ -205,7 +212,7 @@ impl Classify for Error {
                     (false, _) => ErrorClass::Rejected { retryable: false },
                 }
             }
-            Error::Signing { .. } => ErrorClass::Unauthorized,
+            Error::Sign { .. } => ErrorClass::Unauthorized,
             Error::ReverseFailed { .. } => ErrorClass::OutcomeUnknown,
         }
     }
@@ -223,19 +230,21 @@ pub enum NotifyError {
         /// The limit in force.
         limit: usize,
     },
-    /// The body is not UTF-8, so it cannot be a compact JWT.
-    #[error("notify body is not UTF-8")]
-    NotUtf8,
-    /// The JWT was refused: segments, base64, header JSON, `alg` other than RS256 (`none`,
-    /// `HS256`, ...), or a signature that does not verify with Pooul's public key.
-    #[error("notify JWT refused: {0}")]
-    Jwt(#[from] JwtError),
-    /// The verified payload is not the documented notify shape.
-    #[error("notify payload is not the documented shape: {reason}")]
-    Payload {
-        /// The parser's message.
+    /// The body cannot be read: not UTF-8 (so not a compact JWT), or a verified payload
+    /// that is not the documented notify shape (a member repeated, a field missing or of
+    /// another type, more than one refund matching).
+    #[error("notify body cannot be read: {reason}")]
+    Malformed {
+        /// What is wrong (the parser's message).
         reason: String,
     },
+    /// The JWT's signature does not verify with Pooul's public key (or is absent).
+    #[error("notify signature does not match")]
+    SignatureMismatch,
+    /// The JWT was refused before its signature was checked: segments, base64, header JSON,
+    /// or an `alg` other than RS256 (`none`, `HS256`, ...).
+    #[error("notify JWT refused: {0}")]
+    Jwt(JwtError),
     /// The notify is for another merchant.
     #[error("notify is for merchant {got:?}, expected {expected:?}")]
     MerchantMismatch {
@@ -268,11 +277,22 @@ impl Classify for NotifyError {
     fn class(&self) -> ErrorClass {
         match self {
             NotifyError::BodyTooLarge { .. } => ErrorClass::InvalidRequest,
-            NotifyError::Jwt(_) => ErrorClass::Unauthorized,
-            NotifyError::NotUtf8 | NotifyError::Payload { .. } => ErrorClass::InvalidAnswer,
+            NotifyError::Jwt(_) | NotifyError::SignatureMismatch => ErrorClass::Unauthorized,
+            NotifyError::Malformed { .. } => ErrorClass::InvalidAnswer,
             NotifyError::MerchantMismatch { .. }
             | NotifyError::RefundNotFound { .. }
             | NotifyError::AmountMismatch { .. } => ErrorClass::Rejected { retryable: false },
+        }
+    }
+}
+
+/// A signature that does not verify is [`NotifyError::SignatureMismatch`], as in every payhub
+/// provider crate; every other refusal of the JWT keeps its reason.
+impl From<JwtError> for NotifyError {
+    fn from(e: JwtError) -> Self {
+        match e {
+            JwtError::Signature => NotifyError::SignatureMismatch,
+            other => NotifyError::Jwt(other),
         }
     }
 }

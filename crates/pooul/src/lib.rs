@@ -27,8 +27,8 @@
 //!   `common.micro` with reminders 1 and 2 (query while paying, then reverse): [`Client::micro_pay`].
 //! - 查询订单 [`Client::query`], 关闭订单 [`Client::close`], 撤销订单 [`Client::reverse`],
 //!   申请退款 [`Client::refund`], 退款查询 [`Client::refund_query`].
-//! - 支付结果通知 / 退款结果通知: [`notify`], [`Client::verify_pay_notify`],
-//!   [`Client::verify_refund_notify`], acknowledged with [`ACK`].
+//! - 支付结果通知 / 退款结果通知: [`notify`], [`Client::verify_notify`] ([`Notification`]),
+//!   [`Client::verify_notify_pay`], [`Client::verify_notify_refund`], acknowledged with [`ACK`].
 //!
 //! - Resolution of an unknown outcome by `mch_trade_id` / `mch_refund_id`:
 //!   [`Client::resolve_payment`], [`Client::resolve_refund`] ([`resolve`]). After "not found",
@@ -74,14 +74,15 @@
 #![warn(missing_docs)]
 
 mod client;
-pub mod config;
+mod config;
 pub mod doc_tables;
-pub mod error;
+mod error;
 pub mod micropay;
 pub mod model;
 pub mod notify;
 pub mod resolve;
 mod unique;
+mod validate;
 
 pub use client::Client;
 pub use config::{
@@ -101,4 +102,6 @@ pub use model::refund::{
 };
 pub use model::trade::{Ack, TradeData, TradeRef};
 pub use model::{Answer, Reply};
-pub use notify::{ACK, PayNotify, PayNotifyData, RefundKey, RefundNotify, RefundNotifyData};
+pub use notify::{
+    ACK, Notification, PayNotify, PayNotifyData, RefundKey, RefundNotify, RefundNotifyData,
+};

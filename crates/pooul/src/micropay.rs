@@ -41,7 +41,7 @@ pub enum MicroPayOutcome {
     PaidAtOnce(Reply<PayData>),
     /// The pay said paying (or gave no usable answer); a later query found it paid. A query
     /// that reports paid with a `total_fee` other than the request's is
-    /// [`Error::Mismatch`] instead.
+    /// [`Error::ResponseMismatch`] instead.
     PaidAfterQuery {
         /// The query that saw `trade_state` 0.
         trade: Reply<TradeData>,
@@ -136,13 +136,14 @@ fn outcome_unknown(e: &Error, api_errors: MicroPayApiErrors) -> bool {
         | Error::Decode { .. }
         | Error::ResponseSignature { .. }
         | Error::Unsigned { .. }
-        | Error::Mismatch { .. } => true,
+        | Error::ResponseMismatch { .. } => true,
         Error::Http {
             source: HttpError::Build(_),
             ..
         }
         | Error::Validation { .. }
-        | Error::Signing { .. }
+        | Error::Config { .. }
+        | Error::Sign { .. }
         | Error::ReverseFailed { .. } => false,
     }
 }
@@ -207,7 +208,7 @@ impl Client {
                             if let Some(got) = reply.data.total_fee
                                 && got != request.total_fee
                             {
-                                return Step::Done(Err(Error::Mismatch {
+                                return Step::Done(Err(Error::ResponseMismatch {
                                     operation: "query",
                                     field: "total_fee",
                                     expected: request.total_fee.to_fen_string(),

@@ -11,8 +11,8 @@
 //! signature, so that what was signed has one reading.
 //!
 //! The same notify may arrive several times (15/15/30/180/1800/1800/1800/1800/3600 s):
-//! process it idempotently, check the amount with [`PayNotify::ensure_amount`] (a refund:
-//! [`RefundNotify::ensure_refunded`]), then answer [`ACK`].
+//! process it idempotently, check the amount with [`PayNotify::check_amount`] (a refund:
+//! [`RefundNotify::check_refunded`]), then answer [`ACK`].
 
 use crate::error::NotifyError;
 use crate::model::codes::{PayTypeCode, TradeState};
@@ -76,7 +76,7 @@ impl PayNotify {
 
     /// Checks the notified `total_fee` against the order's amount ("校验返回的订单金额是否与
     /// 商户侧的订单金额一致").
-    pub fn ensure_amount(&self, expected: Money) -> Result<(), NotifyError> {
+    pub fn check_amount(&self, expected: Money) -> Result<(), NotifyError> {
         if self.data.total_fee != expected {
             return Err(NotifyError::AmountMismatch {
                 expected,
@@ -132,7 +132,7 @@ pub enum RefundKey<'a> {
 impl RefundNotify {
     /// The one refund of the notify that `key` names. A notify may carry every refund of the
     /// order; none matching is [`NotifyError::RefundNotFound`], two matching is
-    /// [`NotifyError::Payload`].
+    /// [`NotifyError::Malformed`].
     pub fn refund(&self, key: RefundKey<'_>) -> Result<&RefundItem, NotifyError> {
         let mut matching = self.data.refunds.iter().filter(|r| match key {
             RefundKey::Merchant(id) => r.mch_refund_id.as_deref() == Some(id),
@@ -144,7 +144,7 @@ impl RefundNotify {
             },
         })?;
         if matching.next().is_some() {
-            return Err(NotifyError::Payload {
+            return Err(NotifyError::Malformed {
                 reason: format!("more than one refund matches {key:?}"),
             });
         }
@@ -154,7 +154,7 @@ impl RefundNotify {
     /// Checks the `refund_fee` of the refund `key` names (see [`RefundNotify::refund`])
     /// against the amount the merchant asked to refund. Only that refund is compared: the
     /// other refunds a notify may list are not summed in.
-    pub fn ensure_refunded(&self, key: RefundKey<'_>, expected: Money) -> Result<(), NotifyError> {
+    pub fn check_refunded(&self, key: RefundKey<'_>, expected: Money) -> Result<(), NotifyError> {
         let got = self.refund(key)?.refund_fee;
         if got != expected {
             return Err(NotifyError::AmountMismatch { expected, got });
@@ -163,17 +163,101 @@ impl RefundNotify {
     }
 }
 
+/// A verified notify: a pay notify or a refund notify, told apart by the payload (a refund
+/// notify's `data` carries `refunds`).
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub enum Notification {
+    /// 支付结果通知.
+    Pay(PayNotify),
+    /// 退款结果通知.
+    Refund(RefundNotify),
+}
+
+impl Notification {
+    /// The notify's `merchant_id`.
+    pub fn merchant_id(&self) -> &str {
+        match self {
+            Notification::Pay(n) => &n.data.merchant_id,
+            Notification::Refund(n) => &n.data.merchant_id,
+        }
+    }
+
+    /// Checks the notified amount: a pay notify's `total_fee` against the order's amount
+    /// ([`PayNotify::check_amount`]); a refund notify's `refund_fee` against the refund's
+    /// amount when it carries exactly one refund. A refund notify listing several refunds is
+    /// refused ([`NotifyError::Malformed`]): name the refund with
+    /// [`RefundNotify::check_refunded`].
+    pub fn check_amount(&self, expected: Money) -> Result<(), NotifyError> {
+        match self {
+            Notification::Pay(n) => n.check_amount(expected),
+            Notification::Refund(n) => match n.data.refunds.as_slice() {
+                [only] if only.refund_fee == expected => Ok(()),
+                [only] => Err(NotifyError::AmountMismatch {
+                    expected,
+                    got: only.refund_fee,
+                }),
+                more => Err(NotifyError::Malformed {
+                    reason: format!(
+                        "the refund notify lists {} refunds: name one with RefundNotify::check_refunded",
+                        more.len()
+                    ),
+                }),
+            },
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for Notification {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let value = serde_json::Value::deserialize(d)?;
+        let is_refund = value
+            .get("data")
+            .and_then(|data| data.get("refunds"))
+            .is_some();
+        if is_refund {
+            serde_json::from_value(value)
+                .map(Notification::Refund)
+                .map_err(D::Error::custom)
+        } else {
+            serde_json::from_value(value)
+                .map(Notification::Pay)
+                .map_err(D::Error::custom)
+        }
+    }
+}
+
+/// Verifies a notify body, pay or refund, with Pooul's public key and parses it; a body over
+/// [`DEFAULT_NOTIFY_BODY_LIMIT`] is refused first. Checks no merchant: use
+/// [`crate::Client::verify_notify`] where a client is at hand.
+pub fn verify_notify(
+    body: &[u8],
+    pooul_public_key: &RsaPublicKey,
+) -> Result<Verified<Notification>, NotifyError> {
+    verify(body, pooul_public_key, DEFAULT_NOTIFY_BODY_LIMIT)
+}
+
+/// As [`verify_notify`], with a body limit of `limit` bytes.
+pub fn verify_notify_with_limit(
+    body: &[u8],
+    pooul_public_key: &RsaPublicKey,
+    limit: usize,
+) -> Result<Verified<Notification>, NotifyError> {
+    verify(body, pooul_public_key, limit)
+}
+
 /// Verifies a pay notify body with Pooul's public key and parses it; a body over
 /// [`DEFAULT_NOTIFY_BODY_LIMIT`] is refused first.
-pub fn verify_pay_notify(
+pub fn verify_notify_pay(
     body: &[u8],
     pooul_public_key: &RsaPublicKey,
 ) -> Result<Verified<PayNotify>, NotifyError> {
     verify(body, pooul_public_key, DEFAULT_NOTIFY_BODY_LIMIT)
 }
 
-/// As [`verify_pay_notify`], with a body limit of `limit` bytes.
-pub fn verify_pay_notify_with_limit(
+/// As [`verify_notify_pay`], with a body limit of `limit` bytes.
+pub fn verify_notify_pay_with_limit(
     body: &[u8],
     pooul_public_key: &RsaPublicKey,
     limit: usize,
@@ -183,15 +267,15 @@ pub fn verify_pay_notify_with_limit(
 
 /// Verifies a refund notify body with Pooul's public key and parses it; a body over
 /// [`DEFAULT_NOTIFY_BODY_LIMIT`] is refused first.
-pub fn verify_refund_notify(
+pub fn verify_notify_refund(
     body: &[u8],
     pooul_public_key: &RsaPublicKey,
 ) -> Result<Verified<RefundNotify>, NotifyError> {
     verify(body, pooul_public_key, DEFAULT_NOTIFY_BODY_LIMIT)
 }
 
-/// As [`verify_refund_notify`], with a body limit of `limit` bytes.
-pub fn verify_refund_notify_with_limit(
+/// As [`verify_notify_refund`], with a body limit of `limit` bytes.
+pub fn verify_notify_refund_with_limit(
     body: &[u8],
     pooul_public_key: &RsaPublicKey,
     limit: usize,
@@ -206,14 +290,16 @@ fn verify<T: DeserializeOwned>(
 ) -> Result<Verified<T>, NotifyError> {
     check_body_len(body, limit)
         .map_err(|BodyTooLarge { len, limit }| NotifyError::BodyTooLarge { len, limit })?;
-    let token = std::str::from_utf8(body).map_err(|_| NotifyError::NotUtf8)?;
+    let token = std::str::from_utf8(body).map_err(|_| NotifyError::Malformed {
+        reason: "the body is not UTF-8".into(),
+    })?;
     let raw = paysig::jwt::verify_rs256(token, key)?;
     // The payload was signed, but `{"code":0,"code":1}` would still have two readings (serde
     // keeps the last): refuse repeated members, at any depth, before the typed parse.
     raw.try_map(|bytes| {
         crate::unique::check_unique_members(&bytes)
-            .map_err(|reason| NotifyError::Payload { reason })?;
-        serde_json::from_slice(&bytes).map_err(|e| NotifyError::Payload {
+            .map_err(|reason| NotifyError::Malformed { reason })?;
+        serde_json::from_slice(&bytes).map_err(|e| NotifyError::Malformed {
             reason: e.to_string(),
         })
     })

@@ -542,7 +542,7 @@ async fn an_answer_about_another_order_is_refused() {
     );
     let err = query_answered_with(ResponseTemplate::new(200).set_body_string(body)).await;
     assert!(
-        matches!(&err, Error::Mismatch { field: "mch_trade_id", got, .. } if got == "m2"),
+        matches!(&err, Error::ResponseMismatch { field: "mch_trade_id", got, .. } if got == "m2"),
         "{err:?}"
     );
     let body = pooul_answer(
@@ -553,7 +553,7 @@ async fn an_answer_about_another_order_is_refused() {
     assert!(
         matches!(
             err,
-            Error::Mismatch {
+            Error::ResponseMismatch {
                 field: "merchant_id",
                 ..
             }
@@ -574,7 +574,7 @@ async fn an_echoed_id_of_another_json_type_is_refused() {
         let body = pooul_answer("success", data);
         let err = query_answered_with(ResponseTemplate::new(200).set_body_string(body)).await;
         assert!(
-            matches!(&err, Error::Mismatch { field: f, .. } if *f == field),
+            matches!(&err, Error::ResponseMismatch { field: f, .. } if *f == field),
             "{field}: {err:?}"
         );
     }

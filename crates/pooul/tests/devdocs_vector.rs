@@ -170,19 +170,19 @@ fn legacy_client() -> Client {
 fn a_notify_signed_with_a_1024_bit_key_verifies_through_the_notify_reader() {
     let c = legacy_client();
     let body = fixture("legacy1024/pay_notify.jwt");
-    let n = c.verify_pay_notify(body.trim().as_bytes()).unwrap();
+    let n = c.verify_notify_pay(&paysig::http::HeaderMap::new(), body.trim().as_bytes()).unwrap();
     assert!(n.is_paid());
     assert_eq!(n.data.mch_trade_id, "alextest.scan.113");
     assert_eq!(n.data.total_fee, Money::from_fen(221));
     assert_eq!(n.data.trade_state, TradeState::Success);
     assert_eq!(n.data.pay_type, PayTypeCode::WechatScan);
-    n.ensure_amount(Money::from_fen(221)).unwrap();
+    n.check_amount(Money::from_fen(221)).unwrap();
 
     // The devdocs key (another 1024-bit key) does not verify it.
     let err = devdocs_client("http://127.0.0.1:9")
-        .verify_pay_notify(body.trim().as_bytes())
+        .verify_notify_pay(&paysig::http::HeaderMap::new(), body.trim().as_bytes())
         .unwrap_err();
-    assert!(matches!(err, NotifyError::Jwt(_)), "{err}");
+    assert!(matches!(err, NotifyError::SignatureMismatch), "{err}");
 }
 
 #[test]
@@ -191,8 +191,8 @@ fn notify_bodies_over_the_limit_are_refused_before_parsing() {
     let huge = vec![b'x'; DEFAULT_NOTIFY_BODY_LIMIT + 1];
     let key = keys().pooul.public_key();
     for result in [
-        pooul::notify::verify_pay_notify(&huge, &key).map(|_| ()),
-        pooul::notify::verify_refund_notify(&huge, &key).map(|_| ()),
+        pooul::notify::verify_notify_pay(&huge, &key).map(|_| ()),
+        pooul::notify::verify_notify_refund(&huge, &key).map(|_| ()),
     ] {
         assert!(
             matches!(
@@ -206,7 +206,7 @@ fn notify_bodies_over_the_limit_are_refused_before_parsing() {
     // At the limit, the body is read (and here refused as what it is: not UTF-8 JWT segments).
     let at_limit = vec![b'x'; DEFAULT_NOTIFY_BODY_LIMIT];
     assert!(matches!(
-        pooul::notify::verify_pay_notify(&at_limit, &key),
+        pooul::notify::verify_notify_pay(&at_limit, &key),
         Err(NotifyError::Jwt(_))
     ));
 
@@ -220,16 +220,16 @@ fn notify_bodies_over_the_limit_are_refused_before_parsing() {
     let mut config = config("http://127.0.0.1:9");
     config.notify_body_limit = valid.len() - 1;
     let c = Client::new(config).unwrap();
-    let err = c.verify_pay_notify(valid.as_bytes()).unwrap_err();
+    let err = c.verify_notify_pay(&paysig::http::HeaderMap::new(), valid.as_bytes()).unwrap_err();
     assert!(
         matches!(err, NotifyError::BodyTooLarge { len, limit } if len == valid.len() && limit == valid.len() - 1),
         "{err}"
     );
-    let err = c.verify_refund_notify(valid.as_bytes()).unwrap_err();
+    let err = c.verify_notify_refund(&paysig::http::HeaderMap::new(), valid.as_bytes()).unwrap_err();
     assert!(matches!(err, NotifyError::BodyTooLarge { .. }), "{err}");
     assert!(
         client("http://127.0.0.1:9")
-            .verify_pay_notify(valid.as_bytes())
+            .verify_notify_pay(&paysig::http::HeaderMap::new(), valid.as_bytes())
             .is_ok()
     );
 }

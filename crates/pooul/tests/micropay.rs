@@ -595,7 +595,7 @@ async fn paid_with_another_amount_is_a_mismatch() {
     )
     .await;
     assert!(
-        matches!(&r.outcome, Err(Error::Mismatch { field: "total_fee", got, .. }) if got == "1"),
+        matches!(&r.outcome, Err(Error::ResponseMismatch { field: "total_fee", got, .. }) if got == "1"),
         "{:?}",
         r.outcome
     );

@@ -7,7 +7,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use paysig::Money;
 use paysig::jwt::{JwtError, Segment};
-use pooul::notify::{verify_pay_notify, verify_refund_notify};
+use pooul::notify::{verify_notify_pay, verify_notify_refund};
 use pooul::{NotifyError, PayTypeCode, RefundKey, RefundStatus, TradeState};
 use serde_json::{Value, json};
 
@@ -34,14 +34,14 @@ fn pooul_public() -> paysig::RsaPublicKey {
 #[test]
 fn a_valid_pay_notify_verifies_and_is_typed() {
     let body = signed(&pay_payload(), &keys().pooul);
-    let n = verify_pay_notify(body.as_bytes(), &pooul_public()).unwrap();
+    let n = verify_notify_pay(body.as_bytes(), &pooul_public()).unwrap();
     assert!(n.is_paid());
     assert_eq!(n.data.total_fee, Money::from_fen(221));
     assert_eq!(n.data.trade_state, TradeState::Success);
     assert_eq!(n.data.pay_type, PayTypeCode::WechatScan);
     assert_eq!(n.data.attach.as_deref(), Some("Alex attach"));
-    n.ensure_amount(Money::from_fen(221)).unwrap();
-    let err = n.ensure_amount(Money::from_fen(2210)).unwrap_err();
+    n.check_amount(Money::from_fen(221)).unwrap();
+    let err = n.check_amount(Money::from_fen(2210)).unwrap_err();
     assert!(matches!(
         err,
         NotifyError::AmountMismatch { expected, got } if expected.fen() == 2210 && got.fen() == 221
@@ -53,11 +53,11 @@ fn a_valid_pay_notify_verifies_and_is_typed() {
 fn the_client_checks_the_merchant() {
     let c = client("http://127.0.0.1:9");
     let body = signed(&pay_payload(), &keys().pooul);
-    assert!(c.verify_pay_notify(body.as_bytes()).is_ok());
+    assert!(c.verify_notify_pay(&paysig::http::HeaderMap::new(), body.as_bytes()).is_ok());
     let mut other = pay_payload();
     other["data"]["merchant_id"] = json!("1333259781809471");
     let body = signed(&other, &keys().pooul);
-    let err = c.verify_pay_notify(body.as_bytes()).unwrap_err();
+    let err = c.verify_notify_pay(&paysig::http::HeaderMap::new(), body.as_bytes()).unwrap_err();
     assert!(
         matches!(err, NotifyError::MerchantMismatch { .. }),
         "{err:?}"
@@ -67,9 +67,9 @@ fn the_client_checks_the_merchant() {
 #[test]
 fn a_notify_signed_with_another_key_fails() {
     let body = signed(&pay_payload(), &keys().other);
-    let err = verify_pay_notify(body.as_bytes(), &pooul_public()).unwrap_err();
+    let err = verify_notify_pay(body.as_bytes(), &pooul_public()).unwrap_err();
     assert!(
-        matches!(err, NotifyError::Jwt(JwtError::Signature)),
+        matches!(err, NotifyError::SignatureMismatch),
         "{err:?}"
     );
 }
@@ -81,9 +81,9 @@ fn a_tampered_amount_fails() {
     let mut forged = pay_payload();
     forged["data"]["total_fee"] = json!(1);
     let tampered = format!("{}.{}.{}", parts[0], b64(&forged.to_string()), parts[2]);
-    let err = verify_pay_notify(tampered.as_bytes(), &pooul_public()).unwrap_err();
+    let err = verify_notify_pay(tampered.as_bytes(), &pooul_public()).unwrap_err();
     assert!(
-        matches!(err, NotifyError::Jwt(JwtError::Signature)),
+        matches!(err, NotifyError::SignatureMismatch),
         "{err:?}"
     );
 }
@@ -92,7 +92,7 @@ fn a_tampered_amount_fails() {
 fn alg_none_and_hs256_are_refused() {
     let payload = b64(&pay_payload().to_string());
     let none = format!("{}.{}.", b64(r#"{"alg":"none","typ":"JWT"}"#), payload);
-    let err = verify_pay_notify(none.as_bytes(), &pooul_public()).unwrap_err();
+    let err = verify_notify_pay(none.as_bytes(), &pooul_public()).unwrap_err();
     assert!(
         matches!(&err, NotifyError::Jwt(JwtError::Algorithm { found }) if found == "none"),
         "{err:?}"
@@ -105,7 +105,7 @@ fn alg_none_and_hs256_are_refused() {
         payload,
         b64("mac")
     );
-    let err = verify_pay_notify(hs.as_bytes(), &pooul_public()).unwrap_err();
+    let err = verify_notify_pay(hs.as_bytes(), &pooul_public()).unwrap_err();
     assert!(
         matches!(&err, NotifyError::Jwt(JwtError::Algorithm { found }) if found == "HS256"),
         "{err:?}"
@@ -118,14 +118,14 @@ fn malformed_tokens_fail_each_with_its_own_error() {
     let parts: Vec<&str> = body.split('.').collect();
 
     let two = format!("{}.{}", parts[0], parts[1]);
-    let err = verify_pay_notify(two.as_bytes(), &pooul_public()).unwrap_err();
+    let err = verify_notify_pay(two.as_bytes(), &pooul_public()).unwrap_err();
     assert!(
         matches!(err, NotifyError::Jwt(JwtError::Segments { found: 2 })),
         "{err:?}"
     );
 
     let bad_b64 = format!("{}.{}.{}", parts[0], "***", parts[2]);
-    let err = verify_pay_notify(bad_b64.as_bytes(), &pooul_public()).unwrap_err();
+    let err = verify_notify_pay(bad_b64.as_bytes(), &pooul_public()).unwrap_err();
     assert!(
         matches!(
             err,
@@ -136,13 +136,13 @@ fn malformed_tokens_fail_each_with_its_own_error() {
         "{err:?}"
     );
 
-    let err = verify_pay_notify(&[0xff, 0xfe, b'.', b'.'], &pooul_public()).unwrap_err();
-    assert!(matches!(err, NotifyError::NotUtf8), "{err:?}");
+    let err = verify_notify_pay(&[0xff, 0xfe, b'.', b'.'], &pooul_public()).unwrap_err();
+    assert!(matches!(err, NotifyError::Malformed { .. }), "{err:?}");
 
     let missing_sig = format!("{}.{}.", parts[0], parts[1]);
-    let err = verify_pay_notify(missing_sig.as_bytes(), &pooul_public()).unwrap_err();
+    let err = verify_notify_pay(missing_sig.as_bytes(), &pooul_public()).unwrap_err();
     assert!(
-        matches!(err, NotifyError::Jwt(JwtError::Signature)),
+        matches!(err, NotifyError::SignatureMismatch),
         "{err:?}"
     );
 }
@@ -153,23 +153,23 @@ fn signed_but_malformed_payloads_fail() {
     // would see different amounts, so the payload is refused.
     let dup = r#"{"code":0,"data":{"trade_id":"t","mch_trade_id":"m","merchant_id":"5399355381712172","pay_type":"wechat.scan","total_fee":1,"total_fee":221,"trade_state":0}}"#;
     let token = paysig::jwt::encode_rs256_bytes(dup.as_bytes(), &keys().pooul).unwrap();
-    let err = verify_pay_notify(token.as_bytes(), &pooul_public()).unwrap_err();
+    let err = verify_notify_pay(token.as_bytes(), &pooul_public()).unwrap_err();
     assert!(
-        matches!(&err, NotifyError::Payload { reason } if reason.contains("duplicate")),
+        matches!(&err, NotifyError::Malformed { reason } if reason.contains("duplicate")),
         "{err:?}"
     );
 
     let mut no_fee = pay_payload();
     no_fee["data"].as_object_mut().unwrap().remove("total_fee");
     let token = signed(&no_fee, &keys().pooul);
-    let err = verify_pay_notify(token.as_bytes(), &pooul_public()).unwrap_err();
-    assert!(matches!(err, NotifyError::Payload { .. }), "{err:?}");
+    let err = verify_notify_pay(token.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(matches!(err, NotifyError::Malformed { .. }), "{err:?}");
 
     let mut float_fee = pay_payload();
     float_fee["data"]["total_fee"] = json!(2.21);
     let token = signed(&float_fee, &keys().pooul);
-    let err = verify_pay_notify(token.as_bytes(), &pooul_public()).unwrap_err();
-    assert!(matches!(err, NotifyError::Payload { .. }), "{err:?}");
+    let err = verify_notify_pay(token.as_bytes(), &pooul_public()).unwrap_err();
+    assert!(matches!(err, NotifyError::Malformed { .. }), "{err:?}");
 }
 
 #[test]
@@ -182,16 +182,16 @@ fn refund_notify_reads_one_refund_or_a_list() {
             "refunds": {"refund_id": "5b34ba3d", "mch_refund_id": "r1", "refund_fee": 5, "refund_desc": "Alex", "refund_status": 0}
         }
     });
-    let n = verify_refund_notify(signed(&one, &keys().pooul).as_bytes(), &pooul_public()).unwrap();
+    let n = verify_notify_refund(signed(&one, &keys().pooul).as_bytes(), &pooul_public()).unwrap();
     assert_eq!(n.data.refunds.len(), 1);
     assert_eq!(n.data.refunds[0].refund_status, RefundStatus::Success);
     assert_eq!(n.data.refunds[0].mch_refund_id.as_deref(), Some("r1"));
-    n.ensure_refunded(RefundKey::Merchant("r1"), Money::from_fen(5))
+    n.check_refunded(RefundKey::Merchant("r1"), Money::from_fen(5))
         .unwrap();
-    n.ensure_refunded(RefundKey::Pooul("5b34ba3d"), Money::from_fen(5))
+    n.check_refunded(RefundKey::Pooul("5b34ba3d"), Money::from_fen(5))
         .unwrap();
     assert!(matches!(
-        n.ensure_refunded(RefundKey::Merchant("r1"), Money::from_fen(6)),
+        n.check_refunded(RefundKey::Merchant("r1"), Money::from_fen(6)),
         Err(NotifyError::AmountMismatch { .. })
     ));
 
@@ -200,32 +200,85 @@ fn refund_notify_reads_one_refund_or_a_list() {
         {"refund_id": "a", "mch_refund_id": "r1", "refund_fee": 5, "refund_status": 1},
         {"refund_id": "b", "mch_refund_id": "r2", "refund_fee": 100, "refund_status": 3}
     ]);
-    let n = verify_refund_notify(signed(&many, &keys().pooul).as_bytes(), &pooul_public()).unwrap();
+    let n = verify_notify_refund(signed(&many, &keys().pooul).as_bytes(), &pooul_public()).unwrap();
     assert_eq!(n.data.refunds[1].refund_status, RefundStatus::Abnormal);
     // The order's full list: only the refund asked about is compared, never the sum.
-    n.ensure_refunded(RefundKey::Merchant("r2"), Money::from_fen(100))
+    n.check_refunded(RefundKey::Merchant("r2"), Money::from_fen(100))
         .unwrap();
     assert!(matches!(
-        n.ensure_refunded(RefundKey::Merchant("r2"), Money::from_fen(105)),
+        n.check_refunded(RefundKey::Merchant("r2"), Money::from_fen(105)),
         Err(NotifyError::AmountMismatch { got, .. }) if got == Money::from_fen(100)
     ));
     assert!(matches!(
-        n.ensure_refunded(RefundKey::Merchant("r3"), Money::from_fen(5)),
+        n.check_refunded(RefundKey::Merchant("r3"), Money::from_fen(5)),
         Err(NotifyError::RefundNotFound { id }) if id == "r3"
     ));
     let mut twice = many.clone();
     twice["data"]["refunds"][1]["mch_refund_id"] = json!("r1");
     let n =
-        verify_refund_notify(signed(&twice, &keys().pooul).as_bytes(), &pooul_public()).unwrap();
+        verify_notify_refund(signed(&twice, &keys().pooul).as_bytes(), &pooul_public()).unwrap();
     assert!(matches!(
-        n.ensure_refunded(RefundKey::Merchant("r1"), Money::from_fen(5)),
-        Err(NotifyError::Payload { .. })
+        n.check_refunded(RefundKey::Merchant("r1"), Money::from_fen(5)),
+        Err(NotifyError::Malformed { .. })
     ));
 
     let err =
-        verify_refund_notify(signed(&one, &keys().other).as_bytes(), &pooul_public()).unwrap_err();
+        verify_notify_refund(signed(&one, &keys().other).as_bytes(), &pooul_public()).unwrap_err();
     assert!(
-        matches!(err, NotifyError::Jwt(JwtError::Signature)),
+        matches!(err, NotifyError::SignatureMismatch),
         "{err:?}"
     );
+}
+
+#[test]
+fn verify_notify_tells_a_pay_from_a_refund_and_checks_the_merchant() {
+    let c = client("http://127.0.0.1:9");
+    let headers = paysig::http::HeaderMap::new();
+    let pay = signed(&pay_payload(), &keys().pooul);
+    let n = c.verify_notify(&headers, pay.as_bytes()).unwrap();
+    assert!(matches!(&*n, pooul::Notification::Pay(p) if p.data.trade_id == "5b3783f101c9117d132f2813"));
+    n.check_amount(Money::from_fen(221)).unwrap();
+    assert!(matches!(
+        n.check_amount(Money::from_fen(220)),
+        Err(NotifyError::AmountMismatch { .. })
+    ));
+
+    let mut refund = json!({
+        "code": 0,
+        "data": {
+            "trade_id": "5b34b9a9", "mch_trade_id": "alextest.jsapi.33", "merchant_id": MERCHANT_ID,
+            "refunds": {"refund_id": "5b34ba3d", "mch_refund_id": "r1", "refund_fee": 5, "refund_status": 0}
+        }
+    });
+    let n = c
+        .verify_notify(&headers, signed(&refund, &keys().pooul).as_bytes())
+        .unwrap();
+    assert!(matches!(&*n, pooul::Notification::Refund(r) if r.data.refunds.len() == 1));
+    n.check_amount(Money::from_fen(5)).unwrap();
+    assert!(matches!(
+        n.check_amount(Money::from_fen(6)),
+        Err(NotifyError::AmountMismatch { .. })
+    ));
+    // Two refunds: which one is meant must be named.
+    refund["data"]["refunds"] = json!([
+        {"refund_id": "a", "mch_refund_id": "r1", "refund_fee": 5, "refund_status": 0},
+        {"refund_id": "b", "mch_refund_id": "r2", "refund_fee": 5, "refund_status": 0}
+    ]);
+    let n = c
+        .verify_notify(&headers, signed(&refund, &keys().pooul).as_bytes())
+        .unwrap();
+    assert!(matches!(
+        n.check_amount(Money::from_fen(5)),
+        Err(NotifyError::Malformed { .. })
+    ));
+    // Another merchant, and another key, are refused as with the specific entry points.
+    refund["data"]["merchant_id"] = json!("1333259781809471");
+    assert!(matches!(
+        c.verify_notify(&headers, signed(&refund, &keys().pooul).as_bytes()),
+        Err(NotifyError::MerchantMismatch { .. })
+    ));
+    assert!(matches!(
+        c.verify_notify(&headers, signed(&pay_payload(), &keys().other).as_bytes()),
+        Err(NotifyError::SignatureMismatch)
+    ));
 }

@@ -49,7 +49,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     // 2. Notify: Sunmi POSTs a signed form; verify it over the raw body, check the amount,
     //    then answer exactly `success`.
     let body = sunmi_signs_a_notify(&sunmi_key, &order.mis_id)?;
-    let notify = client.verify_notify(body.as_bytes())?;
+    let notify = client.verify_notify(&paysig::http::HeaderMap::new(), body.as_bytes())?;
     notify.check_amount(price)?;
     println!(
         "notify verified: order {} state {:?}, answering {:?}",

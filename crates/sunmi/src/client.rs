@@ -11,7 +11,8 @@ use crate::notify::Notification;
 use paysig::http::{HttpClient, Request};
 use paysig::md5::{HexCase, KeySuffix};
 use paysig::resolve::Step;
-use paysig::{CanonicalRules, Md5Signer, Params, Verified};
+use paysig::{CanonicalRules, Md5Signer, Params, Reply, Verified};
+use std::sync::Arc;
 use serde::de::DeserializeOwned;
 use url::Url;
 
@@ -38,7 +39,7 @@ pub fn request_signer() -> Md5Signer {
 /// The Sunmi trade client. Cheap to clone.
 #[derive(Debug, Clone)]
 pub struct Client {
-    config: Config,
+    config: Arc<Config>,
     base: Url,
     http: HttpClient,
     signer: Md5Signer,
@@ -56,8 +57,7 @@ impl Client {
     pub fn with_http(config: Config, http: HttpClient) -> Result<Client, Error> {
         let mut base = config.environment.base_url();
         if base.cannot_be_a_base() {
-            return Err(Error::Validation {
-                field: "environment",
+            return Err(Error::Config {
                 reason: "the base URL cannot carry a path".into(),
             });
         }
@@ -66,9 +66,9 @@ impl Client {
             let path = format!("{}/", base.path());
             base.set_path(&path);
         }
-        crate::model::check("app_id", &config.app_id, 32)?;
+        crate::validate::check("app_id", &config.app_id, 32)?;
         Ok(Client {
-            config,
+            config: Arc::new(config),
             base,
             http,
             signer: request_signer(),
@@ -96,24 +96,24 @@ impl Client {
 
     /// `swipeQuery`: a card trade made on a Sunmi financial device (sunmi.txt §3.3.1).
     /// Sent with retry (it is a read).
-    pub async fn swipe_query(&self, req: &SwipeQueryRequest) -> Result<SwipeTrade, Error> {
+    pub async fn swipe_query(&self, req: &SwipeQueryRequest) -> Result<Reply<SwipeTrade>, Error> {
         let mut p = self.base_params();
         req.write(&mut p)?;
         let data = self
             .call("swipeQuery", "v1/trade/swipeQuery", p, true)
             .await?;
-        decode_data("swipeQuery", data)
+        decode_data("swipeQuery", data).map(Reply::new)
     }
 
     /// `payBind`: binds a payment directory or an app ID, or reads the configuration
     /// (sunmi.txt §4.3.1, §5.3.1). The official account needs two calls: first
     /// [`crate::BindConfig::AttentionAppId`], then [`crate::BindConfig::PayUrl`].
-    pub async fn pay_bind(&self, req: &PayBindRequest) -> Result<PayBindOutcome, Error> {
+    pub async fn pay_bind(&self, req: &PayBindRequest) -> Result<Reply<PayBindOutcome>, Error> {
         let mut p = self.base_params();
         req.write(&mut p)?;
         match self.call("payBind", "v1/trade/payBind", p, false).await? {
-            Some(serde_json::Value::String(s)) if s == "Success" => Ok(PayBindOutcome::Success),
-            Some(other) => Ok(PayBindOutcome::Data(other)),
+            Some(serde_json::Value::String(s)) if s == "Success" => Ok(Reply::new(PayBindOutcome::Success)),
+            Some(other) => Ok(Reply::new(PayBindOutcome::Data(other))),
             None => Err(Error::Decode {
                 operation: "payBind",
                 reason: "the answer has no data".into(),
@@ -124,24 +124,24 @@ impl Client {
     /// `jsApiPay`: a WeChat official-account order (sunmi.txt §4.3.2); `totalAmount` is sent
     /// in yuan. Sent once. When [`OrderResult::is_paying`], use
     /// [`Client::poll_until_final`].
-    pub async fn js_api_pay(&self, req: &JsApiPayRequest) -> Result<OrderResult, Error> {
+    pub async fn js_api_pay(&self, req: &JsApiPayRequest) -> Result<Reply<OrderResult>, Error> {
         let mut p = self.base_params();
         req.write(&mut p)?;
         let data = self.call("jsApiPay", "v1/trade/jsApiPay", p, false).await?;
         let order: OrderResult = decode_data("jsApiPay", data)?;
         check_echo("jsApiPay", &order, &req.order_id, req.total_amount)?;
-        Ok(order)
+        Ok(Reply::new(order))
     }
 
     /// `miniPay`: a WeChat mini-program order (sunmi.txt §5.3.2); `totalAmount` is sent in
     /// fen. Sent once. When [`OrderResult::is_paying`], use [`Client::poll_until_final`].
-    pub async fn mini_pay(&self, req: &MiniPayRequest) -> Result<OrderResult, Error> {
+    pub async fn mini_pay(&self, req: &MiniPayRequest) -> Result<Reply<OrderResult>, Error> {
         let mut p = self.base_params();
         req.write(&mut p, self.config.mini_pay_notify_url_max)?;
         let data = self.call("miniPay", "v1/trade/miniPay", p, false).await?;
         let order: OrderResult = decode_data("miniPay", data)?;
         check_echo("miniPay", &order, &req.order_id, req.total_amount)?;
-        Ok(order)
+        Ok(Reply::new(order))
     }
 
     /// `query`: any non-card order (sunmi.txt §4.3.3, §5.3.3). Sent with retry.
@@ -153,23 +153,23 @@ impl Client {
     /// silent on `orderId` / `platformId` (empty or absent, as `orderId` is in §4.3.3's own
     /// sample) cannot be matched here: a caller that needs the match asks by `misId`, or
     /// requires the field itself (the payhub adapter does).
-    pub async fn query(&self, req: &QueryRequest) -> Result<QueryResult, Error> {
+    pub async fn query(&self, req: &QueryRequest) -> Result<Reply<QueryResult>, Error> {
         let mut p = self.base_params();
         req.write(&mut p)?;
         let data = self.call("query", "v1/trade/query", p, true).await?;
         let result: QueryResult = decode_data("query", data)?;
         check_query_echo(&req.order, &result)?;
-        Ok(result)
+        Ok(Reply::new(result))
     }
 
     /// `refund`: a full or partial refund, `amount` in fen (sunmi.txt §4.3.4, §5.3.4).
     /// Sent once: on [`Error::outcome_unknown`], query the refund before trying again.
     /// Only `state` [`TradeState::Success`] means the money went back.
-    pub async fn refund(&self, req: &RefundRequest) -> Result<RefundResult, Error> {
+    pub async fn refund(&self, req: &RefundRequest) -> Result<Reply<RefundResult>, Error> {
         let mut p = self.base_params();
         req.write(&mut p)?;
         let data = self.call("refund", "v1/trade/refund", p, false).await?;
-        decode_data("refund", data)
+        decode_data("refund", data).map(Reply::new)
     }
 
     /// Polls `query` after "用户支付中" until a final state (sunmi.txt §4.3.2, §5.3.2: "建议在
@@ -184,7 +184,7 @@ impl Client {
         &self,
         req: &QueryRequest,
         poll: &PollConfig,
-    ) -> Result<QueryResult, Error> {
+    ) -> Result<Reply<QueryResult>, Error> {
         // A malformed request fails now rather than after the first wait.
         req.write(&mut Params::new())?;
         if poll.interval.is_zero() {
@@ -225,19 +225,17 @@ impl Client {
         }
     }
 
-    /// Verifies a notify body (form, or JSON when it starts with `{`) with the configured
-    /// Sunmi public key and [`Config::notify_body_limit`] (see [`crate::notify::verify_notify_with`]).
-    pub fn verify_notify(&self, body: &[u8]) -> Result<Verified<Notification>, NotifyError> {
-        self.verify_notify_with_content_type(None, body)
-    }
-
-    /// As [`Client::verify_notify`], the format told by the request's `Content-Type` first
-    /// ([`crate::NotifyFormat::detect`]).
-    pub fn verify_notify_with_content_type(
+    /// Verifies a notify: the format told by the request's `Content-Type` header first, by
+    /// the body otherwise ([`crate::NotifyFormat::detect`]), with the configured Sunmi public
+    /// key and [`Config::notify_body_limit`] (see [`crate::notify::verify_notify_with`]).
+    pub fn verify_notify(
         &self,
-        content_type: Option<&str>,
+        headers: &paysig::http::HeaderMap,
         body: &[u8],
     ) -> Result<Verified<Notification>, NotifyError> {
+        let content_type = headers
+            .get(paysig::http::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok());
         crate::notify::verify_notify_with(
             content_type,
             body,
@@ -262,8 +260,7 @@ impl Client {
     ) -> Result<Option<serde_json::Value>, Error> {
         let sign = self.signer.sign(&params, &self.config.app_key)?;
         params.push("sign", sign);
-        let url = self.base.join(path).map_err(|e| Error::Validation {
-            field: "environment",
+        let url = self.base.join(path).map_err(|e| Error::Config {
             reason: format!("cannot build the endpoint URL: {e}"),
         })?;
         let mut request = Request::post_form(PROVIDER, operation, url, params.to_form());

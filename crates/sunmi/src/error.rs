@@ -19,6 +19,13 @@ pub enum Error {
         /// What is wrong with it.
         reason: String,
     },
+    /// The configuration cannot be used (e.g. a base URL that cannot carry a path); nothing
+    /// was sent.
+    #[error("invalid configuration: {reason}")]
+    Config {
+        /// What is wrong.
+        reason: String,
+    },
     /// No usable HTTP answer (connection, timeout, truncated body, non-2xx status).
     /// `operation` records whether the call was a query or a mutation, which decides the
     /// class: a 5xx or an unreadable body leaves a mutation's outcome unknown, but is a
@@ -137,7 +144,7 @@ fn unusable_answer(operation: &str) -> ErrorClass {
 impl Classify for Error {
     fn class(&self) -> ErrorClass {
         match self {
-            Error::Validation { .. } => ErrorClass::InvalidRequest,
+            Error::Validation { .. } | Error::Config { .. } => ErrorClass::InvalidRequest,
             Error::Http { operation, source } => source.class(*operation),
             Error::Decode { operation, .. } | Error::ResponseMismatch { operation, .. } => {
                 unusable_answer(operation)
@@ -164,6 +171,7 @@ impl Classify for Error {
             Error::System { code, .. } => Some(code.as_str()),
             Error::Api { code, .. } => Some(code.as_str()),
             Error::Validation { .. }
+            | Error::Config { .. }
             | Error::Http { .. }
             | Error::Decode { .. }
             | Error::Sign(_)
@@ -232,14 +240,11 @@ pub enum NotifyError {
         /// The limit in force.
         limit: usize,
     },
-    /// The body is not a valid form (not UTF-8 after decoding).
-    #[error("notify body is not a valid UTF-8 form")]
-    BadForm,
-    /// The body was read as JSON (by `Content-Type` or its first byte `{`) and is not a JSON
-    /// object.
-    #[error("notify body is not a JSON object: {reason}")]
-    BadJson {
-        /// The parser's message.
+    /// The body cannot be read: a form that is not UTF-8 after decoding, or a body read as
+    /// JSON (by `Content-Type` or its first byte `{`) that is not a JSON object.
+    #[error("notify body cannot be read: {reason}")]
+    Malformed {
+        /// What is wrong (the parser's message for JSON).
         reason: String,
     },
     /// A field appears twice: which value was signed would be ambiguous.
@@ -298,8 +303,7 @@ impl Classify for NotifyError {
     fn class(&self) -> ErrorClass {
         match self {
             NotifyError::BodyTooLarge { .. } => ErrorClass::InvalidRequest,
-            NotifyError::BadForm
-            | NotifyError::BadJson { .. }
+            NotifyError::Malformed { .. }
             | NotifyError::DuplicateField { .. }
             | NotifyError::MissingField { .. }
             | NotifyError::MalformedNumber { .. } => ErrorClass::InvalidAnswer,

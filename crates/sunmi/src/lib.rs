@@ -77,11 +77,13 @@ mod error;
 pub mod model;
 pub mod notify;
 pub mod resolve;
+mod validate;
 
 pub use client::{Client, IMAGE_PARAMS, request_signer};
 pub use config::{Config, Environment, PollConfig, UnpaidPolicy};
 pub use doc_tables::{DOC_EXCEPTIONS, DocException};
 pub use error::{Error, NotifyError};
+pub use paysig::Reply;
 pub use model::{
     BindConfig, BusinessCode, CardGov, CardType, CloudPayInfo, JsApiPayRequest, MiniPayRequest,
     OrderRef, OrderResult, OrderType, OriginalOrder, PayBindOutcome, PayBindRequest, Platform,

@@ -30,7 +30,7 @@
 //!
 //! # Order of checks
 //! body size ([`NotifyError::BodyTooLarge`], before any parsing) → body
-//! ([`NotifyError::BadForm`] / [`NotifyError::BadJson`] / [`NotifyError::DuplicateField`]) →
+//! ([`NotifyError::Malformed`] / [`NotifyError::DuplicateField`]) →
 //! `sign` present ([`NotifyError::MissingSignature`]) → one reading
 //! ([`NotifyError::Ambiguous`]) → signature ([`NotifyError::BadSignatureEncoding`] /
 //! [`NotifyError::SignatureMismatch`]) → fields ([`NotifyError::MissingField`] /
@@ -224,8 +224,8 @@ pub fn verify_notify(
 /// Verifies a notify from the raw body and the request's `Content-Type` (format chosen by
 /// [`NotifyFormat::detect`]), and returns it typed.
 ///
-/// Errors, in the order checked: [`NotifyError::BodyTooLarge`]; [`NotifyError::BadForm`] /
-/// [`NotifyError::BadJson`] / [`NotifyError::DuplicateField`] (body);
+/// Errors, in the order checked: [`NotifyError::BodyTooLarge`]; [`NotifyError::Malformed`] /
+/// [`NotifyError::DuplicateField`] (body);
 /// [`NotifyError::MissingSignature`]; [`NotifyError::Ambiguous`] (the signed string has
 /// another reading, see the [module docs](self)); [`NotifyError::BadSignatureEncoding`] /
 /// [`NotifyError::SignatureMismatch`]; then, only for a genuine notify,
@@ -255,14 +255,16 @@ pub fn verify_notify_with(
     let params = match NotifyFormat::detect(content_type, body) {
         NotifyFormat::Form => Params::parse_form(body).map_err(|e| match e {
             FormError::DuplicateKey { key } => NotifyError::DuplicateField { field: key },
-            FormError::NotUtf8 => NotifyError::BadForm,
+            FormError::NotUtf8 => NotifyError::Malformed {
+                reason: "the form is not UTF-8 after decoding".into(),
+            },
         })?,
         NotifyFormat::Json => {
             params_as_received(body, NestedValues::RawText).map_err(|e| match e {
                 AsReceivedError::DuplicateKey { name } => {
                     NotifyError::DuplicateField { field: name }
                 }
-                other => NotifyError::BadJson {
+                other => NotifyError::Malformed {
                     reason: other.to_string(),
                 },
             })?

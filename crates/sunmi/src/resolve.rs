@@ -149,7 +149,13 @@ impl Client {
         };
         resolve(policy, || {
             let req = &req;
-            async move { judge(self.query(req).await, want, order_no) }
+            async move {
+                judge(
+                    self.query(req).await.map(paysig::Reply::into_inner),
+                    want,
+                    order_no,
+                )
+            }
         })
         .await
     }

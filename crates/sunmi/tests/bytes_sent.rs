@@ -127,7 +127,7 @@ async fn pay_bind_pay_url() {
         ],
         "app_id=sm5b9b4daef3463&attentionAppId=wxhsdfk34&charset=utf8&configType=1&merchantNo=820291573790006&payUrl=http://xxxx.com/xxx/",
     );
-    assert_eq!(outcome, PayBindOutcome::Success);
+    assert_eq!(*outcome, PayBindOutcome::Success);
 }
 
 /// A bind config, the fields it adds, and the canonical string written by hand.

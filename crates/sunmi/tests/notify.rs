@@ -159,10 +159,10 @@ fn duplicate_field_fails() {
 fn invalid_utf8_form_fails() {
     let mut body = form(&sample_pairs());
     body.extend_from_slice(b"&x=%FF");
-    assert_eq!(
+    assert!(matches!(
         verify_notify(&body, &test_key()).unwrap_err(),
-        NotifyError::BadForm
-    );
+        NotifyError::Malformed { .. }
+    ));
 }
 
 /// Signs pairs as Sunmi does (sorted, empty kept, SHA256withRSA), built by hand here.
@@ -292,7 +292,11 @@ fn ack_is_exactly_success() {
 fn client_verifies_with_the_configured_key() {
     let cfg = sunmi::Config::test("app", "k");
     let client = sunmi::Client::new(cfg).unwrap();
-    assert!(client.verify_notify(&form(&sample_pairs())).is_ok());
+    assert!(
+        client
+            .verify_notify(&paysig::http::HeaderMap::new(), &form(&sample_pairs()))
+            .is_ok()
+    );
 }
 
 fn fixture_bytes(name: &str) -> Vec<u8> {
@@ -420,7 +424,7 @@ fn json_body_errors_are_typed() {
         assert!(
             matches!(
                 verify_notify(bad, &public).unwrap_err(),
-                NotifyError::BadJson { .. }
+                NotifyError::Malformed { .. }
             ),
             "{}",
             String::from_utf8_lossy(bad)
@@ -437,7 +441,7 @@ fn json_body_errors_are_typed() {
             &NotifyOptions::default()
         )
         .unwrap_err(),
-        NotifyError::BadJson { .. }
+        NotifyError::Malformed { .. }
     ));
     assert_eq!(
         verify_notify_with(
@@ -541,15 +545,20 @@ fn client_reads_json_by_content_type_with_its_configured_limit() {
     let mut cfg = sunmi::Config::test("app", "k");
     let body = fixture_bytes("notify.json");
     let client = sunmi::Client::new(cfg.clone()).unwrap();
+    let mut json_headers = paysig::http::HeaderMap::new();
+    json_headers.insert(
+        paysig::http::header::CONTENT_TYPE,
+        paysig::http::HeaderValue::from_static("application/json"),
+    );
     assert!(
         client
-            .verify_notify_with_content_type(Some("application/json"), &body)
+            .verify_notify(&json_headers, &body)
             .is_ok()
     );
     cfg.notify_body_limit = 10;
     let client = sunmi::Client::new(cfg).unwrap();
     assert!(matches!(
-        client.verify_notify(&body).unwrap_err(),
+        client.verify_notify(&json_headers, &body).unwrap_err(),
         NotifyError::BodyTooLarge { limit: 10, .. }
     ));
 }

@@ -77,7 +77,7 @@ async fn poll_with(
     let start = tokio::time::Instant::now();
     let handle = tokio::spawn(async move { client.poll_until_final(&request(), &cfg).await });
     let out = clock.finish(handle).await;
-    (out, start.elapsed())
+    (out.map(sunmi::Reply::into_inner), start.elapsed())
 }
 
 fn query_body(state: u8) -> String {

@@ -1,6 +1,6 @@
 //! Channels: the payment method of a bill (§2 附注), of a refund (§3), of a query (§4, §5).
 
-use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use serde::{Serialize, Serializer};
 
 /// How the buyer pays a bill (§2 `channel`), each variant carrying the fields only it takes,
 /// so a WX_JSAPI bill without an `openid` or an ALI_WEB bill without a `return_url` cannot be
@@ -121,84 +121,33 @@ impl Serialize for RefundChannel {
     }
 }
 
-/// A channel as used by the queries (§4, §5) and answered in their records: the bill
-/// channels plus the provider groups `WX`, `ALI`, `UN`.
-#[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub enum Channel {
-    /// `WX`: every WeChat Pay channel.
-    Wx,
-    /// `WX_APP`: 微信手机原生APP支付.
-    WxApp,
-    /// `WX_NATIVE`: 微信公众号二维码支付.
-    WxNative,
-    /// `WX_JSAPI`: 微信公众号支付.
-    WxJsapi,
-    /// `ALI`: every Alipay channel.
-    Ali,
-    /// `ALI_APP`: 支付宝手机原生APP支付.
-    AliApp,
-    /// `ALI_WEB`: 支付宝PC网页支付.
-    AliWeb,
-    /// `ALI_QRCODE`: 支付宝内嵌二维码支付.
-    AliQrcode,
-    /// `UN`: every UnionPay channel.
-    Un,
-    /// `UN_APP`: 银联手机原生APP支付.
-    UnApp,
-    /// `UN_WEB`: 银联PC网页支付.
-    UnWeb,
-    /// A channel the document does not list (BeeCloud added many later), kept as received.
-    Unknown(String),
-}
-
-impl Channel {
-    /// The wire value.
-    pub fn as_str(&self) -> &str {
-        match self {
-            Self::Wx => "WX",
-            Self::WxApp => "WX_APP",
-            Self::WxNative => "WX_NATIVE",
-            Self::WxJsapi => "WX_JSAPI",
-            Self::Ali => "ALI",
-            Self::AliApp => "ALI_APP",
-            Self::AliWeb => "ALI_WEB",
-            Self::AliQrcode => "ALI_QRCODE",
-            Self::Un => "UN",
-            Self::UnApp => "UN_APP",
-            Self::UnWeb => "UN_WEB",
-            Self::Unknown(raw) => raw,
-        }
-    }
-
-    /// The channel for a wire value.
-    pub fn from_wire(raw: &str) -> Self {
-        match raw {
-            "WX" => Self::Wx,
-            "WX_APP" => Self::WxApp,
-            "WX_NATIVE" => Self::WxNative,
-            "WX_JSAPI" => Self::WxJsapi,
-            "ALI" => Self::Ali,
-            "ALI_APP" => Self::AliApp,
-            "ALI_WEB" => Self::AliWeb,
-            "ALI_QRCODE" => Self::AliQrcode,
-            "UN" => Self::Un,
-            "UN_APP" => Self::UnApp,
-            "UN_WEB" => Self::UnWeb,
-            other => Self::Unknown(other.to_owned()),
-        }
-    }
-}
-
-impl Serialize for Channel {
-    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(self.as_str())
-    }
-}
-
-impl<'de> Deserialize<'de> for Channel {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        let raw = String::deserialize(d)?;
-        Ok(Self::from_wire(&raw))
+paysig::code_enum! {
+    /// A channel as used by the queries (§4, §5) and answered in their records: the bill
+    /// channels plus the provider groups `WX`, `ALI`, `UN`. A channel the document does not
+    /// list (BeeCloud added many later) is kept in `Unknown`.
+    string Channel {
+        /// `WX`: every WeChat Pay channel.
+        Wx = "WX",
+        /// `WX_APP`: 微信手机原生APP支付.
+        WxApp = "WX_APP",
+        /// `WX_NATIVE`: 微信公众号二维码支付.
+        WxNative = "WX_NATIVE",
+        /// `WX_JSAPI`: 微信公众号支付.
+        WxJsapi = "WX_JSAPI",
+        /// `ALI`: every Alipay channel.
+        Ali = "ALI",
+        /// `ALI_APP`: 支付宝手机原生APP支付.
+        AliApp = "ALI_APP",
+        /// `ALI_WEB`: 支付宝PC网页支付.
+        AliWeb = "ALI_WEB",
+        /// `ALI_QRCODE`: 支付宝内嵌二维码支付.
+        AliQrcode = "ALI_QRCODE",
+        /// `UN`: every UnionPay channel.
+        Un = "UN",
+        /// `UN_APP`: 银联手机原生APP支付.
+        UnApp = "UN_APP",
+        /// `UN_WEB`: 银联PC网页支付.
+        UnWeb = "UN_WEB",
     }
 }
 
@@ -221,12 +170,12 @@ mod tests {
             "UN_APP",
             "UN_WEB",
         ] {
-            let c = Channel::from_wire(raw);
+            let c = Channel::from(raw);
             assert!(!matches!(c, Channel::Unknown(_)), "{raw}");
             assert_eq!(c.as_str(), raw);
         }
         assert_eq!(
-            Channel::from_wire("KUAIQIAN"),
+            Channel::from("KUAIQIAN"),
             Channel::Unknown("KUAIQIAN".into())
         );
     }

@@ -1,97 +1,52 @@
 //! `result_code` / `result_msg` (beecloud.md §2 公共返回参数取值列表, §3 退款特有).
 
-use serde::{Deserialize, Deserializer};
+use serde::Deserialize;
 
-/// BeeCloud's `result_code`, with the documented `result_msg` and meaning.
-///
-/// Codes 0-7 and 14 are common to every call (§2); 8-13 are specific to refunds (§3).
-/// A code BeeCloud adds later is kept in [`ResultCode::Unknown`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum ResultCode {
-    /// 0 `OK`: 调用成功, the call succeeded.
-    Ok,
-    /// 1 `APP_INVALID`: 根据app_id找不到对应的APP或者app_sign不正确, no app for this app_id, or
-    /// the app_sign is wrong.
-    AppInvalid,
-    /// 2 `PAY_FACTOR_NOT_SET`: 支付要素在后台没有设置, the payment settings of the channel are
-    /// not set up in the BeeCloud console.
-    PayFactorNotSet,
-    /// 3 `CHANNEL_INVALID`: channel参数不合法, the channel is not valid.
-    ChannelInvalid,
-    /// 4 `MISS_PARAM`: 缺少必填参数, a required parameter is missing.
-    MissParam,
-    /// 5 `PARAM_INVALID`: 参数不合法, a parameter is not valid.
-    ParamInvalid,
-    /// 6 `CERT_FILE_ERROR`: 证书错误, certificate error.
-    CertFileError,
-    /// 7 `CHANNEL_ERROR`: 渠道内部错误, internal error of the payment channel.
-    ChannelError,
-    /// 8 `NO_SUCH_BILL`: 没有该订单, no such bill (refunds).
-    NoSuchBill,
-    /// 9 `BILL_UNSUCCESS`: 该订单没有支付成功, the bill was not paid (refunds).
-    BillUnsuccess,
-    /// 10 `REFUND_EXCEED_TIME`: 已超过可退款时间, the refund period is over.
-    RefundExceedTime,
-    /// 11 `ALREADY_REFUNDING`: 该订单已有正在处理中的退款, a refund of this bill is already in
-    /// progress.
-    AlreadyRefunding,
-    /// 12 `REFUND_AMOUNT_TOO_LARGE`: 提交的退款金额超出可退额度, the refund exceeds the refundable
-    /// amount.
-    RefundAmountTooLarge,
-    /// 13 `NO_SUCH_REFUND`: 没有该退款记录, no such refund.
-    NoSuchRefund,
-    /// 14 `RUN_TIME_ERROR`: 实时未知错误，请与技术联系帮助查看, unknown runtime error; contact
-    /// BeeCloud support.
-    RunTimeError,
-    /// A code the document does not list, kept as received.
-    Unknown(i64),
+paysig::code_enum! {
+    /// BeeCloud's `result_code`, with the documented `result_msg` and meaning.
+    ///
+    /// Codes 0-7 and 14 are common to every call (§2); 8-13 are specific to refunds (§3).
+    /// A code BeeCloud adds later is kept in [`ResultCode::Unknown`].
+    int ResultCode {
+        /// 0 `OK`: 调用成功, the call succeeded.
+        Ok = 0,
+        /// 1 `APP_INVALID`: 根据app_id找不到对应的APP或者app_sign不正确, no app for this app_id, or
+        /// the app_sign is wrong.
+        AppInvalid = 1,
+        /// 2 `PAY_FACTOR_NOT_SET`: 支付要素在后台没有设置, the payment settings of the channel are
+        /// not set up in the BeeCloud console.
+        PayFactorNotSet = 2,
+        /// 3 `CHANNEL_INVALID`: channel参数不合法, the channel is not valid.
+        ChannelInvalid = 3,
+        /// 4 `MISS_PARAM`: 缺少必填参数, a required parameter is missing.
+        MissParam = 4,
+        /// 5 `PARAM_INVALID`: 参数不合法, a parameter is not valid.
+        ParamInvalid = 5,
+        /// 6 `CERT_FILE_ERROR`: 证书错误, certificate error.
+        CertFileError = 6,
+        /// 7 `CHANNEL_ERROR`: 渠道内部错误, internal error of the payment channel.
+        ChannelError = 7,
+        /// 8 `NO_SUCH_BILL`: 没有该订单, no such bill (refunds).
+        NoSuchBill = 8,
+        /// 9 `BILL_UNSUCCESS`: 该订单没有支付成功, the bill was not paid (refunds).
+        BillUnsuccess = 9,
+        /// 10 `REFUND_EXCEED_TIME`: 已超过可退款时间, the refund period is over.
+        RefundExceedTime = 10,
+        /// 11 `ALREADY_REFUNDING`: 该订单已有正在处理中的退款, a refund of this bill is already in
+        /// progress.
+        AlreadyRefunding = 11,
+        /// 12 `REFUND_AMOUNT_TOO_LARGE`: 提交的退款金额超出可退额度, the refund exceeds the refundable
+        /// amount.
+        RefundAmountTooLarge = 12,
+        /// 13 `NO_SUCH_REFUND`: 没有该退款记录, no such refund.
+        NoSuchRefund = 13,
+        /// 14 `RUN_TIME_ERROR`: 实时未知错误，请与技术联系帮助查看, unknown runtime error; contact
+        /// BeeCloud support.
+        RunTimeError = 14,
+    }
 }
 
 impl ResultCode {
-    /// The code for a wire value.
-    pub fn from_code(code: i64) -> Self {
-        match code {
-            0 => Self::Ok,
-            1 => Self::AppInvalid,
-            2 => Self::PayFactorNotSet,
-            3 => Self::ChannelInvalid,
-            4 => Self::MissParam,
-            5 => Self::ParamInvalid,
-            6 => Self::CertFileError,
-            7 => Self::ChannelError,
-            8 => Self::NoSuchBill,
-            9 => Self::BillUnsuccess,
-            10 => Self::RefundExceedTime,
-            11 => Self::AlreadyRefunding,
-            12 => Self::RefundAmountTooLarge,
-            13 => Self::NoSuchRefund,
-            14 => Self::RunTimeError,
-            other => Self::Unknown(other),
-        }
-    }
-
-    /// The wire value.
-    pub fn code(self) -> i64 {
-        match self {
-            Self::Ok => 0,
-            Self::AppInvalid => 1,
-            Self::PayFactorNotSet => 2,
-            Self::ChannelInvalid => 3,
-            Self::MissParam => 4,
-            Self::ParamInvalid => 5,
-            Self::CertFileError => 6,
-            Self::ChannelError => 7,
-            Self::NoSuchBill => 8,
-            Self::BillUnsuccess => 9,
-            Self::RefundExceedTime => 10,
-            Self::AlreadyRefunding => 11,
-            Self::RefundAmountTooLarge => 12,
-            Self::NoSuchRefund => 13,
-            Self::RunTimeError => 14,
-            Self::Unknown(c) => c,
-        }
-    }
-
     /// The documented `result_msg` (empty for [`ResultCode::Unknown`]).
     pub fn result_msg(self) -> &'static str {
         match self {
@@ -142,9 +97,31 @@ impl ResultCode {
     }
 }
 
-impl<'de> Deserialize<'de> for ResultCode {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        paysig::lenient::number::<D, i64>(d).map(Self::from_code)
+/// `transactionType` / `transaction_type`. Any other value is refused
+/// ([`crate::notify::grammar::transaction_type`]): the
+/// signed string must have one reading, so the set is closed (no `Unknown`)..
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum TransactionType {
+    /// `PAY`: 支付的结果确认, a payment result.
+    Pay,
+    /// `REFUND`: 退款的结果确认, a refund result.
+    Refund,
+    /// `TRANSFER`: a transfer (打款) result (BeeCloud's SDKs; not in beecloud.md).
+    Transfer,
+}
+
+impl TransactionType {
+    /// Every value the grammar accepts.
+    pub const ALL: [TransactionType; 3] = [Self::Pay, Self::Refund, Self::Transfer];
+
+    /// The wire value.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pay => "PAY",
+            Self::Refund => "REFUND",
+            Self::Transfer => "TRANSFER",
+        }
     }
 }
 
@@ -168,14 +145,14 @@ mod tests {
     #[test]
     fn every_documented_code_round_trips() {
         for c in 0..=14 {
-            let code = ResultCode::from_code(c);
+            let code = ResultCode::from(c);
             assert_ne!(code, ResultCode::Unknown(c));
             assert_eq!(code.code(), c);
             assert!(!code.result_msg().is_empty());
         }
-        assert_eq!(ResultCode::from_code(15), ResultCode::Unknown(15));
+        assert_eq!(ResultCode::from(15), ResultCode::Unknown(15));
         assert_eq!(
-            ResultCode::from_code(12).result_msg(),
+            ResultCode::from(12).result_msg(),
             "REFUND_AMOUNT_TOO_LARGE"
         );
     }

@@ -11,7 +11,7 @@ pub use bill::{
     UnAppPayment, UnWebPayment, WxAppPayment, WxJsapiPayment, WxNativePayment,
 };
 pub use channel::{BillChannel, Channel, QrPayMode, RefundChannel};
-pub use codes::{Envelope, ResultCode};
+pub use codes::{Envelope, ResultCode, TransactionType};
 pub use query::{
     BillRecord, BillsPage, BillsQuery, MAX_LIMIT, Paged, RefundRecord, RefundStatus, RefundsPage,
     RefundsQuery, Window,

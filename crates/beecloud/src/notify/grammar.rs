@@ -56,7 +56,7 @@ pub fn transaction_type(raw: &str) -> Result<TransactionType, String> {
 /// A `channel_type` or `sub_channel_type`: one of [`CHANNELS`].
 pub fn channel(raw: &str) -> Result<Channel, String> {
     if CHANNELS.contains(&raw) {
-        Ok(Channel::from_wire(raw))
+        Ok(Channel::from(raw))
     } else {
         Err(format!(
             "{raw:?} is not a documented channel ({})",

@@ -5,59 +5,9 @@
 
 use std::fmt;
 
-/// Defines a code enum: documented variants, `Unknown(i64)`, lenient serde (int or string).
-macro_rules! code_enum {
-    ($(#[$meta:meta])* $name:ident { $($(#[$vmeta:meta])* $variant:ident = $value:literal,)+ }) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $($(#[$vmeta])* $variant,)+
-            /// A value the document does not list, kept as received.
-            Unknown(i64),
-        }
-
-        impl $name {
-            /// The wire value.
-            pub fn code(self) -> i64 {
-                match self {
-                    $($name::$variant => $value,)+
-                    $name::Unknown(raw) => raw,
-                }
-            }
-        }
-
-        impl From<i64> for $name {
-            fn from(raw: i64) -> Self {
-                match raw {
-                    $($value => $name::$variant,)+
-                    other => $name::Unknown(other),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}", self.code())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                paysig::lenient::number::<D, i64>(d).map($name::from)
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_i64(self.code())
-            }
-        }
-    };
-}
-
-code_enum! {
+paysig::code_enum! {
     /// Error codes of 统一下单 (mifeng.md §统一下单 错误码).
-    UnifiedOrderCode {
+    int UnifiedOrderCode {
         /// 1 找不到数据: no data found.
         NotFound = 1,
         /// 2 token校验不通过: the token failed validation (expired or superseded).
@@ -83,9 +33,9 @@ code_enum! {
     }
 }
 
-code_enum! {
+paysig::code_enum! {
     /// Error codes of 订单查询 (mifeng.md §订单查询 错误码).
-    QueryCode {
+    int QueryCode {
         /// 1 找不到数据: no such order.
         NotFound = 1,
         /// 2 参数校验不通过: a parameter failed validation. (For the other endpoints 2 means
@@ -94,9 +44,9 @@ code_enum! {
     }
 }
 
-code_enum! {
+paysig::code_enum! {
     /// Error codes of 余额查询 (mifeng.md §余额查询 错误码).
-    BalanceCode {
+    int BalanceCode {
         /// 1 找不到数据: no data found.
         NotFound = 1,
         /// 2 token校验不通过: the token failed validation.
@@ -106,9 +56,9 @@ code_enum! {
     }
 }
 
-code_enum! {
+paysig::code_enum! {
     /// 订单查询 `state` (mifeng.md §订单查询 响应参数).
-    OrderState {
+    int OrderState {
         /// 0 未出码: no payment code issued yet.
         NoCode = 0,
         /// 1 交易失败: the payment failed.
@@ -120,9 +70,9 @@ code_enum! {
     }
 }
 
-code_enum! {
+paysig::code_enum! {
     /// 订单查询 `notify_succ` (mifeng.md §订单查询 响应参数).
-    NotifyDelivery {
+    int NotifyDelivery {
         /// 0 通知失败: the notify was not delivered.
         Failed = 0,
         /// 1 通知成功: the notify was delivered.
@@ -130,11 +80,11 @@ code_enum! {
     }
 }
 
-code_enum! {
+paysig::code_enum! {
     /// Notify `state`. **Inferred**: taken from a document of the same platform template
     /// (docs/provider-notes.md), not confirmed for Mifeng; note that it is numbered differently
     /// from [`OrderState`].
-    NotifyState {
+    int NotifyState {
         /// 1 未出码: no payment code issued yet.
         NoCode = 1,
         /// 2 待支付: awaiting payment.

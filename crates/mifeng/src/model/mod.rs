@@ -7,31 +7,12 @@ mod token;
 pub use codes::{
     ApiCode, BalanceCode, NotifyDelivery, NotifyState, OrderState, QueryCode, UnifiedOrderCode,
 };
-pub(crate) use order::text as check_text;
 pub use order::{BalanceResponse, QueryOrderResponse, UnifiedOrderRequest, UnifiedOrderResponse};
 pub use token::AccessTokenResponse;
 
+pub use paysig::Reply;
+
 use serde::Deserialize;
-
-/// A successful answer: the typed `data` and the envelope's `msg` and `request_id`.
-///
-/// Derefs to `data`.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Reply<T> {
-    /// The typed `data` object.
-    pub data: T,
-    /// The envelope's `msg` (e.g. `"ok"`).
-    pub msg: String,
-    /// The envelope's `request_id`, for support requests to Mifeng.
-    pub request_id: Option<String>,
-}
-
-impl<T> std::ops::Deref for Reply<T> {
-    type Target = T;
-    fn deref(&self) -> &T {
-        &self.data
-    }
-}
 
 /// The envelope every endpoint answers with: `{code, msg, data, request_id}`.
 #[derive(Debug, Clone, Deserialize)]
@@ -108,6 +89,7 @@ pub fn decode_reply<T: serde::de::DeserializeOwned>(
         reason: e.to_string(),
         request_id: None,
     })?;
+    let reply_msg = env.msg.clone();
     let msg = env.msg.unwrap_or_default();
     if env.code != 0 {
         return Err(Error::Api {
@@ -129,7 +111,7 @@ pub fn decode_reply<T: serde::de::DeserializeOwned>(
     })?;
     Ok(Reply {
         data,
-        msg,
+        msg: reply_msg,
         request_id: env.request_id,
     })
 }

@@ -2,6 +2,7 @@
 
 use super::codes::{NotifyDelivery, OrderState};
 use crate::Error;
+use crate::validate::{no_control, text};
 use paysig::Money;
 use serde::{Deserialize, Serialize};
 use std::net::IpAddr;
@@ -96,31 +97,6 @@ impl UnifiedOrderRequest {
     }
 }
 
-pub(crate) fn text(field: &'static str, value: &str) -> Result<(), Error> {
-    if value.trim().is_empty() {
-        return Err(Error::Validation {
-            field,
-            reason: "must not be empty".into(),
-        });
-    }
-    if value.trim() != value {
-        return Err(Error::Validation {
-            field,
-            reason: "must not start or end with whitespace".into(),
-        });
-    }
-    no_control(field, value)
-}
-
-fn no_control(field: &'static str, value: &str) -> Result<(), Error> {
-    if value.chars().any(char::is_control) {
-        return Err(Error::Validation {
-            field,
-            reason: "must not contain control characters".into(),
-        });
-    }
-    Ok(())
-}
 
 fn web_url(field: &'static str, url: &Url) -> Result<(), Error> {
     match url.scheme() {

@@ -163,12 +163,12 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, Failure> {
             // never as a notify.
             let data = payload.get("data");
             let kind = if data.and_then(|d| d.get("refunds")).is_some() {
-                pooul::notify::verify_refund_notify(body, &key).map_err(|e| e.to_string())?;
+                pooul::notify::verify_notify_refund(body, &key).map_err(|e| e.to_string())?;
                 "refund_notify"
             } else if data.and_then(|d| d.get("trade_state")).is_some()
                 && data.and_then(|d| d.get("total_fee")).is_some()
             {
-                pooul::notify::verify_pay_notify(body, &key).map_err(|e| e.to_string())?;
+                pooul::notify::verify_notify_pay(body, &key).map_err(|e| e.to_string())?;
                 "pay_notify"
             } else {
                 "signed_answer"
@@ -196,7 +196,7 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, Failure> {
                 .timestamp_check(beecloud::notify::TimestampCheck::Skip)
                 .body_limit(args.body_limit);
             let event = beecloud::Webhook::new(app_id, config)
-                .verify(body)
+                .verify_notify(body)
                 .map_err(|e| e.to_string())?;
             let signed_fields = event.signed_fields();
             let all: serde_json::Map<String, Value> =
@@ -212,7 +212,7 @@ pub fn verify(args: &Args, body: &[u8]) -> Result<Value, Failure> {
         }
         Provider::Mifeng => {
             let secret = secret(args)?;
-            mifeng::notify::verify(body, &secret).map_err(|e| e.to_string())?;
+            mifeng::notify::verify_notify(body, &secret).map_err(|e| e.to_string())?;
             serde_json::from_slice(body).map_err(|e| e.to_string())?
         }
     };

@@ -620,22 +620,20 @@ impl Gateway for PooulGateway {
     /// anything is believed. A refund notify must carry exactly one refund.
     fn parse_notification(
         &self,
-        _headers: &http::HeaderMap,
+        headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<Verified<Notification>, Error> {
-        let token = std::str::from_utf8(body)
-            .map_err(|_| refused(pooul::NotifyError::NotUtf8.to_string()))?;
-        // Read unverified only to pick the verifier; it is kept as `raw` once the same token
-        // verified below.
+        let token =
+            std::str::from_utf8(body).map_err(|_| refused("notify body is not UTF-8".into()))?;
+        // Read unverified only to be kept as `raw` once the same token verified below.
         let payload = paysig::jwt::peek_payload(token)
             .map_err(|e| refused(format!("notify JWT refused: {e}")))?;
-        let is_refund = payload.get("data").and_then(|d| d.get("refunds")).is_some();
-        if is_refund {
-            let notify = self
-                .client
-                .verify_refund_notify(body)
-                .map_err(|e| refused(e.to_string()))?;
-            notify.try_map(|n| {
+        let notify = self
+            .client
+            .verify_notify(headers, body)
+            .map_err(|e| refused(e.to_string()))?;
+        notify.try_map(|n| match n {
+            pooul::Notification::Refund(n) => {
                 let [item] = n.data.refunds.as_slice() else {
                     return Err(refused(format!(
                         "a refund notify must carry one refund, this one has {}",
@@ -654,13 +652,8 @@ impl Gateway for PooulGateway {
                     status: notified_status(n.code, item.refund_status.into()),
                     raw: payload,
                 })
-            })
-        } else {
-            let notify = self
-                .client
-                .verify_pay_notify(body)
-                .map_err(|e| refused(e.to_string()))?;
-            Ok(notify.map(|n| Notification {
+            }
+            pooul::Notification::Pay(n) => Ok(Notification {
                 provider: PROVIDER,
                 kind: NotificationKind::Payment,
                 order_no: n.data.mch_trade_id,
@@ -669,8 +662,9 @@ impl Gateway for PooulGateway {
                 amount: n.data.total_fee,
                 status: notified_status(n.code, n.data.trade_state.into()),
                 raw: payload,
-            }))
-        }
+            }),
+            other => Err(refused(format!("a notify of no known kind: {other:?}"))),
+        })
     }
 
     fn ack(&self) -> &'static str {

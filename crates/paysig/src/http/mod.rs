@@ -27,4 +27,6 @@ mod request;
 pub use client::{HttpClient, HttpConfig, Jitter, RetryPolicy};
 pub use error::{HttpError, status_class};
 pub use request::{Body, Method, Request, Response};
+/// The `http` crate's header types, which every provider's `Client::verify_notify` takes.
+pub use reqwest::header::{self, HeaderMap, HeaderValue};
 pub use url::Url;

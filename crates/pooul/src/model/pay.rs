@@ -368,7 +368,7 @@ impl TryFrom<PayWire> for PayRequest {
             ("mch_app_id", w.mch_app_id.is_some()),
         ];
         let mut used = |names: &[&str]| extra.retain(|(n, _)| !names.contains(n));
-        let pay_type = match PayTypeCode::parse(&w.pay_type) {
+        let pay_type = match PayTypeCode::from(w.pay_type.as_str()) {
             PayTypeCode::CommonMicro => {
                 used(&["auth_code"]);
                 PayType::Micro {

@@ -1,121 +1,10 @@
 //! Every documented code and state of sunmi.txt, each with an `Unknown` fallback that keeps the
 //! raw value (Sunmi may add codes; a new one must never be mistaken for a known one).
 
-use serde::de::Deserializer;
-use std::fmt;
-
-/// A string-coded enum: `as_str`, `From<&str>`, lenient `Deserialize` (a JSON number is read
-/// as its text), `Serialize` as the raw string.
-macro_rules! string_code {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $raw:literal, )* }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-            /// A value the document does not list, kept as received.
-            Unknown(String),
-        }
-
-        impl $name {
-            /// The wire value.
-            pub fn as_str(&self) -> &str {
-                match self {
-                    $( $name::$variant => $raw, )*
-                    $name::Unknown(raw) => raw.as_str(),
-                }
-            }
-        }
-
-        impl From<&str> for $name {
-            fn from(raw: &str) -> Self {
-                match raw {
-                    $( $raw => $name::$variant, )*
-                    other => $name::Unknown(other.to_owned()),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(self.as_str())
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(self.as_str())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                paysig::lenient::string(d).map(|s| $name::from(s.as_str()))
-            }
-        }
-    };
-}
-
-/// An integer-coded enum: `code()`, `From<i64>`, lenient `Deserialize` (a digit string is
-/// read as its number, anything else is an error), `Serialize` as the integer.
-macro_rules! int_code {
-    (
-        $(#[$meta:meta])*
-        $name:ident { $( $(#[$vmeta:meta])* $variant:ident = $raw:literal, )* }
-    ) => {
-        $(#[$meta])*
-        #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-        pub enum $name {
-            $( $(#[$vmeta])* $variant, )*
-            /// A value the document does not list, kept as received.
-            Unknown(i64),
-        }
-
-        impl $name {
-            /// The wire value.
-            pub fn code(self) -> i64 {
-                match self {
-                    $( $name::$variant => $raw, )*
-                    $name::Unknown(raw) => raw,
-                }
-            }
-        }
-
-        impl From<i64> for $name {
-            fn from(raw: i64) -> Self {
-                match raw {
-                    $( $raw => $name::$variant, )*
-                    other => $name::Unknown(other),
-                }
-            }
-        }
-
-        impl fmt::Display for $name {
-            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                write!(f, "{}", self.code())
-            }
-        }
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_i64(self.code())
-            }
-        }
-
-        impl<'de> serde::Deserialize<'de> for $name {
-            fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-                paysig::lenient::number::<D, i64>(d).map($name::from)
-            }
-        }
-    };
-}
-
-string_code! {
+paysig::code_enum! {
     /// `code`, the system result (sunmi.txt §7.1). `10000` only means the request reached
     /// Sunmi (§8 "其他问题" 1): the business result is in `data`.
-    SystemCode {
+    string SystemCode {
         /// 10000 成功: the request arrived (not: the business call succeeded).
         Success = "10000",
         /// 20000 不可用服务: service unavailable.
@@ -129,9 +18,9 @@ string_code! {
     }
 }
 
-string_code! {
+paysig::code_enum! {
     /// `sub_code` / `resultCode`, the business codes (sunmi.txt §7.2).
-    BusinessCode {
+    string BusinessCode {
         /// D01 处理中: processing.
         D01Processing = "D01",
         /// D04 交易结束: trade finished.
@@ -229,17 +118,17 @@ impl BusinessCode {
     }
 }
 
-string_code! {
+paysig::code_enum! {
     /// `resultCode` of the card query (sunmi.txt §3.3.1: "00 表示成功").
-    SwipeResultCode {
+    string SwipeResultCode {
         /// 00: success.
         Success = "00",
     }
 }
 
-int_code! {
+paysig::code_enum! {
     /// `state`, the order state (sunmi.txt §3.3.1, §4.3.2-§4.3.5).
-    TradeState {
+    int TradeState {
         /// 1 交易创建，交易提交到支付通道，待付款: created, submitted to the channel, awaiting payment.
         Created = 1,
         /// 2 订单未付款: not paid.
@@ -265,10 +154,10 @@ impl TradeState {
     }
 }
 
-int_code! {
+paysig::code_enum! {
     /// `orderType` (sunmi.txt §3.3.1, §4.3.5). The query and refund tables (§4.3.3, §4.3.4)
     /// only list 0 收款 and 1 退款.
-    OrderType {
+    int OrderType {
         /// 0 消费 / 收款: a payment.
         Payment = 0,
         /// 1 退款: a refund.
@@ -286,9 +175,9 @@ int_code! {
     }
 }
 
-string_code! {
+paysig::code_enum! {
     /// `cardType` (sunmi.txt §3.4).
-    CardType {
+    string CardType {
         /// CC 贷记卡: credit card.
         Credit = "CC",
         /// DC 借记卡: debit card.
@@ -300,9 +189,9 @@ string_code! {
     }
 }
 
-string_code! {
+paysig::code_enum! {
     /// `cardGov`, the card organisation (sunmi.txt §3.5).
-    CardGov {
+    string CardGov {
         /// WX 微信: WeChat.
         WeChat = "WX",
         /// ZFB01 支付宝: Alipay.
@@ -320,9 +209,9 @@ string_code! {
     }
 }
 
-string_code! {
+paysig::code_enum! {
     /// `platform`, the payment platform (sunmi.txt §4.3.2-§4.3.5).
-    Platform {
+    string Platform {
         /// wxpay 微信支付: WeChat Pay.
         WxPay = "wxpay",
         /// alipay 支付宝支付: Alipay.

@@ -8,7 +8,6 @@ mod response;
 pub use codes::{
     BusinessCode, CardGov, CardType, OrderType, Platform, SwipeResultCode, SystemCode, TradeState,
 };
-pub(crate) use request::check;
 pub use request::{
     BindConfig, JsApiPayRequest, MiniPayRequest, OrderRef, OriginalOrder, PayBindRequest,
     QueryRequest, RefundRequest, SwipeQueryRequest, SwipeTradeRef, Terminal, TradeDate, WalletType,

@@ -3,25 +3,8 @@
 //! anything is sent, with an error naming the wire field.
 
 use crate::error::Error;
+use crate::validate::{check, positive};
 use paysig::{Money, Params};
-
-/// Checks a documented `String(max)` field: present, not empty, at most `max` characters.
-pub(crate) fn check(field: &'static str, value: &str, max: usize) -> Result<(), Error> {
-    if value.is_empty() {
-        return Err(Error::Validation {
-            field,
-            reason: "must not be empty".into(),
-        });
-    }
-    let len = value.chars().count();
-    if len > max {
-        return Err(Error::Validation {
-            field,
-            reason: format!("{len} characters, at most {max} allowed (String({max}))"),
-        });
-    }
-    Ok(())
-}
 
 fn push(p: &mut Params, field: &'static str, value: &str, max: usize) -> Result<(), Error> {
     check(field, value, max)?;
@@ -38,17 +21,6 @@ fn push_opt(
     match value {
         Some(v) => push(p, field, v, max),
         None => Ok(()),
-    }
-}
-
-fn positive(field: &'static str, amount: Money) -> Result<(), Error> {
-    if amount.is_zero() {
-        Err(Error::Validation {
-            field,
-            reason: "must be at least 1 fen (0.01 yuan)".into(),
-        })
-    } else {
-        Ok(())
     }
 }
 
