@@ -20,9 +20,10 @@ usage: cargo xtask <command>
 commands:
   fixtures [--check]   extract the JSON samples of docs/upstream/ into fixtures/<provider>/;
                        with --check, compare instead of writing (exit 1 on any difference)
-  shape                check the provider crates' shape (modules, entry points, error
+  shape [--root DIR]   check the provider crates' shape (modules, entry points, error
                        variants, code enums) and, workspace-wide, import circles and files
                        over 600 lines; deliberate differences live in xtask/shape-allow.toml
+                       (of DIR, default this workspace)
   new-provider NAME    scaffold crates/NAME, a provider crate in the shape, from
                        xtask/template/provider/ (passes `shape`, compiles, tested)
   ci [--skip-redis]    fmt, clippy, redis + chromedriver + postgres, test (incl. ignored),
@@ -39,7 +40,7 @@ fn workspace_root() -> PathBuf {
 #[derive(Debug, PartialEq, Eq)]
 enum Command {
     Fixtures { check: bool },
-    Shape,
+    Shape { root: Option<PathBuf> },
     NewProvider(String),
     Ci(ci::Options),
     Help,
@@ -60,7 +61,17 @@ fn parse(args: &[String]) -> Result<Command, String> {
         "fixtures" => Command::Fixtures {
             check: take("--check"),
         },
-        "shape" => Command::Shape,
+        "shape" => match flags.iter().position(|f| *f == "--root") {
+            None => Command::Shape { root: None },
+            Some(i) => match flags.get(i + 1) {
+                Some(dir) => {
+                    let root = PathBuf::from(dir);
+                    flags.drain(i..=i + 1);
+                    Command::Shape { root: Some(root) }
+                }
+                None => return Err("`--root` needs a directory".to_string()),
+            },
+        },
         "new-provider" => match flags.first() {
             Some(name) if !name.starts_with('-') => {
                 let name = name.to_string();
@@ -98,7 +109,7 @@ fn main() -> ExitCode {
         }
         Command::Fixtures { check: false } => fixtures::write(&root).map(|()| true),
         Command::Fixtures { check: true } => fixtures::check(&root),
-        Command::Shape => shape::run(&root),
+        Command::Shape { root: other } => shape::run(other.as_deref().unwrap_or(&root)),
         Command::NewProvider(name) => scaffold::new_provider(&root, &name).map(|()| true),
         Command::Ci(opts) => ci::run(&root, opts).map(|()| true),
     };
@@ -134,7 +145,14 @@ mod tests {
             parse(&args(&["ci", "--skip-redis"])),
             Ok(Command::Ci(ci::Options { skip_redis: true }))
         ));
-        assert_eq!(parse(&args(&["shape"])), Ok(Command::Shape));
+        assert_eq!(parse(&args(&["shape"])), Ok(Command::Shape { root: None }));
+        assert_eq!(
+            parse(&args(&["shape", "--root", "/x"])),
+            Ok(Command::Shape {
+                root: Some(PathBuf::from("/x"))
+            })
+        );
+        assert!(parse(&args(&["shape", "--root"])).is_err());
         assert!(parse(&args(&["shape", "--x"])).is_err());
         assert_eq!(
             parse(&args(&["new-provider", "acme"])),
