@@ -3,13 +3,13 @@
 use crate::clock::{beijing_today, unix_millis};
 use crate::config::Config;
 use crate::error::Error;
+use crate::error::{NotifyError, Unconfirmed};
 use crate::hosts::sanitized;
 use crate::model::{
     BillChannel, BillRecord, BillRequest, BillResponse, BillsPage, BillsQuery, Channel, Envelope,
     Paged, QrPayMode, RefundChannel, RefundRecord, RefundRequest, RefundResponse, RefundStatus,
     RefundsPage, RefundsQuery, ResultCode, Window, WindowPara,
 };
-use crate::error::{NotifyError, Unconfirmed};
 use crate::notify::{ConfirmedPayment, Notification, TransactionType, Webhook};
 use paysig::http::{HttpClient, HttpError, Request, Response, Url};
 use paysig::md5::{HexCase, md5_hex};

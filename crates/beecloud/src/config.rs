@@ -128,7 +128,7 @@ pub struct Config {
     pub clock: Arc<dyn Clock>,
     /// How `title` is measured.
     pub title_rule: TitleRule,
-    /// How webhooks are verified ([`crate::Client::webhook`]); `None` if not used.
+    /// How webhooks are verified ([`crate::Client::verify_notify`]); `None` if not used.
     pub webhook: Option<WebhookConfig>,
 }
 

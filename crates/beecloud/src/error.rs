@@ -381,7 +381,9 @@ impl From<paysig::SignError> for NotifyError {
     fn from(e: paysig::SignError) -> Self {
         match e {
             paysig::SignError::Mismatch => NotifyError::SignatureMismatch,
-            paysig::SignError::MissingSignature { field } => NotifyError::MissingSignature { field },
+            paysig::SignError::MissingSignature { field } => {
+                NotifyError::MissingSignature { field }
+            }
             paysig::SignError::BadEncoding { .. } => NotifyError::BadSignatureEncoding,
             other => NotifyError::Signature(other),
         }

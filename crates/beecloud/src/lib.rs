@@ -1,8 +1,9 @@
-//! # beecloud
+//! # beecloud: BeeCloud for payhub
 //!
-//! Client for the BeeCloud RESTful API V1 (beta) (`docs/upstream/beecloud.md`): one API in front
-//! of WeChat Pay, Alipay and UnionPay. Covered:
+//! The BeeCloud RESTful API V1 (beta) (`docs/upstream/beecloud.md`): one API in front of
+//! WeChat Pay, Alipay and UnionPay.
 //!
+//! ## Covers
 //! | section | endpoint | method |
 //! |---|---|---|
 //! | §1 Server 列表 | four production hosts, the test server | [`Environment`], random host per call with failover |
@@ -11,12 +12,15 @@
 //! | §4 订单查询 | `GET /1/rest/bills` | [`Client::bills`], [`Client::all_bills`] |
 //! | §5 退款查询 | `GET /1/rest/refunds` | [`Client::refunds`], [`Client::all_refunds`] |
 //! | §6 退款状态更新 | `GET /1/rest/refund/status` | [`Client::refund_status`] |
-//! | webhook (not in the document) | POST JSON to the merchant | [`notify::Webhook`], confirmed by §4 with [`Client::confirm_payment`] |
+//! | webhook (not in the document) | POST JSON to the merchant | [`Client::verify_notify`], confirmed by §4 with [`Client::confirm_payment`] |
 //!
 //! Every call carries `app_id`, `timestamp` (ms) and `app_sign = md5(app_id + timestamp +
 //! app_key)` in lowercase hex. Amounts are [`paysig::Money`], sent in fen.
 //!
-//! ## Inferred, and switchable
+//! Every single call returns a [`Reply`] (BeeCloud's answers carry no request id);
+//! [`Client::all_bills`] and [`Client::all_refunds`] gather pages into a plain list.
+//!
+//! ### Inferred, with a switch
 //! - Failover: the document allows any host at random; the official SDKs never failed over.
 //!   This client fails over (see [`Client`]); [`hosts::InOrder`] or a one-host
 //!   [`Environment::Custom`] turns random choice off.
@@ -35,12 +39,6 @@
 //! - `total_fee` / `refund_fee` above `i32::MAX` fen are refused (the document's type is
 //!   `Integer`): [`model::MAX_FEE_FEN`].
 //!
-//! ## Resolution of an unknown outcome
-//! [`Client::resolve_payment`] / [`Client::resolve_refund`] query by `bill_no` / `refund_no`
-//! in every channel group until a definite state ([`resolve`]). After "not found", bill
-//! again under a **new** `bill_no`: neither beecloud.md nor the provider notes say the same
-//! number may be re-sent.
-//!
 //! ## Quick start
 //! ```no_run
 //! use beecloud::{BillChannel, BillRequest, BillResponse, Client, Config, Environment};
@@ -53,6 +51,31 @@
 //! }
 //! # Ok(()) }
 //! ```
+//!
+//! ## Notify
+//! [`Client::verify_notify`] takes the request's headers and raw body and returns a
+//! [`paysig::Verified`] [`Notification`] under the scheme of [`Config::with_webhook`] (a client
+//! without one refuses with [`NotifyError::NotConfigured`]); [`Client::verify_notify_at`]
+//! verifies as if received at a given time. Check the amount with
+//! [`Notification::check_amount`] and confirm a payment with [`Client::confirm_payment`]
+//! before fulfilling, then answer [`ACK`]. Without a client: [`Webhook::verify_notify`].
+//!
+//! ## Errors
+//! [`Error`] for calls, [`NotifyError`] for webhooks; both implement
+//! [`paysig::Classify`] (may the money have moved?). The shared meanings have the same names
+//! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
+//! `Api`; BeeCloud adds `MaybeSent`, `AllHostsFailed` (failover) and `Unconfirmed`
+//! ([`Unconfirmed`]). Its answers echo no field of the request, so there is no
+//! `ResponseMismatch`; its `app_sign` cannot fail, so there is no `Sign`.
+//!
+//! ## Resolution of an unknown outcome
+//! [`Client::resolve_payment`] / [`Client::resolve_refund`] query by `bill_no` / `refund_no`
+//! in every channel group until a definite state ([`resolve`]). After "not found", bill
+//! again under a **new** `bill_no`: neither beecloud.md nor the provider notes say the same
+//! number may be re-sent.
+//!
+//! ## Features
+//! None: the crate has no optional parts.
 
 #![warn(missing_docs)]
 
@@ -71,7 +94,6 @@ pub use client::{Client, app_sign};
 pub use config::{Config, Environment, PRODUCTION_HOSTS, TEST_HOST, TitleRule};
 pub use doc_tables::{DOC_EXCEPTIONS, DocException};
 pub use error::{Error, NotifyError, Unconfirmed};
-pub use paysig::Reply;
 pub use model::{
     BillChannel, BillRequest, BillResponse, BillsQuery, Channel, QrPayMode, RefundChannel,
     RefundRequest, RefundsQuery, ResultCode, TransactionType,
@@ -79,3 +101,4 @@ pub use model::{
 pub use notify::{
     ACK, AppMode, ConfirmedPayment, Notification, Webhook, WebhookConfig, WebhookScheme,
 };
+pub use paysig::Reply;

@@ -80,8 +80,8 @@ pub mod grammar;
 
 use crate::clock::{Clock, SystemClock, unix_millis};
 use crate::error::NotifyError;
-use crate::model::{BillRecord, Channel};
 pub use crate::model::TransactionType;
+use crate::model::{BillRecord, Channel, WebhookState};
 use paysig::limit::{DEFAULT_NOTIFY_BODY_LIMIT, check_body_len};
 use paysig::md5::{CaseCheck, HexCase, verify_hex};
 use paysig::rawjson::{RawJsonError, RawObject};
@@ -306,6 +306,20 @@ impl Notification {
                 "channel_type",
                 "transaction_fee",
             ],
+        }
+    }
+
+    /// What the webhook says, by `transaction_type` and `trade_success` (`None` for a
+    /// transfer). A claim, like [`Notification::claims_paid`]: confirm a payment with
+    /// [`crate::Client::confirm_payment`].
+    pub fn state(&self) -> Option<WebhookState> {
+        let success = self.trade_success == Some(true);
+        match self.transaction_type {
+            TransactionType::Pay if success => Some(WebhookState::Paid),
+            TransactionType::Pay => Some(WebhookState::PayUnconfirmed),
+            TransactionType::Refund if success => Some(WebhookState::Refunded),
+            TransactionType::Refund => Some(WebhookState::RefundUnconfirmed),
+            TransactionType::Transfer => None,
         }
     }
 

@@ -119,7 +119,10 @@ fn a_valid_v2_webhook_verifies_into_a_typed_event() {
     refund["transaction_fee"] = json!("250");
     refund["trade_success"] = json!("false");
     refund["signature"] = json!(v2_sign("201506101035040000001", "REFUND", "UN", "250"));
-    let event = v2_hook().verify_notify(&bytes(&refund)).unwrap().into_inner();
+    let event = v2_hook()
+        .verify_notify(&bytes(&refund))
+        .unwrap()
+        .into_inner();
     assert_eq!(event.transaction_type, TransactionType::Refund);
     assert_eq!(event.channel_type, Channel::Un);
     assert_eq!(event.transaction_fee, Money::from_fen(250));
@@ -177,7 +180,10 @@ fn v2_fee_is_an_integer_of_plain_digits() {
     }
     body["transaction_fee"] = json!("1");
     assert_eq!(
-        v2_hook().verify_notify(&bytes(&body)).unwrap().transaction_fee,
+        v2_hook()
+            .verify_notify(&bytes(&body))
+            .unwrap()
+            .transaction_fee,
         Money::from_fen(1)
     );
 }
@@ -421,7 +427,9 @@ fn missing_wrong_or_malformed_signatures_fail_distinctly() {
     let other_app = Webhook::new("another-app", WebhookConfig::v1(APP_SECRET))
         .with_clock(Arc::new(FixedClock(NOW)));
     assert_eq!(
-        other_app.verify_notify(&bytes(&v1_body(NOW_MS))).unwrap_err(),
+        other_app
+            .verify_notify(&bytes(&v1_body(NOW_MS)))
+            .unwrap_err(),
         NotifyError::SignatureMismatch
     );
     // A V2 body offered to a V1 verifier has no `sign`.
@@ -463,7 +471,10 @@ fn duplicate_fields_and_bad_json_are_refused() {
     );
     for bad in [&b"not json"[..], b"[1,2]", b"{\"signature\":", b"\xff\xfe"] {
         assert!(
-            matches!(v2_hook().verify_notify(bad), Err(NotifyError::Malformed { .. })),
+            matches!(
+                v2_hook().verify_notify(bad),
+                Err(NotifyError::Malformed { .. })
+            ),
             "{bad:?}"
         );
     }
@@ -493,7 +504,10 @@ fn a_timestamp_outside_the_window_is_stale() {
             .timestamp_check(TimestampCheck::Within(Duration::from_secs(3600))),
     )
     .with_clock(Arc::new(FixedClock(NOW)));
-    assert!(wide.verify_notify(&bytes(&v1_body(NOW_MS - 3_000_000))).is_ok());
+    assert!(
+        wide.verify_notify(&bytes(&v1_body(NOW_MS - 3_000_000)))
+            .is_ok()
+    );
 
     let mut stale = v2_body();
     stale["timestamp"] = json!(NOW_MS - 3_600_000);
@@ -535,10 +549,7 @@ fn the_client_builds_the_configured_verifier_on_its_clock() {
     )
     .unwrap();
     let headers = paysig::http::HeaderMap::new();
-    assert!(
-        c.verify_notify(&headers, &bytes(&v1_body(NOW_MS)))
-            .is_ok()
-    );
+    assert!(c.verify_notify(&headers, &bytes(&v1_body(NOW_MS))).is_ok());
     assert_eq!(
         client(&["http://127.0.0.1:9".into()])
             .verify_notify(&headers, &bytes(&v1_body(NOW_MS)))

@@ -3,10 +3,35 @@
 //! Mifeng Pay is a payment aggregator: the merchant creates an order through the open API and
 //! sends the payer to the returned `pay_url`; Mifeng notifies the merchant's `notify_url`.
 //!
-//! Covered from `docs/upstream/mifeng.md`: §接口授权 (`accesstoken`), §使用规则 (20 calls/s
-//! per merchant), §统一下单 (`unifiedorder`), §订单查询 (`query`), §余额查询 (`balance`), with
-//! every documented field, state and error code.
+//! ## Covers
+//! From `docs/upstream/mifeng.md`: §接口授权 (`accesstoken`, [`Client::access_token`]),
+//! §使用规则 (20 calls/s per merchant), §统一下单 ([`Client::unified_order`]), §订单查询
+//! ([`Client::query`]), §余额查询 ([`Client::balance`]), with every documented field, state
+//! and error code. Every call returns a [`Reply`] with Mifeng's `msg` and `request_id`.
 //!
+//! ### Token and rate limit
+//! Clients of one merchant in one process share the token by default
+//! ([`MemoryTokenStore::global`]). The client fetches the token on first use and refreshes it
+//! before it expires, by one caller while the others keep sending the old one; the
+//! `accesstoken` call goes ahead of the rate-limit queue. A caller reads the token it sends
+//! only once it holds its rate-limit slot; on "token invalid" it takes the newer token (one
+//! refresh if there is none) and repeats once ([`token`]). Only the newest token is valid, so
+//! processes of one merchant must share a store: [`RedisTokenStore`] (feature `redis`), whose
+//! refresh lock is a short lease renewed while the refresher works. Calls are spaced evenly,
+//! 52 ms apart by default (19.2 calls/s, within the 20 calls/s of mifeng.md with a 40 ms
+//! margin, [`ratelimit`]); [`RedisRateLimiter`] spaces the calls of all processes together.
+//! Figures of a three-process run are in the crate's README.
+//!
+//! ### Inferred, with a switch
+//! - The notify scheme ([`notify`]): the document's section is missing; [`NotifyTrust`]
+//!   chooses signature, query, or both (default).
+//! - POST body encoding ([`BodyEncoding`]): the document names no content type; by default
+//!   `unifiedorder` and `balance` are JSON and `query` a form, as in the platform's own API
+//!   export. [`TokenRequestId`]: the export's optional `request_id` on `accesstoken`.
+//! - Code 2 from `query` ([`QueryCode2`]): documented as a parameter error.
+//! - What an absent notify `param` signs as ([`AbsentParam`]): empty by default.
+//!
+//! ## Quick start
 //! ```no_run
 //! # async fn demo() -> Result<(), mifeng::Error> {
 //! use mifeng::{Client, Config, Environment, UnifiedOrderRequest};
@@ -25,32 +50,24 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Token and rate limit
-//! Clients of one merchant in one process share the token by default
-//! ([`MemoryTokenStore::global`]). The client fetches the token on first use and refreshes it
-//! before it expires, by one caller while the others keep sending the old one; the
-//! `accesstoken` call goes ahead of the rate-limit queue. A caller reads the token it sends
-//! only once it holds its rate-limit slot; on "token invalid" it takes the newer token (one
-//! refresh if there is none) and repeats once ([`token`]). Only the newest token is valid, so
-//! processes of one merchant must share a store: [`RedisTokenStore`] (feature `redis`), whose
-//! refresh lock is a short lease renewed while the refresher works. Calls are spaced evenly,
-//! 52 ms apart by default (19.2 calls/s, within the 20 calls/s of mifeng.md with a 40 ms
-//! margin, [`ratelimit`]); [`RedisRateLimiter`] spaces the calls of all processes together.
-//! Figures of a three-process run are in the crate's README.
-
+//! ## Notify
+//! [`Client::verify_notify`] takes the request's headers and raw body and returns a
+//! [`paysig::Verified`] [`Notification`] (the inferred MD5 scheme, this client's `mch_id`
+//! checked); check the amount with [`Notification::check_amount`], then answer [`ACK`].
+//! [`Client::handle_notify`] applies [`Config::notify_trust`] (signature, query, or both).
+//! Without a client: [`notify::verify_notify`] / [`notify::verify_notify_with`].
+//!
+//! ## Errors
+//! [`Error`] for calls, [`NotifyError`] for notifies; both implement
+//! [`paysig::Classify`] (may the money have moved?). The shared meanings have the same names
+//! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
+//! `Api`, `ResponseMismatch`; Mifeng adds `RateLimited`, `TokenStore`, `RateLimiter` and
+//! `NoToken`. Mifeng's requests are not signed, so there is no `Sign`.
+//!
 //! ## Resolution of an unknown outcome
 //! [`Client::resolve_payment`] queries by the merchant's number until a definite state
 //! ([`resolve`]). After "not found", create again under a **new** `out_order_no`: neither
 //! mifeng.md nor the provider notes say the same number may be re-sent.
-//!
-//! ## Inferred, with a switch
-//! - The notify scheme ([`notify`]): the document's section is missing; [`NotifyTrust`]
-//!   chooses signature, query, or both (default).
-//! - POST body encoding ([`BodyEncoding`]): the document names no content type; by default
-//!   `unifiedorder` and `balance` are JSON and `query` a form, as in the platform's own API
-//!   export. [`TokenRequestId`]: the export's optional `request_id` on `accesstoken`.
-//! - Code 2 from `query` ([`QueryCode2`]): documented as a parameter error.
-//! - What an absent notify `param` signs as ([`AbsentParam`]): empty by default.
 //!
 //! ## Features
 //! - `redis` (off by default): [`RedisTokenStore`] and [`RedisRateLimiter`].

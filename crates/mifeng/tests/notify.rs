@@ -99,7 +99,8 @@ fn each_tampered_field_is_a_mismatch() {
 
 #[test]
 fn wrong_key_missing_sign_bad_encoding_missing_field_duplicate_and_garbage_are_distinct() {
-    let wrong = notify::verify_notify(&signed_body(&fields(), "another-key"), &secret()).unwrap_err();
+    let wrong =
+        notify::verify_notify(&signed_body(&fields(), "another-key"), &secret()).unwrap_err();
     assert_eq!(wrong, NotifyError::SignatureMismatch);
 
     let unsigned = notify::verify_notify(&body_with(&fields(), None), &secret()).unwrap_err();
@@ -335,7 +336,8 @@ fn an_absent_param_follows_the_configured_choice() {
     let signed_empty = without_param(&with_empty);
     let signed_six = without_param(&six);
 
-    let n = notify::verify_notify_with(&signed_empty, &secret(), AbsentParam::SignedAsEmpty).unwrap();
+    let n =
+        notify::verify_notify_with(&signed_empty, &secret(), AbsentParam::SignedAsEmpty).unwrap();
     assert_eq!(n.param, "");
     assert_eq!(
         notify::verify_notify_with(&signed_six, &secret(), AbsentParam::SignedAsEmpty).unwrap_err(),
@@ -365,7 +367,9 @@ fn an_absent_param_follows_the_configured_choice() {
         AbsentParam::Refused,
     ] {
         assert_eq!(
-            notify::verify_notify_with(&full, &secret(), choice).unwrap().param,
+            notify::verify_notify_with(&full, &secret(), choice)
+                .unwrap()
+                .param,
             "xyz"
         );
     }
@@ -380,7 +384,8 @@ async fn the_client_verifies_with_the_configured_absent_param_choice() {
     let mut with_empty = fields();
     with_empty[5] = ("param", "".into());
     assert_eq!(
-        c.verify_notify(&paysig::http::HeaderMap::new(), &without_param(&with_empty)).unwrap_err(),
+        c.verify_notify(&paysig::http::HeaderMap::new(), &without_param(&with_empty))
+            .unwrap_err(),
         NotifyError::MissingField {
             field: "param".into()
         }
@@ -398,7 +403,12 @@ async fn the_client_refuses_a_body_over_its_configured_limit_unread() {
         len: body.len(),
         limit: body.len() - 1,
     };
-    assert_eq!(client.verify_notify(&paysig::http::HeaderMap::new(), &body).unwrap_err(), want);
+    assert_eq!(
+        client
+            .verify_notify(&paysig::http::HeaderMap::new(), &body)
+            .unwrap_err(),
+        want
+    );
     assert_eq!(
         client.confirm_notify_by_query(&body).await.unwrap_err(),
         want
@@ -408,7 +418,10 @@ async fn the_client_refuses_a_body_over_its_configured_limit_unread() {
     let mut c = config(&server);
     c.notify_body_limit = body.len();
     c.notify_trust = NotifyTrust::SignatureOnly;
-    Client::new(c).unwrap().verify_notify(&paysig::http::HeaderMap::new(), &body).unwrap();
+    Client::new(c)
+        .unwrap()
+        .verify_notify(&paysig::http::HeaderMap::new(), &body)
+        .unwrap();
 }
 
 #[test]

@@ -134,7 +134,9 @@ async fn pooul_sdk_flow() {
         .await
         .unwrap();
     assert_eq!(rec.attempts.len(), 2);
-    let notify = client.verify_notify_pay(&paysig::http::HeaderMap::new(), &rx.received()[0].body).unwrap();
+    let notify = client
+        .verify_notify_pay(&paysig::http::HeaderMap::new(), &rx.received()[0].body)
+        .unwrap();
     notify.check_amount(Money::from_fen(221)).unwrap();
     assert!(notify.is_paid());
 

@@ -195,7 +195,10 @@ mod tests {
         assert!("x".parse::<Num>().is_err());
         assert_eq!(serde_json::to_string(&Num::Unknown(9)).unwrap(), "9");
         assert_eq!(Text::from("b"), Text::Unknown("b".into()));
-        assert_eq!(serde_json::from_str::<Text>("7").unwrap(), Text::Unknown("7".into()));
+        assert_eq!(
+            serde_json::from_str::<Text>("7").unwrap(),
+            Text::Unknown("7".into())
+        );
         assert_eq!(serde_json::to_string(&Text::A).unwrap(), "\"a\"");
         assert_eq!(Text::Unknown("b".into()).to_string(), "b");
     }

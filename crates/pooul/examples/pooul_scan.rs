@@ -76,7 +76,8 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
             "merchant_id": "5399355381712172", "pay_type": "wechat.scan", "total_fee": 221, "trade_state": 0}}),
         &pooul_key,
     )?;
-    let notify = client.verify_notify_pay(&paysig::http::HeaderMap::new(), notify_body.as_bytes())?;
+    let notify =
+        client.verify_notify_pay(&paysig::http::HeaderMap::new(), notify_body.as_bytes())?;
     notify.check_amount(order.total_fee)?;
     println!("paid: {}, answer {:?}", notify.is_paid(), pooul::ACK);
     Ok(())

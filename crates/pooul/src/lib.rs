@@ -1,8 +1,57 @@
-//! # pooul
+//! # pooul: Pooul (普尔瀚达) for payhub
 //!
-//! Client for Pooul (普尔瀚达) `/v2` payments: WeChat and Alipay through one API, with every
-//! request and answer carried as a compact RS256 JWT.
+//! Pooul's `/v2` payments: WeChat and Alipay through one API, with every request and answer
+//! carried as a compact RS256 JWT.
 //!
+//! ## Covers
+//! From `docs/upstream/pooul.md`:
+//! - 统一支付 Pay order, all seven pay types of pooul.md and the developer docs' `wechat.jsurl`
+//!   and `alipay.jsapi` ([`PayType`]): [`Client::pay`];
+//!   `common.micro` with reminders 1 and 2 (query while paying, then reverse): [`Client::micro_pay`].
+//! - 查询订单 [`Client::query`], 关闭订单 [`Client::close`], 撤销订单 [`Client::reverse`],
+//!   申请退款 [`Client::refund`], 退款查询 [`Client::refund_query`].
+//! - 支付结果通知 / 退款结果通知 (see Notify below).
+//!
+//! `pay`, `query` and `refund_query` return a [`Reply`] with Pooul's `msg`; `close`,
+//! `reverse` and `refund` return Pooul's [`Ack`].
+//!
+//! ### Keys
+//! Pooul's platform key verifies; load it with [`load_platform_key`], which accepts 1024-bit
+//! keys ([`PLATFORM_KEY_POLICY`]) because Pooul's own docs publish one. [`Client::new`] logs
+//! one `tracing` warning naming the size of a platform key under 2048 bits. The merchant's
+//! key signs and stays at 2048 bits or more ([`load_merchant_key`]).
+//!
+//! ### Transport
+//! pooul.md documents the payloads only; authentication is from Pooul's developer docs (see
+//! `docs/provider-notes.md`). Every call is `POST <host>/v2/...?merchant_id=<16 digits>`,
+//! `Content-Type: text/plain`, whose whole body is the compact RS256 JWT of the JSON payload,
+//! signed with the merchant's private key, with a fresh `nonce_str` (32 alphanumerics) in
+//! every payload, including every retry of a query.
+//!
+//! An answer is told apart by its body, after trimming whitespace:
+//! - it starts with `{`: unsigned plain JSON `{code, msg}`. Only a failure (`code` ≠ 0) is
+//!   reported, as [`Error::Api`] with `signed: false`; an unsigned "success" is never believed
+//!   ([`Error::Unsigned`]). [`PlainJsonFailures::Reject`] refuses unsigned failures too.
+//! - it is three non-empty dot-separated base64url segments: a JWT, verified with Pooul's
+//!   public key (RS256 only). A JWT that fails verification (another key, another `alg`,
+//!   tampering) is [`Error::ResponseSignature`], never a warning.
+//! - anything else: [`Error::Decode`] (or [`Error::Http`] for a non-2xx status).
+//!
+//! ### Inferred, with a switch
+//! - Unsigned failures: [`PlainJsonFailures`].
+//! - A verified answer whose `mch_trade_id`/`merchant_id` differ from the request's is refused:
+//!   [`EchoCheck`].
+//! - The micro-pay flow treats a pay without a trustworthy answer as the document's "系统错误"
+//!   and queries it ([`UnknownPayOutcome`]); so is a refusal whose `msg`/`trade_info` says
+//!   "系统错误"/"SYSTEMERROR" ([`MicroPayApiErrors`]). The reverse waits the document's 15 s
+//!   unless [`ReverseDelay::Override`].
+//! - `refund_state` (pooul.md's sample) and `refund_status` (developer docs) are read as one
+//!   field; `refunds` may be a list or one object.
+//! - `mch_refund_id` (developer docs, not pooul.md) is sent by default
+//!   ([`RefundRequest::new`] requires it, so a resubmitted refund cannot refund twice);
+//!   [`RefundRequest::without_refund_id`] leaves it out and is unsafe to retry.
+//!
+//! ## Quick start
 //! ```no_run
 //! # async fn demo(merchant_pem: &str, pooul_pem: &str) -> Result<(), pooul::Error> {
 //! use pooul::{Client, Config, Environment, PayRequest, PayType};
@@ -21,55 +70,29 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Covered (docs/upstream/pooul.md)
-//! - 统一支付 Pay order, all seven pay types of pooul.md and the developer docs' `wechat.jsurl`
-//!   and `alipay.jsapi` ([`PayType`]): [`Client::pay`];
-//!   `common.micro` with reminders 1 and 2 (query while paying, then reverse): [`Client::micro_pay`].
-//! - 查询订单 [`Client::query`], 关闭订单 [`Client::close`], 撤销订单 [`Client::reverse`],
-//!   申请退款 [`Client::refund`], 退款查询 [`Client::refund_query`].
-//! - 支付结果通知 / 退款结果通知: [`notify`], [`Client::verify_notify`] ([`Notification`]),
-//!   [`Client::verify_notify_pay`], [`Client::verify_notify_refund`], acknowledged with [`ACK`].
+//! ## Notify
+//! [`Client::verify_notify`] takes the request's headers and raw body (the whole body is the
+//! JWT Pooul signed) and returns a [`paysig::Verified`] [`Notification`]: a pay or a refund
+//! notify, told apart by the payload, this client's merchant checked. Check the amount with
+//! [`Notification::check_amount`] (a refund notify listing several refunds: name one with
+//! [`RefundNotify::check_refunded`]), then answer [`ACK`]. A URL that receives one kind only
+//! uses [`Client::verify_notify_pay`] or [`Client::verify_notify_refund`]. Without a client:
+//! [`notify::verify_notify`] and its `_pay` / `_refund` variants.
 //!
-//! - Resolution of an unknown outcome by `mch_trade_id` / `mch_refund_id`:
-//!   [`Client::resolve_payment`], [`Client::resolve_refund`] ([`resolve`]). After "not found",
-//!   close the old number and pay under a **new** one (pooul.md "关闭订单 Close": "商户订单支付失败需要
-//!   生成新单号重新发起支付，要对原订单号调用关单").
+//! ## Errors
+//! [`Error`] for calls, [`NotifyError`] for notifies; both implement
+//! [`paysig::Classify`] (may the money have moved?). The shared meanings have the same names
+//! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
+//! `Api`, `ResponseMismatch` ([`EchoCheck`]), `Sign`; Pooul adds `ResponseSignature` (an
+//! answer JWT that does not verify), `Unsigned` and `ReverseFailed`.
 //!
-//! ## Keys
-//! Pooul's platform key verifies; load it with [`load_platform_key`], which accepts 1024-bit
-//! keys ([`PLATFORM_KEY_POLICY`]) because Pooul's own docs publish one. [`Client::new`] logs
-//! one `tracing` warning naming the size of a platform key under 2048 bits. The merchant's
-//! key signs and stays at 2048 bits or more ([`load_merchant_key`]).
+//! ## Resolution of an unknown outcome
+//! [`Client::resolve_payment`], [`Client::resolve_refund`] query by `mch_trade_id` /
+//! `mch_refund_id` ([`resolve`]). After "not found", close the old number and pay under a
+//! **new** one (pooul.md "关闭订单 Close": "商户订单支付失败需要生成新单号重新发起支付，要对原订单号调用关单").
 //!
-//! ## Transport
-//! pooul.md documents the payloads only; authentication is from Pooul's developer docs (see
-//! `docs/provider-notes.md`). Every call is `POST <host>/v2/...?merchant_id=<16 digits>`,
-//! `Content-Type: text/plain`, whose whole body is the compact RS256 JWT of the JSON payload,
-//! signed with the merchant's private key, with a fresh `nonce_str` (32 alphanumerics) in
-//! every payload, including every retry of a query.
-//!
-//! An answer is told apart by its body, after trimming whitespace:
-//! - it starts with `{`: unsigned plain JSON `{code, msg}`. Only a failure (`code` ≠ 0) is
-//!   reported, as [`Error::Api`] with `signed: false`; an unsigned "success" is never believed
-//!   ([`Error::Unsigned`]). [`PlainJsonFailures::Reject`] refuses unsigned failures too.
-//! - it is three non-empty dot-separated base64url segments: a JWT, verified with Pooul's
-//!   public key (RS256 only). A JWT that fails verification (another key, another `alg`,
-//!   tampering) is [`Error::ResponseSignature`], never a warning.
-//! - anything else: [`Error::Decode`] (or [`Error::Http`] for a non-2xx status).
-//!
-//! ## Inferences (switchable)
-//! - Unsigned failures: [`PlainJsonFailures`].
-//! - A verified answer whose `mch_trade_id`/`merchant_id` differ from the request's is refused:
-//!   [`EchoCheck`].
-//! - The micro-pay flow treats a pay without a trustworthy answer as the document's "系统错误"
-//!   and queries it ([`UnknownPayOutcome`]); so is a refusal whose `msg`/`trade_info` says
-//!   "系统错误"/"SYSTEMERROR" ([`MicroPayApiErrors`]). The reverse waits the document's 15 s
-//!   unless [`ReverseDelay::Override`].
-//! - `refund_state` (pooul.md's sample) and `refund_status` (developer docs) are read as one
-//!   field; `refunds` may be a list or one object.
-//! - `mch_refund_id` (developer docs, not pooul.md) is sent by default
-//!   ([`RefundRequest::new`] requires it, so a resubmitted refund cannot refund twice);
-//!   [`RefundRequest::without_refund_id`] leaves it out and is unsafe to retry.
+//! ## Features
+//! None: the crate has no optional parts.
 
 #![warn(missing_docs)]
 

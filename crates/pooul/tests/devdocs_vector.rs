@@ -170,7 +170,9 @@ fn legacy_client() -> Client {
 fn a_notify_signed_with_a_1024_bit_key_verifies_through_the_notify_reader() {
     let c = legacy_client();
     let body = fixture("legacy1024/pay_notify.jwt");
-    let n = c.verify_notify_pay(&paysig::http::HeaderMap::new(), body.trim().as_bytes()).unwrap();
+    let n = c
+        .verify_notify_pay(&paysig::http::HeaderMap::new(), body.trim().as_bytes())
+        .unwrap();
     assert!(n.is_paid());
     assert_eq!(n.data.mch_trade_id, "alextest.scan.113");
     assert_eq!(n.data.total_fee, Money::from_fen(221));
@@ -220,12 +222,16 @@ fn notify_bodies_over_the_limit_are_refused_before_parsing() {
     let mut config = config("http://127.0.0.1:9");
     config.notify_body_limit = valid.len() - 1;
     let c = Client::new(config).unwrap();
-    let err = c.verify_notify_pay(&paysig::http::HeaderMap::new(), valid.as_bytes()).unwrap_err();
+    let err = c
+        .verify_notify_pay(&paysig::http::HeaderMap::new(), valid.as_bytes())
+        .unwrap_err();
     assert!(
         matches!(err, NotifyError::BodyTooLarge { len, limit } if len == valid.len() && limit == valid.len() - 1),
         "{err}"
     );
-    let err = c.verify_notify_refund(&paysig::http::HeaderMap::new(), valid.as_bytes()).unwrap_err();
+    let err = c
+        .verify_notify_refund(&paysig::http::HeaderMap::new(), valid.as_bytes())
+        .unwrap_err();
     assert!(matches!(err, NotifyError::BodyTooLarge { .. }), "{err}");
     assert!(
         client("http://127.0.0.1:9")

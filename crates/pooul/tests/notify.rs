@@ -53,11 +53,16 @@ fn a_valid_pay_notify_verifies_and_is_typed() {
 fn the_client_checks_the_merchant() {
     let c = client("http://127.0.0.1:9");
     let body = signed(&pay_payload(), &keys().pooul);
-    assert!(c.verify_notify_pay(&paysig::http::HeaderMap::new(), body.as_bytes()).is_ok());
+    assert!(
+        c.verify_notify_pay(&paysig::http::HeaderMap::new(), body.as_bytes())
+            .is_ok()
+    );
     let mut other = pay_payload();
     other["data"]["merchant_id"] = json!("1333259781809471");
     let body = signed(&other, &keys().pooul);
-    let err = c.verify_notify_pay(&paysig::http::HeaderMap::new(), body.as_bytes()).unwrap_err();
+    let err = c
+        .verify_notify_pay(&paysig::http::HeaderMap::new(), body.as_bytes())
+        .unwrap_err();
     assert!(
         matches!(err, NotifyError::MerchantMismatch { .. }),
         "{err:?}"
@@ -68,10 +73,7 @@ fn the_client_checks_the_merchant() {
 fn a_notify_signed_with_another_key_fails() {
     let body = signed(&pay_payload(), &keys().other);
     let err = verify_notify_pay(body.as_bytes(), &pooul_public()).unwrap_err();
-    assert!(
-        matches!(err, NotifyError::SignatureMismatch),
-        "{err:?}"
-    );
+    assert!(matches!(err, NotifyError::SignatureMismatch), "{err:?}");
 }
 
 #[test]
@@ -82,10 +84,7 @@ fn a_tampered_amount_fails() {
     forged["data"]["total_fee"] = json!(1);
     let tampered = format!("{}.{}.{}", parts[0], b64(&forged.to_string()), parts[2]);
     let err = verify_notify_pay(tampered.as_bytes(), &pooul_public()).unwrap_err();
-    assert!(
-        matches!(err, NotifyError::SignatureMismatch),
-        "{err:?}"
-    );
+    assert!(matches!(err, NotifyError::SignatureMismatch), "{err:?}");
 }
 
 #[test]
@@ -141,10 +140,7 @@ fn malformed_tokens_fail_each_with_its_own_error() {
 
     let missing_sig = format!("{}.{}.", parts[0], parts[1]);
     let err = verify_notify_pay(missing_sig.as_bytes(), &pooul_public()).unwrap_err();
-    assert!(
-        matches!(err, NotifyError::SignatureMismatch),
-        "{err:?}"
-    );
+    assert!(matches!(err, NotifyError::SignatureMismatch), "{err:?}");
 }
 
 #[test]
@@ -224,10 +220,7 @@ fn refund_notify_reads_one_refund_or_a_list() {
 
     let err =
         verify_notify_refund(signed(&one, &keys().other).as_bytes(), &pooul_public()).unwrap_err();
-    assert!(
-        matches!(err, NotifyError::SignatureMismatch),
-        "{err:?}"
-    );
+    assert!(matches!(err, NotifyError::SignatureMismatch), "{err:?}");
 }
 
 #[test]
@@ -236,7 +229,9 @@ fn verify_notify_tells_a_pay_from_a_refund_and_checks_the_merchant() {
     let headers = paysig::http::HeaderMap::new();
     let pay = signed(&pay_payload(), &keys().pooul);
     let n = c.verify_notify(&headers, pay.as_bytes()).unwrap();
-    assert!(matches!(&*n, pooul::Notification::Pay(p) if p.data.trade_id == "5b3783f101c9117d132f2813"));
+    assert!(
+        matches!(&*n, pooul::Notification::Pay(p) if p.data.trade_id == "5b3783f101c9117d132f2813")
+    );
     n.check_amount(Money::from_fen(221)).unwrap();
     assert!(matches!(
         n.check_amount(Money::from_fen(220)),

@@ -12,8 +12,8 @@ use paysig::http::{HttpClient, Request};
 use paysig::md5::{HexCase, KeySuffix};
 use paysig::resolve::Step;
 use paysig::{CanonicalRules, Md5Signer, Params, Reply, Verified};
-use std::sync::Arc;
 use serde::de::DeserializeOwned;
+use std::sync::Arc;
 use url::Url;
 
 const PROVIDER: &str = "sunmi";
@@ -112,7 +112,9 @@ impl Client {
         let mut p = self.base_params();
         req.write(&mut p)?;
         match self.call("payBind", "v1/trade/payBind", p, false).await? {
-            Some(serde_json::Value::String(s)) if s == "Success" => Ok(Reply::new(PayBindOutcome::Success)),
+            Some(serde_json::Value::String(s)) if s == "Success" => {
+                Ok(Reply::new(PayBindOutcome::Success))
+            }
             Some(other) => Ok(Reply::new(PayBindOutcome::Data(other))),
             None => Err(Error::Decode {
                 operation: "payBind",

@@ -1,14 +1,34 @@
-//! # sunmi
+//! # sunmi: Sunmi cloud trade (商米云交易) for payhub
 //!
-//! SDK for the Sunmi cloud trade API (商米云交易, `docs/upstream/sunmi.txt`): card-trade
-//! query for Sunmi financial devices, WeChat official-account and mini-program payment,
-//! order query, refund, and the RSA-signed payment/refund notify.
+//! The Sunmi cloud trade API (`docs/upstream/sunmi.txt`): card-trade query for Sunmi financial
+//! devices, WeChat official-account and mini-program payment, order query, refund, and the
+//! RSA-signed payment/refund notify.
 //!
-//! Requests are form POSTs with `app_id`, `charset=utf8` and the MD5 `sign` of §2.1
-//! ([`request_signer`]). Answers are `{code, msg, data}`: `code` 10000 only means the request
-//! arrived; a `data.sub_code` is a business error ([`Error::Api`]), the order outcome is
-//! `data.state` ([`TradeState`]).
+//! ## Covers
+//! - §2.1 request sign ([`request_signer`]): form POSTs with `app_id`, `charset=utf8` and the
+//!   MD5 `sign`. Answers are `{code, msg, data}`: `code` 10000 only means the request
+//!   arrived; a `data.sub_code` is a business error ([`Error::Api`]), the order outcome is
+//!   `data.state` ([`TradeState`]).
+//! - §3.3.1 `swipeQuery` ([`Client::swipe_query`]), §3.4 [`CardType`], §3.5 [`CardGov`].
+//! - §4.3.1 / §5.3.1 `payBind` ([`Client::pay_bind`], [`BindConfig`]).
+//! - §4.3.2 `jsApiPay` ([`Client::js_api_pay`]), §5.3.2 `miniPay` ([`Client::mini_pay`]).
+//! - §4.3.3 `query` ([`Client::query`], [`Client::poll_until_final`]).
+//! - §4.3.4 `refund` ([`Client::refund`]).
+//! - §2.2, §4.3.5 / §6 notify (see Notify below); §7.1 [`SystemCode`], §7.2 [`BusinessCode`].
 //!
+//! Every call returns a [`Reply`] (Sunmi's answers carry no request id).
+//!
+//! ### Inferred, with a switch (or documented where it applies)
+//! - Whether `state` 2 ends polling: [`UnpaidPolicy`].
+//! - `miniPay` `notifyUrl` is documented `String(32)` (likely a copy error):
+//!   [`Config::mini_pay_notify_url_max`].
+//! - `buyerLogonId` is documented as required but missing from every sample: optional.
+//! - The `Content-Type` header is `application/x-www-form-urlencoded` without a charset
+//!   parameter (the document names none); the `charset=utf8` form field goes on every call.
+//! - `jsApiPay`'s `payTime` sample is `yyyyMMddHHmmss`, not the documented unix time: kept as
+//!   text in [`OrderResult::pay_time`].
+//!
+//! ## Quick start
 //! ```no_run
 //! # async fn demo() -> Result<(), sunmi::Error> {
 //! use paysig::Money;
@@ -38,35 +58,33 @@
 //! # Ok(()) }
 //! ```
 //!
-//! ## Coverage
-//! - §2.1 request sign, §2.2 notify verification ([`verify_notify`], [`TEST_PUBLIC_KEY`]).
-//! - §3.3.1 `swipeQuery` ([`Client::swipe_query`]), §3.4 [`CardType`], §3.5 [`CardGov`].
-//! - §4.3.1 / §5.3.1 `payBind` ([`Client::pay_bind`], [`BindConfig`]).
-//! - §4.3.2 `jsApiPay` ([`Client::js_api_pay`]), §5.3.2 `miniPay` ([`Client::mini_pay`]).
-//! - §4.3.3 `query` ([`Client::query`], [`Client::poll_until_final`]); resolution of an
-//!   unknown outcome by `orderId` ([`Client::resolve_payment`], [`Client::resolve_refund`]).
-//!   After "not found" do **not** re-send the create under the same `orderId`: the document
-//!   is silent and lists other causes of E19, so create anew under a new number
-//!   ([`resolve`] module docs).
-//! - §4.3.4 `refund` ([`Client::refund`]).
-//! - §4.3.5 / §6 notify, as a form or JSON, one reading only ([`verify_notify`],
-//!   [`verify_notify_with`], [`ACK`]); §7.1 [`SystemCode`], §7.2 [`BusinessCode`].
+//! ## Notify
+//! [`Client::verify_notify`] takes the request's headers and raw body and returns a
+//! [`paysig::Verified`] [`Notification`]; check the amount with
+//! [`Notification::check_amount`], then answer [`ACK`]. The body is read as a form or as JSON
+//! (the `Content-Type` header first, [`NotifyFormat::detect`]): the notify is documented as a
+//! form, but its samples are JSON. Each member is signed as the text received; a nested JSON
+//! member is signed as its JSON text byte for byte (no documented field is nested). A value
+//! holding `&` (or a name holding `&`/`=`) is refused even when Sunmi signed it: the
+//! unescaped signed string would have more than one reading ([`notify`] module docs).
+//! Without a client: [`verify_notify`] / [`verify_notify_with`] and the public key
+//! ([`TEST_PUBLIC_KEY`] in the test environment).
 //!
-//! ## Inferences (each switchable or documented where it applies)
-//! - Whether `state` 2 ends polling: [`UnpaidPolicy`].
-//! - `miniPay` `notifyUrl` is documented `String(32)` (likely a copy error):
-//!   [`Config::mini_pay_notify_url_max`].
-//! - `buyerLogonId` is documented as required but missing from every sample: optional.
-//! - The notify is documented as a form, but its samples are JSON: both are read
-//!   ([`NotifyFormat`]), each member signed as the text received; a nested JSON member is
-//!   signed as its JSON text byte for byte (no documented field is nested).
-//! - A notify value holding `&` (or a name holding `&`/`=`) is refused even when Sunmi
-//!   signed it: the unescaped signed string would have more than one reading
-//!   ([`notify`] module docs).
-//! - The `Content-Type` header is `application/x-www-form-urlencoded` without a charset
-//!   parameter (the document names none); the `charset=utf8` form field goes on every call.
-//! - `jsApiPay`'s `payTime` sample is `yyyyMMddHHmmss`, not the documented unix time: kept as
-//!   text in [`OrderResult::pay_time`].
+//! ## Errors
+//! [`Error`] for calls, [`NotifyError`] for notifies; both implement
+//! [`paysig::Classify`] (may the money have moved?). The shared meanings have the same names
+//! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
+//! `Api`, `ResponseMismatch` (the answer is about another order or amount), `Sign`; Sunmi adds
+//! `System` (a `code` other than 10000) and `PollTimeout`.
+//!
+//! ## Resolution of an unknown outcome
+//! [`Client::resolve_payment`], [`Client::resolve_refund`] query by `orderId` until a definite
+//! state ([`resolve`]). After "not found" do **not** re-send the create under the same
+//! `orderId`: the document is silent and lists other causes of E19, so create anew under a
+//! new number.
+//!
+//! ## Features
+//! None: the crate has no optional parts.
 
 #![warn(missing_docs)]
 
@@ -83,7 +101,6 @@ pub use client::{Client, IMAGE_PARAMS, request_signer};
 pub use config::{Config, Environment, PollConfig, UnpaidPolicy};
 pub use doc_tables::{DOC_EXCEPTIONS, DocException};
 pub use error::{Error, NotifyError};
-pub use paysig::Reply;
 pub use model::{
     BindConfig, BusinessCode, CardGov, CardType, CloudPayInfo, JsApiPayRequest, MiniPayRequest,
     OrderRef, OrderResult, OrderType, OriginalOrder, PayBindOutcome, PayBindRequest, Platform,
@@ -94,3 +111,4 @@ pub use notify::{
     ACK, Notification, NotifyFormat, NotifyOptions, RefundOrigin, TEST_PUBLIC_KEY, verify_notify,
     verify_notify_with,
 };
+pub use paysig::Reply;

@@ -550,11 +550,7 @@ fn client_reads_json_by_content_type_with_its_configured_limit() {
         paysig::http::header::CONTENT_TYPE,
         paysig::http::HeaderValue::from_static("application/json"),
     );
-    assert!(
-        client
-            .verify_notify(&json_headers, &body)
-            .is_ok()
-    );
+    assert!(client.verify_notify(&json_headers, &body).is_ok());
     cfg.notify_body_limit = 10;
     let client = sunmi::Client::new(cfg).unwrap();
     assert!(matches!(

@@ -151,10 +151,7 @@ mod tests {
             assert!(!code.result_msg().is_empty());
         }
         assert_eq!(ResultCode::from(15), ResultCode::Unknown(15));
-        assert_eq!(
-            ResultCode::from(12).result_msg(),
-            "REFUND_AMOUNT_TOO_LARGE"
-        );
+        assert_eq!(ResultCode::from(12).result_msg(), "REFUND_AMOUNT_TOO_LARGE");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod channel;
 mod codes;
 mod query;
 mod refund;
+mod state;
 
 pub use bill::{
     AliAppPayment, AliQrcodePayment, AliWebPayment, BillRequest, BillResponse, MAX_FEE_FEN,
@@ -18,3 +19,4 @@ pub use query::{
 };
 pub(crate) use query::{WindowPara, millis, read_bool};
 pub use refund::{RefundRequest, RefundResponse, validate_refund_no};
+pub use state::{BillState, RefundState, WebhookState, WxRefundStatus};

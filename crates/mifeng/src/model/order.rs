@@ -97,7 +97,6 @@ impl UnifiedOrderRequest {
     }
 }
 
-
 fn web_url(field: &'static str, url: &Url) -> Result<(), Error> {
     match url.scheme() {
         "http" | "https" => Ok(()),

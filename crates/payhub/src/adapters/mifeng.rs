@@ -332,16 +332,16 @@ impl Gateway for MifengGateway {
     /// `order_no`, `raw` the seven signed fields.
     fn parse_notification(
         &self,
-        _headers: &http::HeaderMap,
+        headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<Verified<Notification>, Error> {
-        let verified = self
-            .client
-            .verify_notify(body)
-            .map_err(|e| NotifyError::Verification {
-                provider: P,
-                reason: e.to_string(),
-            })?;
+        let verified =
+            self.client
+                .verify_notify(headers, body)
+                .map_err(|e| NotifyError::Verification {
+                    provider: P,
+                    reason: e.to_string(),
+                })?;
         verified.try_map(|n| Ok::<_, Error>(notification(n)))
     }
 

@@ -335,7 +335,11 @@ impl Gateway for SunmiGateway {
                     notify_url,
                 };
                 (
-                    self.client.js_api_pay(&req).await.map_err(provider_err)?,
+                    self.client
+                        .js_api_pay(&req)
+                        .await
+                        .map_err(provider_err)?
+                        .into_inner(),
                     false,
                 )
             }
@@ -350,7 +354,11 @@ impl Gateway for SunmiGateway {
                     notify_url,
                 };
                 (
-                    self.client.mini_pay(&req).await.map_err(provider_err)?,
+                    self.client
+                        .mini_pay(&req)
+                        .await
+                        .map_err(provider_err)?
+                        .into_inner(),
                     true,
                 )
             }
@@ -469,7 +477,12 @@ impl Gateway for SunmiGateway {
             business_id: request.order_no.clone(),
             amount: request.amount,
         };
-        let r = self.client.refund(&req).await.map_err(provider_err)?;
+        let r = self
+            .client
+            .refund(&req)
+            .await
+            .map_err(provider_err)?
+            .into_inner();
         let extent = match request.total {
             Some(total) if request.amount >= total => RefundExtent::Full,
             Some(_) => RefundExtent::Partial,
@@ -560,12 +573,9 @@ impl Gateway for SunmiGateway {
         headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<Verified<Notification>, Error> {
-        let content_type = headers
-            .get(http::header::CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok());
         let verified = self
             .client
-            .verify_notify_with_content_type(content_type, body)
+            .verify_notify(headers, body)
             .map_err(|e| verification(e.to_string()))?;
         verified.try_map(to_notification)
     }

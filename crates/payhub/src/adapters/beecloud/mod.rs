@@ -62,7 +62,7 @@
 
 use crate::error::{Error, NotifyError};
 use crate::gateway::Gateway;
-use crate::notify::{Notification, NotificationKind};
+use crate::notify::Notification;
 use crate::payment::{
     CreatedPayment, PayMethod, Payment, PaymentAction, PaymentQuery, PaymentRequest, Refund,
     RefundQuery, RefundRequest, WechatAppParams, WechatJsapiParams,
@@ -70,14 +70,18 @@ use crate::payment::{
 use crate::provider::Provider;
 use crate::status::{PaymentStatus, RefundExtent};
 use async_trait::async_trait;
-use beecloud::model::{BillRecord, RefundRecord};
-use beecloud::notify::{TransactionType, Webhook, WebhookEvent};
+use beecloud::model::BillRecord;
 use beecloud::{
     BillChannel, BillRequest, BillResponse, BillsQuery, Channel, Client, QrPayMode, RefundChannel,
     RefundsQuery,
 };
 use paysig::Verified;
+
+mod notification;
+mod status;
+
 use serde_json::{Map, Value};
+pub use status::{BillState, RefundState, WebhookState, WxRefundStatus};
 
 const P: Provider = Provider::BeeCloud;
 
@@ -109,7 +113,6 @@ impl Default for BeeCloudSettings {
 #[derive(Debug, Clone)]
 pub struct BeeCloudGateway {
     client: Client,
-    webhook: Option<Webhook>,
     settings: BeeCloudSettings,
 }
 
@@ -136,148 +139,6 @@ pub enum LookupError {
     },
 }
 
-/// A bill's state as §4 reports it (`spay_result`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum BillState {
-    /// `spay_result = true`.
-    Paid,
-    /// `spay_result = false`: not paid (yet). BeeCloud does not tell waiting from closed or
-    /// failed, so this maps to [`PaymentStatus::Pending`].
-    NotPaid,
-}
-
-impl From<&BillRecord> for BillState {
-    fn from(b: &BillRecord) -> Self {
-        if b.spay_result {
-            BillState::Paid
-        } else {
-            BillState::NotPaid
-        }
-    }
-}
-
-impl From<BillState> for PaymentStatus {
-    fn from(s: BillState) -> Self {
-        match s {
-            BillState::Paid => PaymentStatus::Succeeded,
-            BillState::NotPaid => PaymentStatus::Pending,
-        }
-    }
-}
-
-/// A refund's state as §5 reports it (`finish`, `result`, and `refund_fee` against the bill's
-/// `total_fee`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum RefundState {
-    /// `finish = false`: accepted, not finished (an Alipay refund waits here until the merchant
-    /// confirms it at the refund's `url`).
-    Processing,
-    /// `finish = true, result = true`, `refund_fee == total_fee`.
-    RefundedFull,
-    /// `finish = true, result = true`, `refund_fee < total_fee`.
-    RefundedPartial,
-    /// `finish = true, result = false`: over, nothing refunded.
-    Rejected,
-}
-
-impl From<&RefundRecord> for RefundState {
-    fn from(r: &RefundRecord) -> Self {
-        match (r.finish, r.result) {
-            (false, _) => RefundState::Processing,
-            (true, false) => RefundState::Rejected,
-            (true, true) if r.refund_fee >= r.total_fee => RefundState::RefundedFull,
-            (true, true) => RefundState::RefundedPartial,
-        }
-    }
-}
-
-impl From<RefundState> for PaymentStatus {
-    fn from(s: RefundState) -> Self {
-        match s {
-            RefundState::Processing => PaymentStatus::Refunding,
-            RefundState::RefundedFull => PaymentStatus::Refunded(RefundExtent::Full),
-            RefundState::RefundedPartial => PaymentStatus::Refunded(RefundExtent::Partial),
-            RefundState::Rejected => PaymentStatus::Failed,
-        }
-    }
-}
-
-/// `refund_status` of §6 (WeChat refunds only). The document lists no values; these are
-/// WeChat Pay's refund states, which BeeCloud relays (an inference).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum WxRefundStatus {
-    /// `SUCCESS`: refunded.
-    Success,
-    /// `PROCESSING`: in progress.
-    Processing,
-    /// `FAIL`: failed.
-    Fail,
-    /// `NOTSURE`: undetermined; WeChat asks to resubmit with the same refund number. Not
-    /// finished, so [`PaymentStatus::Refunding`].
-    NotSure,
-    /// `CHANGE`: the payer's card refused it and the money waits for manual handling in the
-    /// WeChat merchant console. Neither done nor safely failed (a new refund could pay twice
-    /// once it is handled), so [`PaymentStatus::Refunding`].
-    Change,
-    /// Any other value, kept as received. Maps to [`PaymentStatus::Pending`]: never to a
-    /// success.
-    Unknown(String),
-}
-
-impl WxRefundStatus {
-    /// The state for a wire value.
-    pub fn from_wire(raw: &str) -> Self {
-        match raw.trim().to_ascii_uppercase().as_str() {
-            "SUCCESS" => WxRefundStatus::Success,
-            "PROCESSING" => WxRefundStatus::Processing,
-            "FAIL" => WxRefundStatus::Fail,
-            "NOTSURE" => WxRefundStatus::NotSure,
-            "CHANGE" => WxRefundStatus::Change,
-            _ => WxRefundStatus::Unknown(raw.to_owned()),
-        }
-    }
-}
-
-impl From<WxRefundStatus> for PaymentStatus {
-    fn from(s: WxRefundStatus) -> Self {
-        match s {
-            // §6 says nothing about the extent; the adapter fills it in from §5's record.
-            WxRefundStatus::Success => PaymentStatus::Refunded(RefundExtent::Unknown),
-            WxRefundStatus::Processing => PaymentStatus::Refunding,
-            WxRefundStatus::Fail => PaymentStatus::Failed,
-            WxRefundStatus::NotSure => PaymentStatus::Refunding,
-            WxRefundStatus::Change => PaymentStatus::Refunding,
-            WxRefundStatus::Unknown(_) => PaymentStatus::Pending,
-        }
-    }
-}
-
-/// What a verified webhook says (`transaction_type` and `trade_success`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum WebhookState {
-    /// `PAY`, `trade_success = true`.
-    Paid,
-    /// `PAY` with `trade_success` false or absent: BeeCloud says `false` does not mean failed
-    /// (a `true` may follow), so [`PaymentStatus::Pending`].
-    PayUnconfirmed,
-    /// `REFUND`, `trade_success = true`. The webhook carries the refunded fee only, not the
-    /// bill's total: the extent is [`RefundExtent::Unknown`].
-    Refunded,
-    /// `REFUND` with `trade_success` false or absent: [`PaymentStatus::Refunding`].
-    RefundUnconfirmed,
-}
-
-impl From<WebhookState> for PaymentStatus {
-    fn from(s: WebhookState) -> Self {
-        match s {
-            WebhookState::Paid => PaymentStatus::Succeeded,
-            WebhookState::PayUnconfirmed => PaymentStatus::Pending,
-            WebhookState::Refunded => PaymentStatus::Refunded(RefundExtent::Unknown),
-            WebhookState::RefundUnconfirmed => PaymentStatus::Refunding,
-        }
-    }
-}
-
 fn group(c: RefundChannel) -> Channel {
     match c {
         RefundChannel::Wx => Channel::Wx,
@@ -302,12 +163,7 @@ impl BeeCloudGateway {
     /// [`beecloud::Config::webhook`]; without one, [`Gateway::parse_notification`] is an
     /// [`Error::Config`].
     pub fn new(client: Client, settings: BeeCloudSettings) -> Self {
-        let webhook = client.webhook();
-        BeeCloudGateway {
-            client,
-            webhook,
-            settings,
-        }
+        BeeCloudGateway { client, settings }
     }
 
     /// The BeeCloud client.
@@ -338,6 +194,7 @@ impl BeeCloudGateway {
                 .await
                 .map_err(bee)?;
             let mut found: Vec<BillRecord> = page
+                .data
                 .bills
                 .into_iter()
                 .filter(|b| b.bill_no == bill_no)
@@ -396,63 +253,6 @@ impl BeeCloudGateway {
             | PayMethod::HostedCashier { .. } => return Err(unsupported()),
         })
     }
-
-    fn notification(event: WebhookEvent, raw: Value) -> Result<Notification, Error> {
-        let success = event.trade_success == Some(true);
-        let (kind, order_no, state) = match &event.transaction_type {
-            TransactionType::Pay => (
-                NotificationKind::Payment,
-                event.transaction_id.clone(),
-                if success {
-                    WebhookState::Paid
-                } else {
-                    WebhookState::PayUnconfirmed
-                },
-            ),
-            TransactionType::Refund => {
-                let bill_no = bill_no_of_refund(&event).ok_or_else(|| refused(format!("refund webhook {:?} names no bill (optional.bill_no or message_detail.bill_no)", event.transaction_id)))?;
-                (
-                    NotificationKind::Refund {
-                        refund_no: Some(event.transaction_id.clone()),
-                    },
-                    bill_no,
-                    if success {
-                        WebhookState::Refunded
-                    } else {
-                        WebhookState::RefundUnconfirmed
-                    },
-                )
-            }
-            other => {
-                return Err(refused(format!(
-                    "transaction type {} is not a payment or a refund",
-                    other.as_str()
-                )));
-            }
-        };
-        Ok(Notification {
-            provider: P,
-            kind,
-            order_no,
-            provider_trade_no: None,
-            provider_refund_no: None,
-            amount: event.transaction_fee,
-            status: state.into(),
-            raw,
-        })
-    }
-}
-
-fn bill_no_of_refund(event: &WebhookEvent) -> Option<String> {
-    [&event.optional, &event.message_detail]
-        .into_iter()
-        .flatten()
-        .filter_map(|v| v.get("bill_no"))
-        .find_map(|v| match v {
-            Value::String(s) if !s.trim().is_empty() => Some(s.clone()),
-            Value::Number(n) => Some(n.to_string()),
-            _ => None,
-        })
 }
 
 #[async_trait]
@@ -517,7 +317,7 @@ impl Gateway for BeeCloudGateway {
             optional.insert("attach".into(), Value::String(attach.clone()));
             bill = bill.optional(optional);
         }
-        let answer = self.client.bill(&bill).await.map_err(bee)?;
+        let answer = self.client.bill(&bill).await.map_err(bee)?.into_inner();
         let requested_app_id = match &request.method {
             PayMethod::WechatApp { app_id } | PayMethod::WechatJsapi { app_id, .. } => {
                 Some(app_id.as_str())
@@ -620,7 +420,7 @@ impl Gateway for BeeCloudGateway {
             bill.total_fee,
         )
         .optional(optional);
-        let answer = self.client.refund(&req).await.map_err(bee)?;
+        let answer = self.client.refund(&req).await.map_err(bee)?.into_inner();
         if channel == RefundChannel::Ali && answer.url.is_none() {
             tracing::warn!(refund_no = %request.refund_no, "BeeCloud answered an Alipay refund without the confirmation url");
         }
@@ -640,7 +440,7 @@ impl Gateway for BeeCloudGateway {
             let q = RefundsQuery::new(group(g))
                 .bill_no(query.order_no.clone())
                 .refund_no(query.refund_no.clone());
-            let page = self.client.refunds(&q).await.map_err(bee)?;
+            let page = self.client.refunds(&q).await.map_err(bee)?.into_inner();
             let Some(record) = page
                 .refunds
                 .into_iter()
@@ -700,15 +500,17 @@ impl Gateway for BeeCloudGateway {
 
     fn parse_notification(
         &self,
-        _headers: &http::HeaderMap,
+        headers: &http::HeaderMap,
         body: &[u8],
     ) -> Result<Verified<Notification>, Error> {
-        let webhook = self.webhook.as_ref().ok_or_else(|| Error::Config(format!("[{P}] no webhook scheme configured: set webhook = \"v1\"|\"v1_snake\"|\"v2\" and webhook_secret_env")))?;
-        let event = webhook.verify(body).map_err(|e| refused(e.to_string()))?;
+        let event = self.client.verify_notify(headers, body).map_err(|e| match e {
+            beecloud::NotifyError::NotConfigured => Error::Config(format!("[{P}] no webhook scheme configured: set webhook = \"v1\"|\"v1_snake\"|\"v2\" and webhook_secret_env")),
+            e => refused(e.to_string()),
+        })?;
         event.try_map(|event| {
             // The body verified and parsed as a JSON object already.
             let raw: Value = serde_json::from_slice(body).map_err(|e| refused(e.to_string()))?;
-            Self::notification(event, raw)
+            notification::notification(event, raw)
         })
     }
 

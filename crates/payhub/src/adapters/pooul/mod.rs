@@ -37,73 +37,24 @@ use crate::gateway::Gateway;
 use crate::notify::{Notification, NotificationKind};
 use crate::payment::{
     CreatedPayment, PayMethod, Payment, PaymentAction, PaymentQuery, PaymentRequest, Refund,
-    RefundQuery, RefundRequest, WechatAppParams, WechatJsapiParams,
+    RefundQuery, RefundRequest,
 };
 use crate::provider::Provider;
-use crate::status::{PaymentStatus, RefundExtent};
+use crate::status::PaymentStatus;
 use async_trait::async_trait;
 use paysig::{Money, Verified};
-use pooul::{
-    Client, MchAppType, MicroPayOutcome, PayData, PayInfo, PayType, RefundLookup, RefundStatus,
-    TradeState,
-};
+use pooul::{Client, MchAppType, MicroPayOutcome, PayType, RefundLookup, TradeState};
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 use url::Url;
 
+mod action;
+mod status;
+
+use action::action;
+use status::{extent, notified_status};
+
 const PROVIDER: Provider = Provider::Pooul;
-
-/// 支付状态 `trade_state` → unified status.
-///
-/// | `trade_state` | unified |
-/// |---|---|
-/// | 0 `Success` 支付成功 | `Succeeded` |
-/// | 1 `Refund` 转入退款 | `Refunding` (the refund's own state comes from `query_refund`) |
-/// | 2 `NotPaid` 未支付 | `Pending` |
-/// | 3 `Closed` 已关闭 | `Closed` |
-/// | 4 `Finished` 已完结 | `Succeeded` (paid and settled) |
-/// | 5 `Reversed` 已撤销 | `Reversed` |
-/// | 6 `Paying` 支付中 | `Paying` |
-/// | 7 `PartiallyPaid` | `Pending` (not a success: check the order by hand) |
-/// | 8 `OverPaid` | `Pending` (not a success: check the order by hand) |
-/// | `Unknown(raw)` | `Pending`: an unknown code is never taken for a success |
-impl From<TradeState> for PaymentStatus {
-    fn from(state: TradeState) -> Self {
-        match state {
-            TradeState::Success => PaymentStatus::Succeeded,
-            TradeState::Refund => PaymentStatus::Refunding,
-            TradeState::NotPaid => PaymentStatus::Pending,
-            TradeState::Closed => PaymentStatus::Closed,
-            TradeState::Finished => PaymentStatus::Succeeded,
-            TradeState::Reversed => PaymentStatus::Reversed,
-            TradeState::Paying => PaymentStatus::Paying,
-            TradeState::PartiallyPaid => PaymentStatus::Pending,
-            TradeState::OverPaid => PaymentStatus::Pending,
-            TradeState::Unknown(_) => PaymentStatus::Pending,
-        }
-    }
-}
-
-/// 退款状态 `refund_status` → unified status.
-///
-/// | `refund_status` | unified |
-/// |---|---|
-/// | 0 `Success` | `Refunded(Unknown)` (`query_refund` tells `Partial` / `Full` from the order's total) |
-/// | 1 `Processing` | `Refunding` (accepted, not finished) |
-/// | 2 `Closed` | `Failed` (closed: no money went back) |
-/// | 3 `Abnormal` | `Refunding` (退款异常: not finished, needs a look by hand; never `Failed`, so the merchant does not refund twice) |
-/// | `Unknown(raw)` | `Pending`: an unknown code is never taken for a success |
-impl From<RefundStatus> for PaymentStatus {
-    fn from(status: RefundStatus) -> Self {
-        match status {
-            RefundStatus::Success => PaymentStatus::Refunded(RefundExtent::Unknown),
-            RefundStatus::Processing => PaymentStatus::Refunding,
-            RefundStatus::Closed => PaymentStatus::Failed,
-            RefundStatus::Abnormal => PaymentStatus::Refunding,
-            RefundStatus::Unknown(_) => PaymentStatus::Pending,
-        }
-    }
-}
 
 /// The app that starts a WeChat H5 payment (`wechat.wap`): Pooul needs it with every order and
 /// the unified [`PayMethod::WechatH5`] does not carry it.
@@ -341,64 +292,6 @@ fn provider_err(e: pooul::Error) -> Error {
     Error::Pooul(e)
 }
 
-/// A successful answer without the field the pay type promises.
-fn missing(field: &str) -> Error {
-    provider_err(pooul::Error::Decode {
-        operation: "pay",
-        reason: format!("the answer carries no usable `{field}`"),
-    })
-}
-
-fn jsapi_params(p: pooul::JsapiPayInfo) -> WechatJsapiParams {
-    WechatJsapiParams {
-        app_id: p.app_id,
-        time_stamp: p.time_stamp,
-        nonce_str: p.nonce_str,
-        package: p.package,
-        sign_type: p.sign_type,
-        pay_sign: p.pay_sign,
-    }
-}
-
-fn action(expect: &Expect, data: PayData) -> Result<PaymentAction, Error> {
-    Ok(match expect {
-        Expect::Qr => PaymentAction::QrCode {
-            content: data.code_url.ok_or_else(|| missing("code_url"))?,
-        },
-        Expect::Redirect => PaymentAction::Redirect {
-            url: data.mweb_url.ok_or_else(|| missing("mweb_url"))?,
-        },
-        Expect::Jsapi => match data.pay_info {
-            Some(PayInfo::Jsapi(p)) => PaymentAction::WechatJsapi(jsapi_params(p)),
-            Some(PayInfo::App(_) | PayInfo::Alipay(_)) | None => {
-                return Err(missing("pay_info (JSAPI)"));
-            }
-        },
-        Expect::Mini => match data.pay_info {
-            Some(PayInfo::Jsapi(p)) => PaymentAction::WechatMini(jsapi_params(p)),
-            Some(PayInfo::App(_) | PayInfo::Alipay(_)) | None => {
-                return Err(missing("pay_info (mini-program)"));
-            }
-        },
-        Expect::App => match data.pay_info {
-            Some(PayInfo::App(p)) => PaymentAction::WechatApp(WechatAppParams {
-                app_id: p.appid,
-                partner_id: p.partnerid,
-                prepay_id: p.prepayid,
-                package: p.package,
-                nonce_str: p.noncestr,
-                timestamp: p.timestamp,
-                sign: p.sign,
-            }),
-            Some(PayInfo::Jsapi(_) | PayInfo::Alipay(_)) | None => {
-                return Err(missing("pay_info (APP)"));
-            }
-        },
-        // Micro-pay answers go through `PooulGateway::micro_pay`, never here.
-        Expect::Micro => return Err(missing("trade_state")),
-    })
-}
-
 fn parse_url(field: &'static str, value: &str) -> Result<Url, Error> {
     Url::parse(value).map_err(|e| Error::Invalid {
         field,
@@ -411,15 +304,6 @@ fn refused(reason: String) -> Error {
         provider: PROVIDER,
         reason,
     })
-}
-
-/// A notify whose `code` is not 0 is reported as `Pending` (never a success), whatever its state.
-fn notified_status(code: i64, status: PaymentStatus) -> PaymentStatus {
-    if code == 0 {
-        status
-    } else {
-        PaymentStatus::Pending
-    }
 }
 
 #[async_trait]
@@ -669,14 +553,5 @@ impl Gateway for PooulGateway {
 
     fn ack(&self) -> &'static str {
         pooul::ACK
-    }
-}
-
-/// A finished refund of the whole total is `Full`, of less `Partial`; without the total, `Unknown`.
-fn extent(refunded: Money, total: Option<Money>) -> RefundExtent {
-    match total {
-        Some(total) if refunded >= total => RefundExtent::Full,
-        Some(_) => RefundExtent::Partial,
-        None => RefundExtent::Unknown,
     }
 }
