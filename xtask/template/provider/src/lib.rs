@@ -1,12 +1,20 @@
-//! # {{name}}
+//! # {{name}}: {{Title}} for payhub
 //!
-//! SDK for the {{Title}} payment API (`docs/upstream/{{name}}.md`): order query, refund, and
-//! the signed payment notify.
+//! The {{Title}} payment API (`docs/upstream/{{name}}.md`): order query, refund, and the
+//! signed payment notify.
 //!
-//! Requests are form POSTs signed with MD5 over the sorted fields and `&key=<app key>`
-//! ([`Client::query`]). Answers are JSON with a `result_code` ([`ResultCode`]); the order
-//! outcome is `trade_state` ([`TradeState`]). Every call answers [`paysig::Reply`].
+//! ## Covers
+//! - Request sign ([`Client::query`]): form POSTs with `app_id` and the MD5 `sign` over the
+//!   sorted fields and `&key=<app key>`. Answers are JSON with a `result_code`
+//!   ([`ResultCode`]); the order outcome is `trade_state` ([`TradeState`]).
+//! - Order query ([`Client::query`]), refund ([`Client::refund`], never retried).
 //!
+//! Every call returns a [`paysig::Reply`].
+//!
+//! ### Inferred, with a switch
+//! - None yet: list here every fact the document leaves out and the choice made.
+//!
+//! ## Quick start
 //! ```
 //! use {{crate}}::{Client, Config, Environment};
 //!
@@ -16,15 +24,23 @@
 //! # Ok::<(), {{crate}}::Error>(())
 //! ```
 //!
-//! ## Coverage
-//! - Request sign and notify verification ([`Client::verify_notify`],
-//!   [`Notification::check_amount`]).
-//! - Order query ([`Client::query`]); resolution of an unknown outcome
-//!   ([`Client::resolve_payment`], [`Client::resolve_refund`]).
-//! - Refund ([`Client::refund`]), never retried.
+//! ## Notify
+//! [`Client::verify_notify`] takes the request's headers and raw body and returns a
+//! [`paysig::Verified`] [`Notification`]; a body over [`Config::notify_body_limit`] is
+//! refused unread. Check the amount with [`Notification::check_amount`] before fulfilling.
 //!
-//! ## Inferences (each switchable or documented where it applies)
-//! - None yet: list here every fact the document leaves out and the choice made.
+//! ## Errors
+//! [`Error`] for calls, [`NotifyError`] for notifies; [`Error`] implements
+//! [`paysig::Classify`] (may the money have moved?). The shared meanings have the same names
+//! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
+//! `Api`, `ResponseMismatch`, `Sign`.
+//!
+//! ## Resolution of an unknown outcome
+//! [`Client::resolve_payment`] / [`Client::resolve_refund`] query until a definite state
+//! ([`resolve`]).
+//!
+//! ## Features
+//! None: the crate has no optional parts.
 
 #![warn(missing_docs)]
 
