@@ -243,7 +243,7 @@ async fn beecloud_sdk_flow() {
         ))
         .await
         .unwrap();
-    assert!(matches!(bill, BillResponse::WxNative(_)), "{bill:?}");
+    assert!(matches!(*bill, BillResponse::WxNative(_)), "{bill:?}");
 
     sb.pay(ProviderKind::BeeCloud, "SDKBC1").unwrap();
     let rec = sb
@@ -472,7 +472,7 @@ async fn sunmi_sdk_bind_then_mini_pay_in_fen() {
         config: BindConfig::MiniAppId("wx758379be100f9991".into()),
     };
     assert_eq!(
-        client.pay_bind(&bind).await.unwrap(),
+        client.pay_bind(&bind).await.unwrap().into_inner(),
         PayBindOutcome::Success
     );
     assert!(client.pay_bind(&bind).await.is_err(), "Q03: already bound");
