@@ -98,7 +98,7 @@ impl BillSource for BeeCloudBills {
                     .end_time(window.to)
                     .skip(skip)
                     .limit(PAGE);
-                let page = self.client.bills(&q).await?.bills;
+                let page = self.client.bills(&q).await?.data.bills;
                 let n = page.len();
                 out.extend(page.into_iter().map(|b| ProviderBill {
                     order_no: b.bill_no,
@@ -127,7 +127,7 @@ impl BillSource for BeeCloudBills {
                     .end_time(window.to)
                     .skip(skip)
                     .limit(PAGE);
-                let page = self.client.refunds(&q).await?.refunds;
+                let page = self.client.refunds(&q).await?.data.refunds;
                 let n = page.len();
                 out.extend(page.into_iter().map(|r| ProviderRefund {
                     order_no: r.bill_no,
