@@ -13,7 +13,9 @@
 //! 7. `cargo test -p paysig --no-default-features --features rsa-backend,http`: the pure-Rust
 //!    RSA backend alone passes the same tests (step 5 runs them with both backends built)
 //! 8. `cargo xtask fixtures --check` (in process)
-//! 9. `cargo doc --workspace --all-features --no-deps` with `-D warnings`
+//! 9. `cargo xtask shape` (in process, about a second: the provider crates' shape, import
+//!    circles, files over 600 lines; see [`shape`](crate::shape))
+//! 10. `cargo doc --workspace --all-features --no-deps` with `-D warnings`
 //!
 //! With `--skip-redis`, steps 3, 4 and 5 are skipped and ignored tests are not run.
 
@@ -25,9 +27,9 @@ use std::path::Path;
 use std::process::Command;
 use std::time::Instant;
 
-use crate::fixtures;
+use crate::{fixtures, shape};
 
-const STEPS: usize = 9;
+const STEPS: usize = 10;
 
 /// Options of `cargo xtask ci`.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -157,7 +159,12 @@ pub fn run(root: &Path, opts: Options) -> Result<(), String> {
         Ok(false) => Err("fixtures/ is out of date".to_string()),
         Err(e) => Err(e),
     })?;
-    step(9, "doc", || {
+    step(9, "shape", || match shape::run(root) {
+        Ok(true) => Ok(()),
+        Ok(false) => Err("the crates differ from the shape (the FAIL lines above)".to_string()),
+        Err(e) => Err(e),
+    })?;
+    step(10, "doc", || {
         run_cargo(
             root,
             &["doc", "--workspace", "--all-features", "--no-deps"],

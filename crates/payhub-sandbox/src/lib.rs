@@ -6,8 +6,12 @@
 //! types, field names, amount units, signatures and error formats. An SDK client therefore
 //! talks to it unchanged, by base URL alone (`Environment::Custom(sandbox.base_url(..))`).
 //!
-//! The sandbox is an independent implementation built on `paysig` only: it does not use the
-//! SDK crates, so running them against it checks them.
+//! The sandbox is an independent implementation of the protocols: its signing, canonical
+//! strings and field checks never call the SDK crates, so running them against it checks
+//! them; and each provider's signature code is pinned to the vectors of `fixtures/signing`
+//! (computed outside paysig), so a canonicalization bug in paysig cannot pass on both sides.
+//! Only non-protocol helpers are shared (the provider kind is `payhub::Provider`, dates come
+//! from `beecloud::clock`, fen amounts from `paysig::money::wire`).
 //!
 //! ```no_run
 //! # async fn demo() -> Result<(), payhub_sandbox::SandboxError> {
@@ -107,7 +111,6 @@ mod credentials;
 mod dashboard;
 mod error;
 mod faults;
-mod kind;
 mod notify;
 mod providers;
 mod received;
@@ -121,8 +124,9 @@ pub use credentials::{
     SunmiCredentials,
 };
 pub use error::SandboxError;
-pub use kind::{ProviderKind, UnknownProvider};
 pub use notify::{acknowledgement, retry_schedule};
+/// The four simulated providers: the facade's [`payhub::Provider`], under the sandbox's name.
+pub use payhub::{Provider as ProviderKind, UnknownProvider};
 pub use server::{RunningSandbox, Sandbox};
 pub use store::{
     DeliveryAttempt, NotificationRecord, NotifyEvent, Order, OrderStatus, Refund, RefundStatus,

@@ -154,12 +154,12 @@ async fn send_once(shared: &Shared, p: ProviderKind, out: &Outgoing, n: u32) -> 
         }
     };
     let req = match out.encoding {
-        Encoding::Form => Request::post_form(p.name(), "notify", url, out.body.clone()),
+        Encoding::Form => Request::post_form(p.as_str(), "notify", url, out.body.clone()),
         Encoding::Json => {
-            Request::post_json(p.name(), "notify", url, out.body.clone().into_bytes())
+            Request::post_json(p.as_str(), "notify", url, out.body.clone().into_bytes())
         }
         Encoding::Text => {
-            Request::post_text(p.name(), "notify", url, "text/plain", out.body.clone())
+            Request::post_text(p.as_str(), "notify", url, "text/plain", out.body.clone())
         }
     };
     match shared.http.send(req).await {

@@ -51,7 +51,7 @@ pub struct Refund {
     /// The provider's refund id.
     pub refund_id: String,
     /// Amount refunded.
-    #[serde(serialize_with = "crate::store::ser_fen")]
+    #[serde(serialize_with = "paysig::money::wire::fen_int::serialize")]
     pub amount: Money,
     /// State.
     pub status: RefundStatus,
@@ -74,10 +74,10 @@ pub struct Order {
     /// repeats `bill_no`, Mifeng `order_no`).
     pub platform_no: String,
     /// Amount ordered.
-    #[serde(serialize_with = "crate::store::ser_fen")]
+    #[serde(serialize_with = "paysig::money::wire::fen_int::serialize")]
     pub amount: Money,
     /// Sum of successful refunds.
-    #[serde(serialize_with = "crate::store::ser_fen")]
+    #[serde(serialize_with = "paysig::money::wire::fen_int::serialize")]
     pub refunded: Money,
     /// State.
     pub status: OrderStatus,
@@ -458,9 +458,4 @@ pub(crate) fn ser_opt_ts<S: serde::Serializer>(
         Some(t) => ser_ts(t, s),
         None => s.serialize_none(),
     }
-}
-
-// Amounts in the control API's JSON are integer fen.
-pub(crate) fn ser_fen<S: serde::Serializer>(m: &Money, s: S) -> Result<S::Ok, S::Error> {
-    s.serialize_u64(m.fen())
 }

@@ -166,7 +166,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
                     "base_url": sandbox.base_url(*p).to_string(),
                     "credentials": sandbox.credentials_json(*p),
                 });
-                (p.name().to_owned(), v)
+                (p.as_str().to_owned(), v)
             })
             .collect();
         output::print_json(&json!({
@@ -187,7 +187,7 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         println!("dashboard: {}", sandbox.dashboard_url());
         println!("payhub sandbox (sandbox-only keys and secrets, never real ones)");
         for p in ProviderKind::ALL {
-            println!("\n[{}] {}", p.name(), sandbox.base_url(p));
+            println!("\n[{}] {}", p.as_str(), sandbox.base_url(p));
             let creds = serde_json::to_string_pretty(&sandbox.credentials_json(p))
                 .map_err(|e| e.to_string())?;
             println!("{creds}");

@@ -7,8 +7,10 @@
 pub(crate) mod beecloud;
 pub(crate) mod mifeng;
 pub(crate) mod pooul;
+mod settle;
 pub(crate) mod sunmi;
-mod sunmi_form;
+#[cfg(test)]
+mod vectors;
 
 use crate::ProviderKind;
 use crate::notify::Outgoing;
@@ -16,7 +18,7 @@ use crate::shared::Shared;
 use crate::store::{NotifyEvent, Order, Refund};
 use axum::Router;
 use std::sync::Arc;
-use time::{OffsetDateTime, UtcOffset};
+use time::OffsetDateTime;
 
 pub(crate) fn router(p: ProviderKind) -> Router<Arc<Shared>> {
     match p {
@@ -68,9 +70,12 @@ pub(crate) fn send_refund_notification(
     }
 }
 
+// Dates and times are not protocol checks: the sandbox reads them as the beecloud crate does.
+pub(crate) use ::beecloud::clock::unix_millis as unix_ms;
+
 /// China Standard Time, in which the providers write their dates.
 pub(crate) fn cst(t: OffsetDateTime) -> OffsetDateTime {
-    t.to_offset(UtcOffset::from_hms(8, 0, 0).unwrap_or(UtcOffset::UTC))
+    t.to_offset(::beecloud::clock::BEIJING)
 }
 
 /// `yyyy-MM-dd HH:mm:ss` in China Standard Time.
@@ -89,12 +94,8 @@ pub(crate) fn cst_datetime(t: OffsetDateTime) -> String {
 
 /// `yyyyMMdd` in China Standard Time.
 pub(crate) fn cst_date(t: OffsetDateTime) -> String {
-    let t = cst(t);
-    format!("{:04}{:02}{:02}", t.year(), u8::from(t.month()), t.day())
-}
-
-pub(crate) fn unix_ms(t: OffsetDateTime) -> i64 {
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
+    let d = ::beecloud::clock::beijing_today(t);
+    format!("{:04}{:02}{:02}", d.year(), u8::from(d.month()), d.day())
 }
 
 /// The notify address: the request's, else the app-level default.

@@ -8,7 +8,6 @@
 
 use crate::ProviderKind;
 use crate::notify::{Encoding, Outgoing};
-use crate::providers::sunmi_form::{Form, FormContentType};
 use crate::providers::{notify_target, send_refund_notification};
 use crate::shared::Shared;
 use crate::store::{
@@ -24,6 +23,15 @@ use serde::Serialize;
 use serde_json::{Value, json};
 use std::sync::Arc;
 use time::OffsetDateTime;
+
+mod answer;
+mod form;
+mod notify;
+
+use answer::{ok_bytes, order_data, refund_data};
+use form::{Form, FormContentType};
+pub(crate) use notify::pay_notification;
+use notify::signed_form;
 
 const P: ProviderKind = ProviderKind::Sunmi;
 
@@ -363,115 +371,6 @@ fn create(s: &Arc<Shared>, form_type: FormContentType, body: &[u8], kind: Kind) 
 
 // ---- 4.3.3 query ----
 
-/// A query's success answer, `{code, data, msg}`. Serialized straight from borrowed fields:
-/// the most repeated call builds no JSON tree. Members are declared in name order, the order
-/// the other answers' maps write, so both read the same.
-#[derive(Serialize)]
-struct Answer<T> {
-    code: &'static str,
-    data: T,
-    msg: &'static str,
-}
-
-/// §4.3.3 `data` of an order.
-#[derive(Serialize)]
-#[serde(rename_all = "camelCase")]
-struct OrderData<'a> {
-    amount: u64,
-    business_id: &'a str,
-    buyer_logon_id: &'a str,
-    buyer_pay_amount: u64,
-    merchant_no: &'a str,
-    mis_id: &'a str,
-    msn: &'a str,
-    order_id: &'a str,
-    order_type: u8,
-    pay_time: i64,
-    platform: &'a str,
-    platform_id: &'a str,
-    refunded: u64,
-    result_code: &'a str,
-    result_msg: &'a str,
-    state: u8,
-}
-
-fn order_data<'a>(s: &'a Shared, o: &'a Order) -> OrderData<'a> {
-    let (state, result_code, result_msg) = state_of(o);
-    let paid = o.status == OrderStatus::Paid;
-    OrderData {
-        amount: o.amount.fen(),
-        business_id: o.extra_str("businessId"),
-        buyer_logon_id: o.extra_str("openId"),
-        buyer_pay_amount: if paid { o.amount.fen() } else { 0 },
-        merchant_no: &s.sunmi.merchant_no,
-        mis_id: &o.platform_no,
-        msn: "",
-        order_id: &o.order_no,
-        order_type: 0,
-        pay_time: unix(o.settled_at.unwrap_or(o.created_at)),
-        platform: "wxpay",
-        platform_id: o.extra_str("platformId"),
-        refunded: o.refunded.fen(),
-        result_code,
-        result_msg,
-        state,
-    }
-}
-
-/// The success answer of `data`, as JSON bytes.
-fn ok_bytes(data: impl Serialize) -> Response {
-    let answer = Answer {
-        code: "10000",
-        data,
-        msg: "成功",
-    };
-    let mut body = Vec::with_capacity(512);
-    match serde_json::to_writer(&mut body, &answer) {
-        Ok(()) => (
-            [(
-                axum::http::header::CONTENT_TYPE,
-                axum::http::HeaderValue::from_static("application/json"),
-            )],
-            body,
-        )
-            .into_response(),
-        // Only a failing Serialize impl gets here, and these have none.
-        Err(e) => (
-            axum::http::StatusCode::INTERNAL_SERVER_ERROR,
-            format!("sandbox: answer not serialized: {e}"),
-        )
-            .into_response(),
-    }
-}
-
-fn refund_data(s: &Shared, o: &Order, r: &Refund) -> Value {
-    let ex = |k: &str| {
-        r.extra
-            .get(k)
-            .and_then(|v| v.as_str())
-            .unwrap_or("")
-            .to_owned()
-    };
-    json!({
-        "amount": r.amount.fen(),
-        "businessId": ex("businessId"),
-        "misId": r.refund_id,
-        "msn": ex("msn"),
-        "merchantNo": s.sunmi.merchant_no,
-        "orderId": r.refund_no,
-        "orderType": 1,
-        "oriMisId": o.platform_no,
-        "oriOrderId": o.order_no,
-        "payTime": unix(r.created_at),
-        "platform": "wxpay",
-        "buyerLogonId": o.extra_str("openId"),
-        "platformId": ex("platformId"),
-        "resultCode": "00",
-        "resultMsg": "成功",
-        "state": 3,
-    })
-}
-
 async fn query(State(s): State<Arc<Shared>>, form_type: FormContentType, body: Bytes) -> Response {
     let params = match authenticate(&s, form_type, &body) {
         Ok(p) => p,
@@ -689,61 +588,3 @@ async fn swipe_query(
 }
 
 // ---- 6 notify ----
-
-/// §6: form body, `sign` = SHA256withRSA (base64) over every other field sorted by name,
-/// `k=v` joined with `&`, empty values kept.
-fn signed_form(s: &Shared, url: String, mut form: Params) -> Option<Outgoing> {
-    let canonical = CanonicalRules::sorted()
-        .exclude(["sign"])
-        .keep_empty()
-        .build(&form)
-        .ok()?;
-    let sign = s
-        .keys
-        .sunmi_platform
-        .sign_sha256_base64(canonical.as_bytes())
-        .ok()?;
-    form.push("sign", sign);
-    Some(Outgoing {
-        url,
-        encoding: Encoding::Form,
-        body: form.to_form(),
-    })
-}
-
-/// Sunmi notifies completed payments only ("支付完成后").
-pub(crate) fn pay_notification(
-    s: &Arc<Shared>,
-    o: &Order,
-    event: NotifyEvent,
-    url: String,
-) -> Option<Outgoing> {
-    if event != NotifyEvent::PaySucceeded {
-        return None;
-    }
-    let (state, result_code, result_msg) = state_of(o);
-    let mut form = Params::new();
-    for (k, v) in [
-        ("amount", o.amount.fen().to_string()),
-        ("businessId", o.extra_str("businessId").to_owned()),
-        ("buyerPayAmount", o.amount.fen().to_string()),
-        ("misId", o.platform_no.clone()),
-        ("msn", String::new()),
-        ("orderId", o.order_no.clone()),
-        ("orderType", "0".into()),
-        (
-            "payTime",
-            unix(o.settled_at.unwrap_or(o.created_at)).to_string(),
-        ),
-        ("platform", "wxpay".into()),
-        ("buyerLogonId", o.extra_str("openId").to_owned()),
-        ("platformId", o.extra_str("platformId").to_owned()),
-        ("refunded", o.refunded.fen().to_string()),
-        ("resultCode", result_code.into()),
-        ("resultMsg", result_msg.into()),
-        ("state", state.to_string()),
-    ] {
-        form.push(k, v);
-    }
-    signed_form(s, url, form)
-}

@@ -22,6 +22,12 @@ use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use time::OffsetDateTime;
 
+mod notify;
+mod sign;
+
+use notify::jwt_notify;
+pub(crate) use notify::pay_notification;
+
 const P: ProviderKind = ProviderKind::Pooul;
 
 /// Missing required field.
@@ -89,9 +95,8 @@ fn authenticate(
     }
     let token = std::str::from_utf8(body).map_err(|_| fail(SIGNATURE_INVALID, "签名验证失败"))?;
     let public = s.pooul.merchant_private_key.public_key();
-    let payload = paysig::jwt::verify_rs256(token, &public)
-        .map_err(|e| fail(SIGNATURE_INVALID, format!("签名验证失败: {e}")))?
-        .into_inner();
+    let payload = sign::verify_request(token, &public)
+        .map_err(|e| fail(SIGNATURE_INVALID, format!("签名验证失败: {e}")))?;
     let obj: Map<String, Value> = serde_json::from_slice(&payload)
         .map_err(|_| fail(INVALID_PARAMETER, "JWT payload 不是 JSON 对象"))?;
     let nonce = match obj.get("nonce_str") {
@@ -565,43 +570,4 @@ async fn refund_query(
         Ok(success(&s, "success", Some(d)))
     };
     run().unwrap_or_else(|r| r)
-}
-
-fn jwt_notify(s: &Shared, url: String, payload: &Value) -> Option<Outgoing> {
-    let token = paysig::jwt::encode_rs256(payload, &s.keys.pooul_platform).ok()?;
-    Some(Outgoing {
-        url,
-        encoding: Encoding::Text,
-        body: token,
-    })
-}
-
-/// Pay notify (provider-notes.md): compact RS256 JWT, payload
-/// `{code, data:{trade_id, attach, mch_trade_id, merchant_id, pay_type, total_fee, trade_state,
-/// trade_info}, nonce_str}`. Sent for successful payments only.
-pub(crate) fn pay_notification(
-    s: &Arc<Shared>,
-    o: &Order,
-    event: NotifyEvent,
-    url: String,
-) -> Option<Outgoing> {
-    if event != NotifyEvent::PaySucceeded {
-        return None;
-    }
-    let (state, info) = trade_state(o);
-    let payload = json!({
-        "code": 0,
-        "data": {
-            "trade_id": o.platform_no,
-            "attach": o.extra_str("attach"),
-            "mch_trade_id": o.order_no,
-            "merchant_id": s.pooul.merchant_id,
-            "pay_type": o.extra_str("pay_type"),
-            "total_fee": o.amount.fen(),
-            "trade_state": state,
-            "trade_info": info,
-        },
-        "nonce_str": s.alnum(16),
-    });
-    jwt_notify(s, url, &payload)
 }

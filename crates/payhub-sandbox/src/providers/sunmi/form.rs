@@ -86,17 +86,15 @@ impl<'a> Form<'a> {
         pairs
     }
 
-    /// §2.1: every pair but `sign` (empty values included), sorted by name, joined as
-    /// `k=v&k=v`, the app key appended without a separator; MD5 in upper-case hex. `sign` must
-    /// be exactly that (a lower-case signature is refused, as the document's samples are
-    /// upper case).
-    pub fn sign_matches(&self, sign: &str, app_key: &str) -> bool {
+    /// §2.1's signed string: every pair but `sign` (empty values included), sorted by name,
+    /// joined as `k=v&k=v`; `extra` bytes of room for the key appended after.
+    pub fn canonical(&self, extra: usize) -> String {
         let mut message = String::with_capacity(
             self.pairs
                 .iter()
                 .map(|(k, v)| k.len() + v.len() + 2)
                 .sum::<usize>()
-                + app_key.len(),
+                + extra,
         );
         for (k, v) in self.sorted().into_iter().filter(|(k, _)| *k != "sign") {
             if !message.is_empty() {
@@ -106,6 +104,14 @@ impl<'a> Form<'a> {
             message.push('=');
             message.push_str(v);
         }
+        message
+    }
+
+    /// §2.1: the [`canonical`](Self::canonical) string with the app key appended without a
+    /// separator; MD5 in upper-case hex. `sign` must be exactly that (a lower-case signature
+    /// is refused, as the document's samples are upper case).
+    pub fn sign_matches(&self, sign: &str, app_key: &str) -> bool {
+        let mut message = self.canonical(app_key.len());
         message.push_str(app_key);
         let expected = md5_hex(message.as_bytes(), HexCase::Upper);
         // Same length, then every byte compared: the time does not tell how much matched.
@@ -170,5 +176,33 @@ mod tests {
             Form::parse(body.as_bytes()).unwrap().iter().count(),
             100_000
         );
+    }
+
+    /// The sandbox's own check accepts the vector of `fixtures/signing` (hashlib's MD5, not
+    /// paysig's) and refuses the request when any one letter or digit of it changes.
+    #[test]
+    fn sign_check_is_pinned_to_the_fixture_vector() {
+        use crate::providers::vectors::{Vector, one_byte_changes};
+        let v = Vector::load("sunmi/request_2_1");
+        let f = Form::parse(v.params.as_bytes()).unwrap();
+        assert_eq!(f.canonical(0), v.canonical);
+        assert!(f.sign_matches(&v.signature, &v.key));
+        let mut checked = 0;
+        for tampered in one_byte_changes(&v.params) {
+            let f = Form::parse(tampered.as_bytes()).unwrap();
+            assert!(!f.sign_matches(&v.signature, &v.key), "{tampered}");
+            checked += 1;
+        }
+        for sig in one_byte_changes(&v.signature) {
+            assert!(!f_sign(&v.params, &sig, &v.key), "{sig}");
+            checked += 1;
+        }
+        assert!(checked > 100, "{checked}");
+    }
+
+    fn f_sign(params: &str, sign: &str, key: &str) -> bool {
+        Form::parse(params.as_bytes())
+            .unwrap()
+            .sign_matches(sign, key)
     }
 }

@@ -14,11 +14,16 @@ use axum::body::Bytes;
 use axum::extract::{RawQuery, State};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
-use paysig::md5::{CaseCheck, HexCase, md5_hex, verify_hex};
 use paysig::{ExposeSecret, Money};
 use serde_json::{Map, Value, json};
 use std::sync::Arc;
 use time::OffsetDateTime;
+
+mod notify;
+mod sign;
+
+pub(crate) use notify::pay_notification;
+use notify::webhook;
 
 const P: ProviderKind = ProviderKind::BeeCloud;
 
@@ -113,15 +118,14 @@ fn authenticate(s: &Shared, obj: &Map<String, Value>) -> Result<(), Response> {
     if app_id != s.beecloud.app_id {
         return Err(fail(1, "app_id 不存在"));
     }
-    let message = format!("{app_id}{timestamp}{}", s.beecloud.app_key.expose_secret());
-    verify_hex(
-        (),
-        message.as_bytes(),
+    if !sign::app_sign_ok(
+        &app_id,
+        &timestamp,
+        s.beecloud.app_key.expose_secret(),
         &sign,
-        CaseCheck::Insensitive,
-        HexCase::Lower,
-    )
-    .map_err(|_| fail(1, "app_sign 不正确"))?;
+    ) {
+        return Err(fail(1, "app_sign 不正确"));
+    }
     Ok(())
 }
 
@@ -527,94 +531,4 @@ async fn refund_status(State(s): State<Arc<Shared>>, RawQuery(q): RawQuery) -> R
         Ok(ok(extra))
     };
     run().unwrap_or_else(|r| r)
-}
-
-/// The webhook (provider-notes.md; the scheme is [`crate::SandboxConfig::beecloud_webhook`]).
-/// BeeCloud requests carry no notify URL: the app-level one (console setting) is used.
-fn webhook(s: &Shared, o: &Order, refund: Option<&Refund>, url: String) -> Option<Outgoing> {
-    let timestamp = unix_ms(OffsetDateTime::now_utc());
-    let channel_type = family(o.extra_str("channel")).to_owned();
-    let sub_channel = o.extra_str("channel").to_owned();
-    let (transaction_type, transaction_id, fee, optional) = match refund {
-        None => (
-            "PAY",
-            o.order_no.clone(),
-            o.amount.fen(),
-            o.extra.get("optional"),
-        ),
-        Some(r) => (
-            "REFUND",
-            r.refund_no.clone(),
-            r.amount.fen(),
-            r.extra.get("optional"),
-        ),
-    };
-    let optional = optional.cloned().unwrap_or_else(|| json!({}));
-    let detail =
-        json!({ "bill_no": o.order_no, "total_fee": o.amount.fen(), "channel": sub_channel });
-    let body = match s.config.beecloud_webhook {
-        BeeCloudWebhookScheme::V1CamelCase => {
-            let sign = md5_hex(
-                format!(
-                    "{}{}{timestamp}",
-                    s.beecloud.app_id,
-                    s.beecloud.app_secret.expose_secret()
-                )
-                .as_bytes(),
-                HexCase::Lower,
-            );
-            json!({
-                "sign": sign,
-                "timestamp": timestamp,
-                "channelType": channel_type,
-                "transactionType": transaction_type,
-                "transactionId": transaction_id,
-                "transactionFee": fee,
-                "tradeSuccess": true,
-                "messageDetail": detail,
-                "optional": optional,
-            })
-        }
-        BeeCloudWebhookScheme::SnakeCaseSignature => {
-            let signature = md5_hex(
-                format!(
-                    "{}{transaction_id}{transaction_type}{channel_type}{fee}{}",
-                    s.beecloud.app_id,
-                    s.beecloud.master_secret.expose_secret()
-                )
-                .as_bytes(),
-                HexCase::Lower,
-            );
-            json!({
-                "signature": signature,
-                "timestamp": timestamp,
-                "channel_type": channel_type,
-                "sub_channel_type": sub_channel,
-                "transaction_type": transaction_type,
-                "transaction_id": transaction_id,
-                "transaction_fee": fee,
-                "trade_success": true,
-                "message_detail": detail,
-                "optional": optional,
-            })
-        }
-    };
-    Some(Outgoing {
-        url,
-        encoding: Encoding::Json,
-        body: body.to_string(),
-    })
-}
-
-/// BeeCloud sends the webhook for successful payments.
-pub(crate) fn pay_notification(
-    s: &Arc<Shared>,
-    o: &Order,
-    event: NotifyEvent,
-    url: String,
-) -> Option<Outgoing> {
-    if event != NotifyEvent::PaySucceeded {
-        return None;
-    }
-    webhook(s, o, None, url)
 }

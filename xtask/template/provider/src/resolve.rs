@@ -1,0 +1,48 @@
+//! Settling an unknown outcome (a create or refund whose answer was lost) by query.
+//!
+//! After [`Resolution::NotFound`] the order was never created: whether the same number may
+//! be sent again is for the document to say (write it here).
+
+use paysig::resolve::{self, RefundResolution, Resolution, ResolvePolicy, Seen};
+
+use crate::Client;
+use crate::model::{Order, ResultCode, TradeState};
+
+impl Client {
+    /// Queries `order_no` under `policy` until it is paid, final unpaid or not found.
+    pub async fn resolve_payment(
+        &self,
+        order_no: &str,
+        policy: &ResolvePolicy,
+    ) -> Resolution<Order> {
+        resolve::resolve(policy, || async {
+            match self.query(order_no).await {
+                Ok(reply) => {
+                    let order = reply.into_inner();
+                    Ok(match order.state {
+                        TradeState::Success => Seen::Paid(order),
+                        TradeState::Closed => Seen::NotPaid(order),
+                        _ => Seen::Pending(order),
+                    })
+                }
+                Err(crate::Error::Api {
+                    code: ResultCode::OrderNotExist,
+                    ..
+                }) => Ok(Seen::NotFound),
+                Err(e) => Err(e),
+            }
+        })
+        .await
+    }
+
+    /// Resolves a refund. The template settles it by the order's query; replace with the
+    /// provider's refund query when the document has one.
+    pub async fn resolve_refund(
+        &self,
+        order_no: &str,
+        _refund_no: &str,
+        policy: &ResolvePolicy,
+    ) -> RefundResolution<Order> {
+        self.resolve_payment(order_no, policy).await.into()
+    }
+}
