@@ -70,6 +70,8 @@ struct Inner {
     config: Config,
     http: HttpClient,
     base: Url,
+    /// Every endpoint's URL, joined once.
+    endpoints: Vec<(Operation, Url)>,
     store: Arc<dyn TokenStore>,
     limiter: Arc<dyn RateLimiter>,
 }
@@ -124,11 +126,21 @@ impl Client {
             .limiter
             .clone()
             .unwrap_or_else(|| LocalRateLimiter::global() as Arc<dyn RateLimiter>);
+        let endpoints = [
+            Operation::AccessToken,
+            Operation::UnifiedOrder,
+            Operation::Query,
+            Operation::Balance,
+        ]
+        .into_iter()
+        .map(|op| Ok((op, join(&base, op)?)))
+        .collect::<Result<_, Error>>()?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 http,
                 base,
+                endpoints,
                 store,
                 limiter,
             }),
@@ -368,13 +380,10 @@ impl Client {
     }
 
     fn url(&self, ep: Endpoint) -> Result<Url, Error> {
-        self.inner
-            .base
-            .join(ep.op.path())
-            .map_err(|e| Error::Validation {
-                field: "environment",
-                reason: e.to_string(),
-            })
+        match self.inner.endpoints.iter().find(|(op, _)| *op == ep.op) {
+            Some((_, url)) => Ok(url.clone()),
+            None => join(&self.inner.base, ep.op),
+        }
     }
 
     fn request(&self, ep: Endpoint, fields: Vec<(&'static str, Value)>) -> Result<Request, Error> {
@@ -495,6 +504,13 @@ impl TokenFetcher for Fetcher<'_> {
     async fn fetch(&self) -> Result<StoredToken, Error> {
         self.0.fetch_token().await
     }
+}
+
+fn join(base: &Url, op: Operation) -> Result<Url, Error> {
+    base.join(op.path()).map_err(|e| Error::Validation {
+        field: "environment",
+        reason: e.to_string(),
+    })
 }
 
 /// Whether a failed query is worth another attempt, read from its class

@@ -288,11 +288,10 @@ async fn send_each_runs_the_hook_before_every_attempt_and_may_change_host() {
     let hosts = [url(&down, "/q"), url(&up, "/q")];
     let mut seen = Vec::new();
     let r = client(2000)
-        .send_each(async |attempt: u32| {
+        .send_each(|attempt: u32| {
             seen.push(attempt);
-            Ok::<_, HttpError>(
-                Request::get("t", "query", hosts[(attempt as usize - 1) % 2].clone()).idempotent(),
-            )
+            let url = hosts[(attempt as usize - 1) % 2].clone();
+            async move { Ok::<_, HttpError>(Request::get("t", "query", url).idempotent()) }
         })
         .await
         .unwrap();
@@ -305,12 +304,17 @@ async fn send_each_runs_the_hook_before_every_attempt_and_may_change_host() {
     // An error from the hook (no rate-limit slot, say) ends the loop unsent.
     let mut seen = Vec::new();
     let err = client(2000)
-        .send_each(async |attempt: u32| {
+        .send_each(|attempt: u32| {
             seen.push(attempt);
-            if attempt == 2 {
-                return Err(HttpError::Build("no slot".into()));
+            let req = Request::get("t", "query", url(&down, "/q")).idempotent();
+            // An async step (a rate-limit slot, say) that refuses the second attempt.
+            async move {
+                tokio::task::yield_now().await;
+                if attempt == 2 {
+                    return Err(HttpError::Build("no slot".into()));
+                }
+                Ok(req)
             }
-            Ok(Request::get("t", "query", url(&down, "/q")).idempotent())
         })
         .await
         .unwrap_err();
@@ -323,9 +327,13 @@ async fn send_each_runs_the_hook_before_every_attempt_and_may_change_host() {
     // Not idempotent: the hook runs once and the request is sent once.
     let mut seen = 0;
     let r = client(2000)
-        .send_each(async |_| {
+        .send_each(|_| {
             seen += 1;
-            Ok::<_, HttpError>(Request::get("t", "refund", url(&down, "/q")))
+            std::future::ready(Ok::<_, HttpError>(Request::get(
+                "t",
+                "refund",
+                url(&down, "/q"),
+            )))
         })
         .await
         .unwrap();

@@ -3,7 +3,7 @@
 use crate::config::{Config, PollConfig, UnpaidPolicy};
 use crate::error::{Error, NotifyError};
 use crate::model::{
-    BusinessCode, Envelope, JsApiPayRequest, MiniPayRequest, OrderRef, OrderResult, PayBindOutcome,
+    BusinessCode, JsApiPayRequest, MiniPayRequest, OrderRef, OrderResult, PayBindOutcome,
     PayBindRequest, QueryRequest, QueryResult, RefundRequest, RefundResult, SubError,
     SwipeQueryRequest, SwipeTrade, SystemCode, Terminal, TradeState,
 };
@@ -13,6 +13,8 @@ use paysig::md5::{HexCase, KeySuffix};
 use paysig::resolve::Step;
 use paysig::{CanonicalRules, Md5Signer, Params, Verified};
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
+use std::sync::Arc;
 use url::Url;
 
 const PROVIDER: &str = "sunmi";
@@ -43,6 +45,8 @@ pub struct Client {
     http: HttpClient,
     signer: Md5Signer,
     terminal: Option<Terminal>,
+    /// [`ENDPOINTS`] joined to `base`.
+    endpoints: Arc<[(&'static str, Url)]>,
 }
 
 impl Client {
@@ -67,12 +71,17 @@ impl Client {
             base.set_path(&path);
         }
         crate::model::check("app_id", &config.app_id, 32)?;
+        let endpoints = ENDPOINTS
+            .iter()
+            .map(|p| Ok((*p, join(&base, p)?)))
+            .collect::<Result<_, Error>>()?;
         Ok(Client {
             config,
             base,
             http,
             signer: request_signer(),
             terminal: None,
+            endpoints,
         })
     }
 
@@ -99,10 +108,14 @@ impl Client {
     pub async fn swipe_query(&self, req: &SwipeQueryRequest) -> Result<SwipeTrade, Error> {
         let mut p = self.base_params();
         req.write(&mut p)?;
-        let data = self
-            .call("swipeQuery", "v1/trade/swipeQuery", p, true)
-            .await?;
-        decode_data("swipeQuery", data)
+        self.call(
+            "swipeQuery",
+            "v1/trade/swipeQuery",
+            p,
+            true,
+            decode_data("swipeQuery"),
+        )
+        .await
     }
 
     /// `payBind`: binds a payment directory or an app ID, or reads the configuration
@@ -111,13 +124,18 @@ impl Client {
     pub async fn pay_bind(&self, req: &PayBindRequest) -> Result<PayBindOutcome, Error> {
         let mut p = self.base_params();
         req.write(&mut p)?;
-        match self.call("payBind", "v1/trade/payBind", p, false).await? {
-            Some(serde_json::Value::String(s)) if s == "Success" => Ok(PayBindOutcome::Success),
-            Some(other) => Ok(PayBindOutcome::Data(other)),
-            None => Err(Error::Decode {
-                operation: "payBind",
-                reason: "the answer has no data".into(),
-            }),
+        let data: serde_json::Value = self
+            .call(
+                "payBind",
+                "v1/trade/payBind",
+                p,
+                false,
+                decode_data("payBind"),
+            )
+            .await?;
+        match data {
+            serde_json::Value::String(s) if s == "Success" => Ok(PayBindOutcome::Success),
+            other => Ok(PayBindOutcome::Data(other)),
         }
     }
 
@@ -127,8 +145,15 @@ impl Client {
     pub async fn js_api_pay(&self, req: &JsApiPayRequest) -> Result<OrderResult, Error> {
         let mut p = self.base_params();
         req.write(&mut p)?;
-        let data = self.call("jsApiPay", "v1/trade/jsApiPay", p, false).await?;
-        let order: OrderResult = decode_data("jsApiPay", data)?;
+        let order: OrderResult = self
+            .call(
+                "jsApiPay",
+                "v1/trade/jsApiPay",
+                p,
+                false,
+                decode_data("jsApiPay"),
+            )
+            .await?;
         check_echo("jsApiPay", &order, &req.order_id, req.total_amount)?;
         Ok(order)
     }
@@ -138,8 +163,15 @@ impl Client {
     pub async fn mini_pay(&self, req: &MiniPayRequest) -> Result<OrderResult, Error> {
         let mut p = self.base_params();
         req.write(&mut p, self.config.mini_pay_notify_url_max)?;
-        let data = self.call("miniPay", "v1/trade/miniPay", p, false).await?;
-        let order: OrderResult = decode_data("miniPay", data)?;
+        let order: OrderResult = self
+            .call(
+                "miniPay",
+                "v1/trade/miniPay",
+                p,
+                false,
+                decode_data("miniPay"),
+            )
+            .await?;
         check_echo("miniPay", &order, &req.order_id, req.total_amount)?;
         Ok(order)
     }
@@ -156,8 +188,9 @@ impl Client {
     pub async fn query(&self, req: &QueryRequest) -> Result<QueryResult, Error> {
         let mut p = self.base_params();
         req.write(&mut p)?;
-        let data = self.call("query", "v1/trade/query", p, true).await?;
-        let result: QueryResult = decode_data("query", data)?;
+        let result: QueryResult = self
+            .call("query", "v1/trade/query", p, true, decode_data("query"))
+            .await?;
         check_query_echo(&req.order, &result)?;
         Ok(result)
     }
@@ -168,8 +201,8 @@ impl Client {
     pub async fn refund(&self, req: &RefundRequest) -> Result<RefundResult, Error> {
         let mut p = self.base_params();
         req.write(&mut p)?;
-        let data = self.call("refund", "v1/trade/refund", p, false).await?;
-        decode_data("refund", data)
+        self.call("refund", "v1/trade/refund", p, false, decode_data("refund"))
+            .await
     }
 
     /// Polls `query` after "用户支付中" until a final state (sunmi.txt §4.3.2, §5.3.2: "建议在
@@ -249,23 +282,23 @@ impl Client {
     fn base_params(&self) -> Params {
         // Every endpoint lists app_id and charset ("默认utf8 不动") as required.
         Params::new()
-            .with("app_id", self.config.app_id.as_str())
-            .with("charset", "utf8")
+            .with_static("app_id", self.config.app_id.as_str())
+            .with_static("charset", "utf8")
     }
 
-    async fn call(
+    /// Signs and sends, then reads the answer once: the envelope borrowed from the body,
+    /// `data` kept as its raw text and handed to `read` (no `Value` tree in between).
+    async fn call<T>(
         &self,
         operation: &'static str,
         path: &str,
         mut params: Params,
         idempotent: bool,
-    ) -> Result<Option<serde_json::Value>, Error> {
+        read: impl FnOnce(Option<&RawValue>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         let sign = self.signer.sign(&params, &self.config.app_key)?;
-        params.push("sign", sign);
-        let url = self.base.join(path).map_err(|e| Error::Validation {
-            field: "environment",
-            reason: format!("cannot build the endpoint URL: {e}"),
-        })?;
+        params.push_static("sign", sign);
+        let url = self.endpoint(path)?;
         let mut request = Request::post_form(PROVIDER, operation, url, params.to_form());
         if idempotent {
             request = request.idempotent();
@@ -276,46 +309,103 @@ impl Client {
             .await
             .and_then(paysig::http::Response::require_success)
             .map_err(crate::error::http(operation))?;
-        let envelope: Envelope =
-            serde_json::from_slice(&response.body).map_err(|e| Error::Decode {
-                operation,
-                reason: e.to_string(),
-            })?;
+        let decode_error = |e: serde_json::Error| Error::Decode {
+            operation,
+            reason: e.to_string(),
+        };
+        let envelope: RawEnvelope<'_> =
+            serde_json::from_slice(&response.body).map_err(decode_error)?;
         if envelope.code != SystemCode::Success {
             return Err(Error::System {
                 code: envelope.code,
                 msg: envelope.msg.unwrap_or_default(),
             });
         }
-        if let Some(obj) = envelope.data.as_ref().and_then(|d| d.as_object())
-            && obj.contains_key("sub_code")
+        if let Some(data) = envelope.data
+            && data.get().starts_with('{')
+            && serde_json::from_str::<SubProbe>(data.get())
+                .map_err(decode_error)?
+                .sub_code
+                .0
         {
-            let sub: SubError = serde_json::from_value(serde_json::Value::Object(obj.clone()))
-                .map_err(|e| Error::Decode {
-                    operation,
-                    reason: e.to_string(),
-                })?;
+            let sub: SubError = serde_json::from_str(data.get()).map_err(decode_error)?;
             return Err(Error::Api {
                 code: sub.sub_code,
                 msg: sub.sub_msg.unwrap_or_default(),
             });
         }
-        Ok(envelope.data)
+        read(envelope.data)
+    }
+
+    /// The endpoint's URL, joined at construction (a path not listed in [`ENDPOINTS`] is
+    /// joined here).
+    fn endpoint(&self, path: &str) -> Result<Url, Error> {
+        if let Some((_, url)) = self.endpoints.iter().find(|(p, _)| *p == path) {
+            return Ok(url.clone());
+        }
+        join(&self.base, path)
     }
 }
 
+/// The paths of chapters 3-5, joined to the base once per client.
+const ENDPOINTS: &[&str] = &[
+    "v1/trade/swipeQuery",
+    "v1/trade/payBind",
+    "v1/trade/jsApiPay",
+    "v1/trade/miniPay",
+    "v1/trade/query",
+    "v1/trade/refund",
+];
+
+fn join(base: &Url, path: &str) -> Result<Url, Error> {
+    base.join(path).map_err(|e| Error::Validation {
+        field: "environment",
+        reason: format!("cannot build the endpoint URL: {e}"),
+    })
+}
+
+/// The answer envelope as read by [`Client::call`]: [`crate::model::Envelope`]'s fields,
+/// `data` borrowed as raw JSON text.
+#[derive(serde::Deserialize)]
+struct RawEnvelope<'a> {
+    code: SystemCode,
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    msg: Option<String>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// Whether an object `data` carries `sub_code` at all (any value, `null` included: such an
+/// object is read as a [`SubError`], which then names what is wrong with it).
+#[derive(serde::Deserialize)]
+struct SubProbe {
+    #[serde(default)]
+    sub_code: Present,
+}
+
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> serde::Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Present(true))
+    }
+}
+
+/// Reads `data` into the operation's type; an answer without `data` is a decode error.
 fn decode_data<T: DeserializeOwned>(
     operation: &'static str,
-    data: Option<serde_json::Value>,
-) -> Result<T, Error> {
-    let data = data.ok_or_else(|| Error::Decode {
-        operation,
-        reason: "the answer has no data".into(),
-    })?;
-    serde_json::from_value(data).map_err(|e| Error::Decode {
-        operation,
-        reason: e.to_string(),
-    })
+) -> impl FnOnce(Option<&RawValue>) -> Result<T, Error> {
+    move |data| {
+        let data = data.ok_or_else(|| Error::Decode {
+            operation,
+            reason: "the answer has no data".into(),
+        })?;
+        serde_json::from_str(data.get()).map_err(|e| Error::Decode {
+            operation,
+            reason: e.to_string(),
+        })
+    }
 }
 
 fn is_done(state: TradeState, unpaid: UnpaidPolicy) -> bool {

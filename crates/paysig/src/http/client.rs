@@ -4,6 +4,7 @@ use super::HttpError;
 use super::request::{Body, Method, Request, Response, host_of};
 use bytes::Bytes;
 use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use std::future::Future;
 use std::time::Duration;
 use tracing::Instrument;
 use url::Url;
@@ -222,7 +223,8 @@ impl HttpClient {
     /// or a 5xx answer; others are sent exactly once. A final 5xx comes back as
     /// `Ok(Response)`: use [`Response::require_success`] or read the provider's error body.
     pub async fn send(&self, req: Request) -> Result<Response, HttpError> {
-        self.drive(req, async |_| Next::<HttpError>::Same).await
+        self.drive(req, |_| std::future::ready(Next::<HttpError>::Same))
+            .await
     }
 
     /// As [`HttpClient::send`], but the request is prepared anew for every attempt, for
@@ -246,7 +248,8 @@ impl HttpClient {
         F: FnMut() -> Result<Request, E>,
     {
         let first = prepare()?;
-        self.drive(first, async |_| Next::New(prepare())).await
+        self.drive(first, |_| std::future::ready(Next::New(prepare())))
+            .await
     }
 
     /// The retry loop with a hook before every attempt: `before_attempt(n)` (1-based) does the
@@ -260,31 +263,38 @@ impl HttpClient {
     /// # async fn demo(client: paysig::http::HttpClient, hosts: Vec<url::Url>) -> Result<(), paysig::http::HttpError> {
     /// use paysig::http::Request;
     /// let resp = client
-    ///     .send_each(async |attempt: u32| {
+    ///     .send_each(|attempt: u32| {
     ///         // Each attempt goes to the next host.
     ///         let url = hosts[(attempt as usize - 1) % hosts.len()].clone();
-    ///         Ok::<_, paysig::http::HttpError>(Request::get("beecloud", "bills", url).idempotent())
+    ///         async move {
+    ///             Ok::<_, paysig::http::HttpError>(Request::get("beecloud", "bills", url).idempotent())
+    ///         }
     ///     })
     ///     .await?;
     /// # Ok(()) }
     /// ```
-    pub async fn send_each<E, F>(&self, mut before_attempt: F) -> Result<Response, E>
+    pub async fn send_each<E, F, Fut>(&self, mut before_attempt: F) -> Result<Response, E>
     where
         E: From<HttpError>,
-        F: AsyncFnMut(u32) -> Result<Request, E>,
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<Request, E>>,
     {
         let first = before_attempt(1).await?;
-        self.drive(first, async |n| Next::New(before_attempt(n).await))
-            .await
+        self.drive(first, |n| {
+            let prepared = before_attempt(n);
+            async move { Next::New(prepared.await) }
+        })
+        .await
     }
 
     /// The one retry loop: full-jitter backoff from the policy, `Retry-After` obeyed on 429
     /// and 503 within bounds, repeats only for idempotent requests. An answer that may be
     /// repeated (5xx, 429) that is the last one comes back as `Ok`.
-    async fn drive<E, N>(&self, first: Request, mut next: N) -> Result<Response, E>
+    async fn drive<E, N, Fut>(&self, first: Request, mut next: N) -> Result<Response, E>
     where
         E: From<HttpError>,
-        N: AsyncFnMut(u32) -> Next<E>,
+        N: FnMut(u32) -> Fut,
+        Fut: Future<Output = Next<E>>,
     {
         let idempotent = first.idempotent;
         let (provider, operation, method) = (first.provider, first.operation, first.method);
