@@ -52,6 +52,21 @@ pub fn md5_hex(data: &[u8], case: HexCase) -> String {
     hex_string(&hex(Md5::new_with_prefix(data), case))
 }
 
+/// MD5 hex digest of `parts` one after the other, as if concatenated (no concatenation
+/// built: for schemes that hash `id + timestamp + secret`).
+///
+/// ```
+/// use paysig::md5::{md5_hex, md5_hex_parts, HexCase};
+/// assert_eq!(md5_hex_parts(&[b"app", b"123", b"key"], HexCase::Lower), md5_hex(b"app123key", HexCase::Lower));
+/// ```
+pub fn md5_hex_parts(parts: &[&[u8]], case: HexCase) -> String {
+    let mut hash = Md5::new();
+    for p in parts {
+        hash.update(p);
+    }
+    hex_string(&hex(hash, case))
+}
+
 /// The 32 hex digits of the hash's digest, on the stack.
 fn hex(hash: Md5, case: HexCase) -> [u8; 32] {
     let table = match case {

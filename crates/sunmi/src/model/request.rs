@@ -25,7 +25,7 @@ pub(crate) fn check(field: &'static str, value: &str, max: usize) -> Result<(), 
 
 fn push(p: &mut Params, field: &'static str, value: &str, max: usize) -> Result<(), Error> {
     check(field, value, max)?;
-    p.push(field, value);
+    p.push_static(field, value);
     Ok(())
 }
 
