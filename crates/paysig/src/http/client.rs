@@ -193,6 +193,8 @@ fn form_content_type(charset: Option<&'static str>) -> HeaderValue {
 
 /// What comes before each attempt after the first, in [`HttpClient::send_each`]: the same
 /// request again, or a new one.
+// Made once per repeat and moved at once; boxing the request would allocate.
+#[allow(clippy::large_enum_variant)]
 enum Next<E> {
     Same,
     New(Result<Request, E>),
