@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::notify::{ConfirmedPayment, Notification, TransactionType, Webhook};
 use paysig::http::{HttpClient, HttpError, Request, Response, Url};
-use paysig::md5::{HexCase, md5_hex};
+use paysig::md5::{HexCase, md5_hex_parts};
 use paysig::wire::ToWire;
 use paysig::{ExposeSecret, Reply, Verified};
 use serde::Serialize;
@@ -31,8 +31,21 @@ const PROVIDER: &str = "beecloud";
 /// assert_eq!(sign, md5_hex(b"app1435890533866key", HexCase::Lower));
 /// ```
 pub fn app_sign(app_id: &str, timestamp_ms: i64, app_key: &paysig::SecretString) -> String {
-    let message = format!("{app_id}{timestamp_ms}{}", app_key.expose_secret());
-    md5_hex(message.as_bytes(), HexCase::Lower)
+    use std::io::Write;
+    // The decimal timestamp on the stack (an i64 has at most 20 characters).
+    let mut digits = [0u8; 24];
+    let mut cursor = std::io::Cursor::new(&mut digits[..]);
+    // Cannot fail: the buffer holds any i64.
+    let _ = write!(cursor, "{timestamp_ms}");
+    let len = cursor.position() as usize;
+    md5_hex_parts(
+        &[
+            app_id.as_bytes(),
+            &digits[..len],
+            app_key.expose_secret().as_bytes(),
+        ],
+        HexCase::Lower,
+    )
 }
 
 /// The BeeCloud client. Cheap to clone.
@@ -50,7 +63,18 @@ pub struct Client {
     config: Arc<Config>,
     http: HttpClient,
     hosts: Arc<[Url]>,
+    /// Every endpoint of every host, built once: (host index, path, URL).
+    endpoints: Arc<[(usize, &'static str, Url)]>,
 }
+
+/// The paths the client calls, joined to every host at construction.
+const PATHS: &[&str] = &[
+    "/1/rest/bill",
+    "/1/rest/refund",
+    "/1/rest/bills",
+    "/1/rest/refunds",
+    "/1/rest/refund/status",
+];
 
 impl Client {
     /// A client with its own HTTP sender built from [`Config::http`].
@@ -68,10 +92,16 @@ impl Client {
             });
         }
         let hosts = config.environment.base_urls()?;
+        let endpoints = hosts
+            .iter()
+            .enumerate()
+            .flat_map(|(i, base)| PATHS.iter().map(move |p| (i, *p, endpoint(base, p))))
+            .collect();
         Ok(Client {
             config: Arc::new(config),
             http,
             hosts: hosts.into(),
+            endpoints,
         })
     }
 
@@ -307,12 +337,16 @@ impl Client {
             .map(Reply::new)
     }
 
-    fn endpoint(&self, base: &Url, path: &str) -> Url {
-        let mut url = base.clone();
-        url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
-        url.set_query(None);
-        url.set_fragment(None);
-        url
+    /// The URL of `path` on host `host` (built at construction for [`PATHS`]).
+    fn endpoint(&self, host: usize, path: &str) -> Url {
+        match self
+            .endpoints
+            .iter()
+            .find(|(h, p, _)| *h == host && *p == path)
+        {
+            Some((_, _, url)) => url.clone(),
+            None => endpoint(&self.hosts[host], path),
+        }
     }
 
     /// GET with `para=<JSON>`; fails over on transport errors and 5xx.
@@ -331,7 +365,7 @@ impl Client {
             })?;
         let mut failures = Vec::new();
         for i in sanitized(self.config.host_picker.as_ref(), self.hosts.len()) {
-            let mut url = self.endpoint(&self.hosts[i], path);
+            let mut url = self.endpoint(i, path);
             url.query_pairs_mut().append_pair("para", &para);
             match self
                 .http
@@ -364,12 +398,7 @@ impl Client {
         })?;
         let mut failures = Vec::new();
         for i in sanitized(self.config.host_picker.as_ref(), self.hosts.len()) {
-            let req = Request::post_json(
-                PROVIDER,
-                operation,
-                self.endpoint(&self.hosts[i], path),
-                body.clone(),
-            );
+            let req = Request::post_json(PROVIDER, operation, self.endpoint(i, path), body.clone());
             let host = req.host();
             match self.http.send(req).await {
                 Ok(resp) if resp.status >= 500 => {
@@ -400,6 +429,14 @@ impl Client {
     }
 }
 
+fn endpoint(base: &Url, path: &str) -> Url {
+    let mut url = base.clone();
+    url.set_path(&format!("{}{path}", base.path().trim_end_matches('/')));
+    url.set_query(None);
+    url.set_fragment(None);
+    url
+}
+
 fn status_error(resp: Response) -> HttpError {
     match resp.require_success() {
         Err(e) => e,
@@ -420,11 +457,15 @@ fn decode<T>(
     let resp = resp
         .require_success()
         .map_err(crate::error::http(operation))?;
-    let envelope: Envelope = serde_json::from_slice(&resp.body).map_err(|e| Error::Decode {
+    let decode_error = |e: serde_json::Error| Error::Decode {
         operation,
         reason: e.to_string(),
-    })?;
-    if envelope.result_code != ResultCode::Ok {
+    };
+    // The status alone first (nothing allocated on success); the whole envelope only for a
+    // refusal, to report its message.
+    let status: Status = serde_json::from_slice(&resp.body).map_err(decode_error)?;
+    if status.result_code != ResultCode::Ok {
+        let envelope: Envelope = serde_json::from_slice(&resp.body).map_err(decode_error)?;
         return Err(Error::Api {
             operation,
             code: envelope.result_code,
@@ -436,6 +477,12 @@ fn decode<T>(
         operation,
         reason: e.to_string(),
     })
+}
+
+/// `result_code` of [`Envelope`], read without its texts.
+#[derive(serde::Deserialize)]
+struct Status {
+    result_code: ResultCode,
 }
 
 /// Walks pages until one comes back short.

@@ -74,6 +74,8 @@ struct Inner {
     config: Config,
     http: HttpClient,
     base: Url,
+    /// Every endpoint's URL, joined once.
+    endpoints: Vec<(Operation, Url)>,
     store: Arc<dyn TokenStore>,
     limiter: Arc<dyn RateLimiter>,
 }
@@ -129,11 +131,21 @@ impl Client {
             .unwrap_or_else(|| LocalRateLimiter::global() as Arc<dyn RateLimiter>);
         #[cfg(feature = "metrics")]
         let limiter: Arc<dyn RateLimiter> = Arc::new(crate::ratelimit::Counted(limiter));
+        let endpoints = [
+            Operation::AccessToken,
+            Operation::UnifiedOrder,
+            Operation::Query,
+            Operation::Balance,
+        ]
+        .into_iter()
+        .map(|op| Ok((op, join(&base, op)?)))
+        .collect::<Result<_, Error>>()?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 http,
                 base,
+                endpoints,
                 store,
                 limiter,
             }),
@@ -351,12 +363,10 @@ impl Client {
     }
 
     fn url(&self, ep: Endpoint) -> Result<Url, Error> {
-        self.inner
-            .base
-            .join(ep.op.path())
-            .map_err(|e| Error::Config {
-                reason: e.to_string(),
-            })
+        match self.inner.endpoints.iter().find(|(op, _)| *op == ep.op) {
+            Some((_, url)) => Ok(url.clone()),
+            None => join(&self.inner.base, ep.op),
+        }
     }
 
     fn request(&self, ep: Endpoint, body: &impl Serialize) -> Result<Request, Error> {
@@ -484,6 +494,12 @@ impl TokenFetcher for Fetcher<'_> {
         crate::token::count_refresh(&self.0.inner.config.mch_id, &fetched);
         fetched
     }
+}
+
+fn join(base: &Url, op: Operation) -> Result<Url, Error> {
+    base.join(op.path()).map_err(|e| Error::Config {
+        reason: e.to_string(),
+    })
 }
 
 /// Whether a failed query is worth another attempt, read from its class

@@ -347,7 +347,7 @@ async fn query_answers_every_documented_member_by_each_key() {
         assert_eq!(resp.content_type.as_deref(), Some("application/json"));
         assert_eq!(json(&resp.body), expected, "by {key}");
         // Members in name order, like every other answer of the sandbox.
-        let text = String::from_utf8(resp.body).unwrap();
+        let text = String::from_utf8(resp.body.to_vec()).unwrap();
         let at = |m: &str| text.find(&format!("\"{m}\":")).unwrap();
         assert!(at("code") < at("data") && at("data") < at("msg"), "{text}");
         assert!(at("amount") < at("businessId") && at("resultMsg") < at("state"));

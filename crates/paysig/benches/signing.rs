@@ -1,6 +1,10 @@
 //! Signing throughput: canonical string + MD5 for a 12-parameter request, RSA-2048 sign and
 //! verify on every compiled backend, JWT encode and verify.
 //!
+//! When `openssl` is on PATH, the run also prints `openssl speed -seconds 1 rsa2048` beside
+//! the same operations on aws-lc, each counted for one second in this process, one after the
+//! other (target: aws-lc at 0.9× openssl or better).
+//!
 //! `cargo bench -p paysig --all-features`
 
 use criterion::{Criterion, criterion_group, criterion_main};
@@ -58,6 +62,78 @@ fn rsa(c: &mut Criterion) {
     }
 }
 
+/// `(sign/s, verify/s)` from the `rsa 2048 bits` line of `openssl speed -seconds 1 rsa2048`.
+fn openssl_speed() -> Option<(f64, f64)> {
+    let out = std::process::Command::new("openssl")
+        .args(["speed", "-seconds", "1", "rsa2048"])
+        .stderr(std::process::Stdio::null())
+        .output()
+        .ok()?;
+    let text = String::from_utf8_lossy(&out.stdout);
+    // `rsa 2048 bits 0.000881s 0.000028s   1135.3  35497.4` (the last two: sign/s, verify/s).
+    let line = text.lines().find(|l| l.starts_with("rsa 2048 bits"))?;
+    let fields: Vec<&str> = line.split_whitespace().collect();
+    let n = fields.len();
+    Some((
+        fields.get(n - 2)?.parse().ok()?,
+        fields.get(n - 1)?.parse().ok()?,
+    ))
+}
+
+/// Operations per second of `op`, counted for one second.
+fn per_second(mut op: impl FnMut()) -> f64 {
+    let start = std::time::Instant::now();
+    let mut n = 0u64;
+    while start.elapsed() < std::time::Duration::from_secs(1) {
+        op();
+        n += 1;
+    }
+    n as f64 / start.elapsed().as_secs_f64()
+}
+
+/// aws-lc beside openssl, measured in this run (nothing printed without `openssl`).
+fn rsa_vs_openssl(_c: &mut Criterion) {
+    let Some((ossl_sign, ossl_verify)) = openssl_speed() else {
+        println!("rsa2048 vs openssl: `openssl` not on PATH, skipped");
+        return;
+    };
+    #[cfg(not(feature = "aws-lc"))]
+    {
+        let _ = (ossl_sign, ossl_verify);
+        println!("rsa2048 vs openssl: aws-lc backend not compiled, skipped");
+    }
+    #[cfg(feature = "aws-lc")]
+    {
+        let key = RsaPrivateKey::generate_2048()
+            .and_then(|k| k.with_backend(Backend::AwsLc))
+            .unwrap();
+        aws_lc_vs(&key, ossl_sign, ossl_verify);
+    }
+}
+
+#[cfg(feature = "aws-lc")]
+fn aws_lc_vs(key: &RsaPrivateKey, ossl_sign: f64, ossl_verify: f64) {
+    let public = key.public_key();
+    let msg = CanonicalRules::sorted().build(&twelve_params()).unwrap();
+    let sig = key.sign_sha256_base64(msg.as_bytes()).unwrap();
+    let sign = per_second(|| {
+        black_box(key.sign_sha256_raw(black_box(msg.as_bytes())).unwrap());
+    });
+    let verify = per_second(|| {
+        public
+            .verify_sha256((), black_box(msg.as_bytes()), &sig)
+            .unwrap();
+    });
+    println!(
+        "rsa2048 sign/s:   aws-lc {sign:.1}, openssl {ossl_sign:.1}, ratio {:.3} (target >= 0.9)",
+        sign / ossl_sign
+    );
+    println!(
+        "rsa2048 verify/s: aws-lc {verify:.1}, openssl {ossl_verify:.1}, ratio {:.3} (target >= 0.9)",
+        verify / ossl_verify
+    );
+}
+
 fn jwt_rs256(c: &mut Criterion) {
     let key = RsaPrivateKey::generate_2048().unwrap();
     let public = key.public_key();
@@ -78,6 +154,6 @@ fn jwt_rs256(c: &mut Criterion) {
 criterion_group! {
     name = benches;
     config = Criterion::default().sample_size(30).measurement_time(std::time::Duration::from_secs(2)).warm_up_time(std::time::Duration::from_millis(500));
-    targets = md5, rsa, jwt_rs256
+    targets = md5, rsa, rsa_vs_openssl, jwt_rs256
 }
 criterion_main!(benches);

@@ -89,22 +89,51 @@ impl CanonicalRules {
     pub fn build(&self, params: &Params) -> Result<String, SignError> {
         let mut out =
             String::with_capacity(params.iter().map(|(k, v)| k.len() + v.len() + 2).sum());
-        let mut push = |k: &str, v: &str| {
-            if !out.is_empty() {
-                out.push('&');
+        self.write(params, |piece| out.push_str(piece))?;
+        Ok(out)
+    }
+
+    /// Hands the canonical string to `sink` piece by piece, in order (`k`, `=`, `v`, `&`, ...),
+    /// without building it: a signer feeds its hash directly. Returns whether anything was
+    /// written (an empty canonical string changes how a key suffix is joined).
+    pub(crate) fn write(
+        &self,
+        params: &Params,
+        mut sink: impl FnMut(&str),
+    ) -> Result<bool, SignError> {
+        let mut any = false;
+        let mut pair = |k: &str, v: &str| {
+            if any {
+                sink("&");
             }
-            out.push_str(k);
-            out.push('=');
-            out.push_str(v);
+            any = true;
+            sink(k);
+            sink("=");
+            sink(v);
         };
         match &self.order {
             Order::Sorted => {
-                let mut pairs: Vec<(&str, &str)> =
-                    params.iter().filter(|(k, v)| self.takes(k, v)).collect();
+                // Up to this many pairs are sorted on the stack (every documented request
+                // has fewer); more go to the heap.
+                const ON_STACK: usize = 32;
+                let mut stack = [("", ""); ON_STACK];
+                let mut heap: Vec<(&str, &str)>;
+                let taken = params.iter().filter(|(k, v)| self.takes(k, v));
+                let pairs: &mut [(&str, &str)] = if params.len() <= ON_STACK {
+                    let mut n = 0;
+                    for p in taken {
+                        stack[n] = p;
+                        n += 1;
+                    }
+                    &mut stack[..n]
+                } else {
+                    heap = taken.collect();
+                    &mut heap
+                };
                 // Stable sort by raw key bytes: Rust's str ordering is byte ordering.
                 pairs.sort_by(|a, b| a.0.cmp(b.0));
-                for (k, v) in pairs {
-                    push(k, v);
+                for (k, v) in pairs.iter() {
+                    pair(k, v);
                 }
             }
             Order::Fixed(keys) => {
@@ -113,12 +142,12 @@ impl CanonicalRules {
                         .get(k)
                         .ok_or_else(|| SignError::MissingField { field: k.clone() })?;
                     if self.takes(k, v) {
-                        push(k, v);
+                        pair(k, v);
                     }
                 }
             }
         }
-        Ok(out)
+        Ok(any)
     }
 }
 

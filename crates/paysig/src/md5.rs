@@ -49,17 +49,41 @@ pub enum CaseCheck {
 /// assert_eq!(md5_hex(b"", HexCase::Lower), "d41d8cd98f00b204e9800998ecf8427e");
 /// ```
 pub fn md5_hex(data: &[u8], case: HexCase) -> String {
-    let digest = Md5::digest(data);
-    let mut s = String::with_capacity(32);
+    hex_string(&hex(Md5::new_with_prefix(data), case))
+}
+
+/// MD5 hex digest of `parts` one after the other, as if concatenated (no concatenation
+/// built: for schemes that hash `id + timestamp + secret`).
+///
+/// ```
+/// use paysig::md5::{md5_hex, md5_hex_parts, HexCase};
+/// assert_eq!(md5_hex_parts(&[b"app", b"123", b"key"], HexCase::Lower), md5_hex(b"app123key", HexCase::Lower));
+/// ```
+pub fn md5_hex_parts(parts: &[&[u8]], case: HexCase) -> String {
+    let mut hash = Md5::new();
+    for p in parts {
+        hash.update(p);
+    }
+    hex_string(&hex(hash, case))
+}
+
+/// The 32 hex digits of the hash's digest, on the stack.
+fn hex(hash: Md5, case: HexCase) -> [u8; 32] {
     let table = match case {
         HexCase::Lower => b"0123456789abcdef",
         HexCase::Upper => b"0123456789ABCDEF",
     };
-    for b in digest {
-        s.push(table[(b >> 4) as usize] as char);
-        s.push(table[(b & 0xf) as usize] as char);
+    let mut out = [0u8; 32];
+    for (i, b) in hash.finalize().into_iter().enumerate() {
+        out[2 * i] = table[(b >> 4) as usize];
+        out[2 * i + 1] = table[(b & 0xf) as usize];
     }
-    s
+    out
+}
+
+fn hex_string(digits: &[u8; 32]) -> String {
+    // Hex digits are ASCII.
+    digits.iter().map(|&b| b as char).collect()
 }
 
 /// Compares two byte strings in constant time (for equal lengths).
@@ -67,8 +91,33 @@ pub fn ct_eq(a: &[u8], b: &[u8]) -> bool {
     a.len() == b.len() && bool::from(a.ct_eq(b))
 }
 
-fn ascii_lower(s: &str) -> Vec<u8> {
-    s.bytes().map(|b| b.to_ascii_lowercase()).collect()
+/// Checks the form of a received hex signature.
+fn check_hex_form(signature: &str) -> Result<(), SignError> {
+    if signature.is_empty() {
+        return Err(SignError::MissingSignature {
+            field: "sign".into(),
+        });
+    }
+    if signature.len() != 32 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(SignError::BadEncoding { encoding: "hex" });
+    }
+    Ok(())
+}
+
+/// Compares the expected digits with a received signature of the right form, in constant time.
+fn hex_matches(expected: &[u8; 32], signature: &str, case: CaseCheck) -> bool {
+    let got: &[u8] = signature.as_bytes();
+    match case {
+        CaseCheck::Exact => ct_eq(expected, got),
+        CaseCheck::Insensitive => {
+            let mut a = *expected;
+            let mut b = [0u8; 32];
+            b.copy_from_slice(got);
+            a.make_ascii_lowercase();
+            b.make_ascii_lowercase();
+            ct_eq(&a, &b)
+        }
+    }
 }
 
 /// Checks that `signature` is the MD5 of `message` and, if so, returns `value` as verified.
@@ -82,20 +131,9 @@ pub fn verify_hex<T>(
     case: CaseCheck,
     expected_case: HexCase,
 ) -> Result<Verified<T>, SignError> {
-    if signature.is_empty() {
-        return Err(SignError::MissingSignature {
-            field: "sign".into(),
-        });
-    }
-    if signature.len() != 32 || !signature.bytes().all(|b| b.is_ascii_hexdigit()) {
-        return Err(SignError::BadEncoding { encoding: "hex" });
-    }
-    let expected = md5_hex(message, expected_case);
-    let ok = match case {
-        CaseCheck::Exact => ct_eq(expected.as_bytes(), signature.as_bytes()),
-        CaseCheck::Insensitive => ct_eq(&ascii_lower(&expected), &ascii_lower(signature)),
-    };
-    if ok {
+    check_hex_form(signature)?;
+    let expected = hex(Md5::new_with_prefix(message), expected_case);
+    if hex_matches(&expected, signature, case) {
         Ok(Verified::new(value))
     } else {
         Err(SignError::Mismatch)
@@ -159,23 +197,36 @@ impl Md5Signer {
         }
     }
 
+    /// The digits of the signature, the canonical string fed to MD5 piece by piece (no
+    /// string built, nothing allocated for up to 32 pairs).
+    fn digest(&self, params: &Params, key: &SecretString) -> Result<[u8; 32], SignError> {
+        let mut hash = Md5::new();
+        let any = self.rules.write(params, |piece| hash.update(piece))?;
+        let key = key.expose_secret();
+        match &self.suffix {
+            KeySuffix::Append => {}
+            KeySuffix::Param(name) => {
+                if any {
+                    hash.update(b"&");
+                }
+                hash.update(name);
+                hash.update(b"=");
+            }
+        }
+        hash.update(key);
+        Ok(hex(hash, self.case))
+    }
+
     /// Signs the params.
     pub fn sign(&self, params: &Params, key: &SecretString) -> Result<String, SignError> {
-        let canonical = self.rules.build(params)?;
-        Ok(md5_hex(
-            self.joined(&canonical, key.expose_secret()).as_bytes(),
-            self.case,
-        ))
+        Ok(hex_string(&self.digest(params, key)?))
     }
 
     /// Signs and returns every stage, the secret masked.
     pub fn stages(&self, params: &Params, key: &SecretString) -> Result<SignStages, SignError> {
         let canonical = self.rules.build(params)?;
         let masked = self.joined(&canonical, "***");
-        let signature = md5_hex(
-            self.joined(&canonical, key.expose_secret()).as_bytes(),
-            self.case,
-        );
+        let signature = hex_string(&self.digest(params, key)?);
         Ok(SignStages {
             canonical,
             masked,
@@ -190,9 +241,13 @@ impl Md5Signer {
         signature: &str,
         key: &SecretString,
     ) -> Result<Verified<Params>, SignError> {
-        let canonical = self.rules.build(&params)?;
-        let message = self.joined(&canonical, key.expose_secret());
-        verify_hex(params, message.as_bytes(), signature, self.check, self.case)
+        let expected = self.digest(&params, key)?;
+        check_hex_form(signature)?;
+        if hex_matches(&expected, signature, self.check) {
+            Ok(Verified::new(params))
+        } else {
+            Err(SignError::Mismatch)
+        }
     }
 
     /// Verifies params that carry their own signature in `field` (which the rules must exclude).

@@ -4,8 +4,16 @@
 //! been serialised again: a field the SDK does not model must still be covered by the
 //! signature, and a re-serialisation must never change the bytes that were signed.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
+
+/// A key: a literal costs no allocation.
+type Key = Cow<'static, str>;
+
+/// Room made at the first push: every documented request has fewer pairs, so the pairs do
+/// not grow one reallocation at a time.
+const FIRST_CAPACITY: usize = 12;
 
 /// Why a form body could not be read into [`Params`].
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -30,7 +38,7 @@ pub enum FormError {
 /// assert!(Params::parse_form(b"a=1&a=2").is_err());
 /// ```
 #[derive(Clone, Default, PartialEq, Eq)]
-pub struct Params(Vec<(String, String)>);
+pub struct Params(Vec<(Key, String)>);
 
 impl Params {
     /// No pairs.
@@ -46,7 +54,31 @@ impl Params {
 
     /// Appends a pair.
     pub fn push(&mut self, key: impl Into<String>, value: impl Into<String>) {
-        self.0.push((key.into(), value.into()));
+        self.push_key(Cow::Owned(key.into()), value.into());
+    }
+
+    /// Appends a pair whose key is a literal (builder style); the key is not copied.
+    ///
+    /// ```
+    /// use paysig::Params;
+    /// let p = Params::new().with_static("app_id", "a1").with_static("charset", "utf8");
+    /// assert_eq!(p.to_form(), "app_id=a1&charset=utf8");
+    /// ```
+    pub fn with_static(mut self, key: &'static str, value: impl Into<String>) -> Self {
+        self.push_static(key, value);
+        self
+    }
+
+    /// Appends a pair whose key is a literal; the key is not copied.
+    pub fn push_static(&mut self, key: &'static str, value: impl Into<String>) {
+        self.push_key(Cow::Borrowed(key), value.into());
+    }
+
+    fn push_key(&mut self, key: Key, value: String) {
+        if self.0.capacity() == 0 {
+            self.0.reserve(FIRST_CAPACITY);
+        }
+        self.0.push((key, value));
     }
 
     /// Appends a pair only when `value` is `Some`.
@@ -58,7 +90,7 @@ impl Params {
 
     /// Sets `key` to `value`, replacing an existing pair in place or appending.
     pub fn set(&mut self, key: &str, value: impl Into<String>) {
-        match self.0.iter_mut().find(|(k, _)| k == key) {
+        match self.0.iter_mut().find(|(k, _)| k.as_ref() == key) {
             Some(pair) => pair.1 = value.into(),
             None => self.push(key, value),
         }
@@ -68,19 +100,19 @@ impl Params {
     pub fn get(&self, key: &str) -> Option<&str> {
         self.0
             .iter()
-            .find(|(k, _)| k == key)
+            .find(|(k, _)| k.as_ref() == key)
             .map(|(_, v)| v.as_str())
     }
 
     /// Removes and returns the value of `key`.
     pub fn remove(&mut self, key: &str) -> Option<String> {
-        let i = self.0.iter().position(|(k, _)| k == key)?;
+        let i = self.0.iter().position(|(k, _)| k.as_ref() == key)?;
         Some(self.0.remove(i).1)
     }
 
     /// The pairs in order.
     pub fn iter(&self) -> impl Iterator<Item = (&str, &str)> {
-        self.0.iter().map(|(k, v)| (k.as_str(), v.as_str()))
+        self.0.iter().map(|(k, v)| (k.as_ref(), v.as_str()))
     }
 
     /// Number of pairs.
@@ -96,27 +128,34 @@ impl Params {
     /// Reads an `application/x-www-form-urlencoded` body: percent-decoding, `+` as space.
     /// A key that appears twice is an error.
     pub fn parse_form(body: &[u8]) -> Result<Params, FormError> {
-        let mut out: Vec<(String, String)> = Vec::new();
+        let mut out: Vec<(Key, String)> = Vec::new();
         for (k, v) in form_urlencoded::parse(body) {
             // form_urlencoded replaces invalid UTF-8 with U+FFFD; a signed body must not be
             // silently altered, so refuse it instead.
             if k.contains('\u{FFFD}') || v.contains('\u{FFFD}') {
                 return Err(FormError::NotUtf8);
             }
-            out.push((k.into_owned(), v.into_owned()));
+            out.push((Cow::Owned(k.into_owned()), v.into_owned()));
         }
         // One pass over borrowed keys keeps the duplicate check linear and allocation-free:
         // a body of 100k keys must not become a CPU-bound denial of service.
         let mut seen: HashSet<&str> = HashSet::with_capacity(out.len());
-        if let Some((k, _)) = out.iter().find(|(k, _)| !seen.insert(k.as_str())) {
-            return Err(FormError::DuplicateKey { key: k.clone() });
+        if let Some((k, _)) = out.iter().find(|(k, _)| !seen.insert(k.as_ref())) {
+            return Err(FormError::DuplicateKey { key: k.to_string() });
         }
         Ok(Params(out))
     }
 
     /// Encodes the pairs, in order, as an `application/x-www-form-urlencoded` body.
     pub fn to_form(&self) -> String {
-        let mut s = form_urlencoded::Serializer::new(String::new());
+        // Sized for the unescaped pairs: one allocation when little needs escaping.
+        let len = self
+            .0
+            .iter()
+            .map(|(k, v)| k.len() + v.len() + 2)
+            .sum::<usize>()
+            + 16;
+        let mut s = form_urlencoded::Serializer::new(String::with_capacity(len));
         for (k, v) in &self.0 {
             s.append_pair(k, v);
         }
@@ -144,7 +183,7 @@ impl<K: Into<String>, V: Into<String>> FromIterator<(K, V)> for Params {
     fn from_iter<I: IntoIterator<Item = (K, V)>>(iter: I) -> Self {
         Params(
             iter.into_iter()
-                .map(|(k, v)| (k.into(), v.into()))
+                .map(|(k, v)| (Cow::Owned(k.into()), v.into()))
                 .collect(),
         )
     }
@@ -189,6 +228,18 @@ mod tests {
             Params::parse_form(b"a=%FF").unwrap_err(),
             FormError::NotUtf8
         );
+    }
+
+    #[test]
+    fn literal_keys_read_and_compare_as_copied_ones() {
+        let mut a = Params::new().with_static("b", "2");
+        a.push_static("a", "1");
+        let b = Params::new().with("b", "2").with("a", "1");
+        assert_eq!(a, b);
+        assert_eq!(a.get("a"), Some("1"));
+        a.set("b", "3");
+        assert_eq!(a.remove("b").as_deref(), Some("3"));
+        assert_eq!(a.to_form(), "a=1");
     }
 
     #[test]

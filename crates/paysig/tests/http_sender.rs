@@ -272,6 +272,75 @@ async fn send_with_prepares_every_attempt_anew() {
 }
 
 #[tokio::test]
+async fn send_each_runs_the_hook_before_every_attempt_and_may_change_host() {
+    // Two servers: the first always fails, the hook sends attempt 2 to the second.
+    let down = MockServer::start().await;
+    Mock::given(path("/q"))
+        .respond_with(ResponseTemplate::new(503))
+        .mount(&down)
+        .await;
+    let up = MockServer::start().await;
+    Mock::given(path("/q"))
+        .respond_with(ResponseTemplate::new(200).set_body_string("up"))
+        .expect(1)
+        .mount(&up)
+        .await;
+    let hosts = [url(&down, "/q"), url(&up, "/q")];
+    let mut seen = Vec::new();
+    let r = client(2000)
+        .send_each(|attempt: u32| {
+            seen.push(attempt);
+            let url = hosts[(attempt as usize - 1) % 2].clone();
+            async move { Ok::<_, HttpError>(Request::get("t", "query", url).idempotent()) }
+        })
+        .await
+        .unwrap();
+    assert_eq!(
+        (r.status, r.text_lossy().as_ref(), seen),
+        (200, "up", vec![1, 2])
+    );
+    assert_eq!(down.received_requests().await.unwrap().len(), 1);
+
+    // An error from the hook (no rate-limit slot, say) ends the loop unsent.
+    let mut seen = Vec::new();
+    let err = client(2000)
+        .send_each(|attempt: u32| {
+            seen.push(attempt);
+            let req = Request::get("t", "query", url(&down, "/q")).idempotent();
+            // An async step (a rate-limit slot, say) that refuses the second attempt.
+            async move {
+                tokio::task::yield_now().await;
+                if attempt == 2 {
+                    return Err(HttpError::Build("no slot".into()));
+                }
+                Ok(req)
+            }
+        })
+        .await
+        .unwrap_err();
+    assert_eq!(
+        (err, seen),
+        (HttpError::Build("no slot".into()), vec![1, 2])
+    );
+    assert_eq!(down.received_requests().await.unwrap().len(), 2);
+
+    // Not idempotent: the hook runs once and the request is sent once.
+    let mut seen = 0;
+    let r = client(2000)
+        .send_each(|_| {
+            seen += 1;
+            std::future::ready(Ok::<_, HttpError>(Request::get(
+                "t",
+                "refund",
+                url(&down, "/q"),
+            )))
+        })
+        .await
+        .unwrap();
+    assert_eq!((r.status, seen), (503, 1));
+}
+
+#[tokio::test]
 async fn an_error_page_echoing_the_request_does_not_carry_the_secret_into_the_error() {
     let server = MockServer::start().await;
     Mock::given(path("/token"))

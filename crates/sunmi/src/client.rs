@@ -3,7 +3,7 @@
 use crate::config::{Config, PollConfig, UnpaidPolicy};
 use crate::error::{Error, NotifyError};
 use crate::model::{
-    BusinessCode, Envelope, JsApiPayRequest, MiniPayRequest, OrderRef, OrderResult, PayBindOutcome,
+    BusinessCode, JsApiPayRequest, MiniPayRequest, OrderRef, OrderResult, PayBindOutcome,
     PayBindRequest, QueryRequest, QueryResult, RefundRequest, RefundResult, SubError,
     SwipeQueryRequest, SwipeTrade, SystemCode, Terminal, TradeState,
 };
@@ -15,6 +15,7 @@ use paysig::wire::ToWire;
 use paysig::{CanonicalRules, Md5Signer, Reply, Verified};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use std::sync::Arc;
 use url::Url;
 
@@ -46,6 +47,8 @@ pub struct Client {
     http: HttpClient,
     signer: Md5Signer,
     terminal: Option<Terminal>,
+    /// [`ENDPOINTS`] joined to `base`.
+    endpoints: Arc<[(&'static str, Url)]>,
 }
 
 impl Client {
@@ -69,12 +72,17 @@ impl Client {
             base.set_path(&path);
         }
         crate::validate::check("app_id", &config.app_id, 32)?;
+        let endpoints = ENDPOINTS
+            .iter()
+            .map(|p| Ok((*p, join(&base, p)?)))
+            .collect::<Result<_, Error>>()?;
         Ok(Client {
             config: Arc::new(config),
             base,
             http,
             signer: request_signer(),
             terminal: None,
+            endpoints,
         })
     }
 
@@ -100,10 +108,15 @@ impl Client {
     /// Sent with retry (it is a read).
     pub async fn swipe_query(&self, req: &SwipeQueryRequest) -> Result<Reply<SwipeTrade>, Error> {
         let body = req.to_wire(&self.config.app_id)?;
-        let data = self
-            .call("swipeQuery", "v1/trade/swipeQuery", &body, true)
-            .await?;
-        decode_data("swipeQuery", data).map(Reply::new)
+        self.call(
+            "swipeQuery",
+            "v1/trade/swipeQuery",
+            &body,
+            true,
+            decode_data("swipeQuery"),
+        )
+        .await
+        .map(Reply::new)
     }
 
     /// `payBind`: binds a payment directory or an app ID, or reads the configuration
@@ -111,18 +124,20 @@ impl Client {
     /// [`crate::BindConfig::AttentionAppId`], then [`crate::BindConfig::PayUrl`].
     pub async fn pay_bind(&self, req: &PayBindRequest) -> Result<Reply<PayBindOutcome>, Error> {
         let body = req.to_wire(&self.config.app_id)?;
-        match self
-            .call("payBind", "v1/trade/payBind", &body, false)
-            .await?
-        {
-            Some(serde_json::Value::String(s)) if s == "Success" => {
+        let data: serde_json::Value = self
+            .call(
+                "payBind",
+                "v1/trade/payBind",
+                &body,
+                false,
+                decode_data("payBind"),
+            )
+            .await?;
+        match data {
+            serde_json::Value::String(s) if s == "Success" => {
                 Ok(Reply::new(PayBindOutcome::Success))
             }
-            Some(other) => Ok(Reply::new(PayBindOutcome::Data(other))),
-            None => Err(Error::Decode {
-                operation: "payBind",
-                reason: "the answer has no data".into(),
-            }),
+            other => Ok(Reply::new(PayBindOutcome::Data(other))),
         }
     }
 
@@ -131,10 +146,15 @@ impl Client {
     /// [`Client::poll_until_final`].
     pub async fn js_api_pay(&self, req: &JsApiPayRequest) -> Result<Reply<OrderResult>, Error> {
         let body = req.to_wire(&self.config.app_id)?;
-        let data = self
-            .call("jsApiPay", "v1/trade/jsApiPay", &body, false)
+        let order: OrderResult = self
+            .call(
+                "jsApiPay",
+                "v1/trade/jsApiPay",
+                &body,
+                false,
+                decode_data("jsApiPay"),
+            )
             .await?;
-        let order: OrderResult = decode_data("jsApiPay", data)?;
         check_echo("jsApiPay", &order, &req.order_id, req.total_amount)?;
         Ok(Reply::new(order))
     }
@@ -143,10 +163,15 @@ impl Client {
     /// fen. Sent once. When [`OrderResult::is_paying`], use [`Client::poll_until_final`].
     pub async fn mini_pay(&self, req: &MiniPayRequest) -> Result<Reply<OrderResult>, Error> {
         let body = req.to_wire(&self.config.app_id, self.config.mini_pay_notify_url_max)?;
-        let data = self
-            .call("miniPay", "v1/trade/miniPay", &body, false)
+        let order: OrderResult = self
+            .call(
+                "miniPay",
+                "v1/trade/miniPay",
+                &body,
+                false,
+                decode_data("miniPay"),
+            )
             .await?;
-        let order: OrderResult = decode_data("miniPay", data)?;
         check_echo("miniPay", &order, &req.order_id, req.total_amount)?;
         Ok(Reply::new(order))
     }
@@ -162,8 +187,9 @@ impl Client {
     /// requires the field itself (the payhub adapter does).
     pub async fn query(&self, req: &QueryRequest) -> Result<Reply<QueryResult>, Error> {
         let body = req.to_wire(&self.config.app_id)?;
-        let data = self.call("query", "v1/trade/query", &body, true).await?;
-        let result: QueryResult = decode_data("query", data)?;
+        let result: QueryResult = self
+            .call("query", "v1/trade/query", &body, true, decode_data("query"))
+            .await?;
         check_query_echo(&req.order, &result)?;
         Ok(Reply::new(result))
     }
@@ -173,8 +199,9 @@ impl Client {
     /// Only `state` [`TradeState::Success`] means the money went back.
     pub async fn refund(&self, req: &RefundRequest) -> Result<Reply<RefundResult>, Error> {
         let body = req.to_wire(&self.config.app_id)?;
-        let data = self.call("refund", "v1/trade/refund", &body, false).await?;
-        decode_data("refund", data).map(Reply::new)
+        self.call("refund", "v1/trade/refund", &body, false, decode_data("refund"))
+            .await
+            .map(Reply::new)
     }
 
     /// Polls `query` after "用户支付中" until a final state (sunmi.txt §4.3.2, §5.3.2: "建议在
@@ -249,20 +276,21 @@ impl Client {
         )
     }
 
-    async fn call(
+    /// Signs and sends, then reads the answer once: the envelope borrowed from the body,
+    /// `data` kept as its raw text and handed to `read` (no `Value` tree in between).
+    async fn call<T>(
         &self,
         operation: &'static str,
         path: &str,
         body: &impl Serialize,
         idempotent: bool,
-    ) -> Result<Option<serde_json::Value>, Error> {
+        read: impl FnOnce(Option<&RawValue>) -> Result<T, Error>,
+    ) -> Result<T, Error> {
         // Signing comes last, over exactly the pairs sent.
         let params = body
             .to_signed_params(&self.signer, &self.config.app_key, "sign")
             .map_err(crate::model::wire_error)?;
-        let url = self.base.join(path).map_err(|e| Error::Config {
-            reason: format!("cannot build the endpoint URL: {e}"),
-        })?;
+        let url = self.endpoint(path)?;
         let mut request = Request::post_form(PROVIDER, operation, url, params.to_form());
         if idempotent {
             request = request.idempotent();
@@ -273,46 +301,102 @@ impl Client {
             .await
             .and_then(paysig::http::Response::require_success)
             .map_err(crate::error::http(operation))?;
-        let envelope: Envelope =
-            serde_json::from_slice(&response.body).map_err(|e| Error::Decode {
-                operation,
-                reason: e.to_string(),
-            })?;
+        let decode_error = |e: serde_json::Error| Error::Decode {
+            operation,
+            reason: e.to_string(),
+        };
+        let envelope: RawEnvelope<'_> =
+            serde_json::from_slice(&response.body).map_err(decode_error)?;
         if envelope.code != SystemCode::Success {
             return Err(Error::System {
                 code: envelope.code,
                 msg: envelope.msg.unwrap_or_default(),
             });
         }
-        if let Some(obj) = envelope.data.as_ref().and_then(|d| d.as_object())
-            && obj.contains_key("sub_code")
+        if let Some(data) = envelope.data
+            && data.get().starts_with('{')
+            && serde_json::from_str::<SubProbe>(data.get())
+                .map_err(decode_error)?
+                .sub_code
+                .0
         {
-            let sub: SubError = serde_json::from_value(serde_json::Value::Object(obj.clone()))
-                .map_err(|e| Error::Decode {
-                    operation,
-                    reason: e.to_string(),
-                })?;
+            let sub: SubError = serde_json::from_str(data.get()).map_err(decode_error)?;
             return Err(Error::Api {
                 code: sub.sub_code,
                 msg: sub.sub_msg.unwrap_or_default(),
             });
         }
-        Ok(envelope.data)
+        read(envelope.data)
+    }
+
+    /// The endpoint's URL, joined at construction (a path not listed in [`ENDPOINTS`] is
+    /// joined here).
+    fn endpoint(&self, path: &str) -> Result<Url, Error> {
+        if let Some((_, url)) = self.endpoints.iter().find(|(p, _)| *p == path) {
+            return Ok(url.clone());
+        }
+        join(&self.base, path)
     }
 }
 
+/// The paths of chapters 3-5, joined to the base once per client.
+const ENDPOINTS: &[&str] = &[
+    "v1/trade/swipeQuery",
+    "v1/trade/payBind",
+    "v1/trade/jsApiPay",
+    "v1/trade/miniPay",
+    "v1/trade/query",
+    "v1/trade/refund",
+];
+
+fn join(base: &Url, path: &str) -> Result<Url, Error> {
+    base.join(path).map_err(|e| Error::Config {
+        reason: format!("cannot build the endpoint URL: {e}"),
+    })
+}
+
+/// The answer envelope as read by [`Client::call`]: [`crate::model::Envelope`]'s fields,
+/// `data` borrowed as raw JSON text.
+#[derive(serde::Deserialize)]
+struct RawEnvelope<'a> {
+    code: SystemCode,
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    msg: Option<String>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+}
+
+/// Whether an object `data` carries `sub_code` at all (any value, `null` included: such an
+/// object is read as a [`SubError`], which then names what is wrong with it).
+#[derive(serde::Deserialize)]
+struct SubProbe {
+    #[serde(default)]
+    sub_code: Present,
+}
+
+#[derive(Default)]
+struct Present(bool);
+
+impl<'de> serde::Deserialize<'de> for Present {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        serde::de::IgnoredAny::deserialize(d).map(|_| Present(true))
+    }
+}
+
+/// Reads `data` into the operation's type; an answer without `data` is a decode error.
 fn decode_data<T: DeserializeOwned>(
     operation: &'static str,
-    data: Option<serde_json::Value>,
-) -> Result<T, Error> {
-    let data = data.ok_or_else(|| Error::Decode {
-        operation,
-        reason: "the answer has no data".into(),
-    })?;
-    serde_json::from_value(data).map_err(|e| Error::Decode {
-        operation,
-        reason: e.to_string(),
-    })
+) -> impl FnOnce(Option<&RawValue>) -> Result<T, Error> {
+    move |data| {
+        let data = data.ok_or_else(|| Error::Decode {
+            operation,
+            reason: "the answer has no data".into(),
+        })?;
+        serde_json::from_str(data.get()).map_err(|e| Error::Decode {
+            operation,
+            reason: e.to_string(),
+        })
+    }
 }
 
 fn is_done(state: TradeState, unpaid: UnpaidPolicy) -> bool {

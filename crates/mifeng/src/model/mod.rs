@@ -89,7 +89,20 @@ pub fn decode_reply<T: serde::de::DeserializeOwned>(
     body: &[u8],
 ) -> Result<Reply<T>, crate::Error> {
     use crate::Error;
-    let env: Envelope = serde_json::from_slice(body).map_err(|e| Error::Decode {
+    // Read once: the envelope borrowed from the body, `data` kept as raw text and decoded
+    // straight into `T` (no `Value` tree in between).
+    #[derive(Deserialize)]
+    struct RawEnvelope<'a> {
+        #[serde(deserialize_with = "paysig::lenient::number")]
+        code: i64,
+        #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+        msg: Option<String>,
+        #[serde(default, borrow)]
+        data: Option<&'a serde_json::value::RawValue>,
+        #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+        request_id: Option<String>,
+    }
+    let env: RawEnvelope<'_> = serde_json::from_slice(body).map_err(|e| Error::Decode {
         operation: op.name(),
         reason: e.to_string(),
         request_id: None,
@@ -109,7 +122,7 @@ pub fn decode_reply<T: serde::de::DeserializeOwned>(
         reason: "code 0 without data".into(),
         request_id: env.request_id.clone(),
     })?;
-    let data = serde_json::from_value(data).map_err(|e| Error::Decode {
+    let data = serde_json::from_str(data.get()).map_err(|e| Error::Decode {
         operation: op.name(),
         reason: e.to_string(),
         request_id: env.request_id.clone(),

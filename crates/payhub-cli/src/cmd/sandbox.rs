@@ -287,10 +287,10 @@ fn record_notifications(sandbox: &RunningSandbox) {
             ("gave_up", gave_up),
             ("pending", pending),
         ] {
-            metrics::gauge!(names::SANDBOX_NOTIFICATIONS, "provider" => p.name(), "state" => state)
+            metrics::gauge!(names::SANDBOX_NOTIFICATIONS, "provider" => p.as_str(), "state" => state)
                 .set(count as f64);
         }
-        metrics::counter!(names::SANDBOX_NOTIFY_ATTEMPTS, "provider" => p.name())
+        metrics::counter!(names::SANDBOX_NOTIFY_ATTEMPTS, "provider" => p.as_str())
             .absolute(attempts);
     }
 }

@@ -2,40 +2,12 @@
 
 use super::HttpError;
 use super::request::{Body, Method, Request, Response, host_of};
-use backon::Retryable;
+use bytes::Bytes;
+use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use std::future::Future;
 use std::time::Duration;
 use tracing::Instrument;
-
-/// One attempt's failure inside the retry loop.
-enum Repeat<E> {
-    /// Preparing the request failed (signing): never retried.
-    Prepare(E),
-    /// No answer.
-    Transport(HttpError),
-    /// An answer that may be repeated (5xx, 429).
-    Answer(Response),
-}
-
-impl<E> Repeat<E> {
-    fn reason(&self) -> &'static str {
-        match self {
-            Repeat::Prepare(_) => "prepare",
-            Repeat::Transport(_) => "transport",
-            Repeat::Answer(_) => "status",
-        }
-    }
-}
-
-/// backon's `Backoff` is any `Iterator<Item = Duration> + Send + Sync + Unpin`; this adapts
-/// the policy's iterator (which is `Send` but not `Sync`) by owning it.
-struct BackoffIter<I>(I);
-
-impl<I: Iterator<Item = Duration>> Iterator for BackoffIter<I> {
-    type Item = Duration;
-    fn next(&mut self) -> Option<Duration> {
-        self.0.next()
-    }
-}
+use url::Url;
 
 /// How the wait before a repeat is drawn.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -48,7 +20,7 @@ pub enum Jitter {
 }
 
 /// When and how often an idempotent request is repeated: exponential backoff with full
-/// jitter, driven by `backon`, `Retry-After` honoured on 429 and 503.
+/// jitter, `Retry-After` honoured on 429 and 503.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RetryPolicy {
     /// Attempts in all, the first included (1 = no retry).
@@ -109,8 +81,8 @@ impl RetryPolicy {
     /// assert!(full.delays().zip(&waits).all(|(d, cap)| d <= *cap));
     /// ```
     pub fn delays(&self) -> impl Iterator<Item = Duration> + Send + use<> {
-        // The caps are computed in integers (backon's own builder multiplies in f32, which
-        // turns 200 ms into 200.000003 ms); backon drives the loop that consumes them.
+        // The caps are computed in integers (a float builder turns 200 ms into
+        // 200.000003 ms).
         let policy = self.clone();
         (1..policy.max_attempts.max(1)).map(move |attempt| {
             let cap = policy.backoff(attempt);
@@ -160,6 +132,74 @@ pub struct HttpClient {
     retry: RetryPolicy,
 }
 
+/// A request taken apart once for sending: the body shared (`Bytes`), so a repeat clones a
+/// reference count rather than the body.
+struct Prepared {
+    method: reqwest::Method,
+    host: String,
+    content_type: Option<HeaderValue>,
+    body: Bytes,
+    headers: Vec<(String, String)>,
+    timeout: Option<Duration>,
+}
+
+impl Prepared {
+    /// The parts, and the URL apart (moved into the last attempt rather than cloned).
+    fn new(req: Request) -> (Self, Url) {
+        let host = host_of(&req.url);
+        let (content_type, body) = match req.body {
+            Body::Empty => (None, Bytes::new()),
+            Body::Form { body, charset } => (Some(form_content_type(charset)), Bytes::from(body)),
+            Body::Json(body) => (
+                Some(HeaderValue::from_static("application/json")),
+                Bytes::from(body),
+            ),
+            Body::Text { content_type, body } => (
+                Some(HeaderValue::from_static(content_type)),
+                Bytes::from(body),
+            ),
+        };
+        let prepared = Prepared {
+            method: match req.method {
+                Method::Get => reqwest::Method::GET,
+                Method::Post => reqwest::Method::POST,
+            },
+            host,
+            content_type,
+            body,
+            headers: req.headers,
+            timeout: req.timeout,
+        };
+        (prepared, req.url)
+    }
+}
+
+/// The form content type, without formatting for the charsets the providers name.
+fn form_content_type(charset: Option<&'static str>) -> HeaderValue {
+    const FORM: &str = "application/x-www-form-urlencoded";
+    match charset {
+        None => HeaderValue::from_static(FORM),
+        Some("utf-8") => {
+            HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf-8")
+        }
+        Some("UTF-8") => {
+            HeaderValue::from_static("application/x-www-form-urlencoded; charset=UTF-8")
+        }
+        Some("utf8") => HeaderValue::from_static("application/x-www-form-urlencoded; charset=utf8"),
+        Some(c) => HeaderValue::try_from(format!("{FORM}; charset={c}"))
+            .unwrap_or_else(|_| HeaderValue::from_static(FORM)),
+    }
+}
+
+/// What comes before each attempt after the first, in [`HttpClient::send_each`]: the same
+/// request again, or a new one.
+// Made once per repeat and moved at once; boxing the request would allocate.
+#[allow(clippy::large_enum_variant)]
+enum Next<E> {
+    Same,
+    New(Result<Request, E>),
+}
+
 impl HttpClient {
     /// Builds the client.
     pub fn new(config: HttpConfig) -> Result<Self, HttpError> {
@@ -185,7 +225,8 @@ impl HttpClient {
     /// or a 5xx answer; others are sent exactly once. A final 5xx comes back as
     /// `Ok(Response)`: use [`Response::require_success`] or read the provider's error body.
     pub async fn send(&self, req: Request) -> Result<Response, HttpError> {
-        self.send_with(|| Ok::<_, HttpError>(req.clone())).await
+        self.drive(req, |_| std::future::ready(Next::<HttpError>::Same))
+            .await
     }
 
     /// As [`HttpClient::send`], but the request is prepared anew for every attempt, for
@@ -209,128 +250,158 @@ impl HttpClient {
         F: FnMut() -> Result<Request, E>,
     {
         let first = prepare()?;
+        self.drive(first, |_| std::future::ready(Next::New(prepare())))
+            .await
+    }
+
+    /// The retry loop with a hook before every attempt: `before_attempt(n)` (1-based) does the
+    /// attempt's own work (take a rate-limit slot, pick the next host, make a fresh nonce,
+    /// sign) and returns the request to send. An error from it ends the loop with that error,
+    /// unsent. Whether repeats happen at all is read from the first request's `idempotent`
+    /// flag; the waits, `Retry-After` and the attempt count are the policy's, as in
+    /// [`HttpClient::send`].
+    ///
+    /// ```no_run
+    /// # async fn demo(client: paysig::http::HttpClient, hosts: Vec<url::Url>) -> Result<(), paysig::http::HttpError> {
+    /// use paysig::http::Request;
+    /// let resp = client
+    ///     .send_each(|attempt: u32| {
+    ///         // Each attempt goes to the next host.
+    ///         let url = hosts[(attempt as usize - 1) % hosts.len()].clone();
+    ///         async move {
+    ///             Ok::<_, paysig::http::HttpError>(Request::get("beecloud", "bills", url).idempotent())
+    ///         }
+    ///     })
+    ///     .await?;
+    /// # Ok(()) }
+    /// ```
+    pub async fn send_each<E, F, Fut>(&self, mut before_attempt: F) -> Result<Response, E>
+    where
+        E: From<HttpError>,
+        F: FnMut(u32) -> Fut,
+        Fut: Future<Output = Result<Request, E>>,
+    {
+        let first = before_attempt(1).await?;
+        self.drive(first, |n| {
+            let prepared = before_attempt(n);
+            async move { Next::New(prepared.await) }
+        })
+        .await
+    }
+
+    /// The one retry loop: full-jitter backoff from the policy, `Retry-After` obeyed on 429
+    /// and 503 within bounds, repeats only for idempotent requests. An answer that may be
+    /// repeated (5xx, 429) that is the last one comes back as `Ok`.
+    async fn drive<E, N, Fut>(&self, first: Request, mut next: N) -> Result<Response, E>
+    where
+        E: From<HttpError>,
+        N: FnMut(u32) -> Fut,
+        Fut: Future<Output = Next<E>>,
+    {
+        let idempotent = first.idempotent;
+        let (provider, operation, method) = (first.provider, first.operation, first.method);
+        let (mut req, mut url) = Prepared::new(first);
         let span = tracing::info_span!(
             "paysig.http",
-            provider = first.provider,
-            operation = first.operation,
-            method = ?first.method,
-            host = %first.host(),
-            path = first.url.path(),
+            provider,
+            operation,
+            method = ?method,
+            host = %req.host,
+            path = url.path(),
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
         );
+        let max_attempts = if idempotent {
+            self.retry.max_attempts.max(1)
+        } else {
+            1
+        };
+        let max_retry_after = self.retry.max_retry_after;
         async {
-            let idempotent = first.idempotent;
-            let policy = if idempotent {
-                self.retry.clone()
-            } else {
-                RetryPolicy::none()
-            };
-            let max_retry_after = policy.max_retry_after;
-            let mut pending = Some(first);
-            let mut attempt = 0u32;
-            // backon drives the waits; an answer we may repeat travels as `Err(Repeat::Answer)`
-            // so that a final 5xx or 429 still comes back to the caller as a response.
-            let outcome = (|| {
-                attempt += 1;
-                let req = match pending.take() {
-                    Some(r) => Ok(r),
-                    None => prepare(),
+            // Drawn only when a repeat is due (a jittered wait costs a random draw).
+            let mut delays = None;
+            let mut attempt = 1u32;
+            let outcome = loop {
+                if attempt >= max_attempts {
+                    break self.send_once(&req, url).await;
+                }
+                let outcome = self.send_once(&req, url.clone()).await;
+                let reason = match &outcome {
+                    Ok(r) if r.status >= 500 || r.status == 429 => "status",
+                    Ok(_) => break outcome,
+                    Err(_) => "transport",
                 };
-                async move {
-                    let req = req.map_err(Repeat::Prepare)?;
-                    match self.send_once(&req).await {
-                        Ok(r) if r.status >= 500 || r.status == 429 => Err(Repeat::Answer(r)),
-                        Ok(r) => Ok(r),
-                        Err(e) => Err(Repeat::Transport(e)),
-                    }
-                }
-            })
-            .retry(BackoffIter(policy.delays()))
-            .sleep(tokio::time::sleep)
-            .when(|e: &Repeat<E>| match e {
-                Repeat::Prepare(_) => false,
-                Repeat::Transport(_) => true,
-                Repeat::Answer(r) => {
-                    r.status != 429 || r.retry_after.is_none_or(|d| d <= max_retry_after)
-                }
-            })
-            .adjust(move |e: &Repeat<E>, wait| match (e, wait) {
-                // The server's own word beats our guess, within bounds.
-                (Repeat::Answer(r), Some(_)) if matches!(r.status, 429 | 503) => {
-                    match r.retry_after {
-                        Some(d) if d <= max_retry_after => Some(d),
-                        Some(_) => None,
-                        None => wait,
-                    }
-                }
-                _ => wait,
-            })
-            .notify(|e: &Repeat<E>, wait: Duration| {
+                let Some(backoff) = delays.get_or_insert_with(|| self.retry.delays()).next() else {
+                    break outcome;
+                };
+                // The server's own word beats our guess, within bounds; beyond them the
+                // answer is returned as it is instead of holding the caller.
+                let wait = match &outcome {
+                    Ok(r) if matches!(r.status, 429 | 503) => match r.retry_after {
+                        Some(d) if d <= max_retry_after => d,
+                        Some(_) => break outcome,
+                        None => backoff,
+                    },
+                    _ => backoff,
+                };
                 tracing::info!(
                     wait_ms = wait.as_millis() as u64,
-                    reason = e.reason(),
+                    reason,
                     "retrying idempotent call"
                 );
-            })
-            .await;
+                tokio::time::sleep(wait).await;
+                attempt += 1;
+                if let Next::New(prepared) = next(attempt).await {
+                    match prepared {
+                        Ok(r) => (req, url) = Prepared::new(r),
+                        Err(e) => {
+                            tracing::Span::current().record("attempts", attempt);
+                            return Err(e);
+                        }
+                    }
+                }
+            };
             let span = tracing::Span::current();
             span.record("attempts", attempt);
             match outcome {
-                Ok(r) | Err(Repeat::Answer(r)) => {
+                Ok(r) => {
                     span.record("status", r.status);
                     tracing::debug!("answered");
                     Ok(r)
                 }
-                Err(Repeat::Transport(e)) => {
+                Err(e) => {
                     tracing::warn!(error = %e, "failed");
                     Err(E::from(e))
                 }
-                Err(Repeat::Prepare(e)) => Err(e),
             }
         }
         .instrument(span)
         .await
     }
 
-    async fn send_once(&self, req: &Request) -> Result<Response, HttpError> {
-        let host = host_of(&req.url);
-        let mut b = match req.method {
-            Method::Get => self.client.get(req.url.clone()),
-            Method::Post => self.client.post(req.url.clone()),
-        };
-        b = match &req.body {
-            Body::Empty => b,
-            Body::Form { body, charset } => {
-                let ct = match charset {
-                    Some(c) => format!("application/x-www-form-urlencoded; charset={c}"),
-                    None => "application/x-www-form-urlencoded".to_owned(),
-                };
-                b.header("content-type", ct).body(body.clone())
-            }
-            Body::Json(body) => b
-                .header("content-type", "application/json")
-                .body(body.clone()),
-            Body::Text { content_type, body } => {
-                b.header("content-type", *content_type).body(body.clone())
-            }
-        };
+    /// One attempt.
+    async fn send_once(&self, req: &Prepared, url: Url) -> Result<Response, HttpError> {
+        let mut b = self.client.request(req.method.clone(), url);
+        if let Some(ct) = &req.content_type {
+            b = b.header(CONTENT_TYPE, ct.clone()).body(req.body.clone());
+        }
         for (k, v) in &req.headers {
             b = b.header(k.as_str(), v.as_str());
         }
         if let Some(t) = req.timeout {
             b = b.timeout(t);
         }
-        let resp = b.send().await.map_err(|e| map_err(&host, e))?;
+        let host = &req.host;
+        let resp = b.send().await.map_err(|e| map_err(host, e))?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
-            .get("retry-after")
+            .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
         let content_type = resp
             .headers()
-            .get("content-type")
+            .get(CONTENT_TYPE)
             .and_then(|v| v.to_str().ok())
             .map(str::to_owned);
         let body = resp.bytes().await.map_err(|e| {
@@ -344,11 +415,11 @@ impl HttpClient {
             }
         })?;
         Ok(Response {
-            host,
+            host: host.clone(),
             status,
             retry_after,
             content_type,
-            body: body.to_vec(),
+            body,
         })
     }
 }

@@ -181,11 +181,21 @@ impl Request {
     }
 }
 
+/// `host[:port]`, in one allocation of the exact size.
 pub(super) fn host_of(url: &Url) -> String {
-    match (url.host_str(), url.port()) {
-        (Some(h), Some(p)) => format!("{h}:{p}"),
-        (Some(h), None) => h.to_owned(),
-        _ => String::new(),
+    use std::fmt::Write;
+    let Some(h) = url.host_str() else {
+        return String::new();
+    };
+    match url.port() {
+        Some(p) => {
+            let mut s = String::with_capacity(h.len() + 6);
+            s.push_str(h);
+            // Writing into a String cannot fail.
+            let _ = write!(s, ":{p}");
+            s
+        }
+        None => h.to_owned(),
     }
 }
 
@@ -200,8 +210,8 @@ pub struct Response {
     pub retry_after: Option<std::time::Duration>,
     /// The `Content-Type` header, if any.
     pub content_type: Option<String>,
-    /// The body bytes.
-    pub body: Vec<u8>,
+    /// The body bytes (shared, as received: no copy).
+    pub body: bytes::Bytes,
 }
 
 impl std::fmt::Debug for Response {
