@@ -29,6 +29,7 @@ mod hub;
 mod inbox;
 mod ledger;
 mod reconcile;
+mod record;
 mod state;
 mod sweeper;
 

@@ -5,6 +5,8 @@
 //! Each test records into its own local recorder / subscriber (current-thread runtime, so
 //! every task of the test runs where they are set): parallel tests cannot disturb the counts.
 
+#![cfg(feature = "prometheus")]
+
 use mifeng::TokenStore;
 use payhub::adapters::mifeng::MifengGateway;
 use payhub::adapters::pooul::PooulGateway;

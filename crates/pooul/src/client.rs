@@ -4,7 +4,7 @@ use crate::config::{Config, EchoCheck, PlainJsonFailures};
 use crate::error::{Error, NotifyError};
 use crate::model::pay::{PayData, PayRequest};
 use crate::model::refund::{RefundQueryData, RefundQueryRequest, RefundRequest};
-use crate::model::trade::{Ack, TradeData};
+use crate::model::trade::TradeData;
 use crate::model::wire::TradeBody;
 use crate::model::{Envelope, Reply, validate};
 use crate::notify::{self, Notification, PayNotify, RefundNotify};
@@ -139,35 +139,29 @@ impl Client {
 
     /// 关闭订单 Close (pooul.md "关闭订单 Close", `POST /v2/pay/close`). The document advises
     /// waiting 5 minutes after creating an order before closing it; that is left to the caller.
-    pub async fn close(&self, mch_trade_id: &str) -> Result<Ack, Error> {
+    pub async fn close(&self, mch_trade_id: &str) -> Result<Reply<Option<Value>>, Error> {
         let body = Self::trade_body(mch_trade_id)?;
         let env = self
             .call("close", "v2/pay/close", body, Some(mch_trade_id), false)
             .await?;
-        Ok(Ack {
-            msg: env.msg,
-            data: env.data,
-        })
+        Ok(Self::ack(env))
     }
 
     /// 撤销订单 Reverse (pooul.md "撤销订单 Reverse", `POST /v2/pay/reverse`): closes an unpaid
     /// order or refunds a paid one (orders up to 7 days old). Sent at once: the document's
     /// 15 s minimum after paying is enforced by [`Client::micro_pay`], not here.
-    pub async fn reverse(&self, mch_trade_id: &str) -> Result<Ack, Error> {
+    pub async fn reverse(&self, mch_trade_id: &str) -> Result<Reply<Option<Value>>, Error> {
         let body = Self::trade_body(mch_trade_id)?;
         let env = self
             .call("reverse", "v2/pay/reverse", body, Some(mch_trade_id), false)
             .await?;
-        Ok(Ack {
-            msg: env.msg,
-            data: env.data,
-        })
+        Ok(Self::ack(env))
     }
 
     /// 申请退款 Refund (pooul.md "申请退款 Refund", `POST /v2/pay/refund`). A success means
     /// the refund was ACCEPTED, not that money moved: follow it with [`Client::refund_query`]
     /// or the refund notify. Sent once, never repeated automatically.
-    pub async fn refund(&self, request: &RefundRequest) -> Result<Ack, Error> {
+    pub async fn refund(&self, request: &RefundRequest) -> Result<Reply<Option<Value>>, Error> {
         let body = request.wire_body()?;
         let env = self
             .call(
@@ -178,10 +172,7 @@ impl Client {
                 false,
             )
             .await?;
-        Ok(Ack {
-            msg: env.msg,
-            data: env.data,
-        })
+        Ok(Self::ack(env))
     }
 
     /// 退款查询 Refund query (pooul.md "退款查询 Refund query", `POST /v2/pay/refund_query`).
@@ -266,6 +257,12 @@ impl Client {
     fn trade_body(mch_trade_id: &str) -> Result<Map<String, Value>, Error> {
         validate::non_empty("mch_trade_id", mch_trade_id)?;
         crate::model::wire::json_object(&TradeBody { mch_trade_id })
+    }
+
+    /// The answer of close, reverse and refund: `{code: 0, msg}` with no documented `data`;
+    /// a `data` Pooul sends anyway is kept raw.
+    fn ack(env: Envelope) -> Reply<Option<Value>> {
+        Reply::new(env.data).with_msg(env.msg)
     }
 
     fn typed_data<T: DeserializeOwned>(
@@ -364,7 +361,7 @@ impl Client {
                     .map_err(|source| Error::ResponseSignature { operation, source })?;
                 let payload = verified.into_inner();
                 // One reading of what was signed: no member twice, at any depth.
-                crate::unique::check_unique_members(&payload).map_err(decode)?;
+                crate::unique::check_unique_members(&payload).map_err(|e| decode(e.to_string()))?;
                 let env: Envelope =
                     serde_json::from_slice(&payload).map_err(|e| decode(e.to_string()))?;
                 if env.code != 0 {

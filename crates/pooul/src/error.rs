@@ -231,14 +231,31 @@ pub enum NotifyError {
         limit: usize,
     },
     /// The body cannot be read: not UTF-8 (so not a compact JWT), or a verified payload
-    /// that is not the documented notify shape (a member repeated, a field missing or of
-    /// another type, more than one refund matching).
+    /// that is not the documented notify shape (not JSON, a field of another type, more
+    /// than one refund matching).
     #[error("notify body cannot be read: {reason}")]
     Malformed {
         /// What is wrong (the parser's message).
         reason: String,
     },
-    /// The JWT's signature does not verify with Pooul's public key (or is absent).
+    /// A verified payload repeats a JSON member (at any depth): a reader keeping the first
+    /// copy and one keeping the last would see different notifies, so it is refused.
+    #[error("notify field {field:?} appears more than once")]
+    DuplicateField {
+        /// The repeated member's name.
+        field: String,
+    },
+    /// A verified payload lacks a field the notify requires (e.g. `total_fee`).
+    #[error("notify field {field:?} is missing")]
+    MissingField {
+        /// The absent member's name (as serde names it, without its parent).
+        field: String,
+    },
+    /// The JWT has no signature: two segments (`header.payload`), or an empty third one
+    /// (`header.payload.`) under an RS256 header.
+    #[error("notify JWT carries no signature")]
+    MissingSignature,
+    /// The JWT's signature does not verify with Pooul's public key.
     #[error("notify signature does not match")]
     SignatureMismatch,
     /// The JWT was refused before its signature was checked: segments, base64, header JSON,
@@ -269,16 +286,21 @@ pub enum NotifyError {
     },
 }
 
-/// A notify whose JWT was refused is [`ErrorClass::Unauthorized`]; a body that is not the
-/// documented notify is [`ErrorClass::InvalidAnswer`] (Pooul sends it again); an oversized
+/// A notify whose JWT was refused (no signature, another signature, another `alg`) is
+/// [`ErrorClass::Unauthorized`]; a body that is not the documented notify (a member repeated
+/// or missing included) is [`ErrorClass::InvalidAnswer`] (Pooul sends it again); an oversized
 /// body is [`ErrorClass::InvalidRequest`] (refused unread); a notify for another merchant, a
 /// refund it does not carry or another amount is a final [`ErrorClass::Rejected`].
 impl Classify for NotifyError {
     fn class(&self) -> ErrorClass {
         match self {
             NotifyError::BodyTooLarge { .. } => ErrorClass::InvalidRequest,
-            NotifyError::Jwt(_) | NotifyError::SignatureMismatch => ErrorClass::Unauthorized,
-            NotifyError::Malformed { .. } => ErrorClass::InvalidAnswer,
+            NotifyError::Jwt(_)
+            | NotifyError::MissingSignature
+            | NotifyError::SignatureMismatch => ErrorClass::Unauthorized,
+            NotifyError::Malformed { .. }
+            | NotifyError::DuplicateField { .. }
+            | NotifyError::MissingField { .. } => ErrorClass::InvalidAnswer,
             NotifyError::MerchantMismatch { .. }
             | NotifyError::RefundNotFound { .. }
             | NotifyError::AmountMismatch { .. } => ErrorClass::Rejected { retryable: false },

@@ -12,8 +12,9 @@
 //!   申请退款 [`Client::refund`], 退款查询 [`Client::refund_query`].
 //! - 支付结果通知 / 退款结果通知 (see Notify below).
 //!
-//! `pay`, `query` and `refund_query` return a [`Reply`] with Pooul's `msg`; `close`,
-//! `reverse` and `refund` return Pooul's [`Ack`].
+//! Every call returns a [`Reply`] with Pooul's `msg`; `close`, `reverse` and `refund`, whose
+//! answers document no `data`, return a `Reply<Option<serde_json::Value>>` holding whatever
+//! `data` Pooul sent, raw.
 //!
 //! ### Keys
 //! Pooul's platform key verifies; load it with [`load_platform_key`], which accepts 1024-bit
@@ -123,7 +124,7 @@ pub use model::pay::{
 pub use model::refund::{
     RefundItem, RefundLookup, RefundMatchError, RefundQueryData, RefundQueryRequest, RefundRequest,
 };
-pub use model::trade::{Ack, TradeData, TradeRef};
+pub use model::trade::{TradeData, TradeRef};
 pub use model::{Answer, Reply};
 pub use notify::{
     ACK, Notification, PayNotify, PayNotifyData, RefundKey, RefundNotify, RefundNotifyData,

@@ -25,7 +25,7 @@ use crate::error::Error;
 use crate::model::Reply;
 use crate::model::codes::TradeState;
 use crate::model::pay::{PayData, PayRequest, PayType};
-use crate::model::trade::{Ack, TradeData};
+use crate::model::trade::TradeData;
 use paysig::http::HttpError;
 use paysig::resolve::{ResolvePolicy, Step};
 use std::sync::atomic::{AtomicU32, Ordering};
@@ -72,8 +72,8 @@ pub enum MicroPayOutcome {
         queries: u32,
         /// Reverse calls sent (more than 1 when a reverse failed and was repeated).
         reverse_attempts: u32,
-        /// The reverse's answer.
-        ack: Ack,
+        /// The reverse's answer: Pooul's `msg`, and its undocumented `data` if it sent one.
+        ack: Reply<Option<serde_json::Value>>,
     },
 }
 

@@ -7,8 +7,10 @@
 //! docs, where `refunds` is one object: a list is accepted too.
 //!
 //! A body longer than the reader's limit ([`DEFAULT_NOTIFY_BODY_LIMIT`] unless configured) is
-//! refused before anything is parsed; a payload with a duplicate member is refused after the
-//! signature, so that what was signed has one reading.
+//! refused before anything is parsed; a token without a signature is
+//! [`NotifyError::MissingSignature`]; a payload with a duplicate member is refused after the
+//! signature ([`NotifyError::DuplicateField`]), so that what was signed has one reading, and
+//! one lacking a required field is [`NotifyError::MissingField`].
 //!
 //! The same notify may arrive several times (15/15/30/180/1800/1800/1800/1800/3600 s):
 //! process it idempotently, check the amount with [`PayNotify::check_amount`] (a refund:
@@ -17,6 +19,8 @@
 use crate::error::NotifyError;
 use crate::model::codes::{PayTypeCode, TradeState};
 use crate::model::refund::{RefundItem, one_or_many};
+use crate::unique::NotUnique;
+use paysig::jwt::JwtError;
 use paysig::limit::{BodyTooLarge, DEFAULT_NOTIFY_BODY_LIMIT, check_body_len};
 use paysig::{Money, RsaPublicKey, Verified};
 use serde::Deserialize;
@@ -293,14 +297,45 @@ fn verify<T: DeserializeOwned>(
     let token = std::str::from_utf8(body).map_err(|_| NotifyError::Malformed {
         reason: "the body is not UTF-8".into(),
     })?;
-    let raw = paysig::jwt::verify_rs256(token, key)?;
+    let raw = paysig::jwt::verify_rs256(token, key).map_err(|e| jwt_refusal(token, e))?;
     // The payload was signed, but `{"code":0,"code":1}` would still have two readings (serde
     // keeps the last): refuse repeated members, at any depth, before the typed parse.
     raw.try_map(|bytes| {
-        crate::unique::check_unique_members(&bytes)
-            .map_err(|reason| NotifyError::Malformed { reason })?;
-        serde_json::from_slice(&bytes).map_err(|e| NotifyError::Malformed {
-            reason: e.to_string(),
-        })
+        crate::unique::check_unique_members(&bytes).map_err(|e| match e {
+            NotUnique::Duplicate(field) => NotifyError::DuplicateField { field },
+            NotUnique::Invalid(reason) => NotifyError::Malformed { reason },
+        })?;
+        serde_json::from_slice(&bytes).map_err(|e| typed_parse_refusal(&e))
     })
+}
+
+/// A token refused by [`paysig::jwt::verify_rs256`]: one without a signature (two segments,
+/// or an empty third one under an RS256 header, whose `alg` was checked first) is
+/// [`NotifyError::MissingSignature`]; every other refusal keeps its reason.
+fn jwt_refusal(token: &str, e: JwtError) -> NotifyError {
+    let unsigned = match e {
+        JwtError::Segments { found } => found == 2,
+        JwtError::Signature => token.trim().rsplit('.').next() == Some(""),
+        _ => false,
+    };
+    if unsigned {
+        NotifyError::MissingSignature
+    } else {
+        NotifyError::from(e)
+    }
+}
+
+/// A verified payload serde could not read as the notify: an absent required field is
+/// [`NotifyError::MissingField`] (serde's own "missing field `name`"), anything else
+/// [`NotifyError::Malformed`].
+fn typed_parse_refusal(e: &serde_json::Error) -> NotifyError {
+    let reason = e.to_string();
+    let missing = reason
+        .strip_prefix("missing field `")
+        .and_then(|rest| rest.split_once('`'))
+        .map(|(field, _)| field.to_owned());
+    match missing {
+        Some(field) if e.is_data() => NotifyError::MissingField { field },
+        _ => NotifyError::Malformed { reason },
+    }
 }

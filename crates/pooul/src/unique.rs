@@ -7,17 +7,39 @@ use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::collections::HashSet;
 use std::fmt;
 
+/// Why a payload has more than one reading (or no reading at all).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) enum NotUnique {
+    /// An object repeats this member name.
+    Duplicate(String),
+    /// The bytes are not JSON (the parser's message).
+    Invalid(String),
+}
+
+impl std::fmt::Display for NotUnique {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            NotUnique::Duplicate(name) => {
+                write!(
+                    f,
+                    "duplicate JSON member {name:?}: it appears more than once"
+                )
+            }
+            NotUnique::Invalid(reason) => f.write_str(reason),
+        }
+    }
+}
+
 /// Refuses `json` when an object in it, at any depth, repeats a member name; the error names
-/// the member. Malformed JSON is left to the typed parse that follows.
-pub(crate) fn check_unique_members(json: &[u8]) -> Result<(), String> {
+/// the member. Malformed JSON is refused with the parser's message.
+pub(crate) fn check_unique_members(json: &[u8]) -> Result<(), NotUnique> {
     match serde_json::from_slice::<Unique>(json) {
         Ok(_) => Ok(()),
         Err(e) => match e.to_string().strip_prefix(DUPLICATE) {
-            Some(rest) => Err(format!(
-                "duplicate JSON member {:?}: it appears more than once",
-                rest.split(" at line").next().unwrap_or(rest)
+            Some(rest) => Err(NotUnique::Duplicate(
+                rest.split(" at line").next().unwrap_or(rest).to_owned(),
             )),
-            None => Err(e.to_string()),
+            None => Err(NotUnique::Invalid(e.to_string())),
         },
     }
 }
@@ -91,9 +113,13 @@ mod tests {
             br#"{"data":{"refunds":[{"refund_fee":1,"refund_fee":9}]}}"#,
         ] {
             let e = check_unique_members(body).unwrap_err();
-            assert!(e.contains("appears more than once"), "{e}");
+            assert!(matches!(e, super::NotUnique::Duplicate(_)), "{e}");
+            assert!(e.to_string().contains("appears more than once"), "{e}");
         }
         // Escapes name the same member: "\u0063ode" is "code".
-        assert!(check_unique_members(br#"{"code":0,"\u0063ode":1}"#).is_err());
+        assert_eq!(
+            check_unique_members(br#"{"code":0,"\u0063ode":1}"#),
+            Err(super::NotUnique::Duplicate("code".into()))
+        );
     }
 }

@@ -6,6 +6,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use common::*;
 use paysig::Money;
+use paysig::class::{Classify, ErrorClass};
 use paysig::jwt::{JwtError, Segment};
 use pooul::notify::{verify_notify_pay, verify_notify_refund};
 use pooul::{NotifyError, PayTypeCode, RefundKey, RefundStatus, TradeState};
@@ -116,10 +117,10 @@ fn malformed_tokens_fail_each_with_its_own_error() {
     let body = signed(&pay_payload(), &keys().pooul);
     let parts: Vec<&str> = body.split('.').collect();
 
-    let two = format!("{}.{}", parts[0], parts[1]);
-    let err = verify_notify_pay(two.as_bytes(), &pooul_public()).unwrap_err();
+    let four = format!("{body}.{}", parts[2]);
+    let err = verify_notify_pay(four.as_bytes(), &pooul_public()).unwrap_err();
     assert!(
-        matches!(err, NotifyError::Jwt(JwtError::Segments { found: 2 })),
+        matches!(err, NotifyError::Jwt(JwtError::Segments { found: 4 })),
         "{err:?}"
     );
 
@@ -137,30 +138,98 @@ fn malformed_tokens_fail_each_with_its_own_error() {
 
     let err = verify_notify_pay(&[0xff, 0xfe, b'.', b'.'], &pooul_public()).unwrap_err();
     assert!(matches!(err, NotifyError::Malformed { .. }), "{err:?}");
+}
 
-    let missing_sig = format!("{}.{}.", parts[0], parts[1]);
-    let err = verify_notify_pay(missing_sig.as_bytes(), &pooul_public()).unwrap_err();
+#[test]
+fn a_token_without_a_signature_is_missing_signature() {
+    let body = signed(&pay_payload(), &keys().pooul);
+    let parts: Vec<&str> = body.split('.').collect();
+    // `header.payload.` (an empty third segment) and `header.payload` (no third segment).
+    for unsigned in [
+        format!("{}.{}.", parts[0], parts[1]),
+        format!("{}.{}", parts[0], parts[1]),
+    ] {
+        let err = verify_notify_pay(unsigned.as_bytes(), &pooul_public()).unwrap_err();
+        assert!(matches!(err, NotifyError::MissingSignature), "{err:?}");
+        assert_eq!(err.class(), ErrorClass::Unauthorized);
+    }
+    // A signature that is present but wrong stays a mismatch.
+    let wrong = format!("{}.{}.{}", parts[0], parts[1], b64("not a signature"));
+    let err = verify_notify_pay(wrong.as_bytes(), &pooul_public()).unwrap_err();
     assert!(matches!(err, NotifyError::SignatureMismatch), "{err:?}");
 }
 
 #[test]
-fn signed_but_malformed_payloads_fail() {
+fn a_repeated_member_is_duplicate_field() {
     // A duplicate total_fee: a reader that kept the first and a reader that kept the last
-    // would see different amounts, so the payload is refused.
+    // would see different amounts, so the payload is refused even though Pooul's key signed it.
     let dup = r#"{"code":0,"data":{"trade_id":"t","mch_trade_id":"m","merchant_id":"5399355381712172","pay_type":"wechat.scan","total_fee":1,"total_fee":221,"trade_state":0}}"#;
     let token = paysig::jwt::encode_rs256_bytes(dup.as_bytes(), &keys().pooul).unwrap();
     let err = verify_notify_pay(token.as_bytes(), &pooul_public()).unwrap_err();
     assert!(
-        matches!(&err, NotifyError::Malformed { reason } if reason.contains("duplicate")),
+        matches!(&err, NotifyError::DuplicateField { field } if field == "total_fee"),
         "{err:?}"
     );
+    assert_eq!(err.class(), ErrorClass::InvalidAnswer);
 
+    // At the top level, through the client's entry point (pay or refund told apart later).
+    let dup = r#"{"code":0,"code":1,"data":{"trade_id":"t","mch_trade_id":"m","merchant_id":"5399355381712172","pay_type":"wechat.scan","total_fee":221,"trade_state":0}}"#;
+    let token = paysig::jwt::encode_rs256_bytes(dup.as_bytes(), &keys().pooul).unwrap();
+    let err = client("http://127.0.0.1:9")
+        .verify_notify(&paysig::http::HeaderMap::new(), token.as_bytes())
+        .unwrap_err();
+    assert!(
+        matches!(&err, NotifyError::DuplicateField { field } if field == "code"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn an_absent_required_field_is_missing_field() {
     let mut no_fee = pay_payload();
     no_fee["data"].as_object_mut().unwrap().remove("total_fee");
     let token = signed(&no_fee, &keys().pooul);
     let err = verify_notify_pay(token.as_bytes(), &pooul_public()).unwrap_err();
-    assert!(matches!(err, NotifyError::Malformed { .. }), "{err:?}");
+    assert!(
+        matches!(&err, NotifyError::MissingField { field } if field == "total_fee"),
+        "{err:?}"
+    );
+    assert_eq!(err.class(), ErrorClass::InvalidAnswer);
 
+    // Through `verify_notify`, whose payload is read as a pay or a refund notify.
+    let mut no_trade_id = pay_payload();
+    no_trade_id["data"]
+        .as_object_mut()
+        .unwrap()
+        .remove("trade_id");
+    let token = signed(&no_trade_id, &keys().pooul);
+    let err = client("http://127.0.0.1:9")
+        .verify_notify(&paysig::http::HeaderMap::new(), token.as_bytes())
+        .unwrap_err();
+    assert!(
+        matches!(&err, NotifyError::MissingField { field } if field == "trade_id"),
+        "{err:?}"
+    );
+
+    // A refund notify without `refunds`' required `refund_fee`.
+    let refund = json!({
+        "code": 0,
+        "data": {
+            "trade_id": "5b34b9a9", "mch_trade_id": "alextest.jsapi.33", "merchant_id": MERCHANT_ID,
+            "refunds": {"refund_id": "5b34ba3d", "mch_refund_id": "r1", "refund_status": 0}
+        }
+    });
+    let err = verify_notify_refund(signed(&refund, &keys().pooul).as_bytes(), &pooul_public())
+        .unwrap_err();
+    assert!(
+        matches!(&err, NotifyError::MissingField { field } if field == "refund_fee"),
+        "{err:?}"
+    );
+}
+
+#[test]
+fn signed_but_malformed_payloads_fail() {
+    // (A repeated or absent member has its own variant: see the tests above.)
     let mut float_fee = pay_payload();
     float_fee["data"]["total_fee"] = json!(2.21);
     let token = signed(&float_fee, &keys().pooul);

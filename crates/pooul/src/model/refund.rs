@@ -243,19 +243,32 @@ pub struct RefundQueryData {
     pub trade: TradeData,
 }
 
-/// `refunds` as a list, or as one object (the refund notify in Pooul's developer docs).
+/// `refunds` as a list, or as one object (the refund notify in Pooul's developer docs). A
+/// list or object that is not refunds is refused with the reason of its own reading (e.g.
+/// "missing field `refund_fee`"), not the untagged enum's "did not match any variant".
 pub(crate) fn one_or_many<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<RefundItem>, D::Error> {
+    use serde::de::Error as _;
     #[derive(Deserialize)]
     #[serde(untagged)]
     enum OneOrMany {
         Many(Vec<RefundItem>),
         One(RefundItem),
     }
-    Ok(match Option::<OneOrMany>::deserialize(d)? {
-        None => Vec::new(),
-        Some(OneOrMany::Many(v)) => v,
-        Some(OneOrMany::One(r)) => vec![r],
-    })
+    let Some(value) = Option::<Value>::deserialize(d)? else {
+        return Ok(Vec::new());
+    };
+    match OneOrMany::deserialize(&value) {
+        Ok(OneOrMany::Many(v)) => Ok(v),
+        Ok(OneOrMany::One(r)) => Ok(vec![r]),
+        Err(untagged) => Err(D::Error::custom(
+            match &value {
+                Value::Array(_) => Vec::<RefundItem>::deserialize(&value).err(),
+                Value::Object(_) => RefundItem::deserialize(&value).err(),
+                _ => None,
+            }
+            .unwrap_or(untagged),
+        )),
+    }
 }
 
 /// What the merchant knows about one refund, to find it among the `refunds` of a 退款查询

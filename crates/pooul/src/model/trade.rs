@@ -57,12 +57,3 @@ pub struct TradeData {
     #[serde(flatten)]
     pub extra: Map<String, Value>,
 }
-
-/// The answer of close, reverse and refund: `{code: 0, msg}` with no documented `data`.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Ack {
-    /// `msg`.
-    pub msg: Option<String>,
-    /// `data`, if Pooul sent one (undocumented, kept raw).
-    pub data: Option<Value>,
-}
