@@ -1,6 +1,8 @@
 //! The client: one typed method per endpoint of mifeng.md, with the token and the rate limit
 //! handled underneath.
 
+mod notify;
+
 use crate::Error;
 use crate::config::{Config, QueryCode2, TokenMethod, TokenRequestId};
 use crate::model::wire::{

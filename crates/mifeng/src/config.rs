@@ -5,12 +5,15 @@
 //! `impl Into<SecretString>`, an RSA key as a loaded key), then `Client::new(config)`.
 
 use crate::ratelimit::RateLimiter;
-use crate::token::TokenStore;
+// The store trait lives here, not in `token`, whose refresh timing is derived from `Config`.
+pub(crate) mod token_store;
+
 use paysig::SecretString;
 use paysig::http::HttpConfig;
 use std::num::NonZeroU32;
 use std::sync::Arc;
 use std::time::Duration;
+use token_store::TokenStore;
 use url::Url;
 
 /// The Mifeng host.
@@ -246,7 +249,7 @@ pub struct Config {
     /// How notifies are trusted.
     pub notify_trust: NotifyTrust,
     /// How a notify without `param` is signed (inferred; see [`crate::notify::AbsentParam`]).
-    pub notify_absent_param: crate::notify::AbsentParam,
+    pub notify_absent_param: AbsentParam,
     /// The longest notify body read, in bytes; a longer one is refused before parsing with
     /// [`crate::NotifyError::BodyTooLarge`]. Default
     /// [`paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT`] (64 KiB).
@@ -279,8 +282,27 @@ impl Config {
             token_method: TokenMethod::default(),
             query_code_2: QueryCode2::default(),
             notify_trust: NotifyTrust::default(),
-            notify_absent_param: crate::notify::AbsentParam::default(),
+            notify_absent_param: AbsentParam::default(),
             notify_body_limit: paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT,
         }
     }
+}
+
+/// How [`crate::notify::verify_notify_with`] signs a notify that has no `param` member at all.
+///
+/// **Inferred**: the template document signs `param=<value>` always and does not say what is
+/// signed when the order had no `param` and the member is left out. (A `"param": null` or
+/// `"param": ""` member is signed as empty under every choice.)
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum AbsentParam {
+    /// Sign `param=` (empty value) in its place, as a signer building the string from its
+    /// own record of the order would.
+    #[default]
+    SignedAsEmpty,
+    /// Leave `param=` out of the signed string (six fields), as a signer that signs only the
+    /// members it sends would. [`crate::notify::Notification::param`] is then empty.
+    NotSigned,
+    /// Refuse the notify with [`crate::NotifyError::MissingField`].
+    Refused,
 }

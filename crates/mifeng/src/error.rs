@@ -1,6 +1,9 @@
 //! The crate's errors: [`Error`] for calls, [`NotifyError`] for notifications.
 
-use crate::model::{ApiCode, BalanceCode, Operation as Endpoint, QueryCode, UnifiedOrderCode};
+// The codes sit below `error` so that `Error` can name them without depending on `model`.
+pub(crate) mod codes;
+
+use codes::{ApiCode, BalanceCode, Operation as Endpoint, QueryCode, UnifiedOrderCode};
 use paysig::Money;
 use paysig::class::{Classify, ErrorClass, Operation};
 use paysig::http::HttpError;

@@ -85,7 +85,12 @@ async fn sweeps_and_reconciliations_are_counted() {
     let text = handle.render();
     let s = series(&text);
     for p in hub.providers() {
-        let key = format!("{}{{provider=\"{}\"}}", names::LEDGER_SWEEPS, p.as_str());
+        let key = format!(
+            "{}{{provider=\"{}\",account=\"{}\"}}",
+            names::LEDGER_SWEEPS,
+            p.as_str(),
+            ledger.account()
+        );
         assert_eq!(at(&s, &key), 1.0, "{key}\n{text}");
     }
     for (result, n) in [
@@ -99,8 +104,9 @@ async fn sweeps_and_reconciliations_are_counted() {
         ("error", report.errors.len() as u64),
     ] {
         let key = format!(
-            "{}{{provider=\"pooul\",result=\"{result}\"}}",
-            names::LEDGER_SWEPT
+            "{}{{provider=\"pooul\",account=\"{}\",result=\"{result}\"}}",
+            names::LEDGER_SWEPT,
+            ledger.account()
         );
         assert_eq!(at(&s, &key), n as f64, "{key}\n{text}");
     }

@@ -199,9 +199,15 @@ impl Client {
     /// Only `state` [`TradeState::Success`] means the money went back.
     pub async fn refund(&self, req: &RefundRequest) -> Result<Reply<RefundResult>, Error> {
         let body = req.to_wire(&self.config.app_id)?;
-        self.call("refund", "v1/trade/refund", &body, false, decode_data("refund"))
-            .await
-            .map(Reply::new)
+        self.call(
+            "refund",
+            "v1/trade/refund",
+            &body,
+            false,
+            decode_data("refund"),
+        )
+        .await
+        .map(Reply::new)
     }
 
     /// Polls `query` after "用户支付中" until a final state (sunmi.txt §4.3.2, §5.3.2: "建议在

@@ -10,8 +10,8 @@ mod channel;
 mod codes;
 mod query;
 mod refund;
-mod wire;
 mod state;
+mod wire;
 
 pub use bill::{
     AliAppPayment, AliQrcodePayment, AliWebPayment, BillRequest, BillResponse, MAX_FEE_FEN,
@@ -25,5 +25,5 @@ pub use query::{
 };
 pub(crate) use query::{millis, read_bool};
 pub use refund::{RefundRequest, RefundResponse, validate_refund_no};
-pub(crate) use wire::{Auth, BillBody, BillsPara, RefundBody, RefundStatusPara, RefundsPara};
 pub use state::{BillState, RefundState, WebhookState, WxRefundStatus};
+pub(crate) use wire::{Auth, BillBody, BillsPara, RefundBody, RefundStatusPara, RefundsPara};

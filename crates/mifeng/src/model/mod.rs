@@ -4,13 +4,13 @@
 //! one serde struct per endpoint (token and timestamp filled per attempt), live in the
 //! private `wire` module and become JSON or a form through [`paysig::wire::ToWire`].
 
-mod codes;
 mod order;
 mod token;
 pub(crate) mod wire;
 
-pub use codes::{
-    ApiCode, BalanceCode, NotifyDelivery, NotifyState, OrderState, QueryCode, UnifiedOrderCode,
+pub use crate::error::codes::{
+    ApiCode, BalanceCode, NotifyDelivery, NotifyState, Operation, OrderState, QueryCode,
+    UnifiedOrderCode,
 };
 pub use order::{BalanceResponse, QueryOrderResponse, UnifiedOrderRequest, UnifiedOrderResponse};
 pub use token::AccessTokenResponse;
@@ -34,51 +34,6 @@ pub struct Envelope {
     /// The request id (absent from the accesstoken sample).
     #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
     pub request_id: Option<String>,
-}
-
-/// The documented endpoints.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
-pub enum Operation {
-    /// `v1/api/pay/accesstoken` (§接口授权).
-    AccessToken,
-    /// `/v1/api/pay/unifiedorder` (§统一下单).
-    UnifiedOrder,
-    /// `/v1/api/pay/query` (§订单查询).
-    Query,
-    /// `/v1/api/pay/balance` (§余额查询).
-    Balance,
-}
-
-impl Operation {
-    /// The name used in errors and tracing spans.
-    pub fn name(self) -> &'static str {
-        match self {
-            Operation::AccessToken => "accesstoken",
-            Operation::UnifiedOrder => "unifiedorder",
-            Operation::Query => "query",
-            Operation::Balance => "balance",
-        }
-    }
-
-    /// The path below the base URL.
-    pub fn path(self) -> &'static str {
-        match self {
-            Operation::AccessToken => "v1/api/pay/accesstoken",
-            Operation::UnifiedOrder => "v1/api/pay/unifiedorder",
-            Operation::Query => "v1/api/pay/query",
-            Operation::Balance => "v1/api/pay/balance",
-        }
-    }
-
-    /// The meaning of a non-zero `code` from this endpoint.
-    pub fn api_code(self, code: i64) -> ApiCode {
-        match self {
-            Operation::AccessToken => ApiCode::AccessToken(code),
-            Operation::UnifiedOrder => ApiCode::UnifiedOrder(code.into()),
-            Operation::Query => ApiCode::Query(code.into()),
-            Operation::Balance => ApiCode::Balance(code.into()),
-        }
-    }
 }
 
 /// Reads an answer body of `op`: `Ok` with the typed `data` when `code` is 0,

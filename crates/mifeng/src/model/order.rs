@@ -1,7 +1,7 @@
 //! 订单管理: unified order, order query, balance.
 
-use super::codes::{NotifyDelivery, OrderState};
 use crate::Error;
+use crate::error::codes::{NotifyDelivery, OrderState};
 use crate::validate::{no_control, text};
 use paysig::Money;
 use serde::{Deserialize, Serialize};

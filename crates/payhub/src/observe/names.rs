@@ -13,8 +13,8 @@
 //! | [`MIFENG_TOKEN_REFRESHES`] `payhub_mifeng_token_refreshes_total` | counter | `mch_id`, `class` | Mifeng `accesstoken` calls made (a token reused from the store is not one), `ok` or the error's class |
 //! | [`MIFENG_RATE_LIMIT_WAITS`] `payhub_mifeng_rate_limit_waits_total` | counter | `mch_id`, `lane`, `result` | slots asked of Mifeng's rate limiter (20 calls/s per merchant): `lane` is `call` or `token`, `result` is `ok` (the call went), `rate_limited` (its slot was past `max_wait`: refused) or `error` (a shared limiter's store failed) |
 //! | [`MIFENG_RATE_LIMIT_WAIT`] `payhub_mifeng_rate_limit_wait_seconds` | histogram | `mch_id`, `lane` | how long a call waited for its slot |
-//! | [`LEDGER_SWEEPS`] `payhub_ledger_sweeps_total` | counter | `provider` | sweeper passes over one provider's due payments (`payhub-ledger`'s `Sweeper::run_once`, once per provider) |
-//! | [`LEDGER_SWEPT`] `payhub_ledger_swept_total` | counter | `provider`, `result` | what those passes did, payment by payment (the fields of its `SweepReport`): `result` is `claimed`, `queried`, `closed`, `delivered`, `duplicate`, `moved`, `still_pending` or `error` |
+//! | [`LEDGER_SWEEPS`] `payhub_ledger_sweeps_total` | counter | `provider`, `account` | sweeper passes over one provider's due payments (`payhub-ledger`'s `Sweeper::run_once`, once per provider) |
+//! | [`LEDGER_SWEPT`] `payhub_ledger_swept_total` | counter | `provider`, `account`, `result` | what those passes did, payment by payment (the fields of its `SweepReport`): `result` is `claimed`, `queried`, `closed`, `delivered`, `duplicate`, `moved`, `still_pending` or `error` |
 //! | [`LEDGER_RECONCILIATIONS`] `payhub_ledger_reconciliations_total` | counter | `provider`, `account`, `result` | reconciliation runs: `result` is `clean`, `differences`, `errors` (some records could not be compared) or `failed` (no report) |
 //! | [`LEDGER_RECONCILE_DIFFERENCES`] `payhub_ledger_reconcile_differences_total` | counter | `provider`, `account`, `kind` | differences found, by [`Difference::kind`](https://docs.rs/payhub-ledger) |
 //! | [`SANDBOX_NOTIFICATIONS`] `payhub_sandbox_notifications` | gauge | `provider`, `state` | `payhub sandbox` only: the notifications it made, by `state` `acknowledged`, `pending` (retries to come) or `gave_up` (schedule exhausted) |
@@ -41,9 +41,10 @@ pub const MIFENG_TOKEN_REFRESHES: &str = "payhub_mifeng_token_refreshes_total";
 pub const MIFENG_RATE_LIMIT_WAITS: &str = "payhub_mifeng_rate_limit_waits_total";
 /// `payhub_mifeng_rate_limit_wait_seconds`: histogram, labels `mch_id`, `lane`.
 pub const MIFENG_RATE_LIMIT_WAIT: &str = "payhub_mifeng_rate_limit_wait_seconds";
-/// `payhub_ledger_sweeps_total`: counter, label `provider` (recorded by `payhub-ledger`).
+/// `payhub_ledger_sweeps_total`: counter, labels `provider`, `account` (recorded by
+/// `payhub-ledger`).
 pub const LEDGER_SWEEPS: &str = "payhub_ledger_sweeps_total";
-/// `payhub_ledger_swept_total`: counter, labels `provider`, `result`.
+/// `payhub_ledger_swept_total`: counter, labels `provider`, `account`, `result`.
 pub const LEDGER_SWEPT: &str = "payhub_ledger_swept_total";
 /// `payhub_ledger_reconciliations_total`: counter, labels `provider`, `account`, `result`.
 pub const LEDGER_RECONCILIATIONS: &str = "payhub_ledger_reconciliations_total";

@@ -127,3 +127,48 @@ impl fmt::Display for ApiCode {
         write!(f, "{}", self.code())
     }
 }
+
+/// The documented endpoints.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Operation {
+    /// `v1/api/pay/accesstoken` (§接口授权).
+    AccessToken,
+    /// `/v1/api/pay/unifiedorder` (§统一下单).
+    UnifiedOrder,
+    /// `/v1/api/pay/query` (§订单查询).
+    Query,
+    /// `/v1/api/pay/balance` (§余额查询).
+    Balance,
+}
+
+impl Operation {
+    /// The name used in errors and tracing spans.
+    pub fn name(self) -> &'static str {
+        match self {
+            Operation::AccessToken => "accesstoken",
+            Operation::UnifiedOrder => "unifiedorder",
+            Operation::Query => "query",
+            Operation::Balance => "balance",
+        }
+    }
+
+    /// The path below the base URL.
+    pub fn path(self) -> &'static str {
+        match self {
+            Operation::AccessToken => "v1/api/pay/accesstoken",
+            Operation::UnifiedOrder => "v1/api/pay/unifiedorder",
+            Operation::Query => "v1/api/pay/query",
+            Operation::Balance => "v1/api/pay/balance",
+        }
+    }
+
+    /// The meaning of a non-zero `code` from this endpoint.
+    pub fn api_code(self, code: i64) -> ApiCode {
+        match self {
+            Operation::AccessToken => ApiCode::AccessToken(code),
+            Operation::UnifiedOrder => ApiCode::UnifiedOrder(code.into()),
+            Operation::Query => ApiCode::Query(code.into()),
+            Operation::Balance => ApiCode::Balance(code.into()),
+        }
+    }
+}
