@@ -14,7 +14,7 @@
 //!    RSA backend alone passes the same tests (step 5 runs them with both backends built)
 //! 8. `cargo xtask fixtures --check` (in process)
 //! 9. `cargo xtask shape` (in process, about a second: the provider crates' shape, import
-//!    circles, files over 600 lines; see [`shape`](crate::shape))
+//!    circles, files over 600 lines; see [`shape`])
 //! 10. `cargo doc --workspace --all-features --no-deps` with `-D warnings`
 //!
 //! With `--skip-redis`, steps 3, 4 and 5 are skipped and ignored tests are not run.

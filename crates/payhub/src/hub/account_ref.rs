@@ -85,7 +85,7 @@ impl<'h> AccountRef<'h> {
         self.gateway().close_payment(query).await
     }
 
-    /// The resolution policy in force: [`HubBuilder::resolve_policy`], else the gateway's.
+    /// The resolution policy in force: [`HubBuilder::resolve_policy`](crate::HubBuilder::resolve_policy), else the gateway's.
     pub fn resolve_policy(&self) -> ResolvePolicy {
         self.hub
             .resolve_policy

@@ -165,7 +165,7 @@ impl HubBuilder {
 
     /// The largest notify body accepted, in bytes (default
     /// [`paysig::limit::DEFAULT_NOTIFY_BODY_LIMIT`], 64 KiB). A longer body is refused with
-    /// [`NotifyError::BodyTooLarge`] before anything of it is parsed; the axum router refuses
+    /// [`NotifyError::BodyTooLarge`](crate::NotifyError::BodyTooLarge) before anything of it is parsed; the axum router refuses
     /// it before reading it whole.
     pub fn notify_body_limit(mut self, bytes: usize) -> Self {
         self.notify_body_limit = Some(bytes);
@@ -398,7 +398,8 @@ impl Hub {
 
     /// Verifies a notify over the raw bytes, looks the order up, checks the amount, and drops
     /// duplicates. A new notification comes back claimed: process it, then
-    /// [`Delivery::commit`] and answer its `ack`; if processing fails, [`Delivery::abandon`]
+    /// [`Delivery::commit`](crate::notify::Delivery::commit) and answer its `ack`; if processing
+    /// fails, [`Delivery::abandon`](crate::notify::Delivery::abandon)
     /// and answer an error status so the provider retries. Prefer
     /// [`Hub::handle_notification_with`], which does exactly that around a callback.
     ///
@@ -422,7 +423,7 @@ impl Hub {
     /// notification once per claim (make it idempotent on [`Notification::dedup_key`]: see
     /// [`crate::notify`]); the acknowledgement body is returned only after it returned `Ok`.
     /// A duplicate is acknowledged without calling it. If it fails, the claim is released
-    /// and [`NotifyError::Callback`] is returned, so the provider's retry is processed again.
+    /// and [`NotifyError::Callback`](crate::NotifyError::Callback) is returned, so the provider's retry is processed again.
     pub async fn handle_notification_with<F, Fut, E>(
         &self,
         provider: Provider,
