@@ -58,13 +58,21 @@ pub fn app_sign(app_id: &str, timestamp_ms: i64, app_key: &paysig::SecretString)
 ///   as [`Error::MaybeSent`].
 ///
 /// When every host failed, [`Error::AllHostsFailed`] lists what each answered.
+///
+/// Cheap to clone: one `Arc` around what it holds, the same shape as every payhub provider
+/// crate's client.
 #[derive(Debug, Clone)]
 pub struct Client {
-    config: Arc<Config>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
     http: HttpClient,
-    hosts: Arc<[Url]>,
+    hosts: Vec<Url>,
     /// Every endpoint of every host, built once: (host index, path, URL).
-    endpoints: Arc<[(usize, &'static str, Url)]>,
+    endpoints: Vec<(usize, &'static str, Url)>,
 }
 
 /// The paths the client calls, joined to every host at construction.
@@ -98,16 +106,18 @@ impl Client {
             .flat_map(|(i, base)| PATHS.iter().map(move |p| (i, *p, endpoint(base, p))))
             .collect();
         Ok(Client {
-            config: Arc::new(config),
-            http,
-            hosts: hosts.into(),
-            endpoints,
+            inner: Arc::new(Inner {
+                config,
+                http,
+                hosts,
+                endpoints,
+            }),
         })
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.inner.config
     }
 
     /// Verifies a webhook with [`Config::webhook`] on the configured clock (see
@@ -120,7 +130,7 @@ impl Client {
         headers: &paysig::http::HeaderMap,
         body: &[u8],
     ) -> Result<Verified<Notification>, NotifyError> {
-        self.verify_notify_at(headers, body, self.config.clock.now())
+        self.verify_notify_at(headers, body, self.inner.config.clock.now())
     }
 
     /// As [`Client::verify_notify`], as if received at `now` (replays, tests).
@@ -131,19 +141,24 @@ impl Client {
         now: time::OffsetDateTime,
     ) -> Result<Verified<Notification>, NotifyError> {
         let cfg = self
+            .inner
             .config
             .webhook
             .clone()
             .ok_or(NotifyError::NotConfigured)?;
-        Webhook::new(self.config.app_id.clone(), cfg).verify_notify_at(body, now)
+        Webhook::new(self.inner.config.app_id.clone(), cfg).verify_notify_at(body, now)
     }
 
     fn auth(&self) -> Auth<'_> {
-        let timestamp = unix_millis(self.config.clock.now());
+        let timestamp = unix_millis(self.inner.config.clock.now());
         Auth {
-            app_id: &self.config.app_id,
+            app_id: &self.inner.config.app_id,
             timestamp,
-            app_sign: app_sign(&self.config.app_id, timestamp, &self.config.app_key),
+            app_sign: app_sign(
+                &self.inner.config.app_id,
+                timestamp,
+                &self.inner.config.app_key,
+            ),
         }
     }
 
@@ -153,7 +168,7 @@ impl Client {
     /// Never resent to another host once it may have reached one: on [`Error::MaybeSent`],
     /// query the bill with [`Client::bills`] before creating it again.
     pub async fn bill(&self, req: &BillRequest) -> Result<Reply<BillResponse>, Error> {
-        req.validate(self.config.title_rule)?;
+        req.validate(self.inner.config.title_rule)?;
         let (return_url, openid, show_url, qr_pay_mode) = match &req.channel {
             BillChannel::WxJsapi { openid } => (None, Some(openid.as_str()), None, None),
             BillChannel::AliWeb {
@@ -201,7 +216,7 @@ impl Client {
     /// Never resent to another host once it may have reached one: on [`Error::MaybeSent`],
     /// query it with [`Client::refunds`].
     pub async fn refund(&self, req: &RefundRequest) -> Result<Reply<RefundResponse>, Error> {
-        req.validate(beijing_today(self.config.clock.now()))?;
+        req.validate(beijing_today(self.inner.config.clock.now()))?;
         let body = RefundBody {
             auth: self.auth(),
             channel: req.channel,
@@ -340,12 +355,13 @@ impl Client {
     /// The URL of `path` on host `host` (built at construction for [`PATHS`]).
     fn endpoint(&self, host: usize, path: &str) -> Url {
         match self
+            .inner
             .endpoints
             .iter()
             .find(|(h, p, _)| *h == host && *p == path)
         {
             Some((_, _, url)) => url.clone(),
-            None => endpoint(&self.hosts[host], path),
+            None => endpoint(&self.inner.hosts[host], path),
         }
     }
 
@@ -364,10 +380,14 @@ impl Client {
                 reason: format!("request could not be serialised: {e}"),
             })?;
         let mut failures = Vec::new();
-        for i in sanitized(self.config.host_picker.as_ref(), self.hosts.len()) {
+        for i in sanitized(
+            self.inner.config.host_picker.as_ref(),
+            self.inner.hosts.len(),
+        ) {
             let mut url = self.endpoint(i, path);
             url.query_pairs_mut().append_pair("para", &para);
             match self
+                .inner
                 .http
                 .send(Request::get(PROVIDER, operation, url).idempotent())
                 .await
@@ -376,7 +396,7 @@ impl Client {
                 Ok(resp) => return decode(operation, resp, |b| serde_json::from_slice(b)),
                 Err(e) => failures.push(e),
             }
-            tracing::warn!(operation, host = %self.hosts[i], "BeeCloud host failed, trying the next");
+            tracing::warn!(operation, host = %self.inner.hosts[i], "BeeCloud host failed, trying the next");
         }
         Err(Error::AllHostsFailed {
             operation,
@@ -397,10 +417,13 @@ impl Client {
             reason: format!("request could not be serialised: {e}"),
         })?;
         let mut failures = Vec::new();
-        for i in sanitized(self.config.host_picker.as_ref(), self.hosts.len()) {
+        for i in sanitized(
+            self.inner.config.host_picker.as_ref(),
+            self.inner.hosts.len(),
+        ) {
             let req = Request::post_json(PROVIDER, operation, self.endpoint(i, path), body.clone());
             let host = req.host();
-            match self.http.send(req).await {
+            match self.inner.http.send(req).await {
                 Ok(resp) if resp.status >= 500 => {
                     return Err(Error::MaybeSent {
                         operation,

@@ -21,13 +21,19 @@ const PROVIDER: &str = "pooul";
 /// Below this, a platform key is legacy-sized and logged as such.
 const MODERN_KEY_BITS: usize = 2048;
 
-/// A Pooul client. Cheap to clone; printing it never shows the private key.
+/// A Pooul client. Cheap to clone: one `Arc` around what it holds, the same shape as every
+/// payhub provider crate's client. Printing it never shows the private key.
 #[derive(Debug, Clone)]
 pub struct Client {
-    config: Arc<Config>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Clone)]
+struct Inner {
+    config: Config,
     http: HttpClient,
     base: Url,
-    not_found_codes: Arc<[i64]>,
+    not_found_codes: Vec<i64>,
 }
 
 /// What a response body is, decided by its first bytes (see [`Client`]'s transport notes in
@@ -95,25 +101,28 @@ impl Client {
         }
         let base = config.environment.base_url();
         Ok(Client {
-            config: Arc::new(config),
-            http,
-            base,
-            not_found_codes: Arc::from([]),
+            inner: Arc::new(Inner {
+                config,
+                http,
+                base,
+                not_found_codes: Vec::new(),
+            }),
         })
     }
 
     /// The configuration in force.
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.inner.config
     }
 
     pub(crate) fn set_not_found_codes(&mut self, codes: Vec<i64>) {
-        self.not_found_codes = Arc::from(codes);
+        // A clone made before keeps its own codes.
+        Arc::make_mut(&mut self.inner).not_found_codes = codes;
     }
 
     /// The refusal codes read as "no such order" (see [`Client::with_not_found_codes`]).
     pub fn not_found_codes(&self) -> &[i64] {
-        &self.not_found_codes
+        &self.inner.not_found_codes
     }
 
     /// 统一支付 Pay order (pooul.md "收款 Pay / 统一支付 Pay order", `POST /v2/pay`), every
@@ -206,8 +215,8 @@ impl Client {
     ) -> Result<Verified<Notification>, NotifyError> {
         let n = notify::verify_notify_with_limit(
             body,
-            &self.config.pooul_public_key,
-            self.config.notify_body_limit,
+            &self.inner.config.pooul_public_key,
+            self.inner.config.notify_body_limit,
         )?;
         self.same_merchant(n.merchant_id())?;
         Ok(n)
@@ -222,8 +231,8 @@ impl Client {
     ) -> Result<Verified<PayNotify>, NotifyError> {
         let n = notify::verify_notify_pay_with_limit(
             body,
-            &self.config.pooul_public_key,
-            self.config.notify_body_limit,
+            &self.inner.config.pooul_public_key,
+            self.inner.config.notify_body_limit,
         )?;
         self.same_merchant(&n.data.merchant_id)?;
         Ok(n)
@@ -237,17 +246,17 @@ impl Client {
     ) -> Result<Verified<RefundNotify>, NotifyError> {
         let n = notify::verify_notify_refund_with_limit(
             body,
-            &self.config.pooul_public_key,
-            self.config.notify_body_limit,
+            &self.inner.config.pooul_public_key,
+            self.inner.config.notify_body_limit,
         )?;
         self.same_merchant(&n.data.merchant_id)?;
         Ok(n)
     }
 
     fn same_merchant(&self, got: &str) -> Result<(), NotifyError> {
-        if got != self.config.merchant_id {
+        if got != self.inner.config.merchant_id {
             return Err(NotifyError::MerchantMismatch {
-                expected: self.config.merchant_id.clone(),
+                expected: self.inner.config.merchant_id.clone(),
                 got: got.to_owned(),
             });
         }
@@ -293,13 +302,14 @@ impl Client {
         mch_trade_id: Option<&str>,
         repeatable: bool,
     ) -> Result<Envelope, Error> {
-        let mut url = self.base.join(path).map_err(|e| Error::Config {
+        let mut url = self.inner.base.join(path).map_err(|e| Error::Config {
             reason: format!("cannot join {path}: {e}"),
         })?;
         url.query_pairs_mut()
-            .append_pair("merchant_id", &self.config.merchant_id);
-        let merchant_key = &self.config.merchant_key;
+            .append_pair("merchant_id", &self.inner.config.merchant_id);
+        let merchant_key = &self.inner.config.merchant_key;
         let resp = self
+            .inner
             .http
             .send_with(|| {
                 // A fresh nonce, hence a fresh signature, for every attempt: Pooul refuses a
@@ -341,7 +351,9 @@ impl Client {
                         return Err(decode(e.to_string()));
                     }
                 };
-                if env.code == 0 || self.config.plain_json_failures == PlainJsonFailures::Reject {
+                if env.code == 0
+                    || self.inner.config.plain_json_failures == PlainJsonFailures::Reject
+                {
                     return Err(Error::Unsigned {
                         operation,
                         code: env.code,
@@ -357,8 +369,9 @@ impl Client {
                 })
             }
             BodyKind::Jwt(token) => {
-                let verified = paysig::jwt::verify_rs256(token, &self.config.pooul_public_key)
-                    .map_err(|source| Error::ResponseSignature { operation, source })?;
+                let verified =
+                    paysig::jwt::verify_rs256(token, &self.inner.config.pooul_public_key)
+                        .map_err(|source| Error::ResponseSignature { operation, source })?;
                 let payload = verified.into_inner();
                 // One reading of what was signed: no member twice, at any depth.
                 crate::unique::check_unique_members(&payload).map_err(|e| decode(e.to_string()))?;
@@ -394,14 +407,14 @@ impl Client {
         env: &Envelope,
         mch_trade_id: Option<&str>,
     ) -> Result<(), Error> {
-        if self.config.echo_check == EchoCheck::Ignore {
+        if self.inner.config.echo_check == EchoCheck::Ignore {
             return Ok(());
         }
         let Some(data) = env.data.as_ref().and_then(Value::as_object) else {
             return Ok(());
         };
         let expected = [
-            ("merchant_id", Some(self.config.merchant_id.as_str())),
+            ("merchant_id", Some(self.inner.config.merchant_id.as_str())),
             ("mch_trade_id", mch_trade_id),
         ];
         for (field, want) in expected {

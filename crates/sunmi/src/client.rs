@@ -39,16 +39,22 @@ pub fn request_signer() -> Md5Signer {
     )
 }
 
-/// The Sunmi trade client. Cheap to clone.
+/// The Sunmi trade client. Cheap to clone: one `Arc` around what it holds, the same shape as
+/// every payhub provider crate's client.
 #[derive(Debug, Clone)]
 pub struct Client {
-    config: Arc<Config>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug, Clone)]
+struct Inner {
+    config: Config,
     base: Url,
     http: HttpClient,
     signer: Md5Signer,
     terminal: Option<Terminal>,
     /// [`ENDPOINTS`] joined to `base`.
-    endpoints: Arc<[(&'static str, Url)]>,
+    endpoints: Vec<(&'static str, Url)>,
 }
 
 impl Client {
@@ -77,37 +83,40 @@ impl Client {
             .map(|p| Ok((*p, join(&base, p)?)))
             .collect::<Result<_, Error>>()?;
         Ok(Client {
-            config: Arc::new(config),
-            base,
-            http,
-            signer: request_signer(),
-            terminal: None,
-            endpoints,
+            inner: Arc::new(Inner {
+                config,
+                base,
+                http,
+                signer: request_signer(),
+                terminal: None,
+                endpoints,
+            }),
         })
     }
 
     /// The configuration in use.
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.inner.config
     }
 
     /// The terminal (`merchantNo` or `msn`) that [`Client::resolve_payment`] and
     /// [`Client::resolve_refund`] query under: Sunmi's `query` requires one, and the
     /// resolution signature is the same in every payhub provider crate.
     pub fn with_terminal(mut self, terminal: Terminal) -> Self {
-        self.terminal = Some(terminal);
+        // A clone made before keeps its own terminal.
+        Arc::make_mut(&mut self.inner).terminal = Some(terminal);
         self
     }
 
     /// The terminal set by [`Client::with_terminal`].
     pub fn terminal(&self) -> Option<&Terminal> {
-        self.terminal.as_ref()
+        self.inner.terminal.as_ref()
     }
 
     /// `swipeQuery`: a card trade made on a Sunmi financial device (sunmi.txt §3.3.1).
     /// Sent with retry (it is a read).
     pub async fn swipe_query(&self, req: &SwipeQueryRequest) -> Result<Reply<SwipeTrade>, Error> {
-        let body = req.to_wire(&self.config.app_id)?;
+        let body = req.to_wire(&self.inner.config.app_id)?;
         self.call(
             "swipeQuery",
             "v1/trade/swipeQuery",
@@ -123,7 +132,7 @@ impl Client {
     /// (sunmi.txt §4.3.1, §5.3.1). The official account needs two calls: first
     /// [`crate::BindConfig::AttentionAppId`], then [`crate::BindConfig::PayUrl`].
     pub async fn pay_bind(&self, req: &PayBindRequest) -> Result<Reply<PayBindOutcome>, Error> {
-        let body = req.to_wire(&self.config.app_id)?;
+        let body = req.to_wire(&self.inner.config.app_id)?;
         let data: serde_json::Value = self
             .call(
                 "payBind",
@@ -145,7 +154,7 @@ impl Client {
     /// in yuan. Sent once. When [`OrderResult::is_paying`], use
     /// [`Client::poll_until_final`].
     pub async fn js_api_pay(&self, req: &JsApiPayRequest) -> Result<Reply<OrderResult>, Error> {
-        let body = req.to_wire(&self.config.app_id)?;
+        let body = req.to_wire(&self.inner.config.app_id)?;
         let order: OrderResult = self
             .call(
                 "jsApiPay",
@@ -162,7 +171,10 @@ impl Client {
     /// `miniPay`: a WeChat mini-program order (sunmi.txt §5.3.2); `totalAmount` is sent in
     /// fen. Sent once. When [`OrderResult::is_paying`], use [`Client::poll_until_final`].
     pub async fn mini_pay(&self, req: &MiniPayRequest) -> Result<Reply<OrderResult>, Error> {
-        let body = req.to_wire(&self.config.app_id, self.config.mini_pay_notify_url_max)?;
+        let body = req.to_wire(
+            &self.inner.config.app_id,
+            self.inner.config.mini_pay_notify_url_max,
+        )?;
         let order: OrderResult = self
             .call(
                 "miniPay",
@@ -186,7 +198,7 @@ impl Client {
     /// sample) cannot be matched here: a caller that needs the match asks by `misId`, or
     /// requires the field itself (the payhub adapter does).
     pub async fn query(&self, req: &QueryRequest) -> Result<Reply<QueryResult>, Error> {
-        let body = req.to_wire(&self.config.app_id)?;
+        let body = req.to_wire(&self.inner.config.app_id)?;
         let result: QueryResult = self
             .call("query", "v1/trade/query", &body, true, decode_data("query"))
             .await?;
@@ -198,7 +210,7 @@ impl Client {
     /// Sent once: on [`Error::outcome_unknown`], query the refund before trying again.
     /// Only `state` [`TradeState::Success`] means the money went back.
     pub async fn refund(&self, req: &RefundRequest) -> Result<Reply<RefundResult>, Error> {
-        let body = req.to_wire(&self.config.app_id)?;
+        let body = req.to_wire(&self.inner.config.app_id)?;
         self.call(
             "refund",
             "v1/trade/refund",
@@ -224,7 +236,7 @@ impl Client {
         poll: &PollConfig,
     ) -> Result<Reply<QueryResult>, Error> {
         // A malformed request fails now rather than after the first wait.
-        req.to_wire(&self.config.app_id)?;
+        req.to_wire(&self.inner.config.app_id)?;
         if poll.interval.is_zero() {
             return Err(Error::Validation {
                 field: "interval",
@@ -277,8 +289,9 @@ impl Client {
         crate::notify::verify_notify_with(
             content_type,
             body,
-            &self.config.sunmi_public_key,
-            &crate::notify::NotifyOptions::default().with_body_limit(self.config.notify_body_limit),
+            &self.inner.config.sunmi_public_key,
+            &crate::notify::NotifyOptions::default()
+                .with_body_limit(self.inner.config.notify_body_limit),
         )
     }
 
@@ -294,7 +307,7 @@ impl Client {
     ) -> Result<T, Error> {
         // Signing comes last, over exactly the pairs sent.
         let params = body
-            .to_signed_params(&self.signer, &self.config.app_key, "sign")
+            .to_signed_params(&self.inner.signer, &self.inner.config.app_key, "sign")
             .map_err(crate::model::wire_error)?;
         let url = self.endpoint(path)?;
         let mut request = Request::post_form(PROVIDER, operation, url, params.to_form());
@@ -302,6 +315,7 @@ impl Client {
             request = request.idempotent();
         }
         let response = self
+            .inner
             .http
             .send(request)
             .await
@@ -338,10 +352,10 @@ impl Client {
     /// The endpoint's URL, joined at construction (a path not listed in [`ENDPOINTS`] is
     /// joined here).
     fn endpoint(&self, path: &str) -> Result<Url, Error> {
-        if let Some((_, url)) = self.endpoints.iter().find(|(p, _)| *p == path) {
+        if let Some((_, url)) = self.inner.endpoints.iter().find(|(p, _)| *p == path) {
             return Ok(url.clone());
         }
-        join(&self.base, path)
+        join(&self.inner.base, path)
     }
 }
 

@@ -154,6 +154,7 @@ struct Inventory {
     methods: Vec<(String, syn::ImplItemFn)>,
     enums: Vec<(Vec<String>, syn::ItemEnum)>,
     types: Vec<String>,
+    structs: Vec<syn::ItemStruct>,
     macro_defs: Vec<(Vec<String>, syn::ItemMacro)>,
     macro_calls: Vec<(Vec<String>, syn::ItemMacro)>,
 }
@@ -189,7 +190,10 @@ fn walk(items: &[syn::Item], module: &mut Vec<String>, inv: &mut Inventory) {
                 inv.types.push(e.ident.to_string());
                 inv.enums.push((module.clone(), e.clone()));
             }
-            syn::Item::Struct(s) => inv.types.push(s.ident.to_string()),
+            syn::Item::Struct(s) => {
+                inv.types.push(s.ident.to_string());
+                inv.structs.push(s.clone());
+            }
             syn::Item::Type(t) => inv.types.push(t.ident.to_string()),
             syn::Item::Macro(m) if m.mac.path.is_ident("macro_rules") => {
                 inv.macro_defs.push((module.clone(), m.clone()));
@@ -365,7 +369,32 @@ fn check_method(d: &mut Diffs<'_>, inv: &Inventory, ty: &str, name: &str, want: 
     }
 }
 
+/// A client is one `Arc` around what it holds (`pub struct Client { inner: Arc<Inner> }`): the
+/// same cost to clone and the same way to reach its parts in every crate.
+fn check_client_struct(d: &mut Diffs<'_>, inv: &Inventory) {
+    let Some(client) = inv.structs.iter().find(|s| s.ident == "Client") else {
+        d.push("Client", "no struct named `Client`");
+        return;
+    };
+    let fields: Vec<String> = client
+        .fields
+        .iter()
+        .map(|f| {
+            let name = f.ident.as_ref().map(|i| i.to_string()).unwrap_or_default();
+            let ty = f.ty.to_token_stream().to_string().replace(' ', "");
+            format!("{name}: {ty}")
+        })
+        .collect();
+    if fields != ["inner: Arc<Inner>"] {
+        d.push(
+            "Client fields",
+            format!("holds `{}`, want `inner: Arc<Inner>`", fields.join(", ")),
+        );
+    }
+}
+
 fn check_client(d: &mut Diffs<'_>, inv: &Inventory) {
+    check_client_struct(d, inv);
     for (name, want) in CLIENT_METHODS {
         check_method(d, inv, "Client", name, *want);
     }

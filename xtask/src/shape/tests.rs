@@ -24,10 +24,11 @@ pub use notify::Notification;
 const CLIENT: &str = "
 use crate::{Config, Error, Notification, NotifyError};
 use paysig::{Reply, Verified};
-pub struct Client { config: Config }
+pub struct Client { inner: Arc<Inner> }
+struct Inner { config: Config }
 impl Client {
-    pub fn new(config: Config) -> Result<Self, Error> { Ok(Client { config }) }
-    pub fn config(&self) -> &Config { &self.config }
+    pub fn new(config: Config) -> Result<Self, Error> { Ok(Client { inner: Arc::new(Inner { config }) }) }
+    pub fn config(&self) -> &Config { &self.inner.config }
     pub fn verify_notify(&self, headers: &paysig::http::HeaderMap, body: &[u8])
         -> Result<Verified<Notification>, NotifyError> { crate::notify::verify(headers, body) }
     pub fn verify_notify_refund(&self, body: &[u8]) -> Result<Verified<Notification>, NotifyError> {
@@ -140,10 +141,20 @@ fn a_crate_in_the_shape_passes() {
 fn a_missing_method_is_named() {
     let srcs = edit(
         "client.rs",
-        "pub fn config(&self) -> &Config { &self.config }",
+        "pub fn config(&self) -> &Config { &self.inner.config }",
         "",
     );
     assert_eq!(failing_items(&srcs), ["Client::config"]);
+}
+
+#[test]
+fn a_client_that_is_not_one_arc_is_named() {
+    let srcs = edit(
+        "client.rs",
+        "pub struct Client { inner: Arc<Inner> }",
+        "pub struct Client { config: Arc<Config>, http: HttpClient }",
+    );
+    assert_eq!(failing_items(&srcs), ["Client fields"]);
 }
 
 #[test]

@@ -23,10 +23,16 @@ pub(crate) fn signer() -> Md5Signer {
     Md5Signer::new(rules(), KeySuffix::key_param(), HexCase::Upper)
 }
 
-/// A {{Title}} client. Cheap to clone; share one per configuration.
+/// A {{Title}} client. Cheap to clone (one `Arc` around what it holds); share one per
+/// configuration.
 #[derive(Debug, Clone)]
 pub struct Client {
-    config: Arc<Config>,
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
+    config: Config,
     http: HttpClient,
 }
 
@@ -40,25 +46,24 @@ impl Client {
             reason: e.to_string(),
         })?;
         Ok(Client {
-            config: Arc::new(config),
-            http,
+            inner: Arc::new(Inner { config, http }),
         })
     }
 
     /// The configuration.
     pub fn config(&self) -> &Config {
-        &self.config
+        &self.inner.config
     }
 
     /// The signed form request to `path`.
     fn signed(&self, operation: &'static str, path: &str, params: Params) -> Result<Request, Error> {
-        let url = format!("{}{path}", self.config.environment().base_url());
+        let url = format!("{}{path}", self.inner.config.environment().base_url());
         let url = Url::parse(&url).map_err(|e| Error::Config {
             reason: format!("{url}: {e}"),
         })?;
-        let params = params.with("app_id", self.config.app_id());
+        let params = params.with("app_id", self.inner.config.app_id());
         let sign = signer()
-            .sign(&params, self.config.app_key())
+            .sign(&params, self.inner.config.app_key())
             .map_err(Error::Sign)?;
         let body = params.with("sign", sign).to_form();
         Ok(Request::post_form(PROVIDER, operation, url, body))
@@ -66,7 +71,7 @@ impl Client {
 
     async fn send(&self, request: Request, operation: Operation) -> Result<Vec<u8>, Error> {
         let http = |source| Error::Http { operation, source };
-        let response = self.http.send(request).await.map_err(http)?;
+        let response = self.inner.http.send(request).await.map_err(http)?;
         Ok(response.require_success().map_err(http)?.body)
     }
 
