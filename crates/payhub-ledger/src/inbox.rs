@@ -3,6 +3,7 @@
 //! callback. A second delivery of the same de-duplication key finds the row processed.
 
 use crate::db::now_ms;
+use crate::dedup_key::{account_of, provider_of};
 use crate::error::LedgerError;
 use crate::ledger::Ledger;
 use crate::state::{Observed, PaymentState, RefundState, Source};
@@ -495,8 +496,8 @@ impl DedupStore for Ledger {
              VALUES ($1, $2, 'notify', $3, '{}', $4, 'verified by the hub', $5, $6, $7) \
              ON CONFLICT (account, dedup_key) DO NOTHING",
         )
-        .bind(key.split(':').next().unwrap_or(""))
-        .bind(&self.account)
+        .bind(provider_of(key))
+        .bind(account_of(key).unwrap_or(&self.account))
         .bind(Vec::<u8>::new())
         .bind(now)
         .bind(key)

@@ -24,6 +24,7 @@
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
 mod db;
+mod dedup_key;
 mod error;
 mod hub;
 mod inbox;
