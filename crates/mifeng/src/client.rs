@@ -17,7 +17,6 @@ use crate::ratelimit::{Lane, LocalRateLimiter, RateLimiter};
 use crate::token::{MemoryTokenStore, StoredToken, TokenFetcher, TokenStore, TokenWant, now_ms};
 use async_trait::async_trait;
 use paysig::ExposeSecret;
-use paysig::class::{ErrorClass, Operation as CallKind};
 use paysig::http::{HttpClient, HttpError, Request, RetryPolicy};
 use paysig::wire::ToWire;
 use serde::Serialize;
@@ -29,9 +28,8 @@ const PROVIDER: &str = "mifeng";
 
 /// One endpoint and whether the client may repeat it on a transport error or a 5xx.
 ///
-/// Repeats are made here, not by [`HttpClient`]: every attempt must take its own rate-limit
-/// slot (mifeng.md §使用规则 counts calls on the wire), so requests are never marked
-/// idempotent for paysig's sender and [`Client::new`] builds its sender without retries.
+/// Repeats are paysig's ([`HttpClient::send_each`]); every attempt takes its own rate-limit
+/// slot in the hook (mifeng.md §使用规则 counts calls on the wire).
 #[derive(Debug, Clone, Copy)]
 struct Endpoint {
     op: Operation,
@@ -85,11 +83,11 @@ struct Inner {
 impl Client {
     /// Builds a client with its own HTTP sender.
     ///
-    /// The sender itself never retries; `query` and `balance` are repeated by the client
-    /// according to [`Config::http`]`.retry`, each attempt taking a rate-limit slot.
+    /// `query` and `balance` are repeated according to [`Config::http`]`.retry` (never on a
+    /// 429), each attempt taking a rate-limit slot.
     pub fn new(config: Config) -> Result<Client, Error> {
         let http = HttpClient::new(paysig::http::HttpConfig {
-            retry: RetryPolicy::none(),
+            retry: mifeng_policy(&config.http.retry),
             ..config.http.clone()
         })
         .map_err(crate::error::http("client"))?;
@@ -98,8 +96,8 @@ impl Client {
 
     /// Builds a client over an existing (shared) HTTP sender.
     ///
-    /// The sender's own retry policy is never used (requests are not marked idempotent), so
-    /// each attempt goes through the rate limiter; repeats follow [`Config::http`]`.retry`.
+    /// The sender's connection pool is shared, its retry policy is not: repeats follow
+    /// [`Config::http`]`.retry` (never on a 429), each attempt through the rate limiter.
     pub fn with_http(config: Config, http: HttpClient) -> Result<Client, Error> {
         crate::validate::text("mch_id", &config.mch_id)?;
         if config.secret.expose_secret().is_empty() {
@@ -142,6 +140,8 @@ impl Client {
         .into_iter()
         .map(|op| Ok((op, join(&base, op)?)))
         .collect::<Result<_, Error>>()?;
+        // The pool stays shared; the repeats are the ones `config` asks for.
+        let http = http.with_retry(mifeng_policy(&config.http.retry));
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
@@ -380,14 +380,16 @@ impl Client {
             let params = body.to_params().map_err(wire_error)?;
             Request::post_form(PROVIDER, ep.name(), url, params.to_form())
         };
-        // Never `.idempotent()`: repeats are made by `exchange`, one rate-limit slot each.
+        // Marked idempotent (or not) by `exchange`, from the endpoint.
         Ok(req)
     }
 
-    /// Sends `ep`: each attempt first waits for a rate-limit slot in `lane`, then builds its
-    /// request (anew for every attempt: a fresh `timestamp`, the token current at the slot).
-    /// Endpoints marked `retried` are repeated on a transport error or a 5xx, as
-    /// [`Config::http`]`.retry` says; others are sent once.
+    /// Sends `ep` on paysig's retry loop ([`HttpClient::send_each`]): each attempt first
+    /// waits for a rate-limit slot in `lane`, then builds its request (anew for every attempt:
+    /// a fresh `timestamp`, the token current at the slot). Endpoints marked `retried` are
+    /// marked idempotent and so repeated on a transport error or a 5xx, as
+    /// [`Config::http`]`.retry` says (never on a 429, see [`mifeng_policy`]); others are sent
+    /// once.
     async fn exchange<T, F, Fut>(
         &self,
         ep: Endpoint,
@@ -400,45 +402,25 @@ impl Client {
         Fut: Future<Output = Result<Request, Error>>,
     {
         let rl = &self.inner.config.rate_limit;
-        let policy = &self.inner.config.http.retry;
-        let attempts = if ep.retried {
-            policy.max_attempts.max(1)
-        } else {
-            1
-        };
-        // The waits are the policy's (full jitter); the loop is ours because every attempt
-        // must take its own rate-limit slot first.
-        let mut waits = policy.delays();
-        let mut attempt = 1;
-        loop {
-            self.inner
-                .limiter
-                .acquire(&self.inner.config.mch_id, rl.pace(), rl.max_wait, lane)
-                .await?;
-            let outcome = self
-                .inner
-                .http
-                .send(prepare().await?)
-                .await
-                .and_then(paysig::http::Response::require_success);
-            match outcome {
-                Ok(resp) => return decode_reply(ep.op, &resp.body),
-                Err(e) if attempt < attempts && worth_repeating(&e) => {
-                    let Some(wait) = waits.next() else {
-                        return Err(crate::error::http(ep.name())(e));
-                    };
-                    tracing::info!(
-                        operation = ep.name(),
-                        attempt,
-                        wait_ms = wait.as_millis() as u64,
-                        error = %e,
-                        "repeating a query"
-                    );
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                Err(e) => return Err(crate::error::http(ep.name())(e)),
-            }
+        let (prepare, limiter, mch_id) = (&prepare, &self.inner.limiter, &self.inner.config.mch_id);
+        let outcome = self
+            .inner
+            .http
+            .send_each(|_attempt| async move {
+                // A slot per attempt: mifeng.md §使用规则 counts calls on the wire.
+                limiter
+                    .acquire(mch_id, rl.pace(), rl.max_wait, lane)
+                    .await
+                    .map_err(Step::Unsent)?;
+                let req = prepare().await.map_err(Step::Unsent)?;
+                Ok::<_, Step>(if ep.retried { req.idempotent() } else { req })
+            })
+            .await
+            .and_then(|r| r.require_success().map_err(Step::Http));
+        match outcome {
+            Ok(resp) => decode_reply(ep.op, &resp.body),
+            Err(Step::Unsent(e)) => Err(e),
+            Err(Step::Http(e)) => Err(crate::error::http(ep.name())(e)),
         }
     }
 
@@ -504,16 +486,27 @@ fn join(base: &Url, op: Operation) -> Result<Url, Error> {
     })
 }
 
-/// Whether a failed query is worth another attempt, read from its class
-/// ([`HttpError::class`]) as a query: not sent, an unknown outcome (a timeout, a dropped
-/// connection) or a retryable refusal (a 5xx). Not a 4xx (the request itself is wrong), not
-/// a 429 (the slot of the next attempt is the limiter's business, and Mifeng asked us to
-/// slow down), not a sender that could not be built.
-fn worth_repeating(e: &HttpError) -> bool {
-    matches!(
-        e.class(CallKind::Query),
-        ErrorClass::NotSent | ErrorClass::OutcomeUnknown | ErrorClass::Rejected { retryable: true }
-    )
+/// The end of one call on paysig's loop: the sender's error, or ours from before sending (no
+/// rate-limit slot, a request that could not be built), which ends the call unsent.
+enum Step {
+    Http(HttpError),
+    Unsent(Error),
+}
+
+impl From<HttpError> for Step {
+    fn from(e: HttpError) -> Self {
+        Step::Http(e)
+    }
+}
+
+/// The caller's policy without repeats on a 429: the next attempt's slot is the limiter's
+/// business, and Mifeng asked us to slow down (every call, repeats included, counts against
+/// the limit).
+fn mifeng_policy(policy: &RetryPolicy) -> RetryPolicy {
+    RetryPolicy {
+        retry_on_429: false,
+        ..policy.clone()
+    }
 }
 
 fn random_hex32() -> String {

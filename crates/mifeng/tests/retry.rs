@@ -232,8 +232,8 @@ async fn accesstoken_is_never_repeated() {
     assert_eq!(server.received_requests().await.unwrap().len(), 1);
 }
 
-/// Even over a shared sender configured to retry, the client's requests go out once per
-/// limiter slot (they are never marked idempotent for paysig's sender).
+/// Even over a shared sender configured to retry, the client's own policy (here none) is the
+/// one in force: the sender's pool is shared, its retry policy is not.
 #[tokio::test]
 async fn a_shared_sender_with_retries_does_not_repeat_behind_the_limiter() {
     let server = MockServer::start().await;
@@ -325,4 +325,44 @@ async fn an_order_whose_token_call_failed_is_not_sent() {
         .await
         .unwrap_err();
     assert_eq!(err.class(), ErrorClass::Unauthorized, "{err:?}");
+}
+
+/// Mifeng's rule differs from paysig's default: a 429 is never repeated (the next call is the
+/// limiter's business), even for a query with retries configured and `Retry-After: 0`.
+#[tokio::test]
+async fn a_query_answered_429_is_sent_once() {
+    let server = MockServer::start().await;
+    common::Fake::new(7200).mount(&server).await;
+    Mock::given(path("/v1/api/pay/balance"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .with_priority(1)
+        .mount(&server)
+        .await;
+    let mut cfg = common::config(&server);
+    cfg.http.retry = RetryPolicy {
+        max_attempts: 3,
+        initial_backoff: Duration::from_millis(1),
+        max_backoff: Duration::from_millis(1),
+        ..Default::default()
+    };
+    assert!(cfg.http.retry.retry_on_429);
+    let err = Client::new(cfg).unwrap().balance().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Http {
+                source: HttpError::Status { status: 429, .. },
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    let balance = server
+        .received_requests()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|r| r.url.path() == "/v1/api/pay/balance")
+        .count();
+    assert_eq!(balance, 1);
 }

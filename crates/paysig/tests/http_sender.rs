@@ -434,3 +434,55 @@ async fn a_retry_after_longer_than_the_policy_allows_returns_the_answer_at_once(
         paysig::ErrorClass::RateLimited
     );
 }
+
+#[tokio::test]
+async fn with_retry_on_429_off_a_429_is_returned_at_once_but_a_5xx_still_repeats() {
+    let server = MockServer::start().await;
+    Mock::given(path("/limited"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/down"))
+        .respond_with(ResponseTemplate::new(503))
+        .expect(3)
+        .mount(&server)
+        .await;
+    let base = client(2000);
+    let no_429 = base.with_retry(RetryPolicy {
+        retry_on_429: false,
+        ..base.retry_policy().clone()
+    });
+    let r = no_429
+        .send(Request::get("t", "query", url(&server, "/limited")).idempotent())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 429);
+    let r = no_429
+        .send(Request::get("t", "query", url(&server, "/down")).idempotent())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 503);
+}
+
+#[tokio::test]
+async fn by_default_a_429_is_repeated() {
+    let server = MockServer::start().await;
+    Mock::given(path("/limited"))
+        .respond_with(ResponseTemplate::new(429).insert_header("Retry-After", "0"))
+        .up_to_n_times(1)
+        .expect(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/limited"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    assert!(RetryPolicy::default().retry_on_429);
+    let r = client(2000)
+        .send(Request::get("t", "query", url(&server, "/limited")).idempotent())
+        .await
+        .unwrap();
+    assert_eq!(r.status, 200);
+}

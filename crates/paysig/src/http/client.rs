@@ -34,6 +34,11 @@ pub struct RetryPolicy {
     /// The longest `Retry-After` obeyed; an answer asking for longer is returned as it is
     /// (a 429 is then [`crate::ErrorClass::RateLimited`]) instead of holding the caller.
     pub max_retry_after: Duration,
+    /// Whether a 429 answer is repeated (after its `Retry-After`, or the backoff). On by
+    /// default; off for providers that ask clients never to repeat a refused call at once
+    /// (Mifeng: every call, repeats included, is counted against the rate limit). A 429 that
+    /// is not repeated comes back as `Ok(Response)`, like any last answer.
+    pub retry_on_429: bool,
 }
 
 impl Default for RetryPolicy {
@@ -44,6 +49,7 @@ impl Default for RetryPolicy {
             max_backoff: Duration::from_secs(2),
             jitter: Jitter::Full,
             max_retry_after: Duration::from_secs(10),
+            retry_on_429: true,
         }
     }
 }
@@ -221,6 +227,22 @@ impl HttpClient {
         &self.retry
     }
 
+    /// This sender with another retry policy; the connection pool stays shared.
+    ///
+    /// ```
+    /// use paysig::http::{HttpClient, HttpConfig, RetryPolicy};
+    /// let shared = HttpClient::new(HttpConfig::default()).unwrap();
+    /// let no_429 = shared.with_retry(RetryPolicy { retry_on_429: false, ..RetryPolicy::default() });
+    /// assert!(!no_429.retry_policy().retry_on_429);
+    /// assert!(shared.retry_policy().retry_on_429);
+    /// ```
+    pub fn with_retry(&self, retry: RetryPolicy) -> HttpClient {
+        HttpClient {
+            client: self.client.clone(),
+            retry,
+        }
+    }
+
     /// Sends the request. Idempotent requests are repeated with backoff on a transport failure
     /// or a 5xx answer; others are sent exactly once. A final 5xx comes back as
     /// `Ok(Response)`: use [`Response::require_success`] or read the provider's error body.
@@ -317,6 +339,7 @@ impl HttpClient {
             1
         };
         let max_retry_after = self.retry.max_retry_after;
+        let retry_on_429 = self.retry.retry_on_429;
         async {
             // Drawn only when a repeat is due (a jittered wait costs a random draw).
             let mut delays = None;
@@ -327,7 +350,7 @@ impl HttpClient {
                 }
                 let outcome = self.send_once(&req, url.clone()).await;
                 let reason = match &outcome {
-                    Ok(r) if r.status >= 500 || r.status == 429 => "status",
+                    Ok(r) if r.status >= 500 || (r.status == 429 && retry_on_429) => "status",
                     Ok(_) => break outcome,
                     Err(_) => "transport",
                 };
