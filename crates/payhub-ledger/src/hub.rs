@@ -8,6 +8,7 @@ use crate::inbox::{EventHandler, Incoming, Observation, Processed, notify_eviden
 use crate::ledger::{Ledger, PaymentRecord};
 use crate::reconcile::BillSource;
 use crate::state::{Observed, PaymentState, RefundState, Source};
+use payhub::observe::NotifyEnd;
 use payhub::{
     CreatedPayment, ErrorClass, Hub, NotifyError, Payment, PaymentAction, PaymentQuery,
     PaymentRequest, Provider, Refund, RefundRequest,
@@ -16,6 +17,7 @@ use serde_json::{Value, json};
 use std::collections::BTreeMap;
 use std::sync::Arc;
 use std::time::Duration;
+use tracing::Instrument;
 
 /// A [`Hub`] whose creates, refunds and notifies go through a [`Ledger`].
 ///
@@ -360,6 +362,30 @@ impl LedgerHub {
         raw_body: &[u8],
         handler: &dyn EventHandler,
     ) -> Result<NotifyReceipt, LedgerError> {
+        // The hub's span and count, so a ledger's notifies show as the hub's do.
+        let account_name = self.ledger.account().to_owned();
+        let span = payhub::observe::notify_span(provider, &account_name);
+        let result = self
+            .notification_tx(provider, headers, raw_body, handler)
+            .instrument(span.clone())
+            .await;
+        let end = match &result {
+            Ok(r) if matches!(r.processed, Processed::Duplicate) => NotifyEnd::Duplicate,
+            Ok(_) => NotifyEnd::Verified,
+            Err(LedgerError::Hub(e)) => NotifyEnd::Refused(e),
+            Err(_) => NotifyEnd::Failed,
+        };
+        span.in_scope(|| payhub::observe::count_notify(provider, &account_name, end));
+        result
+    }
+
+    async fn notification_tx(
+        &self,
+        provider: Provider,
+        headers: &http::HeaderMap,
+        raw_body: &[u8],
+        handler: &dyn EventHandler,
+    ) -> Result<NotifyReceipt, LedgerError> {
         let account = self.account(provider)?;
         let gateway = account.gateway().clone();
         let limit = self.hub.notify_body_limit();
@@ -401,14 +427,19 @@ impl LedgerHub {
                 return Err(e.into());
             }
         };
+        payhub::observe::record_order_no(&event.order_no);
         let key = event.dedup_key();
+        let verification = match &event.key {
+            Some(label) => format!("verified (key {label})"),
+            None => "verified".into(),
+        };
         self.ledger
             .store_incoming(Incoming {
                 provider,
                 source: Source::Notify,
                 raw_body,
                 headers: kept_headers,
-                verification: "verified".into(),
+                verification,
                 dedup_key: Some(&key),
             })
             .await?;

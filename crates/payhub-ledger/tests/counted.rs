@@ -130,3 +130,58 @@ async fn sweeps_and_reconciliations_are_counted() {
     assert!(!text.contains(&tag), "no order number in a label");
     sandbox.shutdown().await;
 }
+
+/// The ledger's transactional notify path counts under the hub's names and labels: one
+/// verified, one duplicate, one refused with its reason.
+#[tokio::test]
+async fn ledger_notifies_are_counted_like_the_hubs() {
+    let recorder = payhub::observe::prometheus_builder().build_recorder();
+    let handle = recorder.handle();
+    let _local = metrics::set_default_local_recorder(&recorder);
+
+    let (ledger, _) = common::ledger(Db::Sqlite).await;
+    let sandbox = common::sandbox(true).await;
+    let lh = ledger.clone().with_hub(common::hub(&sandbox));
+    let order = format!("CN{}", paysig::nonce()[..6].to_uppercase());
+    lh.create_payment(POOUL, &request(&order, 1999, "http://127.0.0.1:9/n"), None)
+        .await
+        .expect("create");
+    sandbox.pay(ProviderKind::Pooul, &order).expect("pay");
+    let rec = sandbox
+        .notifications_delivered(ProviderKind::Pooul)
+        .into_iter()
+        .find(|n| n.order_no == order)
+        .expect("the sandbox recorded the notify");
+    let mut headers = http::HeaderMap::new();
+    headers.insert(
+        http::header::CONTENT_TYPE,
+        rec.content_type.parse().unwrap(),
+    );
+    let body = rec.body.into_bytes();
+    for _ in 0..2 {
+        lh.handle_notification_tx(POOUL, &headers, &body, &Merchant)
+            .await
+            .expect("verified, then a duplicate");
+    }
+    let mut tampered = body.clone();
+    let last = tampered.len() - 2;
+    tampered[last] ^= 1;
+    lh.handle_notification_tx(POOUL, &headers, &tampered, &Merchant)
+        .await
+        .expect_err("a tampered notify is refused");
+
+    let s = series(&handle.render());
+    let account = ledger.account();
+    for (outcome, reason) in [
+        ("verified", "none"),
+        ("duplicate", "none"),
+        ("refused", "verification_failed"),
+    ] {
+        let key = format!(
+            "{}{{provider=\"pooul\",account=\"{account}\",outcome=\"{outcome}\",reason=\"{reason}\"}}",
+            names::NOTIFIES
+        );
+        assert_eq!(at(&s, &key), 1.0, "{key}\n{}", handle.render());
+    }
+    sandbox.shutdown().await;
+}

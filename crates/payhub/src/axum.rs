@@ -109,7 +109,8 @@ struct AppState {
     handler: Arc<dyn NotificationHandler>,
 }
 
-/// A router with `POST /notify/{provider}` (`mifeng`, `pooul`, `sunmi`, `beecloud`).
+/// A router with `POST /notify/{provider}` (`mifeng`, `pooul`, `sunmi`, `beecloud`; the
+/// provider's default account) and `POST /notify/{provider}/{account}` (a named account).
 /// Mount it under any prefix with `Router::nest`.
 ///
 /// A body over the hub's [`crate::HubBuilder::notify_body_limit`] (64 KiB by default) is

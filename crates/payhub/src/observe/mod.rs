@@ -98,22 +98,57 @@ pub(crate) async fn notify(
     account: &str,
     handling: impl Future<Output = Result<NotifyOutcome, Error>>,
 ) -> Result<NotifyOutcome, Error> {
-    let span = tracing::info_span!(
+    let span = notify_span(provider, account);
+    let result = handling.instrument(span.clone()).await;
+    let end = match &result {
+        Ok(NotifyOutcome::New(_)) => NotifyEnd::Verified,
+        Ok(NotifyOutcome::Duplicate { .. }) => NotifyEnd::Duplicate,
+        Err(e) => NotifyEnd::Refused(e),
+    };
+    span.in_scope(|| count_notify(provider, account, end));
+    result
+}
+
+/// The `payhub.notify` span of one notify (fields `provider`, `account`, and `order_no`,
+/// `outcome`, `reason` recorded later), for a pipeline other than the hub's own, such as
+/// payhub-ledger's transactional one.
+pub fn notify_span(provider: Provider, account: &str) -> tracing::Span {
+    tracing::info_span!(
         "payhub.notify",
         provider = provider.as_str(),
         account,
         order_no = Empty,
         outcome = Empty,
         reason = Empty,
-    );
-    let result = handling.instrument(span.clone()).await;
-    let (outcome, reason) = match &result {
-        Ok(NotifyOutcome::New(_)) => (names::outcome::VERIFIED, names::outcome::NO_REASON),
-        Ok(NotifyOutcome::Duplicate { .. }) => {
-            (names::outcome::DUPLICATE, names::outcome::NO_REASON)
-        }
-        Err(e) => (names::outcome::REFUSED, refusal_code(e)),
+    )
+}
+
+/// How one notify ended, for [`count_notify`].
+#[derive(Debug, Clone, Copy)]
+#[non_exhaustive]
+pub enum NotifyEnd<'a> {
+    /// Verified and handed on now.
+    Verified,
+    /// Verified, and processed before: acknowledged again.
+    Duplicate,
+    /// Refused; the `reason` label is [`refusal_code`] of the error.
+    Refused(&'a Error),
+    /// Not processed for a reason of the merchant's own side (a database error): `reason`
+    /// `internal_error`.
+    Failed,
+}
+
+/// Counts one notify in `payhub_notifies_total` and records `outcome` / `reason` in the
+/// current `payhub.notify` span: what [`crate::Hub::handle_notification`] does, for a pipeline
+/// of its own (payhub-ledger's `handle_notification_tx` calls it).
+pub fn count_notify(provider: Provider, account: &str, end: NotifyEnd<'_>) {
+    let (outcome, reason) = match end {
+        NotifyEnd::Verified => (names::outcome::VERIFIED, names::outcome::NO_REASON),
+        NotifyEnd::Duplicate => (names::outcome::DUPLICATE, names::outcome::NO_REASON),
+        NotifyEnd::Refused(e) => (names::outcome::REFUSED, refusal_code(e)),
+        NotifyEnd::Failed => (names::outcome::REFUSED, "internal_error"),
     };
+    let span = tracing::Span::current();
     span.record("outcome", outcome);
     span.record("reason", reason);
     metrics::counter!(
@@ -124,10 +159,9 @@ pub(crate) async fn notify(
         "reason" => reason,
     )
     .increment(1);
-    result
 }
 
 /// Records the verified notify's order number in the current `payhub.notify` span.
-pub(crate) fn record_order_no(order_no: &str) {
+pub fn record_order_no(order_no: &str) {
     tracing::Span::current().record("order_no", order_no);
 }
