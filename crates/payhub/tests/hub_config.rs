@@ -105,3 +105,13 @@ fn an_empty_file_is_a_hub_without_providers() {
     let hub = Hub::from_toml_str_with_env("", &|_| None).unwrap();
     assert!(hub.providers().is_empty());
 }
+
+#[test]
+fn a_secret_written_inline_in_a_key_ring_never_shows_in_debug() {
+    // The parsed config can be printed (a startup log) before building the hub refuses it.
+    let text = "[mifeng]\nbase_url = \"http://127.0.0.1:9\"\nmch_id = \"1\"\nsecret_env = \"MF\"\nnotify_secrets = [{ label = \"k1\", value = \"S3CRET-INLINE\" }]\n";
+    let parsed = HubConfig::from_toml_str(text).expect("parses; the hub refuses it later");
+    let shown = format!("{parsed:?}");
+    assert!(shown.contains("k1") && shown.contains("<redacted>"), "{shown}");
+    assert!(!shown.contains("S3CRET"), "{shown}");
+}

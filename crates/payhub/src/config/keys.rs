@@ -36,7 +36,7 @@ pub(crate) const RING_VAR: &str = "PAYHUB_INTERNAL_RING_KEY";
 ///   { label = "2026", env = "POOUL_PUBLIC_KEY_2026" },
 /// ]
 /// ```
-#[derive(Debug, Clone, Deserialize)]
+#[derive(Clone, Deserialize)]
 #[serde(deny_unknown_fields)]
 #[non_exhaustive]
 pub struct KeyEntry {
@@ -52,6 +52,20 @@ pub struct KeyEntry {
     /// RFC 3339 (`2026-12-01T00:00:00Z`): from then on the key is refused
     /// ([`crate::NotifyError::KeyExpired`]).
     pub valid_until: Option<String>,
+}
+
+// By hand: `value` may hold a secret someone wrote inline by mistake (building the hub refuses
+// it, but the parsed config can be printed before that).
+impl std::fmt::Debug for KeyEntry {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("KeyEntry")
+            .field("label", &self.label)
+            .field("env", &self.env)
+            .field("file", &self.file)
+            .field("value", &self.value.as_ref().map(|_| "<redacted>"))
+            .field("valid_until", &self.valid_until)
+            .finish()
+    }
 }
 
 /// A key read: its label, its end, its text.
