@@ -83,6 +83,7 @@ use crate::account::DEFAULT_ACCOUNT;
 use crate::error::{BoxError, Error, NotifyError};
 use crate::hub::Hub;
 use crate::notify::{Notification, OrderLookup};
+use crate::observe::count_unrouted;
 use crate::provider::Provider;
 use async_trait::async_trait;
 use axum::Router;
@@ -155,20 +156,31 @@ async fn receive(
     headers: HeaderMap,
     body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // Refusals before the account's pipeline are counted here (the pipeline counts its own);
+    // a name the hub does not have is never a label value.
     let provider: Provider = match provider.parse() {
         Ok(p) => p,
-        Err(_) => return refusal(StatusCode::NOT_FOUND, "unknown_provider"),
+        Err(_) => {
+            count_unrouted(None, None, "unknown_provider");
+            return refusal(StatusCode::NOT_FOUND, "unknown_provider");
+        }
     };
+    if let Err(e) = state.hub.account(provider, &account) {
+        let code = refusal_code(&e);
+        count_unrouted(Some(provider), None, code);
+        tracing::warn!(%provider, code, "notify for an account the hub does not have");
+        return refusal(status_for(&e), code);
+    }
     let body = match body {
         Ok(body) => body,
         Err(rejection) => {
             tracing::warn!(%provider, error = %rejection, "notify body not read");
-            return match rejection.status() {
-                StatusCode::PAYLOAD_TOO_LARGE => {
-                    refusal(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large")
-                }
-                status => refusal(status, "body_unreadable"),
+            let (status, code) = match rejection.status() {
+                StatusCode::PAYLOAD_TOO_LARGE => (StatusCode::PAYLOAD_TOO_LARGE, "body_too_large"),
+                status => (status, "body_unreadable"),
             };
+            count_unrouted(Some(provider), Some(&account), code);
+            return refusal(status, code);
         }
     };
     // Spawned, not awaited in place: when the provider's own timeout closes the connection,
@@ -195,6 +207,8 @@ async fn receive(
             refusal(status_for(&e), code)
         }
         Err(join) => {
+            // The pipeline's own count was dropped with the panicking task.
+            count_unrouted(Some(provider), Some(&route), "handler_failed");
             tracing::error!(%provider, error = %join, "notify handling panicked");
             refusal(StatusCode::INTERNAL_SERVER_ERROR, "handler_failed")
         }

@@ -112,6 +112,9 @@ fn a_secret_written_inline_in_a_key_ring_never_shows_in_debug() {
     let text = "[mifeng]\nbase_url = \"http://127.0.0.1:9\"\nmch_id = \"1\"\nsecret_env = \"MF\"\nnotify_secrets = [{ label = \"k1\", value = \"S3CRET-INLINE\" }]\n";
     let parsed = HubConfig::from_toml_str(text).expect("parses; the hub refuses it later");
     let shown = format!("{parsed:?}");
-    assert!(shown.contains("k1") && shown.contains("<redacted>"), "{shown}");
+    assert!(
+        shown.contains("k1") && shown.contains("<redacted>"),
+        "{shown}"
+    );
     assert!(!shown.contains("S3CRET"), "{shown}");
 }

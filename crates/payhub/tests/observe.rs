@@ -498,3 +498,87 @@ async fn spans_carry_provider_account_order_and_no_secret() {
     }
     sb.shutdown().await;
 }
+
+/// Refusals the axum router answers before an account's pipeline runs are counted too, under
+/// fixed labels: a path's made-up provider or account never becomes a label value.
+#[cfg(feature = "axum")]
+#[tokio::test]
+async fn refusals_before_the_pipeline_are_counted_without_minting_labels() {
+    use payhub::observe::names;
+    struct Accept;
+    #[payhub::async_trait]
+    impl payhub::axum::NotificationHandler for Accept {
+        async fn handle(
+            &self,
+            _: payhub::Verified<payhub::Notification>,
+        ) -> Result<(), payhub::BoxError> {
+            Ok(())
+        }
+    }
+    let _serial = ONE_AT_A_TIME.lock().await;
+    let recorder = payhub::observe::prometheus_builder().build_recorder();
+    let handle = recorder.handle();
+    let _local = metrics::set_default_local_recorder(&recorder);
+
+    let sb = start_sandbox().await;
+    let hub = Arc::new(hub(&sb, Arc::new(mifeng::MemoryTokenStore::new())));
+    let app = payhub::axum::notify_router(hub, Arc::new(MemoryOrders::default()), Arc::new(Accept));
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let client = reqwest::Client::new();
+    for (path, body, status, code) in [
+        ("/notify/paypal", "x".to_owned(), 404, "unknown_provider"),
+        (
+            "/notify/pooul/evil-7f3a",
+            "x".to_owned(),
+            404,
+            "unknown_account",
+        ),
+        (
+            "/notify/sunmi",
+            "x".to_owned(),
+            404,
+            "provider_not_configured",
+        ),
+        ("/notify/pooul", "x".repeat(70_000), 413, "body_too_large"),
+        // Reaches the pipeline, which counts it itself (once).
+        (
+            "/notify/pooul",
+            "not a jwt".to_owned(),
+            400,
+            "verification_failed",
+        ),
+    ] {
+        let resp = client
+            .post(format!("{base}{path}"))
+            .body(body)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status().as_u16(), status, "{path}");
+        assert_eq!(resp.text().await.unwrap(), code, "{path}");
+    }
+
+    let series = parse(&handle.render());
+    let refused = |provider: &str, account: &str, reason: &str| {
+        get(
+            &series,
+            names::NOTIFIES,
+            &[
+                ("provider", provider),
+                ("account", account),
+                ("outcome", "refused"),
+                ("reason", reason),
+            ],
+        )
+    };
+    assert_eq!(refused("unknown", "unknown", "unknown_provider"), 1.0);
+    assert_eq!(refused("pooul", "unknown", "unknown_account"), 1.0);
+    assert_eq!(refused("sunmi", "unknown", "provider_not_configured"), 1.0);
+    assert_eq!(refused("pooul", "default", "body_too_large"), 1.0);
+    assert_eq!(refused("pooul", "default", "verification_failed"), 1.0);
+    assert_eq!(total(&series, names::NOTIFIES), 5.0);
+    let text = handle.render();
+    assert!(!text.contains("evil") && !text.contains("paypal"), "{text}");
+}

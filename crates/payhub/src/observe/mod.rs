@@ -14,7 +14,9 @@
 //!   [`ErrorClass`](crate::ErrorClass) label, e.g. `outcome_unknown`). Recorded by
 //!   [`Instrumented`], which the [`Hub`](crate::Hub) puts around every gateway it is given.
 //! - `payhub_notifies_total`: each notify by `outcome` (`verified`, `duplicate`, `refused`)
-//!   and `reason` (the refusal code of [`refusal_code`], e.g. `verification_failed`).
+//!   and `reason` (the refusal code of [`refusal_code`], e.g. `verification_failed`),
+//!   including what the axum router refuses before an account's pipeline runs (a path with
+//!   an unknown provider or account: labelled `unknown`, never the path's text).
 //! - Mifeng token refreshes and rate-limit waits, ledger sweeps and reconciliations: recorded
 //!   by the `mifeng` and `payhub-ledger` crates under the names in [`names`].
 //!
@@ -160,6 +162,29 @@ pub fn count_notify(provider: Provider, account: &str, end: NotifyEnd<'_>) {
     )
     .increment(1);
 }
+
+/// Counts a notify refused before it reached an account's pipeline (the path named no
+/// provider or account, the body could not be read, the handling task panicked). The labels
+/// are fixed words or configured names: `provider` and `account` are `"unknown"` when the
+/// path did not name a configured one, so a sender cannot mint label values.
+#[cfg_attr(not(feature = "axum"), allow(dead_code))]
+pub(crate) fn count_unrouted(
+    provider: Option<Provider>,
+    account: Option<&str>,
+    reason: &'static str,
+) {
+    metrics::counter!(
+        names::NOTIFIES,
+        "provider" => provider.map_or(UNKNOWN_LABEL, Provider::as_str),
+        "account" => account.unwrap_or(UNKNOWN_LABEL).to_owned(),
+        "outcome" => names::outcome::REFUSED,
+        "reason" => reason,
+    )
+    .increment(1);
+}
+
+/// The label value for a provider or account the path named but the hub does not have.
+const UNKNOWN_LABEL: &str = "unknown";
 
 /// Records the verified notify's order number in the current `payhub.notify` span.
 pub fn record_order_no(order_no: &str) {
