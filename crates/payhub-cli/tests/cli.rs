@@ -443,3 +443,72 @@ fn verify_notify_refuses_a_body_over_the_limit_unread() {
     let out = payhub(&["verify-notify", "mifeng", "--key", "s"], Some(&body));
     assert!(out.status.success(), "{}", text(&out.stderr));
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn call_with_account_calls_the_named_account_and_refuses_an_unknown_one() {
+    use paysig::ExposeSecret;
+    let sandbox = payhub_sandbox::Sandbox::start(payhub_sandbox::SandboxConfig::default())
+        .await
+        .unwrap();
+    let s = sandbox.sunmi();
+    // The default account points at a closed port: a call that used it would fail not_sent.
+    let config = format!(
+        "[sunmi]\nbase_url = \"http://127.0.0.1:9\"\napp_id = \"other-app\"\napp_key_env = \"PAYHUB_TEST_SUNMI_KEY\"\nmerchant_no = \"1\"\nsunmi_public_key = \"\"\"{pem}\"\"\"\n\n[sunmi.accounts.shop-b]\nenvironment = \"production\"\napp_id = \"{}\"\napp_key_env = \"PAYHUB_TEST_SUNMI_KEY\"\nmerchant_no = \"{}\"\nsunmi_public_key = \"\"\"{pem}\"\"\"\n",
+        s.app_id,
+        s.merchant_no,
+        pem = s.platform_public_key.to_pem()
+    );
+    let path = std::env::temp_dir().join(format!("payhub-cli-account-{}.toml", std::process::id()));
+    std::fs::write(&path, config).unwrap();
+    let env = [(
+        "PAYHUB_TEST_SUNMI_KEY",
+        s.app_key.expose_secret().to_owned(),
+    )];
+    let base = sandbox
+        .base_url(payhub_sandbox::ProviderKind::Sunmi)
+        .to_string();
+    let args = |account: &str| -> Vec<String> {
+        [
+            "call",
+            "sunmi",
+            "create",
+            "--config",
+            &path.display().to_string(),
+            "--account",
+            account,
+            "--base-url",
+            &base,
+            "order_no=ACCT1",
+            "amount=0.20",
+            "subject=tea",
+            "notify_url=http://127.0.0.1:9/n",
+            "method=wechat_jsapi",
+            "app_id=wx2e5f6590644de622",
+            "open_id=oG-NZ5LHRuFlGF7bKEbXtjxkHS3s",
+        ]
+        .map(String::from)
+        .to_vec()
+    };
+    let (a, e) = (args("shop-b"), env.clone());
+    let out = tokio::task::spawn_blocking(move || payhub_env(&a, &e))
+        .await
+        .unwrap();
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let order = sandbox
+        .order_state(payhub_sandbox::ProviderKind::Sunmi, "ACCT1")
+        .expect("the named account's call reached the sandbox");
+    assert_eq!(order.amount, paysig::Money::from_fen(20));
+
+    let a = args("shop-c");
+    let out = tokio::task::spawn_blocking(move || payhub_env(&a, &env))
+        .await
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(
+        text(&out.stderr).contains("[sunmi.accounts.shop-c]"),
+        "{}",
+        text(&out.stderr)
+    );
+    let _ = std::fs::remove_file(&path);
+    sandbox.shutdown().await;
+}

@@ -34,17 +34,18 @@
 //! | 10 | `unsupported` |
 //!
 //! The config is the hub's TOML (see `payhub::Hub::from_toml_str`); secrets come from the
-//! environment variables it names. `--base-url` replaces the provider's base URL (e.g. the
-//! sandbox's).
+//! environment variables it names. `--account NAME` calls the named account
+//! (`[provider.accounts.NAME]`) instead of the provider's default one. `--base-url` replaces
+//! that account's base URL (e.g. the sandbox's).
+
+mod ops;
 
 use super::{ProviderArg, pairs};
 use crate::failure::Failure;
 use clap::ValueEnum;
 use clap::builder::PossibleValue;
-use payhub::{
-    ErrorClass, Hub, Money, PayMethod, PaymentQuery, PaymentRequest, Provider, RefundQuery,
-    RefundRequest, RefundResolution, Resolution,
-};
+use ops::{close, create, query, query_refund, refund, resolve, resolve_refund};
+use payhub::{AccountRef, ErrorClass, Hub, Money, PayMethod, Provider};
 use serde_json::Value;
 use std::fmt::Write as _;
 use std::future::Future;
@@ -61,7 +62,11 @@ pub struct Args {
     /// The hub's TOML configuration.
     #[arg(long)]
     config: String,
-    /// Use this base URL for the provider instead of the configured one.
+    /// The named account to call (`[provider.accounts.NAME]`); without it, the provider's
+    /// default account.
+    #[arg(long, value_name = "NAME")]
+    account: Option<String>,
+    /// Use this base URL for the account instead of the configured one.
     #[arg(long)]
     base_url: Option<String>,
     /// The operation's fields, `key=value` (see below).
@@ -104,7 +109,7 @@ pub struct Op {
     about: &'static str,
     /// Every field it takes; `create` adds its method's fields (see [`Method::fields`]).
     fields: &'static [Field],
-    run: for<'a> fn(&'a Hub, Provider, &'a Fields) -> Answer<'a>,
+    run: for<'a> fn(&'a AccountRef<'a>, &'a Fields) -> Answer<'a>,
 }
 
 /// Every operation of `payhub call`, in the order `--help` lists them.
@@ -411,120 +416,6 @@ fn describe(op: &Op, method: Option<Method>) -> String {
     }
 }
 
-fn json(v: impl serde::Serialize) -> Result<Value, Failure> {
-    serde_json::to_value(v).map_err(|e| Failure::Other(e.to_string()))
-}
-
-fn create<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
-    Box::pin(async move {
-        let method = f
-            .method
-            .ok_or_else(|| Failure::Usage("missing method=...".into()))?;
-        let mut req = PaymentRequest::new(
-            f.need("order_no")?,
-            f.money("amount")?,
-            f.need("subject")?,
-            f.need("notify_url")?,
-            method.pay_method(f)?,
-        );
-        req.client_ip = f.opt("client_ip");
-        req.attach = f.opt("attach");
-        json(hub.create_payment(p, &req).await?)
-    })
-}
-
-fn payment_query(f: &Fields) -> Result<PaymentQuery, Failure> {
-    Ok(PaymentQuery {
-        order_no: f.need("order_no")?.to_owned(),
-        provider_trade_no: f.opt("provider_trade_no"),
-    })
-}
-
-fn query<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
-    Box::pin(async move { json(hub.query_payment(p, &payment_query(f)?).await?) })
-}
-
-fn refund<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
-    Box::pin(async move {
-        let r = RefundRequest {
-            order_no: f.need("order_no")?.to_owned(),
-            provider_trade_no: f.opt("provider_trade_no"),
-            refund_no: f.need("refund_no")?.to_owned(),
-            amount: f.money("amount")?,
-            total: f.opt_money("total")?,
-            reason: f.opt("reason"),
-            notify_url: f.opt("notify_url"),
-        };
-        json(hub.refund(p, &r).await?)
-    })
-}
-
-fn query_refund<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
-    Box::pin(async move {
-        let q = RefundQuery {
-            order_no: f.need("order_no")?.to_owned(),
-            refund_no: f.need("refund_no")?.to_owned(),
-        };
-        json(hub.query_refund(p, &q).await?)
-    })
-}
-
-fn close<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
-    Box::pin(async move {
-        let q = payment_query(f)?;
-        hub.close_payment(p, &q).await?;
-        Ok(serde_json::json!({ "closed": q.order_no }))
-    })
-}
-
-/// A resolution as JSON: `{"resolution": "paid" | "not_paid" | "not_found" | "still_unknown",
-/// "state": <the payment or refund last seen, or null>, "last_error": <class or null>}`.
-fn resolution_json<T: serde::Serialize>(
-    label: &str,
-    seen: Option<&T>,
-    last_error: Option<ErrorClass>,
-) -> Result<Value, Failure> {
-    Ok(serde_json::json!({
-        "resolution": label,
-        "state": json(seen)?,
-        "last_error": last_error.map(ErrorClass::label),
-    }))
-}
-
-fn resolve<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
-    Box::pin(async move {
-        let r = hub.resolve_payment(p, f.need("order_no")?).await;
-        let label = r.label();
-        match &r {
-            Resolution::Paid(x) | Resolution::NotPaid(x) => resolution_json(label, Some(x), None),
-            Resolution::StillUnknown {
-                last_seen,
-                last_error,
-            } => resolution_json(label, last_seen.as_ref(), *last_error),
-            _ => resolution_json::<()>(label, None, None),
-        }
-    })
-}
-
-fn resolve_refund<'a>(hub: &'a Hub, p: Provider, f: &'a Fields) -> Answer<'a> {
-    Box::pin(async move {
-        let r = hub
-            .resolve_refund(p, f.need("order_no")?, f.need("refund_no")?)
-            .await;
-        let label = r.label();
-        match &r {
-            RefundResolution::Refunded(x) | RefundResolution::NotRefunded(x) => {
-                resolution_json(label, Some(x), None)
-            }
-            RefundResolution::StillUnknown {
-                last_seen,
-                last_error,
-            } => resolution_json(label, last_seen.as_ref(), *last_error),
-            _ => resolution_json::<()>(label, None, None),
-        }
-    })
-}
-
 /// The exit status of a failed call of class `class` (see the module docs).
 pub fn exit_status(class: ErrorClass) -> u8 {
     match class {
@@ -582,6 +473,15 @@ pub async fn run(args: Args) -> Result<(), Failure> {
         .get_mut(p.as_str())
         .and_then(|v| v.as_table_mut())
         .ok_or_else(|| format!("{} has no [{p}] section", args.config))?;
+    let section = match &args.account {
+        None => section,
+        Some(name) => section
+            .get_mut("accounts")
+            .and_then(|v| v.as_table_mut())
+            .and_then(|a| a.get_mut(name.as_str()))
+            .and_then(|v| v.as_table_mut())
+            .ok_or_else(|| format!("{} has no [{p}.accounts.{name}] section", args.config))?,
+    };
     if let Some(base) = args.base_url {
         section.remove("environment");
         section.insert("base_url".into(), toml::Value::String(base));
@@ -594,7 +494,13 @@ pub async fn run(args: Args) -> Result<(), Failure> {
     // A configuration that cannot build the hub is not a call: exit 1.
     let hub = Hub::from_toml_str(&only.to_string())
         .map_err(|e| Failure::Other(format!("{}: {e}", args.config)))?;
-    let out = (op.run)(&hub, p, &fields).await?;
+    let account = hub.account(
+        p,
+        args.account
+            .as_deref()
+            .unwrap_or(payhub::account::DEFAULT_ACCOUNT),
+    )?;
+    let out = (op.run)(&account, &fields).await?;
     crate::output::print_json(&out);
     Ok(())
 }
