@@ -278,6 +278,26 @@ fn two_accounts_of_one_mch_id_are_refused() {
         1,
     );
     assert!(Hub::from_toml_str_with_env(&other_host, &env_ab).is_ok());
+    // One server written two ways is one server: a trailing slash, or the production
+    // environment and its URL.
+    let slash = two_account_toml("http://127.0.0.1:9", "3200001", "3200001").replacen(
+        "http://127.0.0.1:9\"",
+        "http://127.0.0.1:9/\"",
+        1,
+    );
+    let production = two_account_toml("http://127.0.0.1:9", "3200001", "3200001")
+        .replacen(
+            "base_url = \"http://127.0.0.1:9\"",
+            "environment = \"production\"",
+            1,
+        )
+        .replacen("http://127.0.0.1:9", "https://open.mifengpay.com", 1);
+    for text in [slash, production] {
+        match Hub::from_toml_str_with_env(&text, &env_ab) {
+            Err(Error::Config(m)) => assert!(m.contains("same mch_id"), "{m}"),
+            other => panic!("expected the same-merchant refusal for {text}, got {other:?}"),
+        }
+    }
 }
 
 #[test]

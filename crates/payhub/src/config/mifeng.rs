@@ -81,16 +81,36 @@ pub(crate) fn accounts(section: &MifengSection, env: EnvLookup<'_>) -> Result<Ve
         if name != DEFAULT_ACCOUNT {
             no_nested(P, name, &s.accounts)?;
         }
-        let host = format!("{:?}/{:?}", s.environment, s.base_url);
-        if let Some((_, _, other)) = seen.iter().find(|(h, m, _)| *h == host && *m == s.mch_id.0) {
-            return Err(Error::Config(format!(
-                "[{P}] accounts {other:?} and {name:?} name the same mch_id: Mifeng's token and rate limit are per mch_id, configure the merchant once"
-            )));
+        // The host as resolved, not as written: `environment = "production"` and its URL, or
+        // a URL with and without its trailing slash, are one server. A section that names no
+        // usable host is refused by `account` below.
+        if let Some(host) = resolved_host(s) {
+            if let Some((_, _, other)) =
+                seen.iter().find(|(h, m, _)| *h == host && *m == s.mch_id.0)
+            {
+                return Err(Error::Config(format!(
+                    "[{P}] accounts {other:?} and {name:?} name the same mch_id: Mifeng's token and rate limit are per mch_id, configure the merchant once"
+                )));
+            }
+            seen.push((host, s.mch_id.0.clone(), name));
         }
-        seen.push((host, s.mch_id.0.clone(), name));
         out.push(account(name, s, env).map_err(in_account(P, name))?);
     }
     Ok(out)
+}
+
+/// The server a section calls, as origin and path without a trailing slash.
+fn resolved_host(s: &MifengSection) -> Option<String> {
+    let url = match endpoint(P, s.environment.as_deref(), s.base_url.as_deref()).ok()? {
+        Endpoint::Named(n) if n == "production" => Environment::Production.base_url(),
+        Endpoint::Named(_) => return None,
+        Endpoint::BaseUrl(u) => u,
+    };
+    Some(format!(
+        "{}{}",
+        url.origin().ascii_serialization(),
+        url.path().trim_end_matches('/')
+    ))
 }
 
 fn account(name: &str, section: &MifengSection, env: EnvLookup<'_>) -> Result<Account, Error> {
