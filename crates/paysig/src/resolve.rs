@@ -112,7 +112,8 @@ impl ResolvePolicy {
     /// times, give a deadline of [`Duration::MAX`] (no deadline):
     ///
     /// ```
-    /// # async fn demo() {
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
     /// use paysig::resolve::{ResolvePolicy, Step, poll};
     /// use std::time::Duration;
     /// let policy = ResolvePolicy::fixed(Duration::ZERO, Duration::from_millis(1), Duration::MAX)
