@@ -45,6 +45,7 @@ pub const DEFAULT_POLICY: ResolvePolicy = ResolvePolicy {
     max_interval: Duration::from_secs(8),
     deadline: Duration::from_secs(60),
     jitter: Jitter::Full,
+    max_rounds: None,
 };
 
 /// Whether an error is 订单查询's 1 找不到数据.

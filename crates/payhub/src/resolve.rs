@@ -48,6 +48,7 @@ pub const DEFAULT_POLICY: ResolvePolicy = ResolvePolicy {
     max_interval: std::time::Duration::from_secs(8),
     deadline: std::time::Duration::from_secs(60),
     jitter: paysig::http::Jitter::Full,
+    max_rounds: None,
 };
 
 /// What a unified status says, for the default resolution by query.

@@ -5,9 +5,14 @@
 //! is to ask the provider, by the merchant's own number, what it holds. [`ResolvePolicy`] says
 //! when: a first delay (each provider document names one: Sunmi 10 s after 用户支付中, Pooul
 //! 5 s after 系统错误), then waits that double from `interval` up to `max_interval`, drawn
-//! with full jitter, and no query after the `deadline`. [`poll`] drives any loop with it (on
-//! `backon`), and [`resolve`] is the loop every crate's `resolve_payment` / `resolve_refund`
-//! runs: a definite answer stops it, a transient failure ([`is_transient`]) asks again.
+//! with full jitter, and no query after the `deadline` (nor after `max_rounds`, when set).
+//! [`poll`] drives any loop with it (on `backon`), and [`resolve`] is the loop every crate's
+//! `resolve_payment` / `resolve_refund` runs: a definite answer stops it, a transient failure
+//! ([`is_transient`]) asks again.
+//!
+//! [`poll`] is also the one loop for repeating a call a bounded number of times, e.g. Pooul's
+//! micro-pay reverse ([`ResolvePolicy::with_max_rounds`]). Use it only for a call that is
+//! idempotent by the merchant's number: never to repeat a create or a refund.
 //!
 //! ```
 //! # async fn demo() {
@@ -27,12 +32,14 @@ use crate::class::{Classify, ErrorClass};
 use crate::http::Jitter;
 use backon::Retryable;
 use std::future::Future;
+use std::num::NonZeroU32;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 use tokio::time::Instant;
 
 /// When to query while resolving: a first delay, then waits under a doubling cap, until a
-/// deadline. A value the caller may shorten (tests do).
+/// deadline or a number of rounds, whichever comes first. A value the caller may shorten
+/// (tests do).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct ResolvePolicy {
     /// Wait before the first query, counted from the call (not jittered: documents name a
@@ -46,6 +53,9 @@ pub struct ResolvePolicy {
     pub deadline: Duration,
     /// How each wait is drawn under its cap ([`Jitter::Full`] by default).
     pub jitter: Jitter,
+    /// No more rounds than this (`None`: the deadline alone ends the loop). Set it with
+    /// [`ResolvePolicy::with_max_rounds`].
+    pub max_rounds: Option<NonZeroU32>,
 }
 
 impl ResolvePolicy {
@@ -64,6 +74,7 @@ impl ResolvePolicy {
             max_interval: interval.saturating_mul(8),
             deadline,
             jitter: Jitter::Full,
+            max_rounds: None,
         }
     }
 
@@ -76,6 +87,7 @@ impl ResolvePolicy {
             max_interval: interval,
             deadline,
             jitter: Jitter::None,
+            max_rounds: None,
         }
     }
 
@@ -88,6 +100,37 @@ impl ResolvePolicy {
     /// The same policy with another deadline.
     pub fn with_deadline(mut self, deadline: Duration) -> Self {
         self.deadline = deadline;
+        self
+    }
+
+    /// The same policy, stopping after `rounds` rounds even before the deadline (the
+    /// deadline still ends the loop sooner if it comes first). `0` is read as 1: [`poll`]
+    /// always runs its first round. With a limit, a zero interval is allowed: the rounds then
+    /// run back to back.
+    ///
+    /// For repeating a call that is idempotent by the merchant's number a fixed number of
+    /// times, give a deadline of [`Duration::MAX`] (no deadline):
+    ///
+    /// ```
+    /// # #[tokio::main(flavor = "current_thread")]
+    /// # async fn main() {
+    /// use paysig::resolve::{ResolvePolicy, Step, poll};
+    /// use std::time::Duration;
+    /// let policy = ResolvePolicy::fixed(Duration::ZERO, Duration::from_millis(1), Duration::MAX)
+    ///     .with_max_rounds(3);
+    /// let mut sent = 0;
+    /// let r = poll(&policy, || {
+    ///     sent += 1;
+    ///     let n = sent;
+    ///     async move { Step::<(), _>::Again(n) }
+    /// })
+    /// .await
+    /// .unwrap_err();
+    /// assert_eq!((r.attempts, r.last), (3, Some(3)));
+    /// # }
+    /// ```
+    pub fn with_max_rounds(mut self, rounds: u32) -> Self {
+        self.max_rounds = Some(NonZeroU32::new(rounds).unwrap_or(NonZeroU32::MIN));
         self
     }
 
@@ -122,8 +165,10 @@ impl ResolvePolicy {
         })
     }
 
+    /// A zero interval makes every wait zero (with jitter too): without a round limit the
+    /// loop would spin until the deadline.
     fn check(&self) -> Result<(), &'static str> {
-        if self.interval.is_zero() && self.jitter == Jitter::None {
+        if self.interval.is_zero() && self.max_rounds.is_none() {
             return Err("interval");
         }
         Ok(())
@@ -145,10 +190,10 @@ pub enum Step<T, S> {
     Again(S),
 }
 
-/// A polling loop reached its deadline without [`Step::Done`].
+/// A polling loop reached its deadline or its round limit without [`Step::Done`].
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Exhausted<S> {
-    /// What the last round saw.
+    /// What the last round saw (always `Some` from [`poll`], which runs at least one round).
     pub last: Option<S>,
     /// Rounds run.
     pub attempts: u32,
@@ -158,7 +203,7 @@ pub struct Exhausted<S> {
 
 /// Backoff that stops when the next round would start after the deadline; the wait is
 /// counted from the start of the round that just ended, so a slow answer does not push the
-/// rhythm back.
+/// rhythm back. The round limit is a `take` on `waits` (one wait per round after the first).
 struct UntilDeadline<I> {
     waits: I,
     deadline: Instant,
@@ -170,7 +215,8 @@ impl<I: Iterator<Item = Duration>> Iterator for UntilDeadline<I> {
     fn next(&mut self) -> Option<Duration> {
         let wait = self.waits.next()?;
         let start = *self.round_start.lock().unwrap_or_else(|p| p.into_inner());
-        let at = start + wait;
+        // A wait too long to add to the clock is past any deadline.
+        let at = start.checked_add(wait)?;
         if at > self.deadline {
             return None;
         }
@@ -179,8 +225,9 @@ impl<I: Iterator<Item = Duration>> Iterator for UntilDeadline<I> {
 }
 
 /// Runs `round` after `policy.first_delay`, then again after each wait of the policy, until it
-/// returns [`Step::Done`] or the next round would start after the deadline. Driven by backon;
-/// time is tokio's, so a paused test clock drives it.
+/// returns [`Step::Done`], or `policy.max_rounds` rounds have run, or the next round would
+/// start after the deadline. At least one round always runs (at the deadline if the first
+/// delay is longer). Driven by backon; time is tokio's, so a paused test clock drives it.
 ///
 /// ```
 /// # async fn demo() {
@@ -198,10 +245,11 @@ where
     Fut: Future<Output = Step<T, S>>,
 {
     let start = Instant::now();
-    let deadline = start + policy.deadline;
+    let deadline = after(start, policy.deadline);
+    let first = after(start, policy.first_delay).min(deadline);
     if policy.check().is_err() {
-        // A zero fixed interval would spin: run once.
-        tokio::time::sleep_until((start + policy.first_delay).min(deadline)).await;
+        // A zero interval without a round limit would spin: run once.
+        tokio::time::sleep_until(first).await;
         return match round().await {
             Step::Done(t) => Ok(t),
             Step::Again(s) => Err(Exhausted {
@@ -211,10 +259,13 @@ where
             }),
         };
     }
-    tokio::time::sleep_until((start + policy.first_delay).min(deadline)).await;
+    tokio::time::sleep_until(first).await;
     let round_start = Arc::new(Mutex::new(Instant::now()));
+    let more_rounds = policy.max_rounds.map_or(usize::MAX, |n| {
+        usize::try_from(n.get() - 1).unwrap_or(usize::MAX)
+    });
     let backoff = UntilDeadline {
-        waits: policy.waits(),
+        waits: policy.waits().take(more_rounds),
         deadline,
         round_start: Arc::clone(&round_start),
     };
@@ -238,6 +289,13 @@ where
         attempts,
         waited: start.elapsed(),
     })
+}
+
+/// `start + d`, with anything past 30 years read as 30 years (tokio's own "far future"), so
+/// `Duration::MAX` is a valid "no deadline" instead of an overflow.
+fn after(start: Instant, d: Duration) -> Instant {
+    const FAR_FUTURE: Duration = Duration::from_secs(86_400 * 365 * 30);
+    start + d.min(FAR_FUTURE)
 }
 
 /// Whether a failed query is worth repeating while resolving: it was not sent, its answer was
@@ -431,5 +489,144 @@ where
             last_seen: seen,
             last_error: ex.last.flatten(),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::atomic::{AtomicU32, Ordering};
+
+    /// A round that counts itself and says "again" with its own number, or "done" from
+    /// round `done_at` on.
+    async fn count_rounds(
+        policy: &ResolvePolicy,
+        done_at: Option<u32>,
+    ) -> (Result<u32, Exhausted<u32>>, u32) {
+        let rounds = AtomicU32::new(0);
+        let out = poll(policy, || {
+            let n = rounds.fetch_add(1, Ordering::Relaxed) + 1;
+            async move {
+                match done_at {
+                    Some(d) if n >= d => Step::Done(n),
+                    _ => Step::Again(n),
+                }
+            }
+        })
+        .await;
+        (out, rounds.into_inner())
+    }
+
+    fn no_deadline(interval: Duration) -> ResolvePolicy {
+        ResolvePolicy::fixed(Duration::ZERO, interval, Duration::MAX)
+    }
+
+    #[tokio::test]
+    async fn the_loop_stops_after_max_rounds_with_the_last_outcome() {
+        let policy = no_deadline(Duration::from_millis(1)).with_max_rounds(3);
+        let (out, rounds) = count_rounds(&policy, None).await;
+        let ex = out.unwrap_err();
+        assert_eq!((ex.last, ex.attempts, rounds), (Some(3), 3, 3));
+    }
+
+    #[tokio::test]
+    async fn a_done_ends_the_loop_before_the_round_limit() {
+        let policy = no_deadline(Duration::from_millis(1)).with_max_rounds(5);
+        let (out, rounds) = count_rounds(&policy, Some(2)).await;
+        assert_eq!((out, rounds), (Ok(2), 2));
+    }
+
+    #[tokio::test]
+    async fn the_deadline_still_ends_the_loop_before_the_round_limit() {
+        // The next round would start 1 ms after a deadline of zero: one round only.
+        let policy = ResolvePolicy::fixed(Duration::ZERO, Duration::from_millis(1), Duration::ZERO)
+            .with_max_rounds(10);
+        let (out, rounds) = count_rounds(&policy, None).await;
+        let ex = out.unwrap_err();
+        assert_eq!((ex.last, ex.attempts, rounds), (Some(1), 1, 1));
+
+        // Rounds start at least 10 ms apart, so a 25 ms deadline allows three at most.
+        let policy = ResolvePolicy::fixed(
+            Duration::ZERO,
+            Duration::from_millis(10),
+            Duration::from_millis(25),
+        )
+        .with_max_rounds(1000);
+        let (out, rounds) = count_rounds(&policy, None).await;
+        let ex = out.unwrap_err();
+        assert!((1..=3).contains(&rounds), "{rounds} rounds");
+        assert_eq!((ex.last, ex.attempts), (Some(rounds), rounds));
+    }
+
+    #[tokio::test]
+    async fn a_round_limit_of_zero_runs_one_round() {
+        let policy = no_deadline(Duration::from_millis(1)).with_max_rounds(0);
+        assert_eq!(policy.max_rounds, Some(NonZeroU32::MIN));
+        let (out, rounds) = count_rounds(&policy, None).await;
+        assert_eq!((out.unwrap_err().attempts, rounds), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn a_zero_interval_runs_back_to_back_under_a_round_limit_and_once_without() {
+        let limited = no_deadline(Duration::ZERO).with_max_rounds(4);
+        let (out, rounds) = count_rounds(&limited, None).await;
+        assert_eq!((out.unwrap_err().attempts, rounds), (4, 4));
+
+        // Without a limit a zero interval would spin until the deadline, jittered or not.
+        for policy in [
+            ResolvePolicy::fixed(Duration::ZERO, Duration::ZERO, Duration::from_secs(3600)),
+            ResolvePolicy::new(Duration::ZERO, Duration::ZERO, Duration::from_secs(3600)),
+        ] {
+            let (out, rounds) = count_rounds(&policy, None).await;
+            assert_eq!((out.unwrap_err().attempts, rounds), (1, 1), "{policy:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn durations_too_long_for_the_clock_end_the_loop_without_panicking() {
+        // Duration::MAX as interval and deadline: the second round would start beyond any
+        // clock, so it never does.
+        let policy = ResolvePolicy::fixed(Duration::ZERO, Duration::MAX, Duration::MAX);
+        let (out, rounds) = count_rounds(&policy, None).await;
+        assert_eq!((out.unwrap_err().attempts, rounds), (1, 1));
+    }
+
+    #[tokio::test]
+    async fn resolve_honours_the_round_limit_and_keeps_the_last_state_seen() {
+        #[derive(Debug)]
+        struct Lost;
+        impl Classify for Lost {
+            fn class(&self) -> ErrorClass {
+                ErrorClass::OutcomeUnknown
+            }
+        }
+        let policy = no_deadline(Duration::from_millis(1)).with_max_rounds(3);
+        let mut answers = vec![Ok(Seen::Pending("created")), Err(Lost), Err(Lost)].into_iter();
+        let queries = AtomicU32::new(0);
+        let r = resolve(&policy, || {
+            queries.fetch_add(1, Ordering::Relaxed);
+            let a = answers.next().unwrap_or(Ok(Seen::Paid("too late")));
+            async move { a }
+        })
+        .await;
+        assert_eq!(
+            r,
+            Resolution::StillUnknown {
+                last_seen: Some("created"),
+                last_error: Some(ErrorClass::OutcomeUnknown),
+            }
+        );
+        assert_eq!(queries.into_inner(), 3);
+    }
+
+    #[test]
+    fn the_constructors_set_no_round_limit() {
+        let d = Duration::from_secs(1);
+        assert_eq!(ResolvePolicy::new(d, d, d).max_rounds, None);
+        assert_eq!(ResolvePolicy::fixed(d, d, d).max_rounds, None);
+        assert_eq!(
+            ResolvePolicy::fixed(d, d, d).with_max_rounds(7).max_rounds,
+            NonZeroU32::new(7)
+        );
     }
 }

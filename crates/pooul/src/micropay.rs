@@ -8,7 +8,13 @@
 //!    truncated body, 5xx, garbage), is treated the same way, the first query after
 //!    `system_error_wait` (5 s).
 //! 3. Still not final: reverse, never before `reverse_delay` (15 s) after the pay was sent,
-//!    and repeat the reverse on error ("当撤销无返回或错误时，请再次调用").
+//!    and repeat the reverse on error ("当撤销无返回或错误时，请再次调用"), up to
+//!    `reverse_attempts` calls, each `reverse_retry_interval` after the previous one started.
+//!
+//! Both loops (the queries and the reverses) are [`paysig::resolve::poll`], the one polling
+//! loop of the workspace. Repeating the reverse is safe because Pooul keys it by the
+//! merchant's order number (`mch_trade_id`): a second reverse of the same order closes or
+//! refunds nothing more. The pay itself is sent once, never repeated.
 //!
 //! Inference (the document does not say): a pay refused with a `code` ([`Error::Api`]) that
 //! is not a system error, or a connection that was never made, is returned as an error
@@ -27,9 +33,10 @@ use crate::model::codes::TradeState;
 use crate::model::pay::{PayData, PayRequest, PayType};
 use crate::model::trade::TradeData;
 use paysig::http::HttpError;
-use paysig::resolve::{ResolvePolicy, Step};
+use paysig::resolve::{Exhausted, ResolvePolicy, Step};
 use std::sync::atomic::{AtomicU32, Ordering};
-use tokio::time::{Instant, sleep_until};
+use std::time::Duration;
+use tokio::time::Instant;
 
 /// How the flow ended; each variant is one path of the document's reminders.
 // One value per micro-pay, returned once: boxing the answer would cost every caller a
@@ -248,43 +255,66 @@ impl Client {
         // always asks once before reversing.)
         let queries = queries.into_inner();
         let last_state = seen.into_inner().unwrap_or_else(|p| p.into_inner());
-
-        sleep_until(sent_at + timings.reverse_delay.duration()).await;
-        self.reverse_with_retry(id, &timings, last_state, queries)
+        self.reverse_with_retry(id, sent_at, &timings, last_state, queries)
             .await
     }
 
+    /// Reminder 2: reverse, not before `reverse_delay` after the pay was `sent_at`, and again
+    /// on error up to `reverse_attempts` calls. Relies on the reverse being idempotent by
+    /// `mch_trade_id` (see the module docs); each call carries a fresh `nonce_str`.
     async fn reverse_with_retry(
         &self,
         id: &str,
+        sent_at: Instant,
         timings: &MicroPayTimings,
         last_state: Option<TradeState>,
         queries: u32,
     ) -> Result<MicroPayOutcome, Error> {
-        let mut attempt = 1;
-        loop {
+        // No deadline: the document bounds the repeats by nothing but our attempt count.
+        let policy = ResolvePolicy::fixed(
+            timings
+                .reverse_delay
+                .duration()
+                .saturating_sub(sent_at.elapsed()),
+            timings.reverse_retry_interval,
+            Duration::MAX,
+        )
+        .with_max_rounds(timings.reverse_attempts);
+        let attempts = AtomicU32::new(0);
+        let reversed = paysig::resolve::poll(&policy, || async {
+            let n = attempts.fetch_add(1, Ordering::Relaxed) + 1;
             match self.reverse(id).await {
-                Ok(ack) => {
-                    return Ok(MicroPayOutcome::Reversed {
-                        last_state,
-                        queries,
-                        reverse_attempts: attempt,
-                        ack,
-                    });
-                }
-                Err(e) if attempt >= timings.reverse_attempts => {
-                    return Err(Error::ReverseFailed {
-                        mch_trade_id: id.to_owned(),
-                        attempts: attempt,
-                        last: Box::new(e),
-                    });
-                }
+                Ok(ack) => Step::Done(ack),
                 Err(e) => {
-                    tracing::warn!(operation = "micro_pay", error = %e, "reverse failed, repeating");
-                    tokio::time::sleep(timings.reverse_retry_interval).await;
-                    attempt += 1;
+                    if n < timings.reverse_attempts {
+                        tracing::warn!(operation = "micro_pay", error = %e, "reverse failed, repeating");
+                    }
+                    Step::Again(e)
                 }
             }
+        })
+        .await;
+        match reversed {
+            Ok(ack) => Ok(MicroPayOutcome::Reversed {
+                last_state,
+                queries,
+                reverse_attempts: attempts.into_inner(),
+                ack,
+            }),
+            Err(Exhausted {
+                last: Some(last),
+                attempts,
+                ..
+            }) => Err(Error::ReverseFailed {
+                mch_trade_id: id.to_owned(),
+                attempts,
+                last: Box::new(last),
+            }),
+            // `poll` always runs a round, so an exhausted loop always carries its last error.
+            Err(Exhausted { last: None, .. }) => Err(Error::Validation {
+                field: "micropay.reverse_attempts",
+                reason: "no reverse was sent".into(),
+            }),
         }
     }
 }

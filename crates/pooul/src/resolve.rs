@@ -47,6 +47,7 @@ pub const DEFAULT_POLICY: ResolvePolicy = ResolvePolicy {
     max_interval: Duration::from_secs(10),
     deadline: Duration::from_secs(30),
     jitter: Jitter::Full,
+    max_rounds: None,
 };
 
 /// The earliest reverse after a pay (reminder 2, "建议至少15秒后再调用").

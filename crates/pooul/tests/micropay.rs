@@ -347,6 +347,101 @@ async fn a_reverse_that_keeps_failing_is_an_error() {
     );
 }
 
+/// The repeats stop at `reverse_attempts` calls, `reverse_retry_interval` apart, and the
+/// error carries the last call's failure.
+#[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
+async fn a_failing_reverse_is_sent_reverse_attempts_times_5_seconds_apart() {
+    let _serial = serial();
+    let r = run(
+        vec![
+            ("/v2/pay", vec![state(6)]),
+            ("/v2/pay/query", vec![state(6)]),
+            ("/v2/pay/reverse", vec![ResponseTemplate::new(502)]),
+        ],
+        |_| {},
+    )
+    .await;
+    match &r.outcome {
+        Err(Error::ReverseFailed {
+            mch_trade_id,
+            attempts,
+            last,
+        }) => {
+            assert_eq!((mch_trade_id.as_str(), *attempts), (ID, 3));
+            assert!(
+                matches!(
+                    **last,
+                    Error::Http {
+                        source: paysig::http::HttpError::Status { status: 502, .. },
+                        ..
+                    }
+                ),
+                "{last:?}"
+            );
+        }
+        other => panic!("{other:?}"),
+    }
+    assert_timeline(
+        &r.log,
+        &[
+            ("/v2/pay", 0.0),
+            ("/v2/pay/query", 10.0),
+            ("/v2/pay/query", 20.0),
+            ("/v2/pay/query", 30.0),
+            ("/v2/pay/reverse", 30.0),
+            ("/v2/pay/reverse", 35.0),
+            ("/v2/pay/reverse", 40.0),
+        ],
+    );
+}
+
+/// A zero retry interval repeats the reverse at once, still no more than `reverse_attempts`
+/// times.
+#[tokio::test(start_paused = true)]
+#[allow(clippy::await_holding_lock)]
+async fn a_zero_reverse_retry_interval_repeats_at_once() {
+    let _serial = serial();
+    let r = run(
+        vec![
+            ("/v2/pay", vec![state(6)]),
+            ("/v2/pay/query", vec![state(6)]),
+            (
+                "/v2/pay/reverse",
+                vec![ResponseTemplate::new(502), reversed()],
+            ),
+        ],
+        |c| {
+            c.micropay.reverse_retry_interval = Duration::ZERO;
+            c.micropay.reverse_attempts = 2;
+        },
+    )
+    .await;
+    assert!(
+        matches!(
+            r.outcome,
+            Ok(MicroPayOutcome::Reversed {
+                reverse_attempts: 2,
+                queries: 3,
+                ..
+            })
+        ),
+        "{:?}",
+        r.outcome
+    );
+    assert_timeline(
+        &r.log,
+        &[
+            ("/v2/pay", 0.0),
+            ("/v2/pay/query", 10.0),
+            ("/v2/pay/query", 20.0),
+            ("/v2/pay/query", 30.0),
+            ("/v2/pay/reverse", 30.0),
+            ("/v2/pay/reverse", 30.0),
+        ],
+    );
+}
+
 #[tokio::test(start_paused = true)]
 #[allow(clippy::await_holding_lock)]
 async fn a_pay_without_usable_answer_is_queried_after_5_seconds() {

@@ -45,6 +45,7 @@ pub const DEFAULT_POLICY: ResolvePolicy = ResolvePolicy {
     max_interval: Duration::from_secs(20),
     deadline: Duration::from_secs(120),
     jitter: Jitter::Full,
+    max_rounds: None,
 };
 
 /// Whether an error means Sunmi holds no order under the number asked (E19 订单不存在).
