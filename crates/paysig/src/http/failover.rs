@@ -8,8 +8,7 @@
 //! only while nothing can have arrived anywhere. [`Failover`] names the two rules.
 //!
 //! The next host is tried at once, with no wait: the hosts are independent servers, and the
-//! per-host backoff has already been spent on the one that failed. A caller that wants a
-//! pause between hosts sleeps in its request builder.
+//! per-host backoff has already been spent on the one that failed.
 
 use super::{HttpClient, HttpError, Request, Response};
 use std::fmt;
@@ -155,8 +154,9 @@ impl HttpClient {
     /// returned as it is: read its status or use [`Response::require_success`].
     ///
     /// `rule` is narrowed to [`Failover::NeverSent`] for a request not marked idempotent,
-    /// whatever is passed. The next target is tried at once (see the [module
-    /// documentation](self)).
+    /// whatever is passed. The next target is tried at once, with no wait: the hosts are
+    /// independent servers, and the backoff of the retry policy has already been spent on the
+    /// one that failed (BeeCloud's hosts are interchangeable, beecloud.md §1).
     ///
     /// ```no_run
     /// # async fn demo(client: paysig::http::HttpClient, hosts: Vec<url::Url>) {
