@@ -13,10 +13,21 @@
 use super::{HttpClient, HttpError, Request, Response};
 use std::fmt;
 
-/// When a call leaves a failed host for the next one.
+/// When a call of [`HttpClient::send_failover`] leaves a failed host for the next one.
 ///
-/// A 2xx, 3xx or 4xx answer (429 included) is the service's answer, never a host failure:
-/// it ends the call under either rule and is returned as it is.
+/// Moving on is not repeating: it sends the request to another server, so for a request that
+/// creates something it is safe only while nothing can have arrived anywhere. Repeats on one
+/// host stay the [`RetryPolicy`](super::RetryPolicy)'s (idempotent requests only); the
+/// rule decides what happens once a host has given its last answer. A 2xx, 3xx or 4xx answer
+/// (429 included) is the service's answer, never a host failure: it ends the call under
+/// either rule and is returned as it is.
+///
+/// ```
+/// use paysig::http::{Failover, Request, Url};
+/// let url = Url::parse("http://127.0.0.1:8080/1/rest/bills").unwrap();
+/// assert_eq!(Failover::for_request(&Request::get("beecloud", "bills", url.clone()).idempotent()), Failover::AnyFailure);
+/// assert_eq!(Failover::for_request(&Request::post_json("beecloud", "bill", url, Vec::new())), Failover::NeverSent);
+/// ```
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 #[non_exhaustive]
 pub enum Failover {
