@@ -12,12 +12,13 @@ use crate::model::{
     ResultCode, Window,
 };
 use crate::notify::{ConfirmedPayment, Notification, TransactionType, Webhook};
-use paysig::http::{HttpClient, HttpError, Request, Response, Url};
+use paysig::http::{Failover, FailoverError, HttpClient, Request, Response, Url};
 use paysig::md5::{HexCase, md5_hex_parts};
 use paysig::wire::ToWire;
 use paysig::{ExposeSecret, Reply, Verified};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use std::convert::Infallible;
 use std::sync::Arc;
 
 const PROVIDER: &str = "beecloud";
@@ -365,7 +366,8 @@ impl Client {
         }
     }
 
-    /// GET with `para=<JSON>`; fails over on transport errors and 5xx.
+    /// GET with `para=<JSON>`; fails over on transport errors and 5xx
+    /// ([`Failover::AnyFailure`]), each host first given the retry policy's attempts.
     async fn get<T: DeserializeOwned>(
         &self,
         operation: &'static str,
@@ -379,32 +381,19 @@ impl Client {
                 operation,
                 reason: format!("request could not be serialised: {e}"),
             })?;
-        let mut failures = Vec::new();
-        for i in sanitized(
-            self.inner.config.host_picker.as_ref(),
-            self.inner.hosts.len(),
-        ) {
-            let mut url = self.endpoint(i, path);
-            url.query_pairs_mut().append_pair("para", &para);
-            match self
-                .inner
-                .http
-                .send(Request::get(PROVIDER, operation, url).idempotent())
-                .await
-            {
-                Ok(resp) if resp.status >= 500 => failures.push(status_error(resp)),
-                Ok(resp) => return decode(operation, resp, |b| serde_json::from_slice(b)),
-                Err(e) => failures.push(e),
-            }
-            tracing::warn!(operation, host = %self.inner.hosts[i], "BeeCloud host failed, trying the next");
-        }
-        Err(Error::AllHostsFailed {
-            operation,
-            failures,
-        })
+        let resp = self
+            .send_failover(Failover::AnyFailure, |i| {
+                let mut url = self.endpoint(i, path);
+                url.query_pairs_mut().append_pair("para", &para);
+                Request::get(PROVIDER, operation, url).idempotent()
+            })
+            .await
+            .map_err(failover_error(operation))?;
+        decode(operation, resp, |b| serde_json::from_slice(b))
     }
 
-    /// POST of a JSON body; fails over only while no host could be connected to.
+    /// POST of a JSON body, sent once per host; fails over only while no host could be
+    /// connected to ([`Failover::NeverSent`]).
     async fn post<T>(
         &self,
         operation: &'static str,
@@ -416,39 +405,52 @@ impl Client {
             operation,
             reason: format!("request could not be serialised: {e}"),
         })?;
-        let mut failures = Vec::new();
-        for i in sanitized(
+        let resp = self
+            .send_failover(Failover::NeverSent, |i| {
+                Request::post_json(PROVIDER, operation, self.endpoint(i, path), body.clone())
+            })
+            .await
+            .map_err(failover_error(operation))?;
+        decode(operation, resp, parse)
+    }
+
+    /// One call over the hosts in [`Config::host_picker`]'s order (repaired by
+    /// [`sanitized`]), the next tried at once when `rule` allows.
+    async fn send_failover(
+        &self,
+        rule: Failover,
+        mut build: impl FnMut(usize) -> Request,
+    ) -> Result<Response, FailoverError<Infallible>> {
+        let order = sanitized(
             self.inner.config.host_picker.as_ref(),
             self.inner.hosts.len(),
-        ) {
-            let req = Request::post_json(PROVIDER, operation, self.endpoint(i, path), body.clone());
-            let host = req.host();
-            match self.inner.http.send(req).await {
-                Ok(resp) if resp.status >= 500 => {
-                    return Err(Error::MaybeSent {
-                        operation,
-                        host,
-                        source: status_error(resp),
-                    });
-                }
-                Ok(resp) => return decode(operation, resp, parse),
-                Err(e) if e.never_sent() => {
-                    tracing::warn!(operation, %host, "BeeCloud host unreachable, trying the next");
-                    failures.push(e);
-                }
-                Err(source) => {
-                    return Err(Error::MaybeSent {
-                        operation,
-                        host,
-                        source,
-                    });
-                }
-            }
-        }
-        Err(Error::AllHostsFailed {
+        );
+        self.inner
+            .http
+            .send_failover(order, rule, |i| Ok(build(i)))
+            .await
+    }
+}
+
+/// The client's error for a call whose hosts all failed, or that stopped where it may have
+/// been sent.
+fn failover_error(operation: &'static str) -> impl FnOnce(FailoverError<Infallible>) -> Error {
+    move |e| match e {
+        FailoverError::MaybeSent { host, source, .. } => Error::MaybeSent {
+            operation,
+            host,
+            source,
+        },
+        FailoverError::AllFailed { failures } => Error::AllHostsFailed {
             operation,
             failures,
-        })
+        },
+        FailoverError::Prepare { error, .. } => match error {},
+        // A kind paysig may add later: report every host's failure.
+        other => Error::AllHostsFailed {
+            operation,
+            failures: other.failures().cloned().collect(),
+        },
     }
 }
 
@@ -458,17 +460,6 @@ fn endpoint(base: &Url, path: &str) -> Url {
     url.set_query(None);
     url.set_fragment(None);
     url
-}
-
-fn status_error(resp: Response) -> HttpError {
-    match resp.require_success() {
-        Err(e) => e,
-        Ok(r) => HttpError::Status {
-            host: r.host,
-            status: r.status,
-            snippet: String::new(),
-        },
-    }
 }
 
 /// Reads an answer: HTTP status, then `result_code`, then the operation's fields.

@@ -7,6 +7,10 @@
 //! operation, method, host and path, status, attempts: never the query string, headers or
 //! body, where tokens, signatures and personal data travel.
 //!
+//! A provider with several equivalent hosts sends through [`HttpClient::send_failover`],
+//! which tries them in order under a [`Failover`] rule: any failure moves a query on, only a
+//! request that provably never left moves a create on.
+//!
 //! ```no_run
 //! # async fn demo() -> Result<(), paysig::http::HttpError> {
 //! use paysig::http::{HttpClient, HttpConfig, Request};
@@ -22,10 +26,12 @@
 
 mod client;
 mod error;
+mod failover;
 mod request;
 
 pub use client::{HttpClient, HttpConfig, Jitter, RetryPolicy};
 pub use error::{HttpError, status_class};
+pub use failover::{Failover, FailoverError};
 pub use request::{Body, Method, Request, Response};
 /// The `http` crate's header types, which every provider's `Client::verify_notify` takes.
 pub use reqwest::header::{self, HeaderMap, HeaderValue};
