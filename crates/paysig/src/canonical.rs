@@ -117,7 +117,7 @@ impl CanonicalRules {
                 // Pairs that arrive in key order (a caller that builds them sorted) stream as
                 // they are: no copy, no sort. `<=` keeps equal keys in arrival order, exactly
                 // as the stable sort below would.
-                if taken().is_sorted_by(|a, b| a.0 <= b.0) {
+                if taken().is_sorted_by(|a, b| a.0.bytes().le(b.0.bytes())) {
                     for (k, v) in taken() {
                         pair(k, v);
                     }
@@ -139,8 +139,10 @@ impl CanonicalRules {
                     heap = taken().collect();
                     &mut heap
                 };
-                // Stable sort by raw key bytes: Rust's str ordering is byte ordering.
-                pairs.sort_by(|a, b| a.0.cmp(b.0));
+                // Stable sort by raw key bytes. Byte by byte rather than `str::cmp`: keys are
+                // short and mostly differ in their first bytes, where a memcmp call per
+                // comparison costs more than the comparison. Same order as `str::cmp`.
+                pairs.sort_by(|a, b| a.0.bytes().cmp(b.0.bytes()));
                 for (k, v) in pairs.iter() {
                     pair(k, v);
                 }

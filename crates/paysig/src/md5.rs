@@ -104,6 +104,14 @@ impl Feed {
 
     #[inline]
     fn push(&mut self, piece: &[u8]) {
+        // Half the pieces are one separator byte: stored directly, not through a memcpy call.
+        if let [byte] = piece
+            && self.len < FEED_LEN
+        {
+            self.buf[self.len] = *byte;
+            self.len += 1;
+            return;
+        }
         if piece.len() > FEED_LEN - self.len {
             self.hash.update(&self.buf[..self.len]);
             self.len = 0;
