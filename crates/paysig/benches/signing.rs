@@ -198,6 +198,7 @@ fn openssl_speed() -> Option<(f64, f64)> {
     ))
 }
 
+#[cfg(feature = "aws-lc")]
 /// This thread's user CPU time in seconds (`/proc/thread-self/stat`, in clock ticks of
 /// 1/100 s: the clock `openssl speed` divides by).
 fn user_cpu_seconds() -> Option<f64> {
@@ -208,6 +209,7 @@ fn user_cpu_seconds() -> Option<f64> {
     Some(ticks / 100.0)
 }
 
+#[cfg(feature = "aws-lc")]
 /// Operations per second of `op` over one wall-clock second: `(per user-CPU second, per
 /// wall second)`. The first compares with `openssl speed`; on a loaded machine the second is
 /// lower, by the time another process held the core.
@@ -227,6 +229,7 @@ fn per_second(mut op: impl FnMut()) -> (f64, f64) {
     (n as f64 / cpu, n as f64 / wall)
 }
 
+#[cfg(feature = "aws-lc")]
 fn median(mut v: Vec<f64>) -> f64 {
     v.sort_by(f64::total_cmp);
     v[v.len() / 2]
