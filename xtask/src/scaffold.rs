@@ -120,6 +120,9 @@ pub fn new_provider(root: &Path, name: &str) -> Result<(), String> {
 }
 
 #[cfg(test)]
+mod compile_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
     use crate::shape::{self, allow::AllowList};
