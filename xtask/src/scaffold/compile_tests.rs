@@ -36,22 +36,15 @@ fn workspace_manifest(root: &Path, member: &str) -> String {
     toml::to_string(&doc).unwrap()
 }
 
-/// `cargo check --all-targets` of the scaffold, offline, in the shared target dir; answers
-/// whether it built and what cargo printed. `RUSTFLAGS` is left alone: another value would
+/// Runs `cargo ARGS` in the scaffold's workspace, offline, in the shared target dir; answers
+/// whether it succeeded and what cargo printed. `RUSTFLAGS` is left alone: another value would
 /// rebuild every dependency in a target dir of its own flags.
-fn cargo_check(workspace: &Path, package: &str, target_dir: &Path) -> (bool, String) {
+fn cargo(workspace: &Path, target_dir: &Path, args: &[&str]) -> (bool, String) {
     let cargo = std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into());
     let out = Command::new(cargo)
         .current_dir(workspace)
         .env("CARGO_TARGET_DIR", target_dir)
-        .args([
-            "check",
-            "--offline",
-            "--all-targets",
-            "--quiet",
-            "-p",
-            package,
-        ])
+        .args(args)
         .output()
         .expect("cargo runs");
     let printed =
@@ -60,7 +53,7 @@ fn cargo_check(workspace: &Path, package: &str, target_dir: &Path) -> (bool, Str
 }
 
 #[test]
-fn a_scaffolded_provider_passes_the_shape_check_and_compiles() {
+fn a_scaffolded_provider_passes_the_shape_check_compiles_and_its_examples_run() {
     let root = crate::workspace_root();
     let tmp = tempfile::tempdir().unwrap();
     let name = "acme-pay";
@@ -81,7 +74,8 @@ fn a_scaffolded_provider_passes_the_shape_check_and_compiles() {
     let target = std::env::var_os("CARGO_TARGET_DIR")
         .map(Into::into)
         .unwrap_or_else(|| root.join("target"));
-    let (built, printed) = cargo_check(tmp.path(), name, &target);
+    let check = ["check", "--offline", "--all-targets", "--quiet", "-p", name];
+    let (built, printed) = cargo(tmp.path(), &target, &check);
     assert!(built, "the scaffold does not compile:\n{printed}");
     // `--quiet` leaves only the compiler's diagnostics: the scaffold has none, as the four
     // crates have none
@@ -89,4 +83,8 @@ fn a_scaffolded_provider_passes_the_shape_check_and_compiles() {
         !printed.contains("warning"),
         "the scaffold compiles with warnings:\n{printed}"
     );
+    // the examples of its front page (one per section) compile and run
+    let doc = ["test", "--offline", "--doc", "--quiet", "-p", name];
+    let (passed, printed) = cargo(tmp.path(), &target, &doc);
+    assert!(passed, "the scaffold's doc tests fail:\n{printed}");
 }
