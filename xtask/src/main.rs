@@ -21,9 +21,9 @@ commands:
   fixtures [--check]   extract the JSON samples of docs/upstream/ into fixtures/<provider>/;
                        with --check, compare instead of writing (exit 1 on any difference)
   shape [--root DIR]   check the provider crates' shape (modules, entry points, error
-                       variants, code enums) and, workspace-wide, import circles and files
-                       over 600 lines; deliberate differences live in xtask/shape-allow.toml
-                       (of DIR, default this workspace)
+                       variants, code enums, front-page sections) and, workspace-wide,
+                       import circles and files over 600 lines; deliberate differences live
+                       in xtask/shape-allow.toml (of DIR, default this workspace)
   new-provider NAME    scaffold crates/NAME, a provider crate in the shape, from
                        xtask/template/provider/ (passes `shape`, compiles, tested)
   ci [--skip-redis]    fmt, clippy, redis + chromedriver + postgres, test (incl. ignored),

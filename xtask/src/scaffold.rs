@@ -3,8 +3,9 @@
 //! Every file of `xtask/template/provider/` is copied to `crates/NAME/` (`*.tmpl` loses its
 //! suffix) with three placeholders filled: `{{name}}` (the package name), `{{crate}}` (its
 //! Rust identifier) and `{{Title}}` (the provider's name in prose). The result passes
-//! `cargo xtask shape` as it stands, compiles, and its notify test passes; the provider's
-//! document then replaces the template's wire details.
+//! `cargo xtask shape` as it stands, compiles without warnings and its front-page examples
+//! run (`compile_tests` builds it in a workspace of its own); the provider's document then
+//! replaces the template's wire details.
 
 use std::path::{Path, PathBuf};
 
@@ -118,6 +119,9 @@ pub fn new_provider(root: &Path, name: &str) -> Result<(), String> {
     );
     Ok(())
 }
+
+#[cfg(test)]
+mod compile_tests;
 
 #[cfg(test)]
 mod tests {

@@ -11,7 +11,9 @@
 //!   with `check_amount(&self, Money) -> Result<(), NotifyError>`;
 //! - the `Error` and `NotifyError` variants of the shared meanings;
 //! - code enums declared with `paysig::code_enum!` (no own macro, no hand-written enum with
-//!   an `Unknown(raw)` arm).
+//!   an `Unknown(raw)` arm);
+//! - the front page (`//!` of `lib.rs`): the title `# NAME: <provider> for payhub` and the
+//!   `##` sections of [`docs::SECTIONS`], each once and in that order.
 //!
 //! For every provider crate, and the crates that opt in (the sandbox): no import circle
 //! between its modules. For every crate of the workspace (and xtask): no `src` file over
@@ -21,6 +23,7 @@
 //! ([`allow`]); an entry that no longer matches anything fails the check too.
 
 pub mod allow;
+pub mod docs;
 mod graph;
 pub mod rules;
 pub mod source;
@@ -73,6 +76,7 @@ pub fn check_crate(krate: &CrateSrc, rules: Rules, allow: &AllowList) -> Report 
     }
     if rules == Rules::Provider {
         diffs.extend(rules::check_provider(krate));
+        diffs.extend(docs::check_front_page(krate));
     }
     diffs.sort();
     let mut report = Report::default();

@@ -1,7 +1,8 @@
 //! # beecloud: BeeCloud for payhub
 //!
-//! The BeeCloud RESTful API V1 (beta) (`docs/upstream/beecloud.md`): one API in front of
-//! WeChat Pay, Alipay and UnionPay.
+//! The BeeCloud RESTful API V1 (beta): one API in front of WeChat Pay, Alipay and UnionPay,
+//! following `docs/upstream/beecloud.md` (its webhook is not in the document, see Provider
+//! specifics).
 //!
 //! ## Covers
 //! | section | endpoint | method |
@@ -20,6 +21,85 @@
 //! Every single call returns a [`Reply`] (BeeCloud's answers carry no request id);
 //! [`Client::all_bills`] and [`Client::all_refunds`] gather pages into a plain list.
 //!
+//! ## Quick start
+//! A config, a client, one call:
+//! ```no_run
+//! # async fn demo() -> Result<(), beecloud::Error> {
+//! use beecloud::{BillChannel, BillRequest, BillResponse, Client, Config, Environment};
+//! use paysig::Money;
+//!
+//! let config = Config::new(Environment::Production, "app-id", "app-key");
+//! let client = Client::new(config)?;
+//! let bill = BillRequest::new(BillChannel::WxNative, Money::from_fen(1), "201506101035040000001", "白开水");
+//! if let BillResponse::WxNative(qr) = client.bill(&bill).await?.into_inner() {
+//!     println!("show a QR code of {}", qr.code_url);
+//! }
+//! # Ok(()) }
+//! ```
+//!
+//! ## Notify
+//! [`Client::verify_notify`] takes the request's headers and raw body and returns a
+//! [`paysig::Verified`] [`Notification`] under the scheme of [`Config::with_webhook`] (a client
+//! without one refuses with [`NotifyError::NotConfigured`]); [`Client::verify_notify_at`]
+//! verifies as if received at a given time. Check the amount with
+//! [`Notification::check_amount`] and confirm a payment with [`Client::confirm_payment`]
+//! before fulfilling, then answer [`ACK`]. Without a client: [`Webhook::verify_notify`].
+//! ```
+//! use paysig::Money;
+//! use paysig::http::HeaderMap;
+//!
+//! fn on_notify(client: &beecloud::Client, headers: &HeaderMap, body: &[u8])
+//!     -> Result<&'static str, beecloud::NotifyError> {
+//!     let notify = client.verify_notify(headers, body)?;
+//!     notify.check_amount(Money::from_fen(100))?; // the order's amount, from your records
+//!     // confirm with client.confirm_payment (a bill query), mark the order paid, then stop
+//!     // the notify's retries:
+//!     Ok(beecloud::ACK)
+//! }
+//! ```
+//!
+//! ## Errors
+//! [`Error`] for calls, [`NotifyError`] for webhooks; both implement
+//! [`paysig::Classify`] (may the money have moved?). The shared meanings have the same names
+//! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
+//! `Api`; BeeCloud adds `MaybeSent`, `AllHostsFailed` (failover) and `Unconfirmed`
+//! ([`Unconfirmed`]). Its answers echo no field of the request, so there is no
+//! `ResponseMismatch`; its `app_sign` cannot fail, so there is no `Sign`.
+//! ```
+//! use paysig::{Classify, ErrorClass};
+//!
+//! fn after_failure(err: &beecloud::Error) -> &'static str {
+//!     match err.class() {
+//!         ErrorClass::InvalidRequest | ErrorClass::NotSent => "nothing moved: fix, send again",
+//!         ErrorClass::OutcomeUnknown => "the money may have moved: resolve (below) first",
+//!         ErrorClass::Rejected { retryable: true } | ErrorClass::RateLimited => "send again later",
+//!         _ => "refused: report it",
+//!     }
+//! }
+//! ```
+//!
+//! ## Resolving an unknown outcome
+//! [`Client::resolve_payment`] / [`Client::resolve_refund`] query by `bill_no` / `refund_no`
+//! in every channel group until a definite state ([`resolve`]). After "not found", bill
+//! again under a **new** `bill_no`: neither beecloud.md nor the provider notes say the same
+//! number may be re-sent.
+//! ```no_run
+//! use beecloud::resolve::{DEFAULT_POLICY, Resolution};
+//!
+//! # async fn demo(client: &beecloud::Client) {
+//! match client.resolve_payment("201506101035040000001", &DEFAULT_POLICY).await {
+//!     Resolution::Paid(bill) => println!("paid: {}", bill.bill_no),
+//!     Resolution::NotPaid(_) => println!("final, not paid"),
+//!     Resolution::NotFound => println!("never created: bill anew under a new bill_no"),
+//!     _ => println!("still unknown: ask again later, never create anew"),
+//! }
+//! # }
+//! ```
+//!
+//! ## Features
+//! None: the crate has no optional parts.
+//!
+//! ## Provider specifics
 //! ### Inferred, with a switch
 //! - Failover: the document allows any host at random; the official SDKs never failed over.
 //!   This client fails over (see [`Client`]); [`hosts::InOrder`] or a one-host
@@ -38,44 +118,6 @@
 //!   since BeeCloud checks it in China ([`clock::BEIJING`]).
 //! - `total_fee` / `refund_fee` above `i32::MAX` fen are refused (the document's type is
 //!   `Integer`): [`model::MAX_FEE_FEN`].
-//!
-//! ## Quick start
-//! ```no_run
-//! use beecloud::{BillChannel, BillRequest, BillResponse, Client, Config, Environment};
-//! use paysig::Money;
-//! # async fn demo() -> Result<(), beecloud::Error> {
-//! let client = Client::new(Config::new(Environment::Production, "app-id", "app-key"))?;
-//! let bill = BillRequest::new(BillChannel::WxNative, Money::parse_yuan("0.01").unwrap(), "201506101035040000001", "白开水");
-//! if let BillResponse::WxNative(qr) = client.bill(&bill).await?.into_inner() {
-//!     println!("show a QR code of {}", qr.code_url);
-//! }
-//! # Ok(()) }
-//! ```
-//!
-//! ## Notify
-//! [`Client::verify_notify`] takes the request's headers and raw body and returns a
-//! [`paysig::Verified`] [`Notification`] under the scheme of [`Config::with_webhook`] (a client
-//! without one refuses with [`NotifyError::NotConfigured`]); [`Client::verify_notify_at`]
-//! verifies as if received at a given time. Check the amount with
-//! [`Notification::check_amount`] and confirm a payment with [`Client::confirm_payment`]
-//! before fulfilling, then answer [`ACK`]. Without a client: [`Webhook::verify_notify`].
-//!
-//! ## Errors
-//! [`Error`] for calls, [`NotifyError`] for webhooks; both implement
-//! [`paysig::Classify`] (may the money have moved?). The shared meanings have the same names
-//! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
-//! `Api`; BeeCloud adds `MaybeSent`, `AllHostsFailed` (failover) and `Unconfirmed`
-//! ([`Unconfirmed`]). Its answers echo no field of the request, so there is no
-//! `ResponseMismatch`; its `app_sign` cannot fail, so there is no `Sign`.
-//!
-//! ## Resolution of an unknown outcome
-//! [`Client::resolve_payment`] / [`Client::resolve_refund`] query by `bill_no` / `refund_no`
-//! in every channel group until a definite state ([`resolve`]). After "not found", bill
-//! again under a **new** `bill_no`: neither beecloud.md nor the provider notes say the same
-//! number may be re-sent.
-//!
-//! ## Features
-//! None: the crate has no optional parts.
 
 #![warn(missing_docs)]
 

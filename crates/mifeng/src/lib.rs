@@ -2,6 +2,7 @@
 //!
 //! Mifeng Pay is a payment aggregator: the merchant creates an order through the open API and
 //! sends the payer to the returned `pay_url`; Mifeng notifies the merchant's `notify_url`.
+//! The crate follows `docs/upstream/mifeng.md`.
 //!
 //! ## Covers
 //! From `docs/upstream/mifeng.md`: §接口授权 (`accesstoken`, [`Client::access_token`]),
@@ -9,6 +10,99 @@
 //! ([`Client::query`]), §余额查询 ([`Client::balance`]), with every documented field, state
 //! and error code. Every call returns a [`Reply`] with Mifeng's `msg` and `request_id`.
 //!
+//! ## Quick start
+//! A config, a client, one call:
+//! ```no_run
+//! # async fn demo() -> Result<(), mifeng::Error> {
+//! use mifeng::{Client, Config, Environment, UnifiedOrderRequest};
+//! use paysig::Money;
+//!
+//! let config = Config::new(Environment::Production, "10086", "merchant-secret");
+//! let client = Client::new(config)?;
+//! let order = UnifiedOrderRequest::new(
+//!     "1",
+//!     "20150320010101001",
+//!     Money::from_fen(1000),
+//!     "203.0.113.7".parse().unwrap(),
+//!     "https://shop.example/mifeng/notify".parse().unwrap(),
+//! );
+//! let created = client.unified_order(&order).await?;
+//! println!("pay at {} (order {})", created.pay_url, created.order_no);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Notify
+//! [`Client::verify_notify`] takes the request's headers and raw body and returns a
+//! [`paysig::Verified`] [`Notification`] (the inferred MD5 scheme, this client's `mch_id`
+//! checked); check the amount with [`Notification::check_amount`], then answer [`ACK`].
+//! [`Client::handle_notify`] applies [`Config::notify_trust`] (signature, query, or both).
+//! Without a client: [`notify::verify_notify`] / [`notify::verify_notify_with`].
+//! ```
+//! use paysig::Money;
+//! use paysig::http::HeaderMap;
+//!
+//! fn on_notify(client: &mifeng::Client, headers: &HeaderMap, body: &[u8])
+//!     -> Result<&'static str, mifeng::NotifyError> {
+//!     let notify = client.verify_notify(headers, body)?;
+//!     notify.check_amount(Money::from_fen(100))?; // the order's amount, from your records
+//!     // mark the order paid, then stop the notify's retries:
+//!     Ok(mifeng::ACK)
+//! }
+//! ```
+//!
+//! ## Errors
+//! [`Error`] for calls, [`NotifyError`] for notifies; both implement
+//! [`paysig::Classify`] (may the money have moved?). The shared meanings have the same names
+//! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
+//! `Api`, `ResponseMismatch`; Mifeng adds `RateLimited`, `TokenStore`, `RateLimiter` and
+//! `NoToken`. Mifeng's requests are not signed, so there is no `Sign`.
+//! ```
+//! use paysig::{Classify, ErrorClass};
+//!
+//! fn after_failure(err: &mifeng::Error) -> &'static str {
+//!     match err.class() {
+//!         ErrorClass::InvalidRequest | ErrorClass::NotSent => "nothing moved: fix, send again",
+//!         ErrorClass::OutcomeUnknown => "the money may have moved: resolve (below) first",
+//!         ErrorClass::Rejected { retryable: true } | ErrorClass::RateLimited => "send again later",
+//!         _ => "refused: report it",
+//!     }
+//! }
+//! ```
+//!
+//! ## Resolving an unknown outcome
+//! [`Client::resolve_payment`] queries by the merchant's number until a definite state
+//! ([`resolve`]). After "not found", create again under a **new** `out_order_no`: neither
+//! mifeng.md nor the provider notes say the same number may be re-sent.
+//! ```no_run
+//! use mifeng::resolve::{DEFAULT_POLICY, Resolution};
+//!
+//! # async fn demo(client: &mifeng::Client) {
+//! match client.resolve_payment("20150320010101001", &DEFAULT_POLICY).await {
+//!     Resolution::Paid(reply) => println!("paid: {}", reply.data.order_no),
+//!     Resolution::NotPaid(_) => println!("final, not paid"),
+//!     Resolution::NotFound => println!("never created: create anew under a new number"),
+//!     _ => println!("still unknown: ask again later, never create anew"),
+//! }
+//! # }
+//! ```
+//!
+//! ## Features
+//! - `redis` (off by default): [`RedisTokenStore`] and [`RedisRateLimiter`], for several
+//!   processes of one merchant.
+//! ```no_run
+//! # #[cfg(feature = "redis")]
+//! # async fn demo() -> Result<(), mifeng::Error> {
+//! use std::sync::Arc;
+//! use mifeng::{Client, Config, Environment, RedisTokenStore};
+//!
+//! let mut config = Config::new(Environment::Production, "10086", "merchant-secret");
+//! let store = RedisTokenStore::connect("redis://127.0.0.1/", "payhub:mifeng").await?;
+//! config.token_store = Some(Arc::new(store.fitted_to(&config)));
+//! let client = Client::new(config)?;
+//! # Ok(()) }
+//! ```
+//!
+//! ## Provider specifics
 //! ### Token and rate limit
 //! Clients of one merchant in one process share the token by default
 //! ([`MemoryTokenStore::global`]). The client fetches the token on first use and refreshes it
@@ -30,47 +124,6 @@
 //!   export. [`TokenRequestId`]: the export's optional `request_id` on `accesstoken`.
 //! - Code 2 from `query` ([`QueryCode2`]): documented as a parameter error.
 //! - What an absent notify `param` signs as ([`AbsentParam`]): empty by default.
-//!
-//! ## Quick start
-//! ```no_run
-//! # async fn demo() -> Result<(), mifeng::Error> {
-//! use mifeng::{Client, Config, Environment, UnifiedOrderRequest};
-//! use paysig::Money;
-//!
-//! let client = Client::new(Config::new(Environment::Production, "10086", "merchant-secret"))?;
-//! let order = UnifiedOrderRequest::new(
-//!     "1",
-//!     "20150320010101001",
-//!     Money::parse_yuan("10.00").unwrap(),
-//!     "203.0.113.7".parse().unwrap(),
-//!     "https://shop.example/mifeng/notify".parse().unwrap(),
-//! );
-//! let created = client.unified_order(&order).await?;
-//! println!("pay at {} (order {})", created.pay_url, created.order_no);
-//! # Ok(()) }
-//! ```
-//!
-//! ## Notify
-//! [`Client::verify_notify`] takes the request's headers and raw body and returns a
-//! [`paysig::Verified`] [`Notification`] (the inferred MD5 scheme, this client's `mch_id`
-//! checked); check the amount with [`Notification::check_amount`], then answer [`ACK`].
-//! [`Client::handle_notify`] applies [`Config::notify_trust`] (signature, query, or both).
-//! Without a client: [`notify::verify_notify`] / [`notify::verify_notify_with`].
-//!
-//! ## Errors
-//! [`Error`] for calls, [`NotifyError`] for notifies; both implement
-//! [`paysig::Classify`] (may the money have moved?). The shared meanings have the same names
-//! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
-//! `Api`, `ResponseMismatch`; Mifeng adds `RateLimited`, `TokenStore`, `RateLimiter` and
-//! `NoToken`. Mifeng's requests are not signed, so there is no `Sign`.
-//!
-//! ## Resolution of an unknown outcome
-//! [`Client::resolve_payment`] queries by the merchant's number until a definite state
-//! ([`resolve`]). After "not found", create again under a **new** `out_order_no`: neither
-//! mifeng.md nor the provider notes say the same number may be re-sent.
-//!
-//! ## Features
-//! - `redis` (off by default): [`RedisTokenStore`] and [`RedisRateLimiter`].
 
 #![warn(missing_docs)]
 

@@ -1,7 +1,8 @@
 //! # pooul: Pooul (普尔瀚达) for payhub
 //!
 //! Pooul's `/v2` payments: WeChat and Alipay through one API, with every request and answer
-//! carried as a compact RS256 JWT.
+//! carried as a compact RS256 JWT, following `docs/upstream/pooul.md` (authentication from
+//! Pooul's developer docs, see Provider specifics).
 //!
 //! ## Covers
 //! From `docs/upstream/pooul.md`:
@@ -16,6 +17,88 @@
 //! answers document no `data`, return a `Reply<Option<serde_json::Value>>` holding whatever
 //! `data` Pooul sent, raw.
 //!
+//! ## Quick start
+//! A config, a client, one call:
+//! ```no_run
+//! # async fn demo(merchant_pem: &str, pooul_pem: &str) -> Result<(), pooul::Error> {
+//! use paysig::Money;
+//! use pooul::{Client, Config, Environment, PayRequest, PayType};
+//!
+//! let config = Config::new(
+//!     Environment::Test,
+//!     "5399355381712172",
+//!     pooul::load_merchant_key(merchant_pem)?,
+//!     pooul::load_platform_key(pooul_pem)?, // 1024-bit platform keys accepted
+//! );
+//! let client = Client::new(config)?;
+//! let order = PayRequest::new(PayType::WechatScan, "order-1", Money::from_fen(221), "Coffee")
+//!     .spbill_create_ip("127.0.0.1");
+//! let reply = client.pay(&order).await?;
+//! println!("show this as a QR code: {:?}", reply.data.code_url);
+//! # Ok(()) }
+//! ```
+//!
+//! ## Notify
+//! [`Client::verify_notify`] takes the request's headers and raw body (the whole body is the
+//! JWT Pooul signed) and returns a [`paysig::Verified`] [`Notification`]: a pay or a refund
+//! notify, told apart by the payload, this client's merchant checked. Check the amount with
+//! [`Notification::check_amount`] (a refund notify listing several refunds: name one with
+//! [`RefundNotify::check_refunded`]), then answer [`ACK`]. A URL that receives one kind only
+//! uses [`Client::verify_notify_pay`] or [`Client::verify_notify_refund`]. Without a client:
+//! [`notify::verify_notify`] and its `_pay` / `_refund` variants.
+//! ```
+//! use paysig::Money;
+//! use paysig::http::HeaderMap;
+//!
+//! fn on_notify(client: &pooul::Client, headers: &HeaderMap, body: &[u8])
+//!     -> Result<&'static str, pooul::NotifyError> {
+//!     let notify = client.verify_notify(headers, body)?;
+//!     notify.check_amount(Money::from_fen(100))?; // the order's amount, from your records
+//!     // mark the order paid (or refunded), then stop the notify's retries:
+//!     Ok(pooul::ACK)
+//! }
+//! ```
+//!
+//! ## Errors
+//! [`Error`] for calls, [`NotifyError`] for notifies; both implement
+//! [`paysig::Classify`] (may the money have moved?). The shared meanings have the same names
+//! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
+//! `Api`, `ResponseMismatch` ([`EchoCheck`]), `Sign`; Pooul adds `ResponseSignature` (an
+//! answer JWT that does not verify), `Unsigned` and `ReverseFailed`.
+//! ```
+//! use paysig::{Classify, ErrorClass};
+//!
+//! fn after_failure(err: &pooul::Error) -> &'static str {
+//!     match err.class() {
+//!         ErrorClass::InvalidRequest | ErrorClass::NotSent => "nothing moved: fix, send again",
+//!         ErrorClass::OutcomeUnknown => "the money may have moved: resolve (below) first",
+//!         ErrorClass::Rejected { retryable: true } | ErrorClass::RateLimited => "send again later",
+//!         _ => "refused: report it",
+//!     }
+//! }
+//! ```
+//!
+//! ## Resolving an unknown outcome
+//! [`Client::resolve_payment`], [`Client::resolve_refund`] query by `mch_trade_id` /
+//! `mch_refund_id` ([`resolve`]). After "not found", close the old number and pay under a
+//! **new** one (pooul.md "关闭订单 Close": "商户订单支付失败需要生成新单号重新发起支付，要对原订单号调用关单").
+//! ```no_run
+//! use pooul::resolve::{DEFAULT_POLICY, Resolution};
+//!
+//! # async fn demo(client: &pooul::Client) {
+//! match client.resolve_payment("order-1", &DEFAULT_POLICY).await {
+//!     Resolution::Paid(reply) => println!("paid: {}", reply.data.trade_id),
+//!     Resolution::NotPaid(_) => println!("final, not paid"),
+//!     Resolution::NotFound => println!("never created: close it, pay under a new number"),
+//!     _ => println!("still unknown: ask again later, never create anew"),
+//! }
+//! # }
+//! ```
+//!
+//! ## Features
+//! None: the crate has no optional parts.
+//!
+//! ## Provider specifics
 //! ### Keys
 //! Pooul's platform key verifies; load it with [`load_platform_key`], which accepts 1024-bit
 //! keys ([`PLATFORM_KEY_POLICY`]) because Pooul's own docs publish one. [`Client::new`] logs
@@ -51,49 +134,6 @@
 //! - `mch_refund_id` (developer docs, not pooul.md) is sent by default
 //!   ([`RefundRequest::new`] requires it, so a resubmitted refund cannot refund twice);
 //!   [`RefundRequest::without_refund_id`] leaves it out and is unsafe to retry.
-//!
-//! ## Quick start
-//! ```no_run
-//! # async fn demo(merchant_pem: &str, pooul_pem: &str) -> Result<(), pooul::Error> {
-//! use pooul::{Client, Config, Environment, PayRequest, PayType};
-//! use paysig::Money;
-//!
-//! let client = Client::new(Config::new(
-//!     Environment::Test,
-//!     "5399355381712172",
-//!     pooul::load_merchant_key(merchant_pem)?,
-//!     pooul::load_platform_key(pooul_pem)?, // 1024-bit platform keys accepted
-//! ))?;
-//! let order = PayRequest::new(PayType::WechatScan, "order-1", Money::from_fen(221), "Coffee")
-//!     .spbill_create_ip("127.0.0.1");
-//! let reply = client.pay(&order).await?;
-//! println!("show this as a QR code: {:?}", reply.data.code_url);
-//! # Ok(()) }
-//! ```
-//!
-//! ## Notify
-//! [`Client::verify_notify`] takes the request's headers and raw body (the whole body is the
-//! JWT Pooul signed) and returns a [`paysig::Verified`] [`Notification`]: a pay or a refund
-//! notify, told apart by the payload, this client's merchant checked. Check the amount with
-//! [`Notification::check_amount`] (a refund notify listing several refunds: name one with
-//! [`RefundNotify::check_refunded`]), then answer [`ACK`]. A URL that receives one kind only
-//! uses [`Client::verify_notify_pay`] or [`Client::verify_notify_refund`]. Without a client:
-//! [`notify::verify_notify`] and its `_pay` / `_refund` variants.
-//!
-//! ## Errors
-//! [`Error`] for calls, [`NotifyError`] for notifies; both implement
-//! [`paysig::Classify`] (may the money have moved?). The shared meanings have the same names
-//! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
-//! `Api`, `ResponseMismatch` ([`EchoCheck`]), `Sign`; Pooul adds `ResponseSignature` (an
-//! answer JWT that does not verify), `Unsigned` and `ReverseFailed`.
-//!
-//! ## Resolution of an unknown outcome
-//! [`Client::resolve_payment`], [`Client::resolve_refund`] query by `mch_trade_id` /
-//! `mch_refund_id` ([`resolve`]). After "not found", close the old number and pay under a
-//! **new** one (pooul.md "关闭订单 Close": "商户订单支付失败需要生成新单号重新发起支付，要对原订单号调用关单").
-//!
-//! ## Features
-//! None: the crate has no optional parts.
 
 #![warn(missing_docs)]
 

@@ -1,8 +1,8 @@
 //! # sunmi: Sunmi cloud trade (商米云交易) for payhub
 //!
-//! The Sunmi cloud trade API (`docs/upstream/sunmi.txt`): card-trade query for Sunmi financial
-//! devices, WeChat official-account and mini-program payment, order query, refund, and the
-//! RSA-signed payment/refund notify.
+//! The Sunmi cloud trade API: card-trade query for Sunmi financial devices, WeChat
+//! official-account and mini-program payment, order query, refund, and the RSA-signed
+//! payment/refund notify, following `docs/upstream/sunmi.txt`.
 //!
 //! ## Covers
 //! - §2.1 request sign ([`request_signer`]): form POSTs with `app_id`, `charset=utf8` and the
@@ -18,23 +18,15 @@
 //!
 //! Every call returns a [`Reply`] (Sunmi's answers carry no request id).
 //!
-//! ### Inferred, with a switch (or documented where it applies)
-//! - Whether `state` 2 ends polling: [`UnpaidPolicy`].
-//! - `miniPay` `notifyUrl` is documented `String(32)` (likely a copy error):
-//!   [`Config::mini_pay_notify_url_max`].
-//! - `buyerLogonId` is documented as required but missing from every sample: optional.
-//! - The `Content-Type` header is `application/x-www-form-urlencoded` without a charset
-//!   parameter (the document names none); the `charset=utf8` form field goes on every call.
-//! - `jsApiPay`'s `payTime` sample is `yyyyMMddHHmmss`, not the documented unix time: kept as
-//!   text in [`OrderResult::pay_time`].
-//!
 //! ## Quick start
+//! A config, a client, one call:
 //! ```no_run
 //! # async fn demo() -> Result<(), sunmi::Error> {
 //! use paysig::Money;
-//! use sunmi::{Client, Config, MiniPayRequest, OrderRef, PollConfig, QueryRequest, Terminal};
+//! use sunmi::{Client, Config, MiniPayRequest};
 //!
-//! let client = Client::new(Config::test("my_app_id", "my_app_key"))?;
+//! let config = Config::test("my_app_id", "my_app_key"); // Sunmi's test host and public key
+//! let client = Client::new(config)?;
 //! let order = client
 //!     .mini_pay(&MiniPayRequest {
 //!         merchant_no: "8202915737".into(),
@@ -46,15 +38,8 @@
 //!         notify_url: None,
 //!     })
 //!     .await?;
-//! // hand order.cloud_pay_info to wx.requestPayment, then:
-//! if order.is_paying() {
-//!     let query = QueryRequest {
-//!         terminal: Terminal::MerchantNo(order.merchant_no.clone()),
-//!         order: OrderRef::MisId(order.mis_id.clone()),
-//!     };
-//!     let settled = client.poll_until_final(&query, &PollConfig::default()).await?;
-//!     println!("state {}", settled.state);
-//! }
+//! // hand order.cloud_pay_info to wx.requestPayment
+//! println!("paying: {}", order.is_paying());
 //! # Ok(()) }
 //! ```
 //!
@@ -69,6 +54,18 @@
 //! unescaped signed string would have more than one reading ([`notify`] module docs).
 //! Without a client: [`verify_notify`] / [`verify_notify_with`] and the public key
 //! ([`TEST_PUBLIC_KEY`] in the test environment).
+//! ```
+//! use paysig::Money;
+//! use paysig::http::HeaderMap;
+//!
+//! fn on_notify(client: &sunmi::Client, headers: &HeaderMap, body: &[u8])
+//!     -> Result<&'static str, sunmi::NotifyError> {
+//!     let notify = client.verify_notify(headers, body)?;
+//!     notify.check_amount(Money::from_fen(100))?; // the order's amount, from your records
+//!     // mark the order paid, then stop the notify's retries:
+//!     Ok(sunmi::ACK)
+//! }
+//! ```
 //!
 //! ## Errors
 //! [`Error`] for calls, [`NotifyError`] for notifies; both implement
@@ -76,15 +73,51 @@
 //! in every payhub provider crate: `Validation` (nothing sent), `Config`, `Http`, `Decode`,
 //! `Api`, `ResponseMismatch` (the answer is about another order or amount), `Sign`; Sunmi adds
 //! `System` (a `code` other than 10000) and `PollTimeout`.
+//! ```
+//! use paysig::{Classify, ErrorClass};
 //!
-//! ## Resolution of an unknown outcome
+//! fn after_failure(err: &sunmi::Error) -> &'static str {
+//!     match err.class() {
+//!         ErrorClass::InvalidRequest | ErrorClass::NotSent => "nothing moved: fix, send again",
+//!         ErrorClass::OutcomeUnknown => "the money may have moved: resolve (below) first",
+//!         ErrorClass::Rejected { retryable: true } | ErrorClass::RateLimited => "send again later",
+//!         _ => "refused: report it",
+//!     }
+//! }
+//! ```
+//!
+//! ## Resolving an unknown outcome
 //! [`Client::resolve_payment`], [`Client::resolve_refund`] query by `orderId` until a definite
-//! state ([`resolve`]). After "not found" do **not** re-send the create under the same
+//! state ([`resolve`]); the query needs the terminal, given once with
+//! [`Client::with_terminal`]. After "not found" do **not** re-send the create under the same
 //! `orderId`: the document is silent and lists other causes of E19, so create anew under a
 //! new number.
+//! ```no_run
+//! use sunmi::resolve::{DEFAULT_POLICY, Resolution};
+//!
+//! # async fn demo(client: &sunmi::Client) {
+//! match client.resolve_payment("SFD42343242364723482", &DEFAULT_POLICY).await {
+//!     Resolution::Paid(order) => println!("paid: {}", order.mis_id),
+//!     Resolution::NotPaid(_) => println!("final, not paid"),
+//!     Resolution::NotFound => println!("never created: create anew under a new number"),
+//!     _ => println!("still unknown: ask again later, never create anew"),
+//! }
+//! # }
+//! ```
 //!
 //! ## Features
 //! None: the crate has no optional parts.
+//!
+//! ## Provider specifics
+//! ### Inferred, with a switch (or documented where it applies)
+//! - Whether `state` 2 ends polling: [`UnpaidPolicy`].
+//! - `miniPay` `notifyUrl` is documented `String(32)` (likely a copy error):
+//!   [`Config::mini_pay_notify_url_max`].
+//! - `buyerLogonId` is documented as required but missing from every sample: optional.
+//! - The `Content-Type` header is `application/x-www-form-urlencoded` without a charset
+//!   parameter (the document names none); the `charset=utf8` form field goes on every call.
+//! - `jsApiPay`'s `payTime` sample is `yyyyMMddHHmmss`, not the documented unix time: kept as
+//!   text in [`OrderResult::pay_time`].
 
 #![warn(missing_docs)]
 

@@ -7,6 +7,14 @@ use super::source::CrateSrc;
 use super::{Rules, check_crate};
 
 const LIB: &str = "
+//! # demo: Demo for payhub
+//! ## Covers
+//! ## Quick start
+//! ## Notify
+//! ## Errors
+//! ## Resolving an unknown outcome
+//! ## Features
+//! ## Provider specifics
 mod client;
 mod config;
 mod error;
@@ -129,6 +137,35 @@ fn edit(file: &str, from: &str, to: &str) -> Vec<(&'static str, String)> {
     assert!(text.contains(from), "{file} has no `{from}`");
     *text = text.replace(from, to);
     srcs
+}
+
+#[test]
+fn a_front_page_section_out_of_order_is_named_and_may_be_allowed() {
+    let srcs = edit("lib.rs", "//! ## Features\n", "");
+    let srcs: Vec<_> = srcs
+        .into_iter()
+        .map(|(p, t)| match p {
+            "lib.rs" => (
+                p,
+                t.replace("//! ## Covers", "//! ## Features\n//! ## Covers"),
+            ),
+            _ => (p, t),
+        })
+        .collect();
+    let failing = check_with(&srcs, &AllowList::default());
+    assert_eq!(
+        failing.iter().map(|d| d.item.as_str()).collect::<Vec<_>>(),
+        ["doc order"]
+    );
+    assert!(
+        failing[0].message.contains("Features / Covers"),
+        "{failing:?}"
+    );
+    let allow = AllowList::parse(
+        "[[allow]]\ncrate = \"demo\"\nitem = \"doc order\"\nreason = \"a test\"\n",
+    )
+    .unwrap();
+    assert!(check_with(&srcs, &allow).is_empty());
 }
 
 #[test]

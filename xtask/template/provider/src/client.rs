@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use paysig::class::Operation;
-use paysig::http::{HttpClient, Request, Url};
+use paysig::http::{HttpClient, Request, Response, Url};
 use paysig::md5::{HexCase, KeySuffix};
 use paysig::{CanonicalRules, Md5Signer, Money, Params, Reply};
 
@@ -69,10 +69,11 @@ impl Client {
         Ok(Request::post_form(PROVIDER, operation, url, body))
     }
 
-    async fn send(&self, request: Request, operation: Operation) -> Result<Vec<u8>, Error> {
+    /// A 2xx answer; its body is read where it is used, without a copy.
+    async fn send(&self, request: Request, operation: Operation) -> Result<Response, Error> {
         let http = |source| Error::Http { operation, source };
         let response = self.inner.http.send(request).await.map_err(http)?;
-        Ok(response.require_success().map_err(http)?.body)
+        response.require_success().map_err(http)
     }
 
     /// Queries an order by the merchant's number. Idempotent: retried by the policy of
@@ -81,7 +82,7 @@ impl Client {
         validate::order_no("order_no", order_no)?;
         let params = Params::new().with("order_no", order_no);
         let request = self.signed("query", "/query", params)?.idempotent();
-        let order = model::order(&self.send(request, Operation::Query).await?)?;
+        let order = model::order(&self.send(request, Operation::Query).await?.body)?;
         echo("order_no", order_no, &order.order_no)?;
         Ok(Reply::new(order))
     }
@@ -101,7 +102,7 @@ impl Client {
             .with("refund_no", refund_no)
             .with("refund_amount", amount.fen().to_string());
         let request = self.signed("refund", "/refund", params)?;
-        let refund = model::refund(&self.send(request, Operation::Mutation).await?)?;
+        let refund = model::refund(&self.send(request, Operation::Mutation).await?.body)?;
         echo("order_no", order_no, &refund.order_no)?;
         echo("refund_no", refund_no, &refund.refund_no)?;
         Ok(Reply::new(refund))

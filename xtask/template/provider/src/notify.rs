@@ -10,6 +10,10 @@ use crate::error::NotifyError;
 use crate::model::TradeState;
 use crate::{Client, client};
 
+/// The answer that tells {{Title}} the notify was received, so that it stops sending it
+/// (write the document's text here).
+pub const ACK: &str = "success";
+
 /// A verified payment notify.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Notification {

@@ -3,10 +3,24 @@
 //! After [`Resolution::NotFound`] the order was never created: whether the same number may
 //! be sent again is for the document to say (write it here).
 
-use paysig::resolve::{self, RefundResolution, Resolution, ResolvePolicy, Seen};
+use std::time::Duration;
+
+use paysig::http::Jitter;
+use paysig::resolve::{self, Seen};
+pub use paysig::resolve::{RefundResolution, Resolution, ResolvePolicy};
 
 use crate::Client;
 use crate::model::{Order, ResultCode, TradeState};
+
+/// The timing of the queries: a first query after 2 s, waits of at most 2, 4, 8 s, for 60 s
+/// (write the document's timing here, or say that it names none).
+pub const DEFAULT_POLICY: ResolvePolicy = ResolvePolicy {
+    first_delay: Duration::from_secs(2),
+    interval: Duration::from_secs(2),
+    max_interval: Duration::from_secs(8),
+    deadline: Duration::from_secs(60),
+    jitter: Jitter::Full,
+};
 
 impl Client {
     /// Queries `order_no` under `policy` until it is paid, final unpaid or not found.
