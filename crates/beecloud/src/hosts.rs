@@ -120,6 +120,9 @@ mod tests {
             *counts.entry(picker.order(3)).or_default() += 1;
         }
         assert_eq!(counts.len(), 6, "{counts:?}");
-        assert!(counts.values().all(|&c| (850..=1_150).contains(&c)), "{counts:?}");
+        assert!(
+            counts.values().all(|&c| (850..=1_150).contains(&c)),
+            "{counts:?}"
+        );
     }
 }

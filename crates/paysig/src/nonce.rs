@@ -48,9 +48,16 @@ mod tests {
         }
         for &c in super::ALPHANUMERIC {
             let n = counts[usize::from(c)];
-            assert!((1_350..=1_850).contains(&n), "{} drawn {n} times", char::from(c));
+            assert!(
+                (1_350..=1_850).contains(&n),
+                "{} drawn {n} times",
+                char::from(c)
+            );
         }
-        let in_alphabet: u32 = super::ALPHANUMERIC.iter().map(|&c| counts[usize::from(c)]).sum();
+        let in_alphabet: u32 = super::ALPHANUMERIC
+            .iter()
+            .map(|&c| counts[usize::from(c)])
+            .sum();
         assert_eq!(in_alphabet, 3_100 * 32, "nothing outside the alphabet");
     }
 }
