@@ -510,9 +510,8 @@ fn mifeng_policy(policy: &RetryPolicy) -> RetryPolicy {
 }
 
 fn random_hex32() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>())
+    let (a, b) = (paysig::random::u64(), paysig::random::u64());
+    format!("{a:016x}{b:016x}")
 }
 
 /// A token failure before `ep` left. For a query it stays as it is (nothing moves either way);

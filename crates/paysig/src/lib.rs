@@ -14,6 +14,7 @@
 //! - [`code_enum!`]: provider code enums with an `Unknown` arm that keeps the raw value.
 //! - [`Verified`]: the only way to hold a value whose signature was checked.
 //! - [`SecretString`]: credentials that never print.
+//! - [`random`]: nonces, jitter and lock values from the operating system's random source.
 //! - [`wire`]: [`wire::ToWire`], the one way a request struct becomes form pairs, JSON or
 //!   JWT claims, signed last.
 //! - `http` (feature): the one sender all providers use; see the module docs.
@@ -31,6 +32,25 @@
 //! let sign = sunmi.sign(&params, &key).unwrap();
 //! assert_eq!(sign.len(), 32);
 //! ```
+//!
+//! # Build cost
+//!
+//! A provider crate's users compile paysig and its dependencies on top of what raw `reqwest`
+//! already costs them, so each dependency here has to earn its place (the figures are in the
+//! payhub README, section "Build cost").
+//!
+//! - Randomness comes from `getrandom` ([`random`]), one small crate, rather than `rand`,
+//!   which adds five (`rand`, `rand_core`, `rand_chacha`, `ppv-lite86`, `zerocopy`) for the
+//!   32 bytes of a nonce and the 8 of a jitter.
+//! - `aws-lc-rs` is the one `reqwest`'s rustls already builds, without its `ring-io` and
+//!   `ring-sig-verify` features (they would add `untrusted` 0.7 for nothing paysig calls).
+//! - `resolve::poll` (feature `http`) stays on `backon`, weighed against a hand-written
+//!   loop: `backon` costs two small crates (itself and `fastrand`; no build script, no proc
+//!   macro, about a second of a clean build), and beecloud's host shuffle uses `fastrand` too,
+//!   so a hand-written loop would save one crate. That is not worth owning the loop that
+//!   decides when an unknown payment is given up: its sleep-and-stop mechanics stay in a
+//!   small, well-kept crate that is tested outside this repository. (The HTTP sender's retry
+//!   loop is paysig's own and uses neither.)
 
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
@@ -46,6 +66,7 @@ pub mod md5;
 pub mod money;
 mod nonce;
 pub mod params;
+pub mod random;
 pub mod rawjson;
 mod reply;
 pub mod rsa;

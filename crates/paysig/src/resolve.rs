@@ -176,9 +176,8 @@ impl ResolvePolicy {
 }
 
 fn full_jitter(cap: Duration) -> Duration {
-    use rand::Rng;
     let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
-    Duration::from_nanos(rand::rng().random_range(0..=nanos))
+    Duration::from_nanos(crate::random::up_to(nanos))
 }
 
 /// One round of a polling loop: finished, or ask again (with what was seen this time).

@@ -97,9 +97,8 @@ impl RedisRateLimiter {
 }
 
 fn member() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>())
+    let (a, b) = (paysig::random::u64(), paysig::random::u64());
+    format!("{a:016x}{b:016x}")
 }
 
 #[async_trait]

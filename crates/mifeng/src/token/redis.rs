@@ -295,9 +295,8 @@ fn decode(raw: &str) -> Option<(u64, StoredToken)> {
 }
 
 fn lock_value() -> String {
-    use rand::Rng;
-    let mut rng = rand::rng();
-    format!("{:016x}{:016x}", rng.random::<u64>(), rng.random::<u64>())
+    let (a, b) = (paysig::random::u64(), paysig::random::u64());
+    format!("{a:016x}{b:016x}")
 }
 
 #[async_trait]

@@ -102,9 +102,8 @@ impl RetryPolicy {
 
 /// A uniform draw in `[0, cap]`.
 fn full_jitter(cap: Duration) -> Duration {
-    use rand::Rng;
     let nanos = u64::try_from(cap.as_nanos()).unwrap_or(u64::MAX);
-    Duration::from_nanos(rand::rng().random_range(0..=nanos))
+    Duration::from_nanos(crate::random::up_to(nanos))
 }
 
 /// Settings of the shared client.

@@ -37,14 +37,24 @@ impl TradeDate {
 
     /// Parses `yyyyMMdd` (e.g. `20190520`).
     pub fn parse(text: &str) -> Result<Self, Error> {
-        let format = time::macros::format_description!("[year][month][day]");
         if text.len() != 8 || !text.bytes().all(|b| b.is_ascii_digit()) {
             return Err(Error::Validation {
                 field: "tradeDate",
                 reason: "expected yyyyMMdd".into(),
             });
         }
-        time::Date::parse(text, format)
+        // The calendar check is `time`'s; the digits are read here, which spares a build of
+        // `time`'s format-description macros.
+        let digits = text.as_bytes();
+        let number = |at: std::ops::Range<usize>| {
+            digits[at]
+                .iter()
+                .fold(0u16, |n, &d| n * 10 + u16::from(d - b'0'))
+        };
+        // At most 99 for two digits: the casts keep every value.
+        let (year, month, day) = (number(0..4), number(4..6) as u8, number(6..8) as u8);
+        time::Month::try_from(month)
+            .and_then(|month| time::Date::from_calendar_date(i32::from(year), month, day))
             .map(TradeDate)
             .map_err(|e| Error::Validation {
                 field: "tradeDate",
@@ -418,5 +428,32 @@ impl RefundRequest {
             order_id: checked("orderId", &self.order_id, 80)?,
             business_id: checked("businessId", &self.business_id, 80)?,
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::TradeDate;
+
+    #[test]
+    fn trade_dates_are_calendar_dates() {
+        for ok in ["20200229", "20191231", "20190101", "99991231"] {
+            assert_eq!(TradeDate::parse(ok).unwrap().to_wire(), ok);
+        }
+        for bad in [
+            "20190229",
+            "20190431",
+            "20191301",
+            "20190001",
+            "20190100",
+            "20190132",
+            "2019052",
+            "201905201",
+            "2019052a",
+            "+2019052",
+            "２０19052",
+        ] {
+            assert!(TradeDate::parse(bad).is_err(), "{bad}");
+        }
     }
 }
