@@ -374,7 +374,10 @@ impl Client {
     ) -> Result<T, Error> {
         let para = para
             .to_json()
-            .map(|json| String::from_utf8_lossy(&json).into_owned())
+            // serde_json writes UTF-8: taken as it is, not copied.
+            .map(|json| {
+                String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            })
             .map_err(|e| Error::Decode {
                 operation,
                 reason: format!("request could not be serialised: {e}"),
