@@ -376,7 +376,8 @@ impl Client {
             .to_json()
             // serde_json writes UTF-8: taken as it is, not copied.
             .map(|json| {
-                String::from_utf8(json).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+                String::from_utf8(json)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
             })
             .map_err(|e| Error::Decode {
                 operation,
@@ -538,7 +539,10 @@ impl<'de, T: serde::Deserialize<'de>> serde::Deserialize<'de> for Tapped<T> {
             fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
                 f.write_str("an answer object")
             }
-            fn visit_map<A: serde::de::MapAccess<'de>>(self, map: A) -> Result<Tapped<T>, A::Error> {
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                map: A,
+            ) -> Result<Tapped<T>, A::Error> {
                 let mut tap = Tap {
                     map,
                     result_code: None,
@@ -684,8 +688,12 @@ mod tests {
     #[test]
     fn one_pass_reads_the_page_wherever_the_envelope_members_are() {
         for body in [
-            format!(r#"{{"result_code":0,"result_msg":"OK","err_detail":"","count":1,"bills":[{BILL}]}}"#),
-            format!(r#"{{"count":1,"bills":[{BILL}],"err_detail":"","result_msg":"OK","result_code":0}}"#),
+            format!(
+                r#"{{"result_code":0,"result_msg":"OK","err_detail":"","count":1,"bills":[{BILL}]}}"#
+            ),
+            format!(
+                r#"{{"count":1,"bills":[{BILL}],"err_detail":"","result_msg":"OK","result_code":0}}"#
+            ),
             format!(r#"{{"count":1,"\u0072esult_code":0,"bills":[{BILL}]}}"#),
         ] {
             let page: BillsPage = decode_one("bills", answer(200, &body)).unwrap();
@@ -701,8 +709,14 @@ mod tests {
     fn one_pass_errors_are_the_two_pass_ones() {
         let cases = [
             // A refusal, its message reported (the page fields absent or present).
-            (200, r#"{"result_code":7,"result_msg":"NO_SUCH_BILL","err_detail":"none here"}"#),
-            (200, r#"{"bills":[],"result_code":7,"result_msg":"NO_SUCH_BILL"}"#),
+            (
+                200,
+                r#"{"result_code":7,"result_msg":"NO_SUCH_BILL","err_detail":"none here"}"#,
+            ),
+            (
+                200,
+                r#"{"bills":[],"result_code":7,"result_msg":"NO_SUCH_BILL"}"#,
+            ),
             // No result_code, a repeated one, no bills, a malformed bill, not JSON.
             (200, r#"{"bills":[]}"#),
             (200, r#"{"result_code":0,"bills":[],"result_code":7}"#),
@@ -713,18 +727,23 @@ mod tests {
         ];
         for (status, body) in cases {
             let one = decode_one::<BillsPage>("bills", answer(status, body)).unwrap_err();
-            let two = decode::<BillsPage>("bills", answer(status, body), |b| {
-                serde_json::from_slice(b)
-            })
-            .unwrap_err();
+            let two =
+                decode::<BillsPage>("bills", answer(status, body), |b| serde_json::from_slice(b))
+                    .unwrap_err();
             assert_eq!(one.to_string(), two.to_string(), "{body}");
         }
         let e = decode_one::<BillsPage>(
             "bills",
-            answer(200, r#"{"result_code":7,"result_msg":"NO_SUCH_BILL","err_detail":"none here"}"#),
+            answer(
+                200,
+                r#"{"result_code":7,"result_msg":"NO_SUCH_BILL","err_detail":"none here"}"#,
+            ),
         )
         .unwrap_err();
-        assert!(matches!(e, Error::Api { ref msg, .. } if msg == "NO_SUCH_BILL"), "{e}");
+        assert!(
+            matches!(e, Error::Api { ref msg, .. } if msg == "NO_SUCH_BILL"),
+            "{e}"
+        );
         let e = decode_one::<BillsPage>(
             "bills",
             answer(200, r#"{"result_code":0,"bills":[],"result_code":7}"#),

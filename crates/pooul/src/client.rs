@@ -339,10 +339,11 @@ impl Client {
             })?;
         let http_status = resp.status;
         let payload = self.verified_payload(operation, &resp)?;
-        let answer: RawAnswer<'_> = serde_json::from_slice(&payload).map_err(|e| Error::Decode {
-            operation,
-            reason: e.to_string(),
-        })?;
+        let answer: RawAnswer<'_> =
+            serde_json::from_slice(&payload).map_err(|e| Error::Decode {
+                operation,
+                reason: e.to_string(),
+            })?;
         if answer.code != 0 {
             return Err(Error::Api {
                 operation,
@@ -462,7 +463,8 @@ impl Client {
                     Err(_) => serde_json::from_str::<String>(raw).is_ok_and(|s| s == want),
                 };
                 if !same {
-                    let got = serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_owned());
+                    let got =
+                        serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_owned());
                     return Err(mismatch(got));
                 }
             } else if let Ok(n) = serde_json::from_str::<serde_json::Number>(raw) {
