@@ -34,8 +34,20 @@ struct Inner {
     config: Config,
     http: HttpClient,
     base: Url,
+    /// The URL of each path in [`PATHS`], `merchant_id` appended, built once.
+    endpoints: Vec<(&'static str, Url)>,
     not_found_codes: Vec<i64>,
 }
+
+/// The paths of the operations, joined to the base once per client.
+const PATHS: &[&str] = &[
+    "v2/pay",
+    "v2/pay/query",
+    "v2/pay/close",
+    "v2/pay/reverse",
+    "v2/pay/refund",
+    "v2/pay/refund_query",
+];
 
 /// What a response body is, decided by its first bytes (see [`Client`]'s transport notes in
 /// the crate docs).
@@ -61,8 +73,9 @@ fn classify(body: &[u8]) -> BodyKind<'_> {
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'='))
     };
-    let segments: Vec<&str> = text.split('.').collect();
-    if segments.len() == 3 && segments.iter().all(|s| base64url(s)) {
+    let mut segments = text.split('.');
+    let three = segments.by_ref().take(3).filter(|s| base64url(s)).count() == 3;
+    if three && segments.next().is_none() {
         BodyKind::Jwt(text)
     } else {
         BodyKind::Other
@@ -105,11 +118,16 @@ impl Client {
             );
         }
         let base = config.environment.base_url();
+        let endpoints = PATHS
+            .iter()
+            .map(|path| Ok((*path, endpoint(&base, path, &config.merchant_id)?)))
+            .collect::<Result<_, Error>>()?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 http,
                 base,
+                endpoints,
                 not_found_codes: Vec::new(),
             }),
         })
@@ -306,11 +324,10 @@ impl Client {
         repeatable: bool,
         read: impl FnOnce(Option<&RawValue>) -> Result<T, Error>,
     ) -> Result<Reply<T>, Error> {
-        let mut url = self.inner.base.join(path).map_err(|e| Error::Config {
-            reason: format!("cannot join {path}: {e}"),
-        })?;
-        url.query_pairs_mut()
-            .append_pair("merchant_id", &self.inner.config.merchant_id);
+        let url = match self.inner.endpoints.iter().find(|(p, _)| *p == path) {
+            Some((_, url)) => url.clone(),
+            None => endpoint(&self.inner.base, path, &self.inner.config.merchant_id)?,
+        };
         let merchant_key = &self.inner.config.merchant_key;
         let resp = self
             .inner
@@ -542,6 +559,16 @@ fn ack(operation: &'static str) -> impl FnOnce(Option<&RawValue>) -> Result<Opti
                 reason: e.to_string(),
             })
     }
+}
+
+/// `path` on `base`, with the `merchant_id` query every call carries.
+fn endpoint(base: &Url, path: &str, merchant_id: &str) -> Result<Url, Error> {
+    let mut url = base.join(path).map_err(|e| Error::Config {
+        reason: format!("cannot join {path}: {e}"),
+    })?;
+    url.query_pairs_mut()
+        .append_pair("merchant_id", merchant_id);
+    Ok(url)
 }
 
 /// One attempt's failure inside [`HttpClient::send_with`]: the transport's, to be wrapped
