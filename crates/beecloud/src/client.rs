@@ -21,6 +21,10 @@ use serde::de::DeserializeOwned;
 use std::convert::Infallible;
 use std::sync::Arc;
 
+mod answer;
+
+use answer::{decode, decode_one};
+
 const PROVIDER: &str = "beecloud";
 
 /// `app_sign = md5(app_id + timestamp + app_key)`, lowercase hex (the `app_sign` row of every
@@ -376,7 +380,11 @@ impl Client {
     ) -> Result<T, Error> {
         let para = para
             .to_json()
-            .map(|json| String::from_utf8_lossy(&json).into_owned())
+            // serde_json writes UTF-8: taken as it is, not copied.
+            .map(|json| {
+                String::from_utf8(json)
+                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+            })
             .map_err(|e| Error::Decode {
                 operation,
                 reason: format!("request could not be serialised: {e}"),
@@ -389,7 +397,7 @@ impl Client {
             })
             .await
             .map_err(failover_error(operation))?;
-        decode(operation, resp, |b| serde_json::from_slice(b))
+        decode_one(operation, resp)
     }
 
     /// POST of a JSON body, sent once per host; fails over only while no host could be
@@ -460,43 +468,6 @@ fn endpoint(base: &Url, path: &str) -> Url {
     url.set_query(None);
     url.set_fragment(None);
     url
-}
-
-/// Reads an answer: HTTP status, then `result_code`, then the operation's fields.
-fn decode<T>(
-    operation: &'static str,
-    resp: Response,
-    parse: impl FnOnce(&[u8]) -> Result<T, serde_json::Error>,
-) -> Result<T, Error> {
-    let resp = resp
-        .require_success()
-        .map_err(crate::error::http(operation))?;
-    let decode_error = |e: serde_json::Error| Error::Decode {
-        operation,
-        reason: e.to_string(),
-    };
-    // The status alone first (nothing allocated on success); the whole envelope only for a
-    // refusal, to report its message.
-    let status: Status = serde_json::from_slice(&resp.body).map_err(decode_error)?;
-    if status.result_code != ResultCode::Ok {
-        let envelope: Envelope = serde_json::from_slice(&resp.body).map_err(decode_error)?;
-        return Err(Error::Api {
-            operation,
-            code: envelope.result_code,
-            msg: envelope.result_msg.unwrap_or_default(),
-            err_detail: envelope.err_detail,
-        });
-    }
-    parse(&resp.body).map_err(|e| Error::Decode {
-        operation,
-        reason: e.to_string(),
-    })
-}
-
-/// `result_code` of [`Envelope`], read without its texts.
-#[derive(serde::Deserialize)]
-struct Status {
-    result_code: ResultCode,
 }
 
 /// Walks pages until one comes back short.

@@ -18,7 +18,10 @@ async fn send(sb: &RunningSandbox, path: &str, merchant: &str, body: String) -> 
         .await
         .unwrap();
     assert_eq!(resp.status, 200);
-    (resp.content_type.unwrap_or_default(), resp.body.to_vec())
+    (
+        resp.content_type().unwrap_or_default().to_owned(),
+        resp.body.to_vec(),
+    )
 }
 
 /// Signs `payload` (plus a fresh nonce_str) with `key` and POSTs it.

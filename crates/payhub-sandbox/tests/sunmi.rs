@@ -344,7 +344,7 @@ async fn query_answers_every_documented_member_by_each_key() {
             .await
             .unwrap();
         assert_eq!(resp.status, 200);
-        assert_eq!(resp.content_type.as_deref(), Some("application/json"));
+        assert_eq!(resp.content_type(), Some("application/json"));
         assert_eq!(json(&resp.body), expected, "by {key}");
         // Members in name order, like every other answer of the sandbox.
         let text = String::from_utf8(resp.body.to_vec()).unwrap();

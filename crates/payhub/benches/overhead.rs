@@ -13,7 +13,8 @@
 //! The server runs in a child process (this binary re-executed with `PAYHUB_OVERHEAD_SERVER`
 //! set) so that getrusage and the allocation counter see only the clients.
 //!
-//! `cargo bench -p payhub --bench overhead`; `PAYHUB_OVERHEAD_QUICK=1` for a short run.
+//! `cargo bench -p payhub --bench overhead`; `PAYHUB_OVERHEAD_QUICK=1` for a short run;
+//! `PAYHUB_OVERHEAD_TRACE=<provider>:<sdk|raw>` prints where one call's allocations are made.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::Future;
@@ -26,16 +27,43 @@ struct CountingAlloc;
 
 static ALLOCATIONS: AtomicU64 = AtomicU64::new(0);
 
+/// While set, every allocation's backtrace is kept (`PAYHUB_OVERHEAD_TRACE`).
+static TRACING: AtomicBool = AtomicBool::new(false);
+static TRACES: std::sync::Mutex<Vec<std::backtrace::Backtrace>> = std::sync::Mutex::new(Vec::new());
+
+thread_local! {
+    /// Set while this thread records a trace: the recording's own allocations are not traced.
+    static IN_TRACE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+fn trace_allocation() {
+    if !TRACING.load(Ordering::Relaxed) {
+        return;
+    }
+    let _ = IN_TRACE.try_with(|busy| {
+        if busy.replace(true) {
+            return;
+        }
+        let bt = std::backtrace::Backtrace::force_capture();
+        if let Ok(mut traces) = TRACES.lock() {
+            traces.push(bt);
+        }
+        busy.set(false);
+    });
+}
+
 // SAFETY: every call is forwarded unchanged to the system allocator; the counter is a side
 // effect only.
 unsafe impl GlobalAlloc for CountingAlloc {
     unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        trace_allocation();
         // SAFETY: forwarded with the caller's layout.
         unsafe { System.alloc(layout) }
     }
     unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        trace_allocation();
         // SAFETY: forwarded with the caller's layout.
         unsafe { System.alloc_zeroed(layout) }
     }
@@ -45,6 +73,7 @@ unsafe impl GlobalAlloc for CountingAlloc {
     }
     unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
         ALLOCATIONS.fetch_add(1, Ordering::Relaxed);
+        trace_allocation();
         // SAFETY: `ptr` was allocated by `System` with `layout`.
         unsafe { System.realloc(ptr, layout, new_size) }
     }
@@ -58,16 +87,15 @@ const QUICK_ENV: &str = "PAYHUB_OVERHEAD_QUICK";
 /// `<provider>:<sdk|raw>`: after the byte check, run only that side at c=64 for 20 s (for
 /// `perf record`), print nothing else.
 const PROFILE_ENV: &str = "PAYHUB_OVERHEAD_PROFILE";
-/// Print the allocations of the Sunmi query's steps, taken one by one, and exit.
-const ATTRIBUTE_ENV: &str = "PAYHUB_OVERHEAD_ATTRIBUTE";
+/// `<provider>:<sdk|raw>`: after the byte check and a warm-up, make one call of that side and
+/// print where each of its allocations was made (the first frames outside std), then exit.
+const TRACE_ENV: &str = "PAYHUB_OVERHEAD_TRACE";
 
 type BenchResult<T> = Result<T, String>;
 
 fn main() {
     let outcome = if std::env::var_os(SERVER_ENV).is_some() {
         server::run()
-    } else if std::env::var_os(ATTRIBUTE_ENV).is_some() {
-        attribute::run()
     } else {
         client::run()
     };
@@ -937,229 +965,6 @@ fn loadavg() -> String {
         .unwrap_or_else(|_| "?".into())
 }
 
-mod attribute {
-    //! Where the Sunmi query's allocations go: each step the SDK takes per call, run alone,
-    //! its allocations counted (public API only, so some steps are re-enacted with the same
-    //! calls the client makes; the file and line of each is printed beside it).
-
-    use super::{ALLOCATIONS, BenchResult, fixture, ids};
-    use std::hint::black_box as bb;
-    use std::sync::atomic::Ordering;
-
-    const N: u64 = 1000;
-
-    fn per_call(mut step: impl FnMut()) -> f64 {
-        step();
-        let a0 = ALLOCATIONS.load(Ordering::SeqCst);
-        for _ in 0..N {
-            step();
-        }
-        (ALLOCATIONS.load(Ordering::SeqCst) - a0) as f64 / N as f64
-    }
-
-    #[derive(serde::Deserialize)]
-    #[allow(dead_code)] // read through black_box
-    struct TypedEnvelope {
-        code: sunmi::SystemCode,
-        msg: Option<String>,
-        data: Option<sunmi::QueryResult>,
-    }
-
-    pub fn run() -> BenchResult<()> {
-        let answer = fixture("sunmi/query_response.json")?.into_bytes();
-        let key = paysig::SecretString::from(ids::SUNMI_APP_KEY);
-        let signer = sunmi::request_signer();
-        let base = url::Url::parse("http://127.0.0.1:1/sunmi/").map_err(|e| e.to_string())?;
-        let params = || {
-            paysig::Params::new()
-                .with("app_id", ids::SUNMI_APP_ID)
-                .with("charset", "utf8")
-                .with("msn", ids::SUNMI_MSN)
-                .with("orderId", ids::SUNMI_ORDER_ID)
-        };
-        let sample = {
-            let mut p = params();
-            let sign = signer.sign(&p, &key).map_err(|e| e.to_string())?;
-            p.push("sign", sign);
-            p.to_form()
-        };
-        let url = base.join("v1/trade/query").map_err(|e| e.to_string())?;
-        let request =
-            paysig::http::Request::post_form("sunmi", "query", url.clone(), sample).idempotent();
-        let rows: Vec<(&str, &str, f64)> = vec![
-            (
-                "Params: 4 pairs (2 Strings each + Vec growth)",
-                "sunmi/src/client.rs base_params, model/request.rs write",
-                per_call(|| {
-                    bb(params());
-                }),
-            ),
-            (
-                "Md5Signer::sign (canonical String, key joined, hex String)",
-                "paysig/src/md5.rs sign",
-                per_call(|| {
-                    let p = bb(params());
-                    bb(signer.sign(&p, &key).ok());
-                }) - per_call(|| {
-                    bb(params());
-                }),
-            ),
-            (
-                "push sign + Params::to_form",
-                "sunmi/src/client.rs call",
-                per_call(|| {
-                    let mut p = params();
-                    p.push("sign", "FC98346154D80B721A1A5B241FB4F0F9");
-                    bb(p.to_form());
-                }) - per_call(|| {
-                    bb(params());
-                }),
-            ),
-            (
-                "Url::join of the endpoint, every call",
-                "sunmi/src/client.rs call",
-                per_call(|| {
-                    bb(base.join("v1/trade/query").ok());
-                }),
-            ),
-            (
-                "Request clone in HttpClient::send",
-                "paysig/src/http/client.rs send",
-                per_call(|| {
-                    bb(request.clone());
-                }),
-            ),
-            (
-                "host string (host_of) in send_once",
-                "paysig/src/http/client.rs send_once",
-                per_call(|| {
-                    bb(request.host());
-                }),
-            ),
-            (
-                "URL + body cloned again for reqwest in send_once",
-                "paysig/src/http/client.rs send_once",
-                per_call(|| {
-                    bb(request.url.clone());
-                    if let paysig::http::Body::Form { body, .. } = &request.body {
-                        bb(body.clone());
-                    }
-                }),
-            ),
-            (
-                "answer → Envelope with data: Value",
-                "sunmi/src/client.rs call",
-                per_call(|| {
-                    bb(serde_json::from_slice::<sunmi::model::Envelope>(&answer).ok());
-                }),
-            ),
-            (
-                "Value → QueryResult (second decode)",
-                "sunmi/src/client.rs decode_data",
-                per_call(|| {
-                    let env: Option<sunmi::model::Envelope> = serde_json::from_slice(&answer).ok();
-                    let data = env.and_then(|e| e.data);
-                    bb(data.map(serde_json::from_value::<sunmi::QueryResult>));
-                }) - per_call(|| {
-                    bb(serde_json::from_slice::<sunmi::model::Envelope>(&answer).ok());
-                }),
-            ),
-            (
-                "(for comparison) answer → typed envelope, one decode",
-                "-",
-                per_call(|| {
-                    bb(serde_json::from_slice::<TypedEnvelope>(&answer).ok());
-                }),
-            ),
-        ];
-        let decodes = decodes()?;
-        println!("Sunmi query, allocations per call of each SDK step (taken alone):");
-        for (step, site, n) in rows {
-            println!("  {n:>6.1}  {step:<58} {site}");
-        }
-        println!(
-            "  (plus per call: the content-type String and Response.content_type String, the \
-             answer body copied into a Vec, paysig/src/http/client.rs send_once)"
-        );
-        println!();
-        println!("Answer decoding, allocations per call, SDK vs the raw side's typed structs:");
-        for (provider, how, sdk, raw) in decodes {
-            println!("  {provider:<9} SDK {sdk:>6.1}  raw {raw:>6.1}   {how}");
-        }
-        Ok(())
-    }
-
-    type DecodeRow = (&'static str, &'static str, f64, f64);
-
-    /// The answer-decoding step of each provider, as the client does it and as the raw side
-    /// does it.
-    fn decodes() -> BenchResult<Vec<DecodeRow>> {
-        let sunmi = fixture("sunmi/query_response.json")?.into_bytes();
-        let bee = super::server::beecloud_bills().into_bytes();
-        let mut pooul: serde_json::Value =
-            serde_json::from_str(&fixture("pooul/pay_common_micro_response.json")?)
-                .map_err(|e| e.to_string())?;
-        pooul["nonce_str"] = "benchanswernonce".into();
-        let pooul = serde_json::to_vec(&pooul).map_err(|e| e.to_string())?;
-        let mifeng = fixture("mifeng/query_response.json")?.into_bytes();
-        use super::raw;
-        Ok(vec![
-            (
-                "sunmi",
-                "Envelope{data: Value} then from_value (sunmi/src/client.rs call, decode_data)",
-                per_call(|| {
-                    let env: Option<sunmi::model::Envelope> = serde_json::from_slice(&sunmi).ok();
-                    bb(env
-                        .and_then(|e| e.data)
-                        .map(serde_json::from_value::<sunmi::QueryResult>));
-                }),
-                per_call(|| {
-                    bb(serde_json::from_slice::<raw::SunmiAnswer>(&sunmi).ok());
-                }),
-            ),
-            (
-                "beecloud",
-                "the body parsed twice: Envelope, then BillsPage (beecloud/src/client.rs decode)",
-                per_call(|| {
-                    bb(serde_json::from_slice::<beecloud::model::Envelope>(&bee).ok());
-                    bb(serde_json::from_slice::<beecloud::model::BillsPage>(&bee).ok());
-                }),
-                per_call(|| {
-                    bb(serde_json::from_slice::<raw::BillsAnswer>(&bee).ok());
-                }),
-            ),
-            (
-                "pooul",
-                "Answer<Value> then from_value into TradeData (flattened extra) (pooul/src/client.rs read_answer, typed_data)",
-                per_call(|| {
-                    let env: Option<pooul::Answer<serde_json::Value>> =
-                        serde_json::from_slice(&pooul).ok();
-                    bb(env
-                        .and_then(|e| e.data)
-                        .map(serde_json::from_value::<pooul::TradeData>));
-                }),
-                per_call(|| {
-                    bb(serde_json::from_slice::<raw::PooulAnswer>(&pooul).ok());
-                }),
-            ),
-            (
-                "mifeng",
-                "decode_reply: Envelope{data: Value} then from_value (mifeng/src/model/mod.rs)",
-                per_call(|| {
-                    bb(mifeng::model::decode_reply::<mifeng::QueryOrderResponse>(
-                        mifeng::Operation::Query,
-                        &mifeng,
-                    )
-                    .ok());
-                }),
-                per_call(|| {
-                    bb(serde_json::from_slice::<raw::MifengAnswer>(&mifeng).ok());
-                }),
-            ),
-        ])
-    }
-}
-
 mod client {
     //! The parent: starts the server, checks the bytes, measures, prints.
 
@@ -1322,6 +1127,38 @@ mod client {
         side.c64_cpu += cpu;
         side.c64_per_round
             .push(calls as f64 / elapsed.as_secs_f64().max(1e-9));
+        Ok(())
+    }
+
+    /// One call of `t` after a warm-up, each allocation printed by where it was made.
+    async fn trace_one<T: Target>(t: &T) -> BenchResult<()> {
+        warm(t, 20).await?;
+        let a0 = ALLOCATIONS.load(Ordering::SeqCst);
+        TRACING.store(true, Ordering::SeqCst);
+        let out = t.call().await;
+        TRACING.store(false, Ordering::SeqCst);
+        let n = ALLOCATIONS.load(Ordering::SeqCst) - a0;
+        out?;
+        let traces = std::mem::take(&mut *TRACES.lock().map_err(|e| e.to_string())?);
+        println!("{n} allocations in one call ({} traced):", traces.len());
+        for (i, bt) in traces.iter().enumerate() {
+            let text = bt.to_string();
+            let frames: Vec<&str> = text
+                .lines()
+                .filter_map(|l| l.trim().split_once(": ").map(|(_, f)| f))
+                .filter(|f| {
+                    ![
+                        "std::", "core::", "alloc::", "<alloc::", "<core::", "<std::", "__rust",
+                    ]
+                    .iter()
+                    .any(|p| f.starts_with(p))
+                        && !f.contains("CountingAlloc")
+                        && !f.contains("trace_allocation")
+                })
+                .take(4)
+                .collect();
+            println!("{i:>4}  {}", frames.join("  <  "));
+        }
         Ok(())
     }
 
@@ -1526,6 +1363,21 @@ mod client {
                 raw_side: Side::default(),
             };
 
+            if let Ok(which) = std::env::var(TRACE_ENV) {
+                return match which.as_str() {
+                    "sunmi:sdk" => trace_one(&*sunmi.sdk).await,
+                    "sunmi:raw" => trace_one(&*sunmi.raw).await,
+                    "beecloud:sdk" => trace_one(&*beecloud.sdk).await,
+                    "beecloud:raw" => trace_one(&*beecloud.raw).await,
+                    "pooul:sdk" => trace_one(&*pooul.sdk).await,
+                    "pooul:raw" => trace_one(&*pooul.raw).await,
+                    "mifeng:sdk" => trace_one(&*mifeng.sdk).await,
+                    "mifeng:raw" => trace_one(&*mifeng.raw).await,
+                    other => Err(format!(
+                        "{TRACE_ENV}={other}: <provider>:<sdk|raw> expected"
+                    )),
+                };
+            }
             if let Ok(which) = std::env::var(PROFILE_ENV) {
                 let secs = Duration::from_secs(20);
                 let mut side = Side::default();

@@ -119,24 +119,45 @@ pub fn encode_rs256_bytes(payload_json: &[u8], key: &RsaPrivateKey) -> Result<St
 /// Verifies the token and returns the raw payload bytes.
 pub fn verify_rs256(token: &str, key: &RsaPublicKey) -> Result<Verified<Vec<u8>>, JwtError> {
     let token = token.trim();
-    let parts: Vec<&str> = token.split('.').collect();
-    if parts.len() != 3 {
-        return Err(JwtError::Segments { found: parts.len() });
-    }
+    let mut segments = token.split('.');
+    let (Some(h), Some(p), Some(s), None) = (
+        segments.next(),
+        segments.next(),
+        segments.next(),
+        segments.next(),
+    ) else {
+        return Err(JwtError::Segments {
+            found: token.split('.').count(),
+        });
+    };
+    let parts = [h, p, s];
     let header = LENIENT_URL.decode(parts[0]).map_err(|_| JwtError::Base64 {
         segment: Segment::Header,
     })?;
-    let header: serde_json::Value =
-        serde_json::from_slice(&header).map_err(|e| JwtError::Json {
-            segment: Segment::Header,
-            reason: e.to_string(),
-        })?;
-    match header.get("alg").and_then(|a| a.as_str()) {
-        Some("RS256") => {}
-        other => {
-            return Err(JwtError::Algorithm {
-                found: other.unwrap_or_default().to_owned(),
-            });
+    // The usual header is read without building a tree; any other is read as a `Value`, as
+    // it always was, so that it is refused with the same error.
+    #[derive(serde::Deserialize)]
+    struct Header<'a> {
+        #[serde(borrow)]
+        alg: Option<&'a serde_json::value::RawValue>,
+    }
+    let rs256 = serde_json::from_slice::<Header<'_>>(&header)
+        .ok()
+        .and_then(|h| h.alg)
+        .is_some_and(|alg| alg.get() == "\"RS256\"");
+    if !rs256 {
+        let header: serde_json::Value =
+            serde_json::from_slice(&header).map_err(|e| JwtError::Json {
+                segment: Segment::Header,
+                reason: e.to_string(),
+            })?;
+        match header.get("alg").and_then(|a| a.as_str()) {
+            Some("RS256") => {}
+            other => {
+                return Err(JwtError::Algorithm {
+                    found: other.unwrap_or_default().to_owned(),
+                });
+            }
         }
     }
     let payload = LENIENT_URL.decode(parts[1]).map_err(|_| JwtError::Base64 {

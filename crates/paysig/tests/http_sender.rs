@@ -92,7 +92,7 @@ async fn sends_each_body_kind_with_its_content_type() {
     u.query_pairs_mut().append_pair("para", "{\"a\":1}");
     let r = c.send(Request::get("t", "get", u)).await.unwrap();
     assert_eq!(
-        (r.status, r.content_type.as_deref()),
+        (r.status, r.content_type()),
         (200, Some("application/json"))
     );
 }
@@ -116,6 +116,8 @@ async fn idempotent_calls_are_retried_on_5xx_until_success() {
         .await
         .unwrap();
     assert_eq!(r.status, 200);
+    // The answer names the host that gave it (set once, after the attempts).
+    assert_eq!(r.host, server.address().to_string());
 }
 
 #[tokio::test]
@@ -133,8 +135,13 @@ async fn idempotent_calls_give_up_after_max_attempts_with_the_last_answer() {
     assert_eq!(r.status, 502);
     match r.require_success().unwrap_err() {
         HttpError::Status {
-            status, snippet, ..
-        } => assert_eq!((status, snippet.as_str()), (502, "bad gateway")),
+            host,
+            status,
+            snippet,
+        } => assert_eq!(
+            (host, status, snippet.as_str()),
+            (server.address().to_string(), 502, "bad gateway")
+        ),
         e => panic!("{e:?}"),
     }
 }

@@ -12,6 +12,7 @@ use paysig::Verified;
 use paysig::http::{HttpClient, HttpError, Request, Response};
 use paysig::wire::ToWire;
 use serde::de::DeserializeOwned;
+use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use url::Url;
@@ -33,8 +34,20 @@ struct Inner {
     config: Config,
     http: HttpClient,
     base: Url,
+    /// The URL of each path in [`PATHS`], `merchant_id` appended, built once.
+    endpoints: Vec<(&'static str, Url)>,
     not_found_codes: Vec<i64>,
 }
+
+/// The paths of the operations, joined to the base once per client.
+const PATHS: &[&str] = &[
+    "v2/pay",
+    "v2/pay/query",
+    "v2/pay/close",
+    "v2/pay/reverse",
+    "v2/pay/refund",
+    "v2/pay/refund_query",
+];
 
 /// What a response body is, decided by its first bytes (see [`Client`]'s transport notes in
 /// the crate docs).
@@ -60,8 +73,9 @@ fn classify(body: &[u8]) -> BodyKind<'_> {
             && s.bytes()
                 .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'='))
     };
-    let segments: Vec<&str> = text.split('.').collect();
-    if segments.len() == 3 && segments.iter().all(|s| base64url(s)) {
+    let mut segments = text.split('.');
+    let three = segments.by_ref().take(3).filter(|s| base64url(s)).count() == 3;
+    if three && segments.next().is_none() {
         BodyKind::Jwt(text)
     } else {
         BodyKind::Other
@@ -69,12 +83,16 @@ fn classify(body: &[u8]) -> BodyKind<'_> {
 }
 
 /// `data.trade_info` of a failure answer, when it has one as a string.
-fn failure_info(env: &Envelope) -> Option<String> {
-    env.data
-        .as_ref()?
-        .get("trade_info")?
-        .as_str()
-        .map(str::to_owned)
+fn failure_info(data: Option<&RawValue>) -> Option<String> {
+    #[derive(serde::Deserialize)]
+    struct Info {
+        trade_info: Option<Value>,
+    }
+    let data = data.filter(|d| d.get().starts_with('{'))?;
+    match serde_json::from_str::<Info>(data.get()).ok()?.trade_info? {
+        Value::String(s) => Some(s),
+        _ => None,
+    }
 }
 
 impl Client {
@@ -100,11 +118,16 @@ impl Client {
             );
         }
         let base = config.environment.base_url();
+        let endpoints = PATHS
+            .iter()
+            .map(|path| Ok((*path, endpoint(&base, path, &config.merchant_id)?)))
+            .collect::<Result<_, Error>>()?;
         Ok(Client {
             inner: Arc::new(Inner {
                 config,
                 http,
                 base,
+                endpoints,
                 not_found_codes: Vec::new(),
             }),
         })
@@ -130,30 +153,45 @@ impl Client {
     /// document's query-then-reverse reminders.
     pub async fn pay(&self, request: &PayRequest) -> Result<Reply<PayData>, Error> {
         let body = request.wire_body()?;
-        let env = self
-            .call("pay", "v2/pay", body, Some(&request.mch_trade_id), false)
-            .await?;
-        self.typed_data("pay", env)
+        self.call(
+            "pay",
+            "v2/pay",
+            body,
+            Some(&request.mch_trade_id),
+            false,
+            typed("pay"),
+        )
+        .await
     }
 
     /// 查询订单 Query (pooul.md "查询订单 Query", `POST /v2/pay/query`). Safe to repeat:
     /// repeated on transport failure, each attempt with a fresh `nonce_str`.
     pub async fn query(&self, mch_trade_id: &str) -> Result<Reply<TradeData>, Error> {
         let body = Self::trade_body(mch_trade_id)?;
-        let env = self
-            .call("query", "v2/pay/query", body, Some(mch_trade_id), true)
-            .await?;
-        self.typed_data("query", env)
+        self.call(
+            "query",
+            "v2/pay/query",
+            body,
+            Some(mch_trade_id),
+            true,
+            typed("query"),
+        )
+        .await
     }
 
     /// 关闭订单 Close (pooul.md "关闭订单 Close", `POST /v2/pay/close`). The document advises
     /// waiting 5 minutes after creating an order before closing it; that is left to the caller.
     pub async fn close(&self, mch_trade_id: &str) -> Result<Reply<Option<Value>>, Error> {
         let body = Self::trade_body(mch_trade_id)?;
-        let env = self
-            .call("close", "v2/pay/close", body, Some(mch_trade_id), false)
-            .await?;
-        Ok(Self::ack(env))
+        self.call(
+            "close",
+            "v2/pay/close",
+            body,
+            Some(mch_trade_id),
+            false,
+            ack("close"),
+        )
+        .await
     }
 
     /// 撤销订单 Reverse (pooul.md "撤销订单 Reverse", `POST /v2/pay/reverse`): closes an unpaid
@@ -161,10 +199,15 @@ impl Client {
     /// 15 s minimum after paying is enforced by [`Client::micro_pay`], not here.
     pub async fn reverse(&self, mch_trade_id: &str) -> Result<Reply<Option<Value>>, Error> {
         let body = Self::trade_body(mch_trade_id)?;
-        let env = self
-            .call("reverse", "v2/pay/reverse", body, Some(mch_trade_id), false)
-            .await?;
-        Ok(Self::ack(env))
+        self.call(
+            "reverse",
+            "v2/pay/reverse",
+            body,
+            Some(mch_trade_id),
+            false,
+            ack("reverse"),
+        )
+        .await
     }
 
     /// 申请退款 Refund (pooul.md "申请退款 Refund", `POST /v2/pay/refund`). A success means
@@ -172,16 +215,15 @@ impl Client {
     /// or the refund notify. Sent once, never repeated automatically.
     pub async fn refund(&self, request: &RefundRequest) -> Result<Reply<Option<Value>>, Error> {
         let body = request.wire_body()?;
-        let env = self
-            .call(
-                "refund",
-                "v2/pay/refund",
-                body,
-                Some(&request.mch_trade_id),
-                false,
-            )
-            .await?;
-        Ok(Self::ack(env))
+        self.call(
+            "refund",
+            "v2/pay/refund",
+            body,
+            Some(&request.mch_trade_id),
+            false,
+            ack("refund"),
+        )
+        .await
     }
 
     /// 退款查询 Refund query (pooul.md "退款查询 Refund query", `POST /v2/pay/refund_query`).
@@ -191,16 +233,15 @@ impl Client {
         request: &RefundQueryRequest,
     ) -> Result<Reply<RefundQueryData>, Error> {
         let body = request.wire_body()?;
-        let env = self
-            .call(
-                "refund_query",
-                "v2/pay/refund_query",
-                body,
-                Some(&request.mch_trade_id),
-                true,
-            )
-            .await?;
-        self.typed_data("refund_query", env)
+        self.call(
+            "refund_query",
+            "v2/pay/refund_query",
+            body,
+            Some(&request.mch_trade_id),
+            true,
+            typed("refund_query"),
+        )
+        .await
     }
 
     /// Verifies a notify, pay or refund (told apart by its payload: a refund notify's `data`
@@ -268,45 +309,25 @@ impl Client {
         crate::model::wire::json_object(&TradeBody { mch_trade_id })
     }
 
-    /// The answer of close, reverse and refund: `{code: 0, msg}` with no documented `data`;
-    /// a `data` Pooul sends anyway is kept raw.
-    fn ack(env: Envelope) -> Reply<Option<Value>> {
-        Reply::new(env.data).with_msg(env.msg)
-    }
-
-    fn typed_data<T: DeserializeOwned>(
-        &self,
-        operation: &'static str,
-        env: Envelope,
-    ) -> Result<Reply<T>, Error> {
-        let data = env.data.ok_or_else(|| Error::Decode {
-            operation,
-            reason: "no `data` in a successful answer".into(),
-        })?;
-        let data = serde_json::from_value(data).map_err(|e| Error::Decode {
-            operation,
-            reason: e.to_string(),
-        })?;
-        Ok(Reply::<T>::new(data).with_msg(env.msg))
-    }
-
-    /// Signs `body` (with a fresh `nonce_str` per attempt), sends it, verifies the answer.
+    /// Signs `body` (with a fresh `nonce_str` per attempt), sends it, verifies the answer and
+    /// reads it once: the envelope borrowed from the verified payload, `data` kept as its raw
+    /// text for the echo check and for `read` (no `Value` tree in between).
     /// A `repeatable` call (a query) is retried per the sender's [`paysig::http::RetryPolicy`]
     /// on a transport failure or 5xx, re-signed each time because `nonce_str` must be unique
     /// per request.
-    async fn call(
+    async fn call<T>(
         &self,
         operation: &'static str,
         path: &str,
         mut body: Map<String, Value>,
         mch_trade_id: Option<&str>,
         repeatable: bool,
-    ) -> Result<Envelope, Error> {
-        let mut url = self.inner.base.join(path).map_err(|e| Error::Config {
-            reason: format!("cannot join {path}: {e}"),
-        })?;
-        url.query_pairs_mut()
-            .append_pair("merchant_id", &self.inner.config.merchant_id);
+        read: impl FnOnce(Option<&RawValue>) -> Result<T, Error>,
+    ) -> Result<Reply<T>, Error> {
+        let url = match self.inner.endpoints.iter().find(|(p, _)| *p == path) {
+            Some((_, url)) => url.clone(),
+            None => endpoint(&self.inner.base, path, &self.inner.config.merchant_id)?,
+        };
         let merchant_key = &self.inner.config.merchant_key;
         let resp = self
             .inner
@@ -333,12 +354,32 @@ impl Client {
                 Attempt::Prepare(e) => e,
                 Attempt::Http(source) => crate::error::http(operation)(source),
             })?;
-        let env = self.read_answer(operation, resp)?;
-        self.check_echo(operation, &env, mch_trade_id)?;
-        Ok(env)
+        let http_status = resp.status;
+        let payload = self.verified_payload(operation, &resp)?;
+        let answer: RawAnswer<'_> =
+            serde_json::from_slice(&payload).map_err(|e| Error::Decode {
+                operation,
+                reason: e.to_string(),
+            })?;
+        if answer.code != 0 {
+            return Err(Error::Api {
+                operation,
+                code: answer.code,
+                trade_info: failure_info(answer.data),
+                msg: answer.msg.unwrap_or_default(),
+                http_status,
+                signed: true,
+            });
+        }
+        resp.require_success()
+            .map_err(crate::error::http(operation))?;
+        self.check_echo(operation, answer.data, mch_trade_id)?;
+        Ok(Reply::new(read(answer.data)?).with_msg(answer.msg))
     }
 
-    fn read_answer(&self, operation: &'static str, resp: Response) -> Result<Envelope, Error> {
+    /// The answer's signed payload: a JWT verified with Pooul's key whose JSON has one
+    /// reading. A plain-JSON body (unsigned) or anything else is refused here.
+    fn verified_payload(&self, operation: &'static str, resp: &Response) -> Result<Vec<u8>, Error> {
         let http_status = resp.status;
         let decode = |reason: String| Error::Decode { operation, reason };
         match classify(&resp.body) {
@@ -346,7 +387,8 @@ impl Client {
                 let env: Envelope = match serde_json::from_slice(&resp.body) {
                     Ok(env) => env,
                     Err(e) => {
-                        resp.require_success()
+                        resp.clone()
+                            .require_success()
                             .map_err(crate::error::http(operation))?;
                         return Err(decode(e.to_string()));
                     }
@@ -362,7 +404,11 @@ impl Client {
                 Err(Error::Api {
                     operation,
                     code: env.code,
-                    trade_info: failure_info(&env),
+                    trade_info: env
+                        .data
+                        .as_ref()
+                        .and_then(|d| d.get("trade_info")?.as_str())
+                        .map(str::to_owned),
                     msg: env.msg.unwrap_or_default(),
                     http_status,
                     signed: false,
@@ -375,24 +421,11 @@ impl Client {
                 let payload = verified.into_inner();
                 // One reading of what was signed: no member twice, at any depth.
                 crate::unique::check_unique_members(&payload).map_err(|e| decode(e.to_string()))?;
-                let env: Envelope =
-                    serde_json::from_slice(&payload).map_err(|e| decode(e.to_string()))?;
-                if env.code != 0 {
-                    return Err(Error::Api {
-                        operation,
-                        code: env.code,
-                        trade_info: failure_info(&env),
-                        msg: env.msg.unwrap_or_default(),
-                        http_status,
-                        signed: true,
-                    });
-                }
-                resp.require_success()
-                    .map_err(crate::error::http(operation))?;
-                Ok(env)
+                Ok(payload)
             }
             BodyKind::Other => {
-                resp.require_success()
+                resp.clone()
+                    .require_success()
                     .map_err(crate::error::http(operation))?;
                 Err(decode(
                     "neither a JSON object nor a compact JWT (three base64url segments)".into(),
@@ -401,51 +434,141 @@ impl Client {
         }
     }
 
+    /// The answer's `data` must be about this merchant and the order asked about, when it
+    /// names them (see [`EchoCheck`]).
     fn check_echo(
         &self,
         operation: &'static str,
-        env: &Envelope,
+        data: Option<&RawValue>,
         mch_trade_id: Option<&str>,
     ) -> Result<(), Error> {
         if self.inner.config.echo_check == EchoCheck::Ignore {
             return Ok(());
         }
-        let Some(data) = env.data.as_ref().and_then(Value::as_object) else {
+        let Some(data) = data.filter(|d| d.get().starts_with('{')) else {
             return Ok(());
         };
+        // Only the two members, borrowed; the rest is skipped without being built.
+        let echo: Echo<'_> = serde_json::from_str(data.get()).map_err(|e| Error::Decode {
+            operation,
+            reason: e.to_string(),
+        })?;
         let expected = [
-            ("merchant_id", Some(self.inner.config.merchant_id.as_str())),
-            ("mch_trade_id", mch_trade_id),
+            (
+                "merchant_id",
+                Some(self.inner.config.merchant_id.as_str()),
+                echo.merchant_id,
+            ),
+            ("mch_trade_id", mch_trade_id, echo.mch_trade_id),
         ];
-        for (field, want) in expected {
-            let Some(want) = want else { continue };
-            let got = match data.get(field) {
-                // Not echoed: nothing to compare (see `EchoCheck`).
-                None | Some(Value::Null) => continue,
-                Some(Value::String(s)) => s.clone(),
-                Some(Value::Number(n)) => n.to_string(),
-                // An identifier that is a bool, list or object cannot be the one asked
-                // about; skipping it would let any answer through.
-                Some(other) => {
-                    return Err(Error::ResponseMismatch {
-                        operation,
-                        field,
-                        expected: want.to_owned(),
-                        got: format!("non-string JSON {other}"),
-                    });
-                }
+        for (field, want, got) in expected {
+            let (Some(want), Some(got)) = (want, got) else {
+                // Not asked about, or not echoed: nothing to compare (see `EchoCheck`).
+                continue;
             };
-            if got != want {
-                return Err(Error::ResponseMismatch {
-                    operation,
-                    field,
-                    expected: want.to_owned(),
-                    got,
-                });
+            let mismatch = |got: String| Error::ResponseMismatch {
+                operation,
+                field,
+                expected: want.to_owned(),
+                got,
+            };
+            let raw = got.get();
+            if raw.starts_with('"') {
+                // A string without escapes is compared in place; one with escapes is unescaped.
+                let same = match serde_json::from_str::<&str>(raw) {
+                    Ok(s) => s == want,
+                    Err(_) => serde_json::from_str::<String>(raw).is_ok_and(|s| s == want),
+                };
+                if !same {
+                    let got =
+                        serde_json::from_str::<String>(raw).unwrap_or_else(|_| raw.to_owned());
+                    return Err(mismatch(got));
+                }
+            } else if let Ok(n) = serde_json::from_str::<serde_json::Number>(raw) {
+                let got = n.to_string();
+                if got != want {
+                    return Err(mismatch(got));
+                }
+            } else if raw != "null" {
+                // An identifier that is a bool, list or object cannot be the one asked about;
+                // skipping it would let any answer through.
+                let other = serde_json::from_str::<Value>(raw)
+                    .map(|v| v.to_string())
+                    .unwrap_or_else(|_| raw.to_owned());
+                return Err(mismatch(format!("non-string JSON {other}")));
             }
         }
         Ok(())
     }
+}
+
+/// A verified answer as [`Client::call`] reads it: [`crate::Answer`]'s fields, `data` borrowed
+/// as raw JSON text.
+#[derive(serde::Deserialize)]
+struct RawAnswer<'a> {
+    #[serde(deserialize_with = "paysig::lenient::number")]
+    code: i64,
+    #[serde(default, deserialize_with = "paysig::lenient::opt_string")]
+    msg: Option<String>,
+    #[serde(default, borrow)]
+    data: Option<&'a RawValue>,
+    // Read as before (a string or number), so that an answer refused then is refused now.
+    #[serde(default, rename = "nonce_str", deserialize_with = "lenient_ignored")]
+    _nonce_str: (),
+}
+
+/// Checks a value as [`paysig::lenient::opt_string`] does, keeping nothing.
+fn lenient_ignored<'de, D: serde::Deserializer<'de>>(d: D) -> Result<(), D::Error> {
+    paysig::lenient::opt_string(d).map(drop)
+}
+
+/// The identifiers a `data` object may echo, as raw JSON text.
+#[derive(serde::Deserialize)]
+struct Echo<'a> {
+    #[serde(default, borrow)]
+    merchant_id: Option<&'a RawValue>,
+    #[serde(default, borrow)]
+    mch_trade_id: Option<&'a RawValue>,
+}
+
+/// Reads `data` into the operation's type; a successful answer without `data` is a decode
+/// error.
+fn typed<T: DeserializeOwned>(
+    operation: &'static str,
+) -> impl FnOnce(Option<&RawValue>) -> Result<T, Error> {
+    move |data| {
+        let data = data.ok_or_else(|| Error::Decode {
+            operation,
+            reason: "no `data` in a successful answer".into(),
+        })?;
+        serde_json::from_str(data.get()).map_err(|e| Error::Decode {
+            operation,
+            reason: e.to_string(),
+        })
+    }
+}
+
+/// The answer of close, reverse and refund: `{code: 0, msg}` with no documented `data`;
+/// a `data` Pooul sends anyway is kept raw.
+fn ack(operation: &'static str) -> impl FnOnce(Option<&RawValue>) -> Result<Option<Value>, Error> {
+    move |data| {
+        data.map(|d| serde_json::from_str(d.get()))
+            .transpose()
+            .map_err(|e| Error::Decode {
+                operation,
+                reason: e.to_string(),
+            })
+    }
+}
+
+/// `path` on `base`, with the `merchant_id` query every call carries.
+fn endpoint(base: &Url, path: &str, merchant_id: &str) -> Result<Url, Error> {
+    let mut url = base.join(path).map_err(|e| Error::Config {
+        reason: format!("cannot join {path}: {e}"),
+    })?;
+    url.query_pairs_mut()
+        .append_pair("merchant_id", merchant_id);
+    Ok(url)
 }
 
 /// One attempt's failure inside [`HttpClient::send_with`]: the transport's, to be wrapped

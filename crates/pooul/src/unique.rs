@@ -4,6 +4,7 @@
 //! every depth before it is parsed.
 
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::fmt;
 
@@ -89,14 +90,62 @@ impl<'de> Visitor<'de> for UniqueVisitor {
     }
 
     fn visit_map<A: MapAccess<'de>>(self, mut map: A) -> Result<Unique, A::Error> {
-        let mut seen: HashSet<String> = HashSet::new();
-        while let Some(key) = map.next_key::<String>()? {
+        // Most objects are small: their names, borrowed from the payload where they hold no
+        // escape, are compared on the stack; a larger object moves them into a set.
+        const INLINE: usize = 16;
+        let mut inline: [Option<Cow<'de, str>>; INLINE] = Default::default();
+        let mut len = 0;
+        let mut set: Option<HashSet<Cow<'de, str>>> = None;
+        while let Some(Name(name)) = map.next_key::<Name<'de>>()? {
             map.next_value::<Unique>()?;
-            if !seen.insert(key.clone()) {
-                return Err(de::Error::custom(format!("{DUPLICATE}{key}")));
+            let repeated = match &set {
+                Some(set) => set.contains(&name),
+                None => inline[..len].iter().flatten().any(|seen| *seen == name),
+            };
+            if repeated {
+                return Err(de::Error::custom(format!("{DUPLICATE}{name}")));
+            }
+            match &mut set {
+                Some(set) => {
+                    set.insert(name);
+                }
+                None if len < INLINE => {
+                    inline[len] = Some(name);
+                    len += 1;
+                }
+                None => {
+                    let mut all: HashSet<_> = inline.iter_mut().filter_map(Option::take).collect();
+                    all.insert(name);
+                    set = Some(all);
+                }
             }
         }
         Ok(Unique)
+    }
+}
+
+/// A member name, borrowed when the payload holds it as it reads (no escape).
+struct Name<'de>(Cow<'de, str>);
+
+impl<'de> Deserialize<'de> for Name<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = Name<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<Name<'de>, E> {
+                Ok(Name(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
     }
 }
 
@@ -115,6 +164,17 @@ mod tests {
             let e = check_unique_members(body).unwrap_err();
             assert!(matches!(e, super::NotUnique::Duplicate(_)), "{e}");
             assert!(e.to_string().contains("appears more than once"), "{e}");
+        }
+        // Past the names kept on the stack (16), a repeat is still found, early or late.
+        let many: Vec<String> = (0..40).map(|i| format!("\"m{i}\":{i}")).collect();
+        let wide = format!("{{{}}}", many.join(","));
+        assert!(check_unique_members(wide.as_bytes()).is_ok());
+        for repeat in ["m3", "m20", "m39"] {
+            let body = format!("{{{},\"{repeat}\":0}}", many.join(","));
+            assert_eq!(
+                check_unique_members(body.as_bytes()),
+                Err(super::NotUnique::Duplicate(repeat.into()))
+            );
         }
         // Escapes name the same member: "\u0063ode" is "code".
         assert_eq!(

@@ -62,13 +62,11 @@ pub fn decode_reply<T: serde::de::DeserializeOwned>(
         reason: e.to_string(),
         request_id: None,
     })?;
-    let reply_msg = env.msg.clone();
-    let msg = env.msg.unwrap_or_default();
     if env.code != 0 {
         return Err(Error::Api {
             operation: op.name(),
             code: op.api_code(env.code),
-            msg,
+            msg: env.msg.unwrap_or_default(),
             request_id: env.request_id,
         });
     }
@@ -84,7 +82,7 @@ pub fn decode_reply<T: serde::de::DeserializeOwned>(
     })?;
     Ok(Reply {
         data,
-        msg: reply_msg,
+        msg: env.msg,
         request_id: env.request_id,
     })
 }

@@ -118,6 +118,10 @@ impl MemoryTokenStore {
 
     fn slot(&self, mch_id: &str) -> Arc<Slot> {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
+        // Looked up by the borrowed id: the key is copied only the first time.
+        if let Some(slot) = slots.get(mch_id) {
+            return slot.clone();
+        }
         slots.entry(mch_id.to_owned()).or_default().clone()
     }
 }

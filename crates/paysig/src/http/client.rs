@@ -386,7 +386,9 @@ impl HttpClient {
             let span = tracing::Span::current();
             span.record("attempts", attempt);
             match outcome {
-                Ok(r) => {
+                Ok(mut r) => {
+                    // Named once, for the answer returned (attempts' answers carry none).
+                    r.host = std::mem::take(&mut req.host);
                     span.record("status", r.status);
                     tracing::debug!("answered");
                     Ok(r)
@@ -424,8 +426,8 @@ impl HttpClient {
         let content_type = resp
             .headers()
             .get(CONTENT_TYPE)
-            .and_then(|v| v.to_str().ok())
-            .map(str::to_owned);
+            .filter(|v| v.to_str().is_ok())
+            .cloned();
         let body = resp.bytes().await.map_err(|e| {
             if e.is_timeout() {
                 HttpError::Timeout { host: host.clone() }
@@ -437,7 +439,8 @@ impl HttpClient {
             }
         })?;
         Ok(Response {
-            host: host.clone(),
+            // Filled by `drive` for the answer it returns.
+            host: String::new(),
             status,
             retry_after,
             content_type,

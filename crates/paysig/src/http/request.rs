@@ -208,8 +208,9 @@ pub struct Response {
     pub status: u16,
     /// The `Retry-After` header, read as a delay, if any (honoured on 429 and 503).
     pub retry_after: Option<std::time::Duration>,
-    /// The `Content-Type` header, if any.
-    pub content_type: Option<String>,
+    /// The `Content-Type` header as received, if any and if it is text (shared with the
+    /// received headers: no copy per answer). [`Response::content_type`] reads it as `&str`.
+    pub content_type: Option<super::HeaderValue>,
     /// The body bytes (shared, as received: no copy).
     pub body: bytes::Bytes,
 }
@@ -219,13 +220,18 @@ impl std::fmt::Debug for Response {
         f.debug_struct("Response")
             .field("host", &self.host)
             .field("status", &self.status)
-            .field("content_type", &self.content_type)
+            .field("content_type", &self.content_type())
             .field("body_len", &self.body.len())
             .finish()
     }
 }
 
 impl Response {
+    /// The `Content-Type` header as text, if any.
+    pub fn content_type(&self) -> Option<&str> {
+        self.content_type.as_ref().and_then(|v| v.to_str().ok())
+    }
+
     /// The body as text, invalid UTF-8 replaced.
     pub fn text_lossy(&self) -> std::borrow::Cow<'_, str> {
         String::from_utf8_lossy(&self.body)

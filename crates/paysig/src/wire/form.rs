@@ -146,22 +146,59 @@ impl ser::Serializer for TopSerializer {
 #[derive(Default)]
 pub(super) struct Pairs {
     params: Params,
-    seen: HashSet<String>,
+    /// Every name written, once there are more than [`LINEAR`] (fewer are compared in place).
+    seen: Option<HashSet<String>>,
     key: Option<String>,
 }
 
+/// Up to this many pairs, a repeated name is looked for among the pairs themselves.
+const LINEAR: usize = 32;
+
+/// A field's name: a struct's, which lives as long as the program, or a map key, owned.
+enum Name {
+    Static(&'static str),
+    Owned(String),
+}
+
+impl Name {
+    fn as_str(&self) -> &str {
+        match self {
+            Name::Static(s) => s,
+            Name::Owned(s) => s,
+        }
+    }
+}
+
 impl Pairs {
-    fn field<T: ?Sized + Serialize>(&mut self, name: &str, value: &T) -> Result<(), WireError> {
-        let Some(text) = value.serialize(Scalar { field: name })? else {
+    fn field<T: ?Sized + Serialize>(&mut self, name: Name, value: &T) -> Result<(), WireError> {
+        let Some(text) = value.serialize(Scalar {
+            field: name.as_str(),
+        })?
+        else {
             return Ok(());
         };
-        if !self.seen.insert(name.to_owned()) {
+        if self.repeats(name.as_str()) {
             return Err(WireError::DuplicateField {
-                field: name.to_owned(),
+                field: name.as_str().to_owned(),
             });
         }
-        self.params.push(name, text);
+        match name {
+            Name::Static(n) => self.params.push_static(n, text),
+            Name::Owned(n) => self.params.push(n, text),
+        }
         Ok(())
+    }
+
+    /// Whether `name` was written already: a scan of the few pairs, a set beyond them.
+    fn repeats(&mut self, name: &str) -> bool {
+        if self.seen.is_none() && self.params.len() < LINEAR {
+            return self.params.iter().any(|(k, _)| k == name);
+        }
+        let params = &self.params;
+        let seen = self
+            .seen
+            .get_or_insert_with(|| params.iter().map(|(k, _)| k.to_owned()).collect());
+        !seen.insert(name.to_owned())
     }
 }
 
@@ -173,7 +210,7 @@ impl ser::SerializeStruct for Pairs {
         name: &'static str,
         value: &T,
     ) -> Result<(), WireError> {
-        self.field(name, value)
+        self.field(Name::Static(name), value)
     }
     fn skip_field(&mut self, _: &'static str) -> Result<(), WireError> {
         Ok(())
@@ -202,7 +239,7 @@ impl ser::SerializeMap for Pairs {
         let key = self.key.take().ok_or_else(|| WireError::Serialize {
             reason: "a map value without a key".into(),
         })?;
-        self.field(&key, value)
+        self.field(Name::Owned(key), value)
     }
     fn end(self) -> Result<Params, WireError> {
         Ok(self.params)
@@ -361,5 +398,44 @@ impl ser::Serializer for Scalar<'_> {
         _: usize,
     ) -> Result<Self::SerializeStructVariant, WireError> {
         self.unsupported("enum variant with data")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::wire::{ToWire, WireError};
+    use serde::ser::{Serialize, SerializeMap, Serializer};
+
+    /// A map written with the given keys, in order, repeats included.
+    struct Entries(Vec<String>);
+
+    impl Serialize for Entries {
+        fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+            let mut m = s.serialize_map(Some(self.0.len()))?;
+            for (i, k) in self.0.iter().enumerate() {
+                m.serialize_entry(k, &i)?;
+            }
+            m.end()
+        }
+    }
+
+    #[test]
+    fn a_repeated_name_is_refused_among_few_pairs_and_among_many() {
+        for n in [3usize, 31, 32, 33, 80] {
+            let names: Vec<String> = (0..n).map(|i| format!("k{i}")).collect();
+            let params = Entries(names.clone()).to_params().unwrap();
+            assert_eq!(params.len(), n);
+            assert_eq!(params.get("k0"), Some("0"));
+            for repeat in [0, n / 2, n - 1] {
+                let mut with = names.clone();
+                with.push(format!("k{repeat}"));
+                match Entries(with).to_params() {
+                    Err(WireError::DuplicateField { field }) => {
+                        assert_eq!(field, format!("k{repeat}"), "{n} pairs")
+                    }
+                    other => panic!("{n} pairs, k{repeat} twice: {other:?}"),
+                }
+            }
+        }
     }
 }
