@@ -1413,3 +1413,69 @@ async fn from_toml_accepts_pooul_s_published_1024_bit_platform_key() {
     let g = PooulGateway::from_config(&section, &env).unwrap();
     assert_eq!(g.client().config().pooul_public_key.modulus_bits(), 1024);
 }
+
+/// A ring of two Pooul keys during a rotation: the calls' answers may be signed with either
+/// (the new key is the main one, Pooul still signs with the old), and each notify is still
+/// verified under its own key's label and end.
+#[tokio::test]
+async fn a_key_ring_reads_answers_signed_with_either_key_and_labels_notifies_by_key() {
+    let server = MockServer::start().await;
+    let merchant_pem = keys().merchant.to_pkcs8_pem();
+    let merchant_pem = merchant_pem.expose_secret().to_owned();
+    let old_pem = keys().pooul.public_key().to_pem();
+    let new_pem = keys().forger.public_key().to_pem();
+    let toml = format!(
+        r#"
+[pooul]
+base_url = "{}"
+merchant_id = "{MID}"
+merchant_key_env = "TEST_POOUL_MERCHANT_KEY"
+pooul_public_keys = [
+  {{ label = "old", env = "TEST_POOUL_OLD", valid_until = "2999-01-01T00:00:00Z" }},
+  {{ label = "new", env = "TEST_POOUL_NEW" }},
+]
+"#,
+        server.uri()
+    );
+    let env = |name: &str| match name {
+        "TEST_POOUL_MERCHANT_KEY" => Some(merchant_pem.clone()),
+        "TEST_POOUL_OLD" => Some(old_pem.clone()),
+        "TEST_POOUL_NEW" => Some(new_pem.clone()),
+        _ => None,
+    };
+    let hub = Hub::from_toml_str_with_env(&toml, &env).unwrap();
+    // Pooul still signs with the old key (keys().pooul): the answer is read.
+    mount(
+        &server,
+        "/v2/pay/query",
+        answer(
+            json!({"trade_id": "t1", "mch_trade_id": "R1", "merchant_id": MID,
+                      "trade_state": 0, "total_fee": 5}),
+        ),
+    )
+    .await;
+    let q = PaymentQuery {
+        order_no: "R1".into(),
+        provider_trade_no: None,
+    };
+    let paid = hub.query_payment(Provider::Pooul, &q).await.unwrap();
+    assert_eq!(paid.status, PaymentStatus::Succeeded);
+    assert_eq!(paid.amount, Some(Money::from_fen(5)));
+
+    // Each notify names the key that verified it, whichever key the calls' gateway holds.
+    let headers = http::HeaderMap::new();
+    let account = hub.account(Provider::Pooul, "default").unwrap();
+    for (key, label) in [(&keys().pooul, "old"), (&keys().forger, "new")] {
+        let body = jwt(&pay_notify("R1", 5, 0), key);
+        let n = account
+            .verify_notification(&headers, body.as_bytes())
+            .unwrap();
+        assert_eq!(n.key.as_deref(), Some(label));
+    }
+    // A key outside the ring still refuses, for answers and notifies alike.
+    let stranger = RsaPrivateKey::generate_2048().unwrap();
+    assert!(matches!(
+        account.verify_notification(&headers, jwt(&pay_notify("R1", 5, 0), &stranger).as_bytes()),
+        Err(Error::Notify(NotifyError::Verification { .. }))
+    ));
+}

@@ -1,14 +1,12 @@
 //! The client: one typed method per `/v2` operation, over one signed transport.
 
 use crate::config::{Config, EchoCheck, PlainJsonFailures};
-use crate::error::{Error, NotifyError};
+use crate::error::Error;
 use crate::model::pay::{PayData, PayRequest};
 use crate::model::refund::{RefundQueryData, RefundQueryRequest, RefundRequest};
 use crate::model::trade::TradeData;
 use crate::model::wire::TradeBody;
 use crate::model::{Envelope, Reply, validate};
-use crate::notify::{self, Notification, PayNotify, RefundNotify};
-use paysig::Verified;
 use paysig::http::{HttpClient, HttpError, Request, Response};
 use paysig::wire::ToWire;
 use serde::de::DeserializeOwned;
@@ -16,6 +14,8 @@ use serde_json::value::RawValue;
 use serde_json::{Map, Value};
 use std::sync::Arc;
 use url::Url;
+
+mod verify;
 
 const PROVIDER: &str = "pooul";
 
@@ -244,66 +244,6 @@ impl Client {
         .await
     }
 
-    /// Verifies a notify, pay or refund (told apart by its payload: a refund notify's `data`
-    /// carries `refunds`), with Pooul's key and checks it is for this merchant. A body over
-    /// [`Config::notify_body_limit`] is refused before parsing. The headers are not read (the
-    /// body is the whole signed JWT); they are taken so that the entry point is the same in
-    /// every payhub provider crate. Answer [`crate::ACK`] once it is processed.
-    pub fn verify_notify(
-        &self,
-        _headers: &paysig::http::HeaderMap,
-        body: &[u8],
-    ) -> Result<Verified<Notification>, NotifyError> {
-        let n = notify::verify_notify_with_limit(
-            body,
-            &self.inner.config.pooul_public_key,
-            self.inner.config.notify_body_limit,
-        )?;
-        self.same_merchant(n.merchant_id())?;
-        Ok(n)
-    }
-
-    /// Verifies a 支付结果通知 (pay notify), as [`Client::verify_notify`], for a URL that only
-    /// receives pay notifies: a refund notify there is refused as not the pay shape.
-    pub fn verify_notify_pay(
-        &self,
-        _headers: &paysig::http::HeaderMap,
-        body: &[u8],
-    ) -> Result<Verified<PayNotify>, NotifyError> {
-        let n = notify::verify_notify_pay_with_limit(
-            body,
-            &self.inner.config.pooul_public_key,
-            self.inner.config.notify_body_limit,
-        )?;
-        self.same_merchant(&n.data.merchant_id)?;
-        Ok(n)
-    }
-
-    /// Verifies a 退款结果通知 (refund notify), as [`Client::verify_notify_pay`].
-    pub fn verify_notify_refund(
-        &self,
-        _headers: &paysig::http::HeaderMap,
-        body: &[u8],
-    ) -> Result<Verified<RefundNotify>, NotifyError> {
-        let n = notify::verify_notify_refund_with_limit(
-            body,
-            &self.inner.config.pooul_public_key,
-            self.inner.config.notify_body_limit,
-        )?;
-        self.same_merchant(&n.data.merchant_id)?;
-        Ok(n)
-    }
-
-    fn same_merchant(&self, got: &str) -> Result<(), NotifyError> {
-        if got != self.inner.config.merchant_id {
-            return Err(NotifyError::MerchantMismatch {
-                expected: self.inner.config.merchant_id.clone(),
-                got: got.to_owned(),
-            });
-        }
-        Ok(())
-    }
-
     fn trade_body(mch_trade_id: &str) -> Result<Map<String, Value>, Error> {
         validate::non_empty("mch_trade_id", mch_trade_id)?;
         crate::model::wire::json_object(&TradeBody { mch_trade_id })
@@ -415,9 +355,17 @@ impl Client {
                 })
             }
             BodyKind::Jwt(token) => {
-                let verified =
-                    paysig::jwt::verify_rs256(token, &self.inner.config.pooul_public_key)
-                        .map_err(|source| Error::ResponseSignature { operation, source })?;
+                let verified = self
+                    .platform_keys()
+                    .find_map(|key| paysig::jwt::verify_rs256(token, key).ok())
+                    .map_or_else(
+                        // Reported as the main key's refusal: the one the caller configured.
+                        || {
+                            paysig::jwt::verify_rs256(token, &self.inner.config.pooul_public_key)
+                                .map_err(|source| Error::ResponseSignature { operation, source })
+                        },
+                        Ok,
+                    )?;
                 let payload = verified.into_inner();
                 // One reading of what was signed: no member twice, at any depth.
                 crate::unique::check_unique_members(&payload).map_err(|e| decode(e.to_string()))?;

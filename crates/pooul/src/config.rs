@@ -229,6 +229,11 @@ pub struct Config {
     /// Pooul's RSA public key: verifies every response and notify JWT. Load it with
     /// [`load_platform_key`] (1024 bits accepted: see [`PLATFORM_KEY_POLICY`]).
     pub pooul_public_key: RsaPublicKey,
+    /// Further Pooul public keys, tried in order after [`Config::pooul_public_key`], while
+    /// Pooul rotates its key: an answer or a notify signed with the next key must still be
+    /// read, or every create during the switch would end with its outcome unknown. Empty by
+    /// default; remove the old key once the rotation is over.
+    pub rotation_public_keys: Vec<RsaPublicKey>,
     /// The largest notify body read, in bytes ([`DEFAULT_NOTIFY_BODY_LIMIT`] by default); a
     /// longer one is refused before parsing ([`crate::NotifyError::BodyTooLarge`]).
     pub notify_body_limit: usize,
@@ -268,6 +273,7 @@ impl Config {
             merchant_id: merchant_id.into(),
             merchant_key,
             pooul_public_key,
+            rotation_public_keys: Vec::new(),
             notify_body_limit: DEFAULT_NOTIFY_BODY_LIMIT,
             http: HttpConfig::default(),
             micropay: MicroPayTimings::default(),

@@ -483,6 +483,35 @@ async fn an_answer_signed_by_another_key_is_an_error() {
 }
 
 #[tokio::test]
+async fn a_rotation_key_verifies_answers_and_notifies_a_stranger_still_fails() {
+    let body = json!({"code": 0, "msg": "success", "data": {"trade_id": "t", "mch_trade_id": "m1", "trade_state": 0}});
+    let server = MockServer::start().await;
+    Mock::given(path("/v2/pay/query"))
+        .respond_with(ResponseTemplate::new(200).set_body_string(signed(&body, &keys().other)))
+        .mount(&server)
+        .await;
+    let mut cfg = config(&server.uri());
+    cfg.http.retry = paysig::http::RetryPolicy::none();
+    cfg.rotation_public_keys = vec![keys().other.public_key()];
+    let client = pooul::Client::new(cfg).unwrap();
+    let state = client.query("m1").await.unwrap();
+    assert_eq!(state.mch_trade_id, "m1");
+
+    let notify = json!({"code": 0, "msg": "success", "data": {"merchant_id": MERCHANT_ID,
+        "trade_id": "t", "mch_trade_id": "m1", "trade_state": 0, "total_fee": 5, "pay_type": "wechat.jsapi"}});
+    let headers = paysig::http::HeaderMap::new();
+    let by_rotation = signed(&notify, &keys().other);
+    let by_stranger = signed(&notify, &paysig::RsaPrivateKey::generate_2048().unwrap());
+    let first = client.verify_notify(&headers, by_rotation.as_bytes());
+    let second = client.verify_notify(&headers, by_stranger.as_bytes());
+    // The rotation key is read like the main one; a key outside both is refused.
+    let n = first.expect("verified with the rotation key");
+    assert_eq!(n.merchant_id(), MERCHANT_ID);
+    n.check_amount(paysig::Money::from_fen(5)).unwrap();
+    assert!(second.is_err(), "{second:?}");
+}
+
+#[tokio::test]
 async fn signed_failure_and_unsigned_failure_are_api_errors() {
     let body = signed(&json!({"code": 1001, "msg": "订单不存在"}), &keys().pooul);
     let err = query_answered_with(ResponseTemplate::new(200).set_body_string(body)).await;

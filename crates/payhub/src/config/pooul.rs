@@ -45,7 +45,9 @@ pub struct PooulSection {
     /// A file holding Pooul's RSA public key.
     pub pooul_public_key_file: Option<PathBuf>,
     /// Several Pooul public keys, each with an optional `valid_until` (key rotation); instead
-    /// of the single `pooul_public_key*` keys.
+    /// of the single `pooul_public_key*` keys. Each verifies notifies under its label; those
+    /// not past `valid_until` also verify the calls' answers (Pooul may sign with either
+    /// while it switches).
     pub pooul_public_keys: Option<Vec<KeyEntry>>,
     /// For [`crate::PayMethod::WechatH5`]: `"IOS"`, `"AND"` or `"WAP"` (all three `h5_` keys
     /// or none).
@@ -72,7 +74,12 @@ pub(crate) fn accounts(section: &PooulSection, env: EnvLookup<'_>) -> Result<Vec
 fn account(name: &str, section: &PooulSection, env: EnvLookup<'_>) -> Result<Account, Error> {
     let keys = platform_keys(section, env)?;
     let main: Arc<dyn Gateway> = Arc::new(PooulGateway::from_config(section, env)?);
-    let holds = main_key(&keys).map(|k| k.label.clone());
+    // With several keys the calls' gateway accepts all of them (its answers may be signed
+    // with either), so it cannot stand for one key's label and end: each key gets its own.
+    let holds = match keys.len() {
+        1 => main_key(&keys).map(|k| k.label.clone()),
+        _ => None,
+    };
     assemble(name, main, keys, holds.as_deref(), |value| {
         let mut s = section.clone();
         s.pooul_public_key = Some(value.to_owned());
@@ -171,12 +178,26 @@ impl PooulGateway {
                 )));
             }
         };
-        let config = pooul::Config::new(
+        let mut config = pooul::Config::new(
             environment,
             section.merchant_id.clone(),
             merchant_key,
             pooul_key,
         );
+        // The ring's other keys still in force also verify the calls' answers: during a
+        // rotation Pooul may sign with either.
+        let now = std::time::SystemTime::now();
+        for k in &keys {
+            let is_main = main_key(&keys).is_some_and(|m| std::ptr::eq(m, k));
+            if is_main || k.valid_until.is_some_and(|end| end <= now) {
+                continue;
+            }
+            config
+                .rotation_public_keys
+                .push(pooul::load_platform_key(&k.value).map_err(|e| {
+                    Error::Config(format!("[{P}] Pooul's public key {:?}: {e}", k.label))
+                })?);
+        }
         let client = Client::new(config).map_err(|e| Error::Config(format!("[{P}] {e}")))?;
         let gateway = PooulGateway::new(client);
         Ok(match wechat_h5 {
