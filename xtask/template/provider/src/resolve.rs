@@ -20,6 +20,7 @@ pub const DEFAULT_POLICY: ResolvePolicy = ResolvePolicy {
     max_interval: Duration::from_secs(8),
     deadline: Duration::from_secs(60),
     jitter: Jitter::Full,
+    max_rounds: None,
 };
 
 impl Client {
