@@ -8,7 +8,7 @@ use paysig::Verified;
 impl Client {
     /// Verifies a notify, pay or refund (told apart by its payload: a refund notify's `data`
     /// carries `refunds`), with Pooul's key and checks it is for this merchant. A body over
-    /// [`Config::notify_body_limit`] is refused before parsing. The headers are not read (the
+    /// [`Config::notify_body_limit`](crate::Config::notify_body_limit) is refused before parsing. The headers are not read (the
     /// body is the whole signed JWT); they are taken so that the entry point is the same in
     /// every payhub provider crate. Answer [`crate::ACK`] once it is processed.
     pub fn verify_notify(
