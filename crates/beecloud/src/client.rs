@@ -13,7 +13,7 @@ use crate::model::{
 };
 use crate::notify::{ConfirmedPayment, Notification, TransactionType, Webhook};
 use paysig::http::{Failover, FailoverError, HttpClient, Request, Response, Url};
-use paysig::md5::{HexCase, md5_hex_parts};
+use paysig::md5::{HexCase, HexDigest, md5_hex_digest_parts};
 use paysig::wire::ToWire;
 use paysig::{ExposeSecret, Reply, Verified};
 use serde::Serialize;
@@ -36,6 +36,15 @@ const PROVIDER: &str = "beecloud";
 /// assert_eq!(sign, md5_hex(b"app1435890533866key", HexCase::Lower));
 /// ```
 pub fn app_sign(app_id: &str, timestamp_ms: i64, app_key: &paysig::SecretString) -> String {
+    app_sign_digest(app_id, timestamp_ms, app_key).to_string()
+}
+
+/// [`app_sign`] on the stack, as each call writes it into its body.
+pub(crate) fn app_sign_digest(
+    app_id: &str,
+    timestamp_ms: i64,
+    app_key: &paysig::SecretString,
+) -> HexDigest {
     use std::io::Write;
     // The decimal timestamp on the stack (an i64 has at most 20 characters).
     let mut digits = [0u8; 24];
@@ -43,7 +52,7 @@ pub fn app_sign(app_id: &str, timestamp_ms: i64, app_key: &paysig::SecretString)
     // Cannot fail: the buffer holds any i64.
     let _ = write!(cursor, "{timestamp_ms}");
     let len = cursor.position() as usize;
-    md5_hex_parts(
+    md5_hex_digest_parts(
         &[
             app_id.as_bytes(),
             &digits[..len],
@@ -159,7 +168,7 @@ impl Client {
         Auth {
             app_id: &self.inner.config.app_id,
             timestamp,
-            app_sign: app_sign(
+            app_sign: app_sign_digest(
                 &self.inner.config.app_id,
                 timestamp,
                 &self.inner.config.app_key,

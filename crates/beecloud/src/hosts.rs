@@ -67,18 +67,62 @@ impl HostPicker for InOrder {
     }
 }
 
-/// The picker's order, repaired into a permutation of `0..count`.
-pub(crate) fn sanitized(picker: &dyn HostPicker, count: usize) -> Vec<usize> {
-    let mut seen = vec![false; count];
-    let mut out = Vec::with_capacity(count);
-    for i in picker.order(count) {
-        if i < count && !seen[i] {
-            seen[i] = true;
-            out.push(i);
+/// The order of one call over `count` hosts: the picker's, repaired into a permutation of
+/// `0..count`. One host needs no choice, so the picker is asked only when there are two or
+/// more; the repair works in the picker's own vector (no copy per call).
+pub(crate) fn sanitized(
+    picker: &dyn HostPicker,
+    count: usize,
+) -> impl Iterator<Item = usize> + Send + use<> {
+    let many = (count > 1).then(|| repaired(picker.order(count), count));
+    let one = (count == 1).then_some(0);
+    one.into_iter().chain(many.into_iter().flatten())
+}
+
+/// `order` with indices out of range or repeated dropped, then the missing ones appended.
+fn repaired(mut order: Vec<usize>, count: usize) -> Vec<usize> {
+    let mut seen = Seen::new(count);
+    order.retain(|&i| i < count && seen.insert(i));
+    if order.len() < count {
+        order.extend((0..count).filter(|&i| !seen.contains(i)));
+    }
+    order
+}
+
+/// The indices met so far: bits of one word up to 128 hosts (no allocation), flags beyond.
+enum Seen {
+    Bits(u128),
+    Flags(Vec<bool>),
+}
+
+impl Seen {
+    fn new(count: usize) -> Self {
+        if count <= 128 {
+            Seen::Bits(0)
+        } else {
+            Seen::Flags(vec![false; count])
         }
     }
-    out.extend((0..count).filter(|&i| !seen[i]));
-    out
+
+    /// Marks `i` (below the count); whether it was new.
+    fn insert(&mut self, i: usize) -> bool {
+        match self {
+            Seen::Bits(bits) => {
+                let bit = 1u128 << i;
+                let new = *bits & bit == 0;
+                *bits |= bit;
+                new
+            }
+            Seen::Flags(flags) => !std::mem::replace(&mut flags[i], true),
+        }
+    }
+
+    fn contains(&self, i: usize) -> bool {
+        match self {
+            Seen::Bits(bits) => *bits & (1u128 << i) != 0,
+            Seen::Flags(flags) => flags[i],
+        }
+    }
 }
 
 #[cfg(test)]
@@ -95,7 +139,33 @@ mod tests {
 
     #[test]
     fn a_faulty_picker_still_reaches_every_host() {
-        assert_eq!(sanitized(&Broken, 3), vec![1, 0, 2]);
+        assert_eq!(sanitized(&Broken, 3).collect::<Vec<_>>(), vec![1, 0, 2]);
+        // Past the one-word set of indices (7 is in range there).
+        let order: Vec<usize> = sanitized(&Broken, 200).collect();
+        assert_eq!(order[..5], [7, 1, 0, 2, 3]);
+        let mut sorted = order.clone();
+        sorted.sort();
+        assert_eq!(sorted, (0..200).collect::<Vec<_>>());
+    }
+
+    /// Counts the times it is asked.
+    #[derive(Debug, Default)]
+    struct Asked(std::sync::atomic::AtomicUsize);
+    impl HostPicker for Asked {
+        fn order(&self, count: usize) -> Vec<usize> {
+            self.0.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+            (0..count).rev().collect()
+        }
+    }
+
+    #[test]
+    fn one_host_needs_no_picker_and_none_gives_an_empty_order() {
+        let asked = Asked::default();
+        assert_eq!(sanitized(&asked, 1).collect::<Vec<_>>(), vec![0]);
+        assert_eq!(sanitized(&asked, 0).count(), 0);
+        assert_eq!(asked.0.load(std::sync::atomic::Ordering::SeqCst), 0);
+        assert_eq!(sanitized(&asked, 3).collect::<Vec<_>>(), vec![2, 1, 0]);
+        assert_eq!(asked.0.load(std::sync::atomic::Ordering::SeqCst), 1);
     }
 
     #[test]

@@ -26,6 +26,11 @@ use url::Url;
 
 const PROVIDER: &str = "mifeng";
 
+/// A slot given in less than this came at once: the call did not wait behind others, so the
+/// token secured just before is still the store's (no second read of the store, which for a
+/// shared store is a round trip).
+const SLOT_AT_ONCE: std::time::Duration = std::time::Duration::from_millis(1);
+
 /// One endpoint and whether the client may repeat it on a transport error or a 5xx.
 ///
 /// Repeats are paysig's ([`HttpClient::send_each`]); every attempt takes its own rate-limit
@@ -130,7 +135,8 @@ impl Client {
             .clone()
             .unwrap_or_else(|| LocalRateLimiter::global() as Arc<dyn RateLimiter>);
         #[cfg(feature = "metrics")]
-        let limiter: Arc<dyn RateLimiter> = Arc::new(crate::ratelimit::Counted(limiter));
+        let limiter: Arc<dyn RateLimiter> =
+            Arc::new(crate::ratelimit::Counted::new(limiter, &config.mch_id));
         let endpoints = [
             Operation::AccessToken,
             Operation::UnifiedOrder,
@@ -301,7 +307,10 @@ impl Client {
     ///
     /// A usable token is secured first (refreshing if need be), then the call waits for its
     /// rate-limit slot, and only then reads the token it sends: the newest stored one, so a
-    /// refresh that finished while it waited does not make it send a superseded token.
+    /// refresh that finished while it waited does not make it send a superseded token. A
+    /// first attempt whose slot came at once (under [`SLOT_AT_ONCE`]) sends the token just
+    /// secured without reading the store again: nothing waited, and a refresh racing that
+    /// instant is caught by the "token invalid" repeat like any other.
     async fn call<T: DeserializeOwned, B: Serialize>(
         &self,
         ep: Endpoint,
@@ -331,10 +340,15 @@ impl Client {
         fields: &impl Fn(&str) -> B,
         secured: StoredToken,
     ) -> (Result<Reply<T>, Error>, StoredToken) {
-        let sent = std::sync::Mutex::new(secured.clone());
+        // The token of the last attempt built; none built means none sent, and `secured`
+        // stands (not copied in up front: a token clone per call).
+        let sent = std::sync::Mutex::new(None);
         let (held, sent_ref) = (&secured, &sent);
         let outcome = self
-            .exchange(ep, Lane::Call, move || async move {
+            .exchange(ep, Lane::Call, move |at_once| async move {
+                if at_once {
+                    return self.request(ep, &fields(held.token.expose_secret()));
+                }
                 let newest = match self.inner.store.current(&self.inner.config.mch_id).await {
                     Ok(Some(t)) if t.expires_at_ms > now_ms() => t,
                     Ok(_) => held.clone(),
@@ -344,12 +358,12 @@ impl Client {
                     }
                 };
                 let req = self.request(ep, &fields(newest.token.expose_secret()));
-                *sent_ref.lock().unwrap_or_else(|p| p.into_inner()) = newest;
+                *sent_ref.lock().unwrap_or_else(|p| p.into_inner()) = Some(newest);
                 req
             })
             .await;
         let sent = sent.into_inner().unwrap_or_else(|p| p.into_inner());
-        (outcome, sent)
+        (outcome, sent.unwrap_or(secured))
     }
 
     fn means_token_invalid(&self, code: ApiCode) -> bool {
@@ -398,7 +412,7 @@ impl Client {
     ) -> Result<Reply<T>, Error>
     where
         T: DeserializeOwned,
-        F: Fn() -> Fut,
+        F: Fn(bool) -> Fut,
         Fut: Future<Output = Result<Request, Error>>,
     {
         let rl = &self.inner.config.rate_limit;
@@ -406,13 +420,15 @@ impl Client {
         let outcome = self
             .inner
             .http
-            .send_each(|_attempt| async move {
+            .send_each(|attempt| async move {
                 // A slot per attempt: mifeng.md §使用规则 counts calls on the wire.
+                let asked = std::time::Instant::now();
                 limiter
                     .acquire(mch_id, rl.pace(), rl.max_wait, lane)
                     .await
                     .map_err(Step::Unsent)?;
-                let req = prepare().await.map_err(Step::Unsent)?;
+                let at_once = attempt == 1 && asked.elapsed() < SLOT_AT_ONCE;
+                let req = prepare(at_once).await.map_err(Step::Unsent)?;
                 Ok::<_, Step>(if ep.retried { req.idempotent() } else { req })
             })
             .await
@@ -446,7 +462,7 @@ impl Client {
         // also how a shared store orders two tokens: the later one is the valid one.
         let sent_at_ms = std::sync::atomic::AtomicU64::new(0);
         let (sent_at, url, params) = (&sent_at_ms, &url, &params);
-        let req = move || async move {
+        let req = move |_| async move {
             sent_at.store(now_ms(), std::sync::atomic::Ordering::SeqCst);
             Ok(match cfg.token_method {
                 TokenMethod::Post => {

@@ -3,8 +3,9 @@
 mod common;
 
 use common::{Fake, client, config};
-use mifeng::{ApiCode, BalanceCode, Client, Error, QueryCode, QueryCode2};
+use mifeng::{ApiCode, BalanceCode, Client, Error, QueryCode, QueryCode2, TokenStore};
 use paysig::ExposeSecret;
+use std::sync::Arc;
 use std::time::Duration;
 use wiremock::MockServer;
 
@@ -287,4 +288,139 @@ async fn two_clients_of_one_merchant_share_the_process_wide_token() {
         api_calls, 6,
         "no call was answered 'token invalid' and repeated"
     );
+}
+
+/// The memory store, counting reads of [`TokenStore::current`].
+#[derive(Debug, Default)]
+struct CountingStore {
+    inner: mifeng::MemoryTokenStore,
+    reads: std::sync::atomic::AtomicUsize,
+}
+
+#[async_trait::async_trait]
+impl mifeng::TokenStore for CountingStore {
+    async fn get_or_refresh(
+        &self,
+        mch_id: &str,
+        want: &mifeng::token::TokenWant,
+        fetcher: &dyn mifeng::token::TokenFetcher,
+    ) -> Result<mifeng::StoredToken, Error> {
+        self.inner.get_or_refresh(mch_id, want, fetcher).await
+    }
+
+    async fn current(&self, mch_id: &str) -> Result<Option<mifeng::StoredToken>, Error> {
+        self.reads.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+        self.inner.current(mch_id).await
+    }
+}
+
+/// Another process's refresh: `TOKEN-NEW` becomes the valid token and the stored one.
+struct OtherRefresher(Fake);
+
+#[async_trait::async_trait]
+impl mifeng::token::TokenFetcher for OtherRefresher {
+    async fn fetch(&self) -> Result<mifeng::StoredToken, Error> {
+        *self.0.valid.lock().unwrap() = Some("TOKEN-NEW".into());
+        let now = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)
+            .unwrap()
+            .as_millis() as u64;
+        Ok(mifeng::StoredToken {
+            token: "TOKEN-NEW".into(),
+            issued_at_ms: now,
+            expires_at_ms: now + 7_200_000,
+        })
+    }
+}
+
+/// Gives a call's slot after `wait`; when `refresh` is set, another process refreshes the
+/// token while the call waits.
+struct Slot {
+    wait: Duration,
+    refresh: std::sync::Mutex<Option<(Arc<CountingStore>, Fake)>>,
+}
+
+impl std::fmt::Debug for Slot {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Slot({:?})", self.wait)
+    }
+}
+
+#[async_trait::async_trait]
+impl mifeng::RateLimiter for Slot {
+    async fn acquire(
+        &self,
+        mch_id: &str,
+        _: mifeng::Pace,
+        _: Duration,
+        lane: mifeng::Lane,
+    ) -> Result<(), Error> {
+        if lane != mifeng::Lane::Call {
+            return Ok(());
+        }
+        let refresh = self.refresh.lock().unwrap().take();
+        if let Some((store, fake)) = refresh {
+            let held = store.inner.current(mch_id).await?.unwrap().token;
+            let want = mifeng::token::TokenWant::replacing(Duration::ZERO, held);
+            store
+                .inner
+                .get_or_refresh(mch_id, &want, &OtherRefresher(fake))
+                .await?;
+        }
+        if !self.wait.is_zero() {
+            tokio::time::sleep(self.wait).await;
+        }
+        Ok(())
+    }
+}
+
+/// A call that waited for its slot reads the store once it holds it, so a refresh finished
+/// meanwhile is what it sends (one request, accepted); a call whose slot comes at once sends
+/// the token it was just given, without reading the store again.
+#[tokio::test]
+async fn a_call_that_waited_for_its_slot_sends_the_token_refreshed_meanwhile() {
+    const CALLS: usize = 10;
+    for wait in [Duration::from_millis(5), Duration::ZERO] {
+        let server = MockServer::start().await;
+        let fake = Fake::new(7200);
+        fake.mount(&server).await;
+        let store = Arc::new(CountingStore::default());
+        let limiter = Arc::new(Slot {
+            wait,
+            refresh: std::sync::Mutex::new(None),
+        });
+        let mut cfg = config(&server);
+        cfg.token_store = Some(store.clone());
+        cfg.rate_limit.limiter = Some(limiter.clone());
+        let c = Client::new(cfg).unwrap();
+        for _ in 0..CALLS {
+            c.balance().await.unwrap();
+        }
+        let reads = store.reads.load(std::sync::atomic::Ordering::SeqCst);
+        if wait.is_zero() {
+            // "At once" is under a millisecond: a call descheduled that long on a loaded
+            // machine reads the store, so not every call is required to skip it.
+            assert!(
+                reads < CALLS,
+                "{reads} reads for {CALLS} calls with slots at once"
+            );
+            continue;
+        }
+        assert_eq!(reads, CALLS, "one read per call that waited");
+        *limiter.refresh.lock().unwrap() = Some((store.clone(), fake.clone()));
+        c.balance().await.unwrap();
+        let sent: Vec<String> = server
+            .received_requests()
+            .await
+            .unwrap()
+            .iter()
+            .filter(|r| r.url.path() == "/v1/api/pay/balance")
+            .map(|r| common::fields(r)["token"].clone())
+            .collect();
+        assert_eq!(
+            sent[CALLS - 1..],
+            ["TOKEN-1", "TOKEN-NEW"],
+            "no rejected call, no repeat"
+        );
+    }
 }

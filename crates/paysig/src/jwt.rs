@@ -131,9 +131,10 @@ pub fn verify_rs256(token: &str, key: &RsaPublicKey) -> Result<Verified<Vec<u8>>
         });
     };
     let parts = [h, p, s];
-    let header = LENIENT_URL.decode(parts[0]).map_err(|_| JwtError::Base64 {
-        segment: Segment::Header,
-    })?;
+    // The header and the signature are short: decoded on the stack (a larger one, which no
+    // RSA key up to 8192 bits makes, is decoded into a vector as before).
+    let mut header_buf = [0u8; 192];
+    let header = decode_segment(parts[0], Segment::Header, &mut header_buf)?;
     // The usual header is read without building a tree; any other is read as a `Value`, as
     // it always was, so that it is refused with the same error.
     #[derive(serde::Deserialize)]
@@ -163,13 +164,32 @@ pub fn verify_rs256(token: &str, key: &RsaPublicKey) -> Result<Verified<Vec<u8>>
     let payload = LENIENT_URL.decode(parts[1]).map_err(|_| JwtError::Base64 {
         segment: Segment::Payload,
     })?;
-    let sig = LENIENT_URL.decode(parts[2]).map_err(|_| JwtError::Base64 {
-        segment: Segment::Signature,
-    })?;
+    let mut sig_buf = [0u8; 1024];
+    let sig = decode_segment(parts[2], Segment::Signature, &mut sig_buf)?;
     let signed_len = parts[0].len() + 1 + parts[1].len();
     key.verify_sha256_raw(&token.as_bytes()[..signed_len], &sig)
         .map_err(|_| JwtError::Signature)?;
     Ok(Verified::new(payload))
+}
+
+/// One segment decoded into `buf` when it fits, else into a vector; the same bytes and the
+/// same error either way.
+fn decode_segment<'b>(
+    text: &str,
+    segment: Segment,
+    buf: &'b mut [u8],
+) -> Result<std::borrow::Cow<'b, [u8]>, JwtError> {
+    let error = JwtError::Base64 { segment };
+    // Every 4 characters make at most 3 bytes; a partial group at most 2 more.
+    if text.len() / 4 * 3 + 3 <= buf.len() {
+        let n = LENIENT_URL.decode_slice(text, buf).map_err(|_| error)?;
+        Ok(std::borrow::Cow::Borrowed(&buf[..n]))
+    } else {
+        LENIENT_URL
+            .decode(text)
+            .map(std::borrow::Cow::Owned)
+            .map_err(|_| error)
+    }
 }
 
 /// Verifies the token, then parses its payload as `T`.

@@ -55,6 +55,7 @@
 #![warn(missing_docs)]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+pub mod ascii;
 pub mod canonical;
 pub mod class;
 mod code_enum;
@@ -87,7 +88,7 @@ pub use class::{Classify, ErrorClass};
 pub use error::SignError;
 pub use md5::Md5Signer;
 pub use money::{Money, MoneyError};
-pub use nonce::nonce;
+pub use nonce::{nonce, nonce_text};
 pub use params::{FormError, Params};
 pub use reply::Reply;
 pub use rsa::{KeySizePolicy, RsaPrivateKey, RsaPublicKey};

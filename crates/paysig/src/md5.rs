@@ -60,12 +60,28 @@ pub fn md5_hex(data: &[u8], case: HexCase) -> String {
 /// assert_eq!(md5_hex_parts(&[b"app", b"123", b"key"], HexCase::Lower), md5_hex(b"app123key", HexCase::Lower));
 /// ```
 pub fn md5_hex_parts(parts: &[&[u8]], case: HexCase) -> String {
+    md5_hex_digest_parts(parts, case).as_str().to_owned()
+}
+
+/// MD5 of `parts` as [`md5_hex_parts`], the 32 digits kept on the stack: for a signature
+/// that is written straight into a body (BeeCloud's `app_sign`), no `String` per call.
+///
+/// ```
+/// use paysig::md5::{md5_hex_parts, md5_hex_digest_parts, HexCase};
+/// let d = md5_hex_digest_parts(&[b"app", b"123", b"key"], HexCase::Lower);
+/// assert_eq!(d.as_str(), md5_hex_parts(&[b"app", b"123", b"key"], HexCase::Lower));
+/// assert_eq!(serde_json::to_string(&d).unwrap(), format!("\"{}\"", d.as_str()));
+/// ```
+pub fn md5_hex_digest_parts(parts: &[&[u8]], case: HexCase) -> HexDigest {
     let mut hash = Md5::new();
     for p in parts {
         hash.update(p);
     }
-    hex_string(&hex(hash, case))
+    crate::ascii::AsciiText(hex(hash, case))
 }
+
+/// 32 hex digits of an MD5 digest, on the stack.
+pub type HexDigest = crate::ascii::AsciiText<32>;
 
 /// The 32 hex digits of the hash's digest, on the stack.
 fn hex(hash: Md5, case: HexCase) -> [u8; 32] {

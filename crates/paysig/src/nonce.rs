@@ -12,21 +12,27 @@ const ALPHANUMERIC: &[u8; 62] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrst
 /// assert_ne!(n, paysig::nonce());
 /// ```
 pub fn nonce() -> String {
-    const LEN: usize = 32;
+    nonce_text().as_str().to_owned()
+}
+
+/// [`nonce()`] on the stack, for a body that writes it in directly.
+pub fn nonce_text() -> crate::ascii::AsciiText<32> {
     // 248 = 4 × 62: bytes from 248 up are dropped, so each character is equally likely. 48
     // bytes hold 32 usable ones all but about once in 10^13 calls, which reads 48 more.
-    let mut out = String::with_capacity(LEN);
+    let mut out = [0u8; 32];
+    let mut len = 0;
     let mut bytes = [0u8; 48];
-    while out.len() < LEN {
+    while len < out.len() {
         crate::random::fill(&mut bytes);
         for &b in bytes.iter().filter(|&&b| b < 248) {
-            if out.len() == LEN {
+            if len == out.len() {
                 break;
             }
-            out.push(char::from(ALPHANUMERIC[usize::from(b % 62)]));
+            out[len] = ALPHANUMERIC[usize::from(b % 62)];
+            len += 1;
         }
     }
-    out
+    crate::ascii::AsciiText(out)
 }
 
 #[cfg(test)]

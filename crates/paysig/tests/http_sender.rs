@@ -117,7 +117,7 @@ async fn idempotent_calls_are_retried_on_5xx_until_success() {
         .unwrap();
     assert_eq!(r.status, 200);
     // The answer names the host that gave it (set once, after the attempts).
-    assert_eq!(r.host, server.address().to_string());
+    assert_eq!(r.host(), server.address().to_string());
 }
 
 #[tokio::test]

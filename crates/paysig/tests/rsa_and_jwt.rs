@@ -423,6 +423,45 @@ fn jwt_round_trips_and_rejects_each_tampering_with_its_own_error() {
     }
 }
 
+/// Header and signature are decoded on the stack when they fit; a header past that buffer
+/// (and a 4096-bit signature) read the same, and tampering is still caught.
+#[test]
+fn a_long_header_and_a_4096_bit_signature_verify_like_short_ones() {
+    let key = RsaPrivateKey::from_pem_or_base64(&key_file("test_rsa_pkcs8.pem")).unwrap();
+    let claims = URL_SAFE_NO_PAD.encode(r#"{"code":0}"#);
+    for kid_len in [0, 100, 200, 1000] {
+        let header = URL_SAFE_NO_PAD.encode(format!(
+            r#"{{"alg":"RS256","typ":"JWT","kid":"{}"}}"#,
+            "k".repeat(kid_len)
+        ));
+        let signed = format!("{header}.{claims}");
+        let sig = URL_SAFE_NO_PAD.encode(key.sign_sha256_raw(signed.as_bytes()).unwrap());
+        let token = format!("{signed}.{sig}");
+        let got = jwt::verify_rs256(&token, &key.public_key()).unwrap();
+        assert_eq!(*got, br#"{"code":0}"#, "kid of {kid_len}");
+        let bad = format!("{signed}.{}", &sig[..sig.len() - 4]);
+        assert!(jwt::verify_rs256(&bad, &key.public_key()).is_err());
+        let junk = format!("{header}@.{claims}.{sig}");
+        assert_eq!(
+            jwt::verify_rs256(&junk, &key.public_key()).unwrap_err(),
+            JwtError::Base64 {
+                segment: Segment::Header
+            }
+        );
+    }
+    let big = RsaPrivateKey::from_pem_or_base64(&key_file("test_rsa_4096.pem")).unwrap();
+    let token = jwt::encode_rs256(&serde_json::json!({"a": 1}), &big).unwrap();
+    assert_eq!(
+        *jwt::verify_rs256(&token, &big.public_key()).unwrap(),
+        br#"{"a":1}"#
+    );
+    let cut = &token[..token.len() - 4];
+    assert_eq!(
+        jwt::verify_rs256(cut, &big.public_key()).unwrap_err(),
+        JwtError::Signature
+    );
+}
+
 #[test]
 fn backends_are_interchangeable() {
     let all = Backend::all();

@@ -8,10 +8,9 @@ use crate::model::trade::TradeData;
 use crate::model::wire::TradeBody;
 use crate::model::{Envelope, Reply, validate};
 use paysig::http::{HttpClient, HttpError, Request, Response};
-use paysig::wire::ToWire;
 use serde::de::DeserializeOwned;
+use serde_json::Value;
 use serde_json::value::RawValue;
-use serde_json::{Map, Value};
 use std::sync::Arc;
 use url::Url;
 
@@ -152,7 +151,7 @@ impl Client {
     /// pay type. For `common.micro` prefer [`Client::micro_pay`], which follows the
     /// document's query-then-reverse reminders.
     pub async fn pay(&self, request: &PayRequest) -> Result<Reply<PayData>, Error> {
-        let body = request.wire_body()?;
+        let body = request.wire_json()?;
         self.call(
             "pay",
             "v2/pay",
@@ -214,7 +213,7 @@ impl Client {
     /// the refund was ACCEPTED, not that money moved: follow it with [`Client::refund_query`]
     /// or the refund notify. Sent once, never repeated automatically.
     pub async fn refund(&self, request: &RefundRequest) -> Result<Reply<Option<Value>>, Error> {
-        let body = request.wire_body()?;
+        let body = request.wire_json()?;
         self.call(
             "refund",
             "v2/pay/refund",
@@ -232,7 +231,7 @@ impl Client {
         &self,
         request: &RefundQueryRequest,
     ) -> Result<Reply<RefundQueryData>, Error> {
-        let body = request.wire_body()?;
+        let body = request.wire_json()?;
         self.call(
             "refund_query",
             "v2/pay/refund_query",
@@ -244,9 +243,9 @@ impl Client {
         .await
     }
 
-    fn trade_body(mch_trade_id: &str) -> Result<Map<String, Value>, Error> {
+    fn trade_body(mch_trade_id: &str) -> Result<Vec<u8>, Error> {
         validate::non_empty("mch_trade_id", mch_trade_id)?;
-        crate::model::wire::json_object(&TradeBody { mch_trade_id })
+        crate::model::wire::json_bytes(&TradeBody { mch_trade_id })
     }
 
     /// Signs `body` (with a fresh `nonce_str` per attempt), sends it, verifies the answer and
@@ -259,14 +258,20 @@ impl Client {
         &self,
         operation: &'static str,
         path: &str,
-        mut body: Map<String, Value>,
+        body: Vec<u8>,
         mch_trade_id: Option<&str>,
         repeatable: bool,
         read: impl FnOnce(Option<&RawValue>) -> Result<T, Error>,
     ) -> Result<Reply<T>, Error> {
+        // Borrowed from the endpoints joined at construction: each attempt's request takes
+        // its own copy, so none is made up front.
         let url = match self.inner.endpoints.iter().find(|(p, _)| *p == path) {
-            Some((_, url)) => url.clone(),
-            None => endpoint(&self.inner.base, path, &self.inner.config.merchant_id)?,
+            Some((_, url)) => std::borrow::Cow::Borrowed(url),
+            None => std::borrow::Cow::Owned(endpoint(
+                &self.inner.base,
+                path,
+                &self.inner.config.merchant_id,
+            )?),
         };
         let merchant_key = &self.inner.config.merchant_key;
         let resp = self
@@ -275,14 +280,20 @@ impl Client {
             .send_with(|| {
                 // A fresh nonce, hence a fresh signature, for every attempt: Pooul refuses a
                 // repeated nonce_str.
-                body.insert("nonce_str".into(), paysig::nonce().into());
-                let token = body.to_jwt_rs256(merchant_key).map_err(|e| {
-                    Attempt::Prepare(Error::Sign {
-                        reason: e.to_string(),
-                    })
-                })?;
-                let request =
-                    Request::post_text(PROVIDER, operation, url.clone(), "text/plain", token);
+                // Written into the claims as `insert` would put it, the body left as it is.
+                let sign_error = |reason: String| Attempt::Prepare(Error::Sign { reason });
+                let claims =
+                    paysig::wire::json_with_member(&body, "nonce_str", &paysig::nonce_text())
+                        .map_err(|e| sign_error(e.to_string()))?;
+                let token = paysig::jwt::encode_rs256_bytes(&claims, merchant_key)
+                    .map_err(|e| sign_error(e.to_string()))?;
+                let request = Request::post_text(
+                    PROVIDER,
+                    operation,
+                    url.as_ref().clone(),
+                    "text/plain",
+                    token,
+                );
                 Ok::<_, Attempt>(if repeatable {
                     request.idempotent()
                 } else {

@@ -172,13 +172,8 @@ mod tests {
     use crate::model::BillsPage;
 
     fn answer(status: u16, body: &str) -> Response {
-        Response {
-            host: "127.0.0.1:1".into(),
-            status,
-            retry_after: None,
-            content_type: None,
-            body: body.as_bytes().to_vec().into(),
-        }
+        let url = Url::parse("http://127.0.0.1:1/1/rest/bills").unwrap();
+        Response::new(url, status, body.as_bytes().to_vec())
     }
 
     const BILL: &str = r#"{"bill_no":"b1","total_fee":1,"channel":"WX","title":"t","spay_result":true,"created_time":1}"#;

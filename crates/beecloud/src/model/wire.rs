@@ -13,7 +13,7 @@ use serde_json::{Map, Value};
 pub(crate) struct Auth<'a> {
     pub(crate) app_id: &'a str,
     pub(crate) timestamp: i64,
-    pub(crate) app_sign: String,
+    pub(crate) app_sign: paysig::md5::HexDigest,
 }
 
 /// §2 支付, `POST /1/rest/bill`.

@@ -112,8 +112,10 @@ pub trait TokenStore: Send + Sync + fmt::Debug {
     ) -> Result<StoredToken, Error>;
 
     /// The newest stored token of `mch_id`, without waiting or refreshing: what a caller
-    /// sends once it holds its rate-limit slot, so that it sends the current token even if a
-    /// refresh finished while it waited. `Ok(None)` (the default) makes the client send the
+    /// sends once it holds its rate-limit slot after waiting for it (or on a repeat), so that
+    /// it sends the current token even if a refresh finished while it waited. A first
+    /// attempt whose slot came at once sends the token just given by
+    /// [`TokenStore::get_or_refresh`] without asking. `Ok(None)` (the default) makes the client send the
     /// token [`TokenStore::get_or_refresh`] gave it before the wait.
     async fn current(&self, mch_id: &str) -> Result<Option<StoredToken>, Error> {
         let _ = mch_id;

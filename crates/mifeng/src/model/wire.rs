@@ -16,8 +16,13 @@ pub(crate) enum MchId<'a> {
 
 impl<'a> MchId<'a> {
     pub(crate) fn new(id: &'a str) -> Self {
+        // A number only when written as one would be written back: digits, no sign, no
+        // leading zero (told without formatting the number again, no `String` per call).
+        let canonical = !id.is_empty()
+            && id.bytes().all(|b| b.is_ascii_digit())
+            && (id == "0" || !id.starts_with('0'));
         match id.parse::<u64>() {
-            Ok(n) if n.to_string() == id => MchId::Number(n),
+            Ok(n) if canonical => MchId::Number(n),
             _ => MchId::Text(id),
         }
     }
@@ -103,6 +108,14 @@ mod tests {
             r#"{"token":"T","mch_id":"0123","timestamp":7}"#
         );
         assert_eq!(json("m-1"), r#"{"token":"T","mch_id":"m-1","timestamp":7}"#);
+        // A sign, past u64, nothing: text as written; zero itself is the number.
+        for id in ["+5", "18446744073709551616", ""] {
+            assert_eq!(
+                json(id),
+                format!(r#"{{"token":"T","mch_id":"{id}","timestamp":7}}"#)
+            );
+        }
+        assert_eq!(json("0"), r#"{"token":"T","mch_id":0,"timestamp":7}"#);
         // In a form both are the same text.
         for id in ["1000123", "0123"] {
             assert_eq!(

@@ -14,8 +14,10 @@
 //!   caller, while the others keep sending it until the new one is stored; the `accesstoken`
 //!   call goes ahead of the rate-limit queue ([`crate::ratelimit::Lane::Token`]), so the
 //!   refresh finishes before the old token expires;
-//! - a caller reads the token it sends *after* it holds its rate-limit slot
-//!   ([`TokenStore::current`]), so it sends the newest one even if it waited;
+//! - a caller that waited for its rate-limit slot reads the token it sends *after* it holds
+//!   the slot ([`TokenStore::current`]), so it sends the newest one even if a refresh
+//!   finished meanwhile; a slot given at once (under a millisecond) sends the token secured
+//!   just before, without a second read of the store;
 //! - when a call is answered "token invalid" (code 2) the client asks the store for a token
 //!   other than the rejected one (the newer one if another caller already refreshed, else one
 //!   refresh), then repeats the call once.

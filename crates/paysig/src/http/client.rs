@@ -141,7 +141,6 @@ pub struct HttpClient {
 /// reference count rather than the body.
 struct Prepared {
     method: reqwest::Method,
-    host: String,
     content_type: Option<HeaderValue>,
     body: Bytes,
     headers: Vec<(String, String)>,
@@ -149,9 +148,9 @@ struct Prepared {
 }
 
 impl Prepared {
-    /// The parts, and the URL apart (moved into the last attempt rather than cloned).
+    /// The parts, and the URL apart (each attempt sends a copy; the URL itself goes into the
+    /// answer, which names its host from it).
     fn new(req: Request) -> (Self, Url) {
-        let host = host_of(&req.url);
         let (content_type, body) = match req.body {
             Body::Empty => (None, Bytes::new()),
             Body::Form { body, charset } => (Some(form_content_type(charset)), Bytes::from(body)),
@@ -169,7 +168,6 @@ impl Prepared {
                 Method::Get => reqwest::Method::GET,
                 Method::Post => reqwest::Method::POST,
             },
-            host,
             content_type,
             body,
             headers: req.headers,
@@ -327,7 +325,7 @@ impl HttpClient {
             provider,
             operation,
             method = ?method,
-            host = %req.host,
+            host = host_of(&url),
             path = url.path(),
             status = tracing::field::Empty,
             attempts = tracing::field::Empty,
@@ -344,10 +342,10 @@ impl HttpClient {
             let mut delays = None;
             let mut attempt = 1u32;
             let outcome = loop {
+                let outcome = self.send_once(&req, &url).await;
                 if attempt >= max_attempts {
-                    break self.send_once(&req, url).await;
+                    break outcome;
                 }
-                let outcome = self.send_once(&req, url.clone()).await;
                 let reason = match &outcome {
                     Ok(r) if r.status >= 500 || (r.status == 429 && retry_on_429) => "status",
                     Ok(_) => break outcome,
@@ -387,8 +385,8 @@ impl HttpClient {
             span.record("attempts", attempt);
             match outcome {
                 Ok(mut r) => {
-                    // Named once, for the answer returned (attempts' answers carry none).
-                    r.host = std::mem::take(&mut req.host);
+                    // Kept once, for the answer returned (attempts' answers carry none).
+                    r.url = Some(url);
                     span.record("status", r.status);
                     tracing::debug!("answered");
                     Ok(r)
@@ -404,8 +402,10 @@ impl HttpClient {
     }
 
     /// One attempt.
-    async fn send_once(&self, req: &Prepared, url: Url) -> Result<Response, HttpError> {
-        let mut b = self.client.request(req.method.clone(), url);
+    async fn send_once(&self, req: &Prepared, url: &Url) -> Result<Response, HttpError> {
+        // reqwest takes the URL by value: the one copy per attempt, the original kept for
+        // repeats and the answer.
+        let mut b = self.client.request(req.method.clone(), url.clone());
         if let Some(ct) = &req.content_type {
             b = b.header(CONTENT_TYPE, ct.clone()).body(req.body.clone());
         }
@@ -415,7 +415,7 @@ impl HttpClient {
         if let Some(t) = req.timeout {
             b = b.timeout(t);
         }
-        let host = &req.host;
+        let host = host_of(url);
         let resp = b.send().await.map_err(|e| map_err(host, e))?;
         let status = resp.status().as_u16();
         let retry_after = resp
@@ -430,17 +430,19 @@ impl HttpClient {
             .cloned();
         let body = resp.bytes().await.map_err(|e| {
             if e.is_timeout() {
-                HttpError::Timeout { host: host.clone() }
+                HttpError::Timeout {
+                    host: host.to_owned(),
+                }
             } else {
                 HttpError::Body {
-                    host: host.clone(),
+                    host: host.to_owned(),
                     reason: describe(&e),
                 }
             }
         })?;
         Ok(Response {
             // Filled by `drive` for the answer it returns.
-            host: String::new(),
+            url: None,
             status,
             retry_after,
             content_type,

@@ -57,6 +57,18 @@ impl HttpError {
         matches!(self, HttpError::Connect { .. })
     }
 
+    /// The host (and port) the failure names; `None` for [`HttpError::Build`].
+    pub fn host(&self) -> Option<&str> {
+        match self {
+            HttpError::Connect { host, .. }
+            | HttpError::Timeout { host }
+            | HttpError::Body { host, .. }
+            | HttpError::Transport { host, .. }
+            | HttpError::Status { host, .. } => Some(host),
+            HttpError::Build(_) => None,
+        }
+    }
+
     /// True for a 5xx answer.
     pub fn is_server_error(&self) -> bool {
         matches!(self, HttpError::Status { status, .. } if *status >= 500)

@@ -203,7 +203,7 @@ impl HttpClient {
                 Err(error) => return Err(FailoverError::Prepare { error, failures }),
             };
             let rule = rule.capped_by(&req);
-            let (provider, operation, host) = (req.provider, req.operation, req.host());
+            let (provider, operation) = (req.provider, req.operation);
             let failure = match self.send(req).await {
                 Ok(resp) if resp.status >= 500 => match resp.require_success() {
                     Err(e) => e,
@@ -213,9 +213,11 @@ impl HttpClient {
                 Ok(resp) => return Ok(resp),
                 Err(e) => e,
             };
+            // Named from the failure (each names its host): no copy of the host per call.
+            let host = failure.host().unwrap_or_default();
             if !rule.moves_on(&failure) {
                 return Err(FailoverError::MaybeSent {
-                    host,
+                    host: host.to_owned(),
                     source: failure,
                     failures,
                 });
@@ -224,7 +226,7 @@ impl HttpClient {
                 tracing::warn!(
                     provider,
                     operation,
-                    %host,
+                    host,
                     error = %failure,
                     "host failed, trying the next"
                 );
@@ -324,7 +326,7 @@ mod tests {
             .send_failover([base(&slow), base(&good)], Failover::AnyFailure, get)
             .await
             .unwrap();
-        assert_eq!(resp.host, good.address().to_string());
+        assert_eq!(resp.host(), good.address().to_string());
     }
 
     #[tokio::test]

@@ -175,35 +175,32 @@ impl Request {
         self
     }
 
-    /// `host[:port]` for errors and spans.
-    pub fn host(&self) -> String {
+    /// `host[:port]` for errors and spans, borrowed from the URL.
+    ///
+    /// ```
+    /// use paysig::http::{Request, Url};
+    /// let url = Url::parse("http://127.0.0.1:8080/v1/query").unwrap();
+    /// assert_eq!(Request::get("p", "query", url).host(), "127.0.0.1:8080");
+    /// let url = Url::parse("https://api.example.com/v1/query").unwrap();
+    /// assert_eq!(Request::get("p", "query", url).host(), "api.example.com");
+    /// ```
+    pub fn host(&self) -> &str {
         host_of(&self.url)
     }
 }
 
-/// `host[:port]`, in one allocation of the exact size.
-pub(super) fn host_of(url: &Url) -> String {
-    use std::fmt::Write;
-    let Some(h) = url.host_str() else {
-        return String::new();
-    };
-    match url.port() {
-        Some(p) => {
-            let mut s = String::with_capacity(h.len() + 6);
-            s.push_str(h);
-            // Writing into a String cannot fail.
-            let _ = write!(s, ":{p}");
-            s
-        }
-        None => h.to_owned(),
-    }
+/// `host[:port]` as the URL writes it: a slice of the URL, no copy (a default port is not
+/// written; user info, if any, is left out).
+pub(super) fn host_of(url: &Url) -> &str {
+    &url[url::Position::BeforeHost..url::Position::AfterPort]
 }
 
 /// A complete HTTP answer, body read in full.
 #[derive(Clone, PartialEq, Eq)]
 pub struct Response {
-    /// The host that answered.
-    pub host: String,
+    /// The URL the answer came from, kept for [`Response::host`] (moved in once, not copied
+    /// per answer). Never printed whole: a query may hold a token.
+    pub(super) url: Option<Url>,
     /// HTTP status.
     pub status: u16,
     /// The `Retry-After` header, read as a delay, if any (honoured on 429 and 503).
@@ -218,7 +215,7 @@ pub struct Response {
 impl std::fmt::Debug for Response {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Response")
-            .field("host", &self.host)
+            .field("host", &self.host())
             .field("status", &self.status)
             .field("content_type", &self.content_type())
             .field("body_len", &self.body.len())
@@ -227,6 +224,30 @@ impl std::fmt::Debug for Response {
 }
 
 impl Response {
+    /// An answer from `url`, with no `Content-Type` or `Retry-After` (set the fields after):
+    /// for tests of code that reads answers.
+    ///
+    /// ```
+    /// use paysig::http::{Response, Url};
+    /// let r = Response::new(Url::parse("http://127.0.0.1:9/q?token=t").unwrap(), 200, "{}");
+    /// assert_eq!((r.host(), r.status, &r.body[..]), ("127.0.0.1:9", 200, &b"{}"[..]));
+    /// assert!(!format!("{r:?}").contains("token"));
+    /// ```
+    pub fn new(url: Url, status: u16, body: impl Into<bytes::Bytes>) -> Self {
+        Response {
+            url: Some(url),
+            status,
+            retry_after: None,
+            content_type: None,
+            body: body.into(),
+        }
+    }
+
+    /// The host (and port) that answered, as [`Request::host`] names it.
+    pub fn host(&self) -> &str {
+        self.url.as_ref().map_or("", host_of)
+    }
+
     /// The `Content-Type` header as text, if any.
     pub fn content_type(&self) -> Option<&str> {
         self.content_type.as_ref().and_then(|v| v.to_str().ok())
@@ -243,7 +264,7 @@ impl Response {
             Ok(self)
         } else {
             Err(HttpError::Status {
-                host: self.host.clone(),
+                host: self.host().to_owned(),
                 status: self.status,
                 // A gateway's error page may echo our request (Mifeng's accesstoken
                 // body holds the merchant secret): secret-named values are masked.

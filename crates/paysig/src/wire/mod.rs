@@ -54,10 +54,12 @@
 //! ```
 
 mod form;
+mod member;
 
 use crate::jwt::JwtError;
 use crate::{Md5Signer, Params, RsaPrivateKey, SecretString, SignError};
 use form::TopSerializer;
+pub use member::json_with_member;
 use serde::Serialize;
 use serde::ser;
 use std::fmt::Display;
@@ -130,11 +132,11 @@ pub trait ToWire: Serialize {
         &self,
         signer: &Md5Signer,
         key: &SecretString,
-        sign_field: &str,
+        sign_field: &'static str,
     ) -> Result<Params, WireError> {
         let mut params = self.to_params()?;
         let sign = signer.sign(&params, key)?;
-        params.push(sign_field, sign);
+        params.push_static(sign_field, sign);
         Ok(params)
     }
 

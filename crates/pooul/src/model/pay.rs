@@ -267,6 +267,11 @@ impl PayRequest {
         super::wire::json_object(&self.to_wire()?)
     }
 
+    /// [`Self::wire_body`] as the compact JSON the client signs (no map built).
+    pub(crate) fn wire_json(&self) -> Result<Vec<u8>, Error> {
+        super::wire::json_bytes(&self.to_wire()?)
+    }
+
     /// The checked body sent for this request (see [`super::wire`]).
     pub(crate) fn to_wire(&self) -> Result<PayBody<'_>, Error> {
         let pay_type = self.pay_type.to_wire()?;

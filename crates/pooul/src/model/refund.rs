@@ -88,6 +88,11 @@ impl RefundRequest {
         super::wire::json_object(&self.to_wire()?)
     }
 
+    /// [`Self::wire_body`] as the compact JSON the client signs (no map built).
+    pub(crate) fn wire_json(&self) -> Result<Vec<u8>, Error> {
+        super::wire::json_bytes(&self.to_wire()?)
+    }
+
     /// The checked body sent for this request (see [`super::wire`]).
     pub(crate) fn to_wire(&self) -> Result<RefundBody<'_>, Error> {
         validate::non_empty("mch_trade_id", &self.mch_trade_id)?;
@@ -197,6 +202,11 @@ impl RefundQueryRequest {
     /// The validated JSON body, without `nonce_str`.
     pub fn wire_body(&self) -> Result<Map<String, Value>, Error> {
         super::wire::json_object(&self.to_wire()?)
+    }
+
+    /// [`Self::wire_body`] as the compact JSON the client signs (no map built).
+    pub(crate) fn wire_json(&self) -> Result<Vec<u8>, Error> {
+        super::wire::json_bytes(&self.to_wire()?)
     }
 
     /// The checked body sent for this request (see [`super::wire`]).

@@ -90,9 +90,70 @@ pub(crate) struct TradeBody<'a> {
 pub(crate) fn json_object(body: &impl Serialize) -> Result<Map<String, Value>, Error> {
     // The bodies hold only text and integers, so this cannot fail short of a serde bug;
     // it is still an error, never a panic.
-    body.to_json_object()
-        .map_err(|e: WireError| Error::Validation {
-            field: "request",
-            reason: e.to_string(),
-        })
+    body.to_json_object().map_err(validation)
+}
+
+/// [`json_object`] as compact JSON: what the client signs with `nonce_str` written in by
+/// [`paysig::wire::json_with_member`] (the same bytes, no map built).
+pub(crate) fn json_bytes(body: &impl Serialize) -> Result<Vec<u8>, Error> {
+    body.to_json().map_err(validation)
+}
+
+fn validation(e: WireError) -> Error {
+    Error::Validation {
+        field: "request",
+        reason: e.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::pay::PayRequest;
+    use crate::model::refund::{RefundQueryRequest, RefundRequest};
+
+    /// The claims signed: the body with `nonce_str` set as `Map::insert` sets it.
+    fn through_the_map(mut body: Map<String, Value>) -> Vec<u8> {
+        body.insert("nonce_str".into(), "N0nce".into());
+        serde_json::to_vec(&body).unwrap()
+    }
+
+    fn written_in(json: Vec<u8>) -> Vec<u8> {
+        paysig::wire::json_with_member(&json, "nonce_str", "N0nce").unwrap()
+    }
+
+    /// Every request sample of the fixtures, and the trade and refund-query bodies: the
+    /// claims the client writes without a map are byte for byte those of the map.
+    #[test]
+    fn the_claims_written_in_place_are_the_bytes_of_the_map() {
+        let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../fixtures/pooul");
+        let mut seen = 0;
+        for file in std::fs::read_dir(&dir).unwrap() {
+            let path = file.unwrap().path();
+            let name = path.file_stem().unwrap().to_str().unwrap().to_owned();
+            let text = || std::fs::read_to_string(&path).unwrap();
+            let (json, map) = if name.starts_with("pay_") && name.ends_with("_request") {
+                let req: PayRequest = serde_json::from_str(&text()).unwrap();
+                (req.wire_json().unwrap(), req.wire_body().unwrap())
+            } else if name == "refund_request" {
+                let req: RefundRequest = serde_json::from_str(&text()).unwrap();
+                (req.wire_json().unwrap(), req.wire_body().unwrap())
+            } else if name == "refund_query_request" {
+                let req: RefundQueryRequest = serde_json::from_str(&text()).unwrap();
+                (req.wire_json().unwrap(), req.wire_body().unwrap())
+            } else {
+                continue;
+            };
+            assert_eq!(written_in(json), through_the_map(map), "{name}");
+            seen += 1;
+        }
+        assert!(seen >= 9, "only {seen} request samples");
+        let trade = TradeBody {
+            mch_trade_id: "m\"1é",
+        };
+        assert_eq!(
+            written_in(json_bytes(&trade).unwrap()),
+            through_the_map(json_object(&trade).unwrap())
+        );
+    }
 }

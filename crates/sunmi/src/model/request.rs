@@ -3,7 +3,7 @@
 //! anything is sent, with an error naming the wire field.
 
 use super::wire::{
-    Base, JsApiPayBody, MiniPayBody, PayBindBody, QueryBody, RefundBody, SwipeQueryBody,
+    CHARSET, JsApiPayBody, MiniPayBody, PayBindBody, QueryBody, RefundBody, SwipeQueryBody,
     TerminalFields,
 };
 use crate::error::Error;
@@ -114,7 +114,8 @@ impl SwipeQueryRequest {
             } => (Some(order_id), Some(platform_id)),
         };
         Ok(SwipeQueryBody {
-            base: Base::new(app_id),
+            app_id,
+            charset: CHARSET,
             msn,
             trade_date: self.trade_date.map(TradeDate::to_wire),
             order_id: checked_opt("orderId", order_id.map(String::as_str), 80)?,
@@ -172,7 +173,8 @@ impl PayBindRequest {
     /// The checked body sent for this request.
     pub(crate) fn to_wire<'a>(&'a self, app_id: &'a str) -> Result<PayBindBody<'a>, Error> {
         let mut body = PayBindBody {
-            base: Base::new(app_id),
+            app_id,
+            charset: CHARSET,
             merchant_no: checked("merchantNo", &self.merchant_no, 20)?,
             config_type: self.config.config_type(),
             pay_url: None,
@@ -248,7 +250,8 @@ impl JsApiPayRequest {
         positive("totalAmount", self.total_amount)?;
         check("totalAmount", &self.total_amount.to_yuan_string(), 20)?;
         Ok(JsApiPayBody {
-            base: Base::new(app_id),
+            app_id,
+            charset: CHARSET,
             merchant_no,
             total_amount: self.total_amount,
             mini_app_id: checked("miniAppId", &self.mini_app_id, 32)?,
@@ -291,7 +294,8 @@ impl MiniPayRequest {
         positive("totalAmount", self.total_amount)?;
         check("totalAmount", &self.total_amount.to_fen_string(), 20)?;
         Ok(MiniPayBody {
-            base: Base::new(app_id),
+            app_id,
+            charset: CHARSET,
             merchant_no,
             total_amount: self.total_amount,
             mini_app_id: checked("miniAppId", &self.mini_app_id, 32)?,
@@ -362,9 +366,12 @@ pub struct QueryRequest {
 impl QueryRequest {
     /// The checked body sent for this request.
     pub(crate) fn to_wire<'a>(&'a self, app_id: &'a str) -> Result<QueryBody<'a>, Error> {
+        let terminal = self.terminal.to_wire(20)?;
         let mut body = QueryBody {
-            base: Base::new(app_id),
-            terminal: self.terminal.to_wire(20)?,
+            app_id,
+            charset: CHARSET,
+            msn: terminal.msn,
+            merchant_no: terminal.merchant_no,
             mis_id: None,
             order_id: None,
             platform_id: None,
@@ -419,8 +426,10 @@ impl RefundRequest {
             OriginalOrder::OrderId(v) => ori_order_id = Some(checked("oriOrderId", v, 80)?),
         }
         Ok(RefundBody {
-            base: Base::new(app_id),
-            terminal,
+            app_id,
+            charset: CHARSET,
+            msn: terminal.msn,
+            merchant_no: terminal.merchant_no,
             amount: self.amount,
             ori_mis_id,
             ori_platform_id,

@@ -6,27 +6,18 @@
 use paysig::Money;
 use serde::Serialize;
 
-/// `app_id` and `charset`, listed as required by every endpoint ("默认utf8 不动").
-#[derive(Serialize)]
-pub(crate) struct Base<'a> {
-    pub(crate) app_id: &'a str,
-    pub(crate) charset: &'static str,
-}
+/// `charset`, listed as required by every endpoint with `app_id` ("默认utf8 不动").
+pub(crate) const CHARSET: &str = "utf8";
 
-impl<'a> Base<'a> {
-    pub(crate) fn new(app_id: &'a str) -> Self {
-        Base {
-            app_id,
-            charset: "utf8",
-        }
-    }
-}
+// `app_id`/`charset` and `msn`/`merchantNo` are written into each body rather than
+// `#[serde(flatten)]`ed: a flattened struct is serialized as a map, whose keys arrive as
+// borrowed text and so cost a `String` each per call; a struct's field names are literals.
 
 /// `swipeQuery` (§3.3.1).
 #[derive(Serialize)]
 pub(crate) struct SwipeQueryBody<'a> {
-    #[serde(flatten)]
-    pub(crate) base: Base<'a>,
+    pub(crate) app_id: &'a str,
+    pub(crate) charset: &'static str,
     pub(crate) msn: &'a str,
     #[serde(rename = "tradeDate", skip_serializing_if = "Option::is_none")]
     pub(crate) trade_date: Option<String>,
@@ -39,8 +30,8 @@ pub(crate) struct SwipeQueryBody<'a> {
 /// `payBind` (§4.3.1, §5.3.1): `configType` and the one field it requires (two for 1).
 #[derive(Serialize)]
 pub(crate) struct PayBindBody<'a> {
-    #[serde(flatten)]
-    pub(crate) base: Base<'a>,
+    pub(crate) app_id: &'a str,
+    pub(crate) charset: &'static str,
     #[serde(rename = "merchantNo")]
     pub(crate) merchant_no: &'a str,
     #[serde(rename = "configType")]
@@ -58,8 +49,8 @@ pub(crate) struct PayBindBody<'a> {
 /// `jsApiPay` (§4.3.2): `totalAmount` in yuan.
 #[derive(Serialize)]
 pub(crate) struct JsApiPayBody<'a> {
-    #[serde(flatten)]
-    pub(crate) base: Base<'a>,
+    pub(crate) app_id: &'a str,
+    pub(crate) charset: &'static str,
     #[serde(rename = "merchantNo")]
     pub(crate) merchant_no: &'a str,
     #[serde(rename = "totalAmount", with = "paysig::money::wire::yuan_str")]
@@ -79,8 +70,8 @@ pub(crate) struct JsApiPayBody<'a> {
 /// `miniPay` (§5.3.2): `totalAmount` in fen.
 #[derive(Serialize)]
 pub(crate) struct MiniPayBody<'a> {
-    #[serde(flatten)]
-    pub(crate) base: Base<'a>,
+    pub(crate) app_id: &'a str,
+    pub(crate) charset: &'static str,
     #[serde(rename = "merchantNo")]
     pub(crate) merchant_no: &'a str,
     #[serde(rename = "totalAmount", with = "paysig::money::wire::fen_str")]
@@ -97,22 +88,21 @@ pub(crate) struct MiniPayBody<'a> {
     pub(crate) notify_url: Option<&'a str>,
 }
 
-/// `msn` and/or `merchantNo`: who made the trade.
-#[derive(Serialize)]
+/// `msn` and/or `merchantNo`: who made the trade (checked, then written into the body).
 pub(crate) struct TerminalFields<'a> {
-    #[serde(skip_serializing_if = "Option::is_none")]
     pub(crate) msn: Option<&'a str>,
-    #[serde(rename = "merchantNo", skip_serializing_if = "Option::is_none")]
     pub(crate) merchant_no: Option<&'a str>,
 }
 
 /// `query` (§4.3.3, §5.3.3): exactly one of `misId`, `orderId`, `platformId`.
 #[derive(Serialize)]
 pub(crate) struct QueryBody<'a> {
-    #[serde(flatten)]
-    pub(crate) base: Base<'a>,
-    #[serde(flatten)]
-    pub(crate) terminal: TerminalFields<'a>,
+    pub(crate) app_id: &'a str,
+    pub(crate) charset: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) msn: Option<&'a str>,
+    #[serde(rename = "merchantNo", skip_serializing_if = "Option::is_none")]
+    pub(crate) merchant_no: Option<&'a str>,
     #[serde(rename = "misId", skip_serializing_if = "Option::is_none")]
     pub(crate) mis_id: Option<&'a str>,
     #[serde(rename = "orderId", skip_serializing_if = "Option::is_none")]
@@ -125,10 +115,12 @@ pub(crate) struct QueryBody<'a> {
 /// `oriOrderId`.
 #[derive(Serialize)]
 pub(crate) struct RefundBody<'a> {
-    #[serde(flatten)]
-    pub(crate) base: Base<'a>,
-    #[serde(flatten)]
-    pub(crate) terminal: TerminalFields<'a>,
+    pub(crate) app_id: &'a str,
+    pub(crate) charset: &'static str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub(crate) msn: Option<&'a str>,
+    #[serde(rename = "merchantNo", skip_serializing_if = "Option::is_none")]
+    pub(crate) merchant_no: Option<&'a str>,
     #[serde(with = "paysig::money::wire::fen_str")]
     pub(crate) amount: Money,
     #[serde(rename = "oriMisId", skip_serializing_if = "Option::is_none")]
