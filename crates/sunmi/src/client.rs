@@ -334,7 +334,7 @@ impl Client {
             });
         }
         if let Some(data) = envelope.data
-            && data.get().starts_with('{')
+            && might_carry_sub_code(data.get())
             && serde_json::from_str::<SubProbe>(data.get())
                 .map_err(decode_error)?
                 .sub_code
@@ -384,6 +384,13 @@ struct RawEnvelope<'a> {
     msg: Option<String>,
     #[serde(default, borrow)]
     data: Option<&'a RawValue>,
+}
+
+/// Whether `data` may be an object with a `sub_code` member: one that names it, or one with
+/// an escape anywhere (a member name may be written escaped). Any other `data` is read once,
+/// into the operation's type, instead of first being scanned by [`SubProbe`].
+fn might_carry_sub_code(data: &str) -> bool {
+    data.starts_with('{') && (data.contains("sub_code") || data.contains('\\'))
 }
 
 /// Whether an object `data` carries `sub_code` at all (any value, `null` included: such an

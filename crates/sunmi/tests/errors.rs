@@ -432,3 +432,31 @@ async fn a_zero_polling_interval_is_refused() {
     ));
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+/// `data` is scanned for `sub_code` only when its text could hold that member: a name
+/// written with an escape (`sub\u005fcode`) is still the member, and still an error.
+#[tokio::test]
+async fn a_sub_code_written_with_an_escape_is_still_the_error() {
+    for data in [
+        r#"{"sub\u005fcode":"E19","sub_msg":"x"}"#,
+        r#"{"sub_msg":"x","sub_code":"E19"}"#,
+    ] {
+        let server = answering(
+            ResponseTemplate::new(200)
+                .set_body_string(format!(r#"{{"code":"10000","msg":"","data":{data}}}"#)),
+        )
+        .await;
+        let client = Client::new(config_for(&server.uri())).unwrap();
+        let err = client.refund(&refund()).await.unwrap_err();
+        assert!(
+            matches!(
+                err,
+                Error::Api {
+                    code: BusinessCode::E19OrderNotFound,
+                    ..
+                }
+            ),
+            "{data}: {err:?}"
+        );
+    }
+}
