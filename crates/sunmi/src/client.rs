@@ -117,15 +117,9 @@ impl Client {
     /// Sent with retry (it is a read).
     pub async fn swipe_query(&self, req: &SwipeQueryRequest) -> Result<Reply<SwipeTrade>, Error> {
         let body = req.to_wire(&self.inner.config.app_id)?;
-        self.call(
-            "swipeQuery",
-            "v1/trade/swipeQuery",
-            &body,
-            true,
-            decode_data("swipeQuery"),
-        )
-        .await
-        .map(Reply::new)
+        self.call("swipeQuery", "v1/trade/swipeQuery", &body, true)
+            .await
+            .map(Reply::new)
     }
 
     /// `payBind`: binds a payment directory or an app ID, or reads the configuration
@@ -134,13 +128,7 @@ impl Client {
     pub async fn pay_bind(&self, req: &PayBindRequest) -> Result<Reply<PayBindOutcome>, Error> {
         let body = req.to_wire(&self.inner.config.app_id)?;
         let data: serde_json::Value = self
-            .call(
-                "payBind",
-                "v1/trade/payBind",
-                &body,
-                false,
-                decode_data("payBind"),
-            )
+            .call("payBind", "v1/trade/payBind", &body, false)
             .await?;
         match data {
             serde_json::Value::String(s) if s == "Success" => {
@@ -156,13 +144,7 @@ impl Client {
     pub async fn js_api_pay(&self, req: &JsApiPayRequest) -> Result<Reply<OrderResult>, Error> {
         let body = req.to_wire(&self.inner.config.app_id)?;
         let order: OrderResult = self
-            .call(
-                "jsApiPay",
-                "v1/trade/jsApiPay",
-                &body,
-                false,
-                decode_data("jsApiPay"),
-            )
+            .call("jsApiPay", "v1/trade/jsApiPay", &body, false)
             .await?;
         check_echo("jsApiPay", &order, &req.order_id, req.total_amount)?;
         Ok(Reply::new(order))
@@ -176,13 +158,7 @@ impl Client {
             self.inner.config.mini_pay_notify_url_max,
         )?;
         let order: OrderResult = self
-            .call(
-                "miniPay",
-                "v1/trade/miniPay",
-                &body,
-                false,
-                decode_data("miniPay"),
-            )
+            .call("miniPay", "v1/trade/miniPay", &body, false)
             .await?;
         check_echo("miniPay", &order, &req.order_id, req.total_amount)?;
         Ok(Reply::new(order))
@@ -199,9 +175,7 @@ impl Client {
     /// requires the field itself (the payhub adapter does).
     pub async fn query(&self, req: &QueryRequest) -> Result<Reply<QueryResult>, Error> {
         let body = req.to_wire(&self.inner.config.app_id)?;
-        let result: QueryResult = self
-            .call("query", "v1/trade/query", &body, true, decode_data("query"))
-            .await?;
+        let result: QueryResult = self.call("query", "v1/trade/query", &body, true).await?;
         check_query_echo(&req.order, &result)?;
         Ok(Reply::new(result))
     }
@@ -211,15 +185,9 @@ impl Client {
     /// Only `state` [`TradeState::Success`] means the money went back.
     pub async fn refund(&self, req: &RefundRequest) -> Result<Reply<RefundResult>, Error> {
         let body = req.to_wire(&self.inner.config.app_id)?;
-        self.call(
-            "refund",
-            "v1/trade/refund",
-            &body,
-            false,
-            decode_data("refund"),
-        )
-        .await
-        .map(Reply::new)
+        self.call("refund", "v1/trade/refund", &body, false)
+            .await
+            .map(Reply::new)
     }
 
     /// Polls `query` after "用户支付中" until a final state (sunmi.txt §4.3.2, §5.3.2: "建议在
@@ -295,15 +263,19 @@ impl Client {
         )
     }
 
-    /// Signs and sends, then reads the answer once: the envelope borrowed from the body,
-    /// `data` kept as its raw text and handed to `read` (no `Value` tree in between).
-    async fn call<T>(
+    /// Signs and sends, then reads the answer into `T`.
+    ///
+    /// An answer whose text holds neither `sub_code` nor an escape cannot carry a refusal in
+    /// `data`, so it is read in one pass, envelope and `data` together; if that read fails or
+    /// the code is not success, it is read again in two steps, as every other answer is: the
+    /// envelope borrowed from the body, `data` kept as its raw text, probed for `sub_code`,
+    /// then read into `T`. Either way the same answer gives the same result or error.
+    async fn call<T: DeserializeOwned>(
         &self,
         operation: &'static str,
         path: &str,
         body: &impl Serialize,
         idempotent: bool,
-        read: impl FnOnce(Option<&RawValue>) -> Result<T, Error>,
     ) -> Result<T, Error> {
         // Signing comes last, over exactly the pairs sent.
         let params = body
@@ -321,6 +293,15 @@ impl Client {
             .await
             .and_then(paysig::http::Response::require_success)
             .map_err(crate::error::http(operation))?;
+        if !might_carry_sub_code(&response.body)
+            && let Ok(TypedEnvelope {
+                code: SystemCode::Success,
+                data: Some(data),
+                ..
+            }) = serde_json::from_slice::<TypedEnvelope<T>>(&response.body)
+        {
+            return Ok(data);
+        }
         let decode_error = |e: serde_json::Error| Error::Decode {
             operation,
             reason: e.to_string(),
@@ -334,7 +315,8 @@ impl Client {
             });
         }
         if let Some(data) = envelope.data
-            && might_carry_sub_code(data.get())
+            && data.get().starts_with('{')
+            && might_carry_sub_code(data.get().as_bytes())
             && serde_json::from_str::<SubProbe>(data.get())
                 .map_err(decode_error)?
                 .sub_code
@@ -346,7 +328,7 @@ impl Client {
                 msg: sub.sub_msg.unwrap_or_default(),
             });
         }
-        read(envelope.data)
+        decode_data(operation)(envelope.data)
     }
 
     /// The endpoint's URL, joined at construction (a path not listed in [`ENDPOINTS`] is
@@ -386,11 +368,29 @@ struct RawEnvelope<'a> {
     data: Option<&'a RawValue>,
 }
 
-/// Whether `data` may be an object with a `sub_code` member: one that names it, or one with
-/// an escape anywhere (a member name may be written escaped). Any other `data` is read once,
-/// into the operation's type, instead of first being scanned by [`SubProbe`].
-fn might_carry_sub_code(data: &str) -> bool {
-    data.starts_with('{') && (data.contains("sub_code") || data.contains('\\'))
+/// The answer envelope with `data` read straight into `T`: the one-pass read of
+/// [`Client::call`]. `msg` is read as [`RawEnvelope`] reads it, so a malformed one fails here
+/// too and the answer goes the two-step way, which names the fault.
+#[derive(serde::Deserialize)]
+#[serde(bound = "T: DeserializeOwned")]
+struct TypedEnvelope<T> {
+    code: SystemCode,
+    #[serde(
+        default,
+        rename = "msg",
+        deserialize_with = "paysig::lenient::opt_string"
+    )]
+    _msg: Option<String>,
+    #[serde(default)]
+    data: Option<T>,
+}
+
+/// Whether text may hold a `sub_code` member: it names it, or it has an escape anywhere (a
+/// member name may be written escaped). Text that may not is read once, into the
+/// operation's type, without a scan by [`SubProbe`].
+fn might_carry_sub_code(text: &[u8]) -> bool {
+    // memchr is already built for serde_json: both scans are a few tens of ns per answer.
+    memchr::memchr(b'\\', text).is_some() || memchr::memmem::find(text, b"sub_code").is_some()
 }
 
 /// Whether an object `data` carries `sub_code` at all (any value, `null` included: such an

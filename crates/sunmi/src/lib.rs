@@ -118,6 +118,10 @@
 //!   parameter (the document names none); the `charset=utf8` form field goes on every call.
 //! - `jsApiPay`'s `payTime` sample is `yyyyMMddHHmmss`, not the documented unix time: kept as
 //!   text in [`OrderResult::pay_time`].
+//!
+//! ### Beyond the chosen dependencies
+//! - `memchr` (already built for serde_json, so no crate more to compile): each answer's text
+//!   is scanned for a `sub_code` member before it is read in one pass.
 
 #![warn(missing_docs)]
 

@@ -460,3 +460,54 @@ async fn a_sub_code_written_with_an_escape_is_still_the_error() {
         );
     }
 }
+
+/// An answer without `sub_code` or escapes is read in one pass; any other in two steps. The
+/// same answer gives the same result either way: each body below is also sent with an
+/// escaped extra member, which sends it the two-step way.
+#[tokio::test]
+async fn the_one_pass_read_and_the_two_step_read_agree() {
+    let fixture = std::fs::read_to_string(
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../fixtures/sunmi/query_response.json"),
+    )
+    .unwrap();
+    let fixture: serde_json::Value = serde_json::from_str(&fixture).unwrap();
+    let with = |patch: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = fixture.clone();
+        patch(&mut v);
+        serde_json::to_string(&v).unwrap()
+    };
+    let bodies = [
+        with(&|_| {}),
+        with(&|v| v["msg"] = serde_json::json!({"not": "text"})),
+        with(&|v| v["data"] = serde_json::Value::Null),
+        with(&|v| v["data"]["amount"] = "two".into()),
+        with(&|v| v["data"]["misId"] = "another".into()),
+        with(&|v| v["code"] = "40002".into()),
+        with(&|v| {
+            v.as_object_mut().unwrap().remove("data");
+        }),
+    ];
+    let query = QueryRequest {
+        terminal: Terminal::Msn("TL05D91940002".into()),
+        order: OrderRef::MisId("wqwqqqwwwwww78".into()),
+    };
+    let mut outcomes = Vec::new();
+    for body in &bodies {
+        assert!(!body.contains('\\') && !body.contains("sub_code"), "{body}");
+        let escaped = format!(r#"{}, "note": "\u0041"}}"#, &body[..body.len() - 1]);
+        let mut seen = Vec::new();
+        for text in [body.clone(), escaped] {
+            let server = answering(ResponseTemplate::new(200).set_body_string(text)).await;
+            let client = Client::new(config_for(&server.uri())).unwrap();
+            seen.push(format!("{:?}", client.query(&query).await));
+        }
+        assert_eq!(seen[0], seen[1], "{body}");
+        outcomes.push(seen.swap_remove(0));
+    }
+    assert!(outcomes[0].starts_with("Ok("), "{}", outcomes[0]);
+    assert!(
+        outcomes[1..].iter().all(|o| o.starts_with("Err(")),
+        "{outcomes:?}"
+    );
+}

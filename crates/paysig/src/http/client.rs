@@ -416,18 +416,19 @@ impl HttpClient {
             b = b.timeout(t);
         }
         let host = host_of(url);
-        let resp = b.send().await.map_err(|e| map_err(host, e))?;
+        let mut resp = b.send().await.map_err(|e| map_err(host, e))?;
         let status = resp.status().as_u16();
         let retry_after = resp
             .headers()
             .get(RETRY_AFTER)
             .and_then(|v| v.to_str().ok())
             .and_then(parse_retry_after);
+        // Taken out of the received headers rather than cloned: a clone is an atomic count on
+        // the connection's read buffer, which the other core touches too.
         let content_type = resp
-            .headers()
-            .get(CONTENT_TYPE)
-            .filter(|v| v.to_str().is_ok())
-            .cloned();
+            .headers_mut()
+            .remove(CONTENT_TYPE)
+            .filter(|v| v.to_str().is_ok());
         let body = resp.bytes().await.map_err(|e| {
             if e.is_timeout() {
                 HttpError::Timeout {
