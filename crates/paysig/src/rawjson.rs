@@ -238,6 +238,43 @@ impl<'de> Visitor<'de> for ParamsVisitor {
     }
 }
 
+/// A JSON member name as read: borrowed from the input when written without escapes, owned
+/// (unescaped) otherwise. For readers that keep names without copying them.
+///
+/// ```
+/// use paysig::rawjson::MemberName;
+/// use std::borrow::Cow;
+/// let plain: MemberName = serde_json::from_str(r#""sub_code""#).unwrap();
+/// assert!(matches!(plain.0, Cow::Borrowed("sub_code")));
+/// let escaped: MemberName = serde_json::from_str(r#""sub\u005fcode""#).unwrap();
+/// assert!(matches!(escaped.0, Cow::Owned(ref n) if n == "sub_code"));
+/// ```
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MemberName<'de>(pub std::borrow::Cow<'de, str>);
+
+impl<'de> de::Deserialize<'de> for MemberName<'de> {
+    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use std::borrow::Cow;
+        struct V;
+        impl<'de> Visitor<'de> for V {
+            type Value = MemberName<'de>;
+            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str("a member name")
+            }
+            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<MemberName<'de>, E> {
+                Ok(MemberName(Cow::Borrowed(v)))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<MemberName<'de>, E> {
+                Ok(MemberName(Cow::Owned(v.to_owned())))
+            }
+            fn visit_string<E>(self, v: String) -> Result<MemberName<'de>, E> {
+                Ok(MemberName(Cow::Owned(v)))
+            }
+        }
+        d.deserialize_str(V)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -3,6 +3,7 @@
 //! reader's parser makes of it. Every verified payload (answers and notifies) is checked at
 //! every depth before it is parsed.
 
+use paysig::rawjson::MemberName;
 use serde::de::{self, Deserialize, Deserializer, MapAccess, SeqAccess, Visitor};
 use std::borrow::Cow;
 use std::collections::HashSet;
@@ -96,7 +97,7 @@ impl<'de> Visitor<'de> for UniqueVisitor {
         let mut inline: [Option<Cow<'de, str>>; INLINE] = Default::default();
         let mut len = 0;
         let mut set: Option<HashSet<Cow<'de, str>>> = None;
-        while let Some(Name(name)) = map.next_key::<Name<'de>>()? {
+        while let Some(MemberName(name)) = map.next_key::<MemberName<'de>>()? {
             map.next_value::<Unique>()?;
             let repeated = match &set {
                 Some(set) => set.contains(&name),
@@ -121,31 +122,6 @@ impl<'de> Visitor<'de> for UniqueVisitor {
             }
         }
         Ok(Unique)
-    }
-}
-
-/// A member name, borrowed when the payload holds it as it reads (no escape).
-struct Name<'de>(Cow<'de, str>);
-
-impl<'de> Deserialize<'de> for Name<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Name<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Owned(v.to_owned())))
-            }
-            fn visit_string<E>(self, v: String) -> Result<Name<'de>, E> {
-                Ok(Name(Cow::Owned(v)))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 

@@ -2,9 +2,11 @@
 //! member order of `serde_json::Map`, without building the map.
 
 use super::{WireError, json_error};
+use crate::rawjson::MemberName;
 use serde::Serialize;
 use serde::de::{self, Deserializer, MapAccess, Visitor};
 use serde_json::value::RawValue;
+use std::borrow::Cow;
 use std::fmt;
 
 /// Up to this many members are kept on the stack; a larger object takes a vector.
@@ -144,9 +146,9 @@ impl<'de: 'a, 'a> Visitor<'de> for Members<'_, 'a> {
     fn visit_map<M: MapAccess<'de>>(mut self, mut map: M) -> Result<Flat, M::Error> {
         // A name with escapes cannot be borrowed: read as a `String`, it sends the whole
         // object through the map.
-        while let Some(key) = map.next_key::<Borrowed<'de>>()? {
+        while let Some(MemberName(key)) = map.next_key::<MemberName<'de>>()? {
             let value: &'de RawValue = map.next_value()?;
-            let (Borrowed(Some(key)), true) = (key, flat(value.get())) else {
+            let (Cow::Borrowed(key), true) = (key, flat(value.get())) else {
                 // The rest is read too: the reader checks the object to its end.
                 while map
                     .next_entry::<de::IgnoredAny, de::IgnoredAny>()?
@@ -178,28 +180,6 @@ fn flat(raw: &str) -> bool {
         Some(b'"' | b't' | b'f' | b'n') => true,
         Some(b'-' | b'0'..=b'9') => raw.bytes().all(|b| b == b'-' || b.is_ascii_digit()),
         _ => false,
-    }
-}
-
-/// A member name borrowed from the input, or `None` when it has escapes.
-struct Borrowed<'a>(Option<&'a str>);
-
-impl<'de> de::Deserialize<'de> for Borrowed<'de> {
-    fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> Visitor<'de> for V {
-            type Value = Borrowed<'de>;
-            fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E: de::Error>(self, v: &'de str) -> Result<Self::Value, E> {
-                Ok(Borrowed(Some(v)))
-            }
-            fn visit_str<E: de::Error>(self, _: &str) -> Result<Self::Value, E> {
-                Ok(Borrowed(None))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 
