@@ -14,7 +14,8 @@
 //! set) so that getrusage and the allocation counter see only the clients.
 //!
 //! `cargo bench -p payhub --bench overhead`; `PAYHUB_OVERHEAD_QUICK=1` for a short run;
-//! `PAYHUB_OVERHEAD_TRACE=<provider>:<sdk|raw>` prints where one call's allocations are made.
+//! `PAYHUB_OVERHEAD_TRACE=<provider>:<sdk|raw>` prints where one call's allocations are made;
+//! `PAYHUB_OVERHEAD_PIN=1` runs the client on CPU 0 and the server on CPU 1.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::Future;
@@ -90,15 +91,21 @@ const PROFILE_ENV: &str = "PAYHUB_OVERHEAD_PROFILE";
 /// `<provider>:<sdk|raw>`: after the byte check and a warm-up, make one call of that side and
 /// print where each of its allocations was made (the first frames outside std), then exit.
 const TRACE_ENV: &str = "PAYHUB_OVERHEAD_TRACE";
+/// Set: the client runs on CPU 0 and the server on CPU 1 (Linux), so neither takes the
+/// other's core and a ratio reads the client's own cost; c=64 throughput is then bounded by
+/// the client's one core.
+const PIN_ENV: &str = "PAYHUB_OVERHEAD_PIN";
 
 type BenchResult<T> = Result<T, String>;
 
 fn main() {
-    let outcome = if std::env::var_os(SERVER_ENV).is_some() {
-        server::run()
-    } else {
-        client::run()
+    let server = std::env::var_os(SERVER_ENV).is_some();
+    // Before any runtime thread exists: threads inherit the mask.
+    let pinned = match std::env::var_os(PIN_ENV) {
+        Some(_) => pin_to(if server { 1 } else { 0 }),
+        None => Ok(()),
     };
+    let outcome = pinned.and_then(|()| if server { server::run() } else { client::run() });
     if let Err(e) = outcome {
         eprintln!("overhead: {e}");
         std::process::exit(1);
@@ -959,6 +966,25 @@ fn cpu_time() -> Duration {
     tv(usage.ru_utime) + tv(usage.ru_stime)
 }
 
+/// This thread, and the threads it starts, on `cpu` only.
+fn pin_to(cpu: usize) -> BenchResult<()> {
+    // SAFETY: the set is a zeroed `cpu_set_t` we own, of the size passed; pid 0 is this
+    // thread.
+    let rc = unsafe {
+        let mut set: libc::cpu_set_t = std::mem::zeroed();
+        libc::CPU_SET(cpu, &mut set);
+        libc::sched_setaffinity(0, std::mem::size_of::<libc::cpu_set_t>(), &set)
+    };
+    if rc == 0 {
+        Ok(())
+    } else {
+        Err(format!(
+            "{PIN_ENV}: cannot run on CPU {cpu}: {}",
+            std::io::Error::last_os_error()
+        ))
+    }
+}
+
 fn loadavg() -> String {
     std::fs::read_to_string("/proc/loadavg")
         .map(|s| s.split_whitespace().take(3).collect::<Vec<_>>().join(" "))
@@ -1425,12 +1451,17 @@ mod client {
         drop(server);
         println!();
         println!(
-            "loadavg start {load_start}, end {}; {} rounds in {:.1} s{}",
+            "loadavg start {load_start}, end {}; {} rounds in {:.1} s{}{}",
             loadavg(),
             plan.rounds,
             started.elapsed().as_secs_f64(),
             if std::env::var_os(QUICK_ENV).is_some() {
                 " (quick)"
+            } else {
+                ""
+            },
+            if std::env::var_os(PIN_ENV).is_some() {
+                "; pinned: client on CPU 0, server on CPU 1"
             } else {
                 ""
             }
