@@ -1,6 +1,7 @@
 //! Reading an answer: the HTTP status, then `result_code`, then the operation's fields.
 
 use super::*;
+use paysig::rawjson::MemberName;
 
 /// Reads an answer: HTTP status, then `result_code`, then the operation's fields.
 pub(super) fn decode<T>(
@@ -111,7 +112,7 @@ impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for &mut Tap<A
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
         use serde::de::IntoDeserializer;
-        while let Some(Name(name)) = self.map.next_key::<Name<'de>>()? {
+        while let Some(MemberName(name)) = self.map.next_key::<MemberName<'de>>()? {
             let Some(i) = ENVELOPE_MEMBERS.iter().position(|m| *m == name) else {
                 return match name {
                     std::borrow::Cow::Borrowed(n) => seed
@@ -135,28 +136,6 @@ impl<'de, A: serde::de::MapAccess<'de>> serde::de::MapAccess<'de> for &mut Tap<A
         seed: S,
     ) -> Result<S::Value, A::Error> {
         self.map.next_value_seed(seed)
-    }
-}
-
-/// A member name, borrowed from the body when it holds no escape.
-struct Name<'de>(std::borrow::Cow<'de, str>);
-
-impl<'de> serde::Deserialize<'de> for Name<'de> {
-    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        struct V;
-        impl<'de> serde::de::Visitor<'de> for V {
-            type Value = Name<'de>;
-            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-                f.write_str("a member name")
-            }
-            fn visit_borrowed_str<E>(self, v: &'de str) -> Result<Name<'de>, E> {
-                Ok(Name(std::borrow::Cow::Borrowed(v)))
-            }
-            fn visit_str<E>(self, v: &str) -> Result<Name<'de>, E> {
-                Ok(Name(std::borrow::Cow::Owned(v.to_owned())))
-            }
-        }
-        d.deserialize_str(V)
     }
 }
 
