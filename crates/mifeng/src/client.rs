@@ -444,7 +444,7 @@ impl Client {
         let cfg = &self.inner.config;
         let mut url = self.url(ACCESS_TOKEN)?;
         let request_id = (cfg.token_request_id == TokenRequestId::Random).then(|| {
-            let id = random_hex32();
+            let id = paysig::random::hex32();
             tracing::info!(request_id = %id, "requesting an access token");
             id
         });
@@ -523,11 +523,6 @@ fn mifeng_policy(policy: &RetryPolicy) -> RetryPolicy {
         retry_on_429: false,
         ..policy.clone()
     }
-}
-
-fn random_hex32() -> String {
-    let (a, b) = (paysig::random::u64(), paysig::random::u64());
-    format!("{a:016x}{b:016x}")
 }
 
 /// A token failure before `ep` left. For a query it stays as it is (nothing moves either way);

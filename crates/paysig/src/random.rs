@@ -31,6 +31,18 @@ pub fn u64() -> u64 {
     getrandom::u64().unwrap_or_else(|e| failed(e))
 }
 
+/// 128 random bits as 32 lowercase hex digits: a lock value, a queue member, a request id.
+///
+/// ```
+/// let h = paysig::random::hex32();
+/// assert_eq!(h.len(), 32);
+/// assert!(h.bytes().all(|b| b.is_ascii_hexdigit() && !b.is_ascii_uppercase()));
+/// assert_ne!(h, paysig::random::hex32());
+/// ```
+pub fn hex32() -> String {
+    format!("{:016x}{:016x}", u64(), u64())
+}
+
 /// A uniform draw in `0..=max`, without modulo bias.
 ///
 /// ```

@@ -96,11 +96,6 @@ impl RedisRateLimiter {
     }
 }
 
-fn member() -> String {
-    let (a, b) = (paysig::random::u64(), paysig::random::u64());
-    format!("{a:016x}{b:016x}")
-}
-
 #[async_trait]
 impl RateLimiter for RedisRateLimiter {
     async fn acquire(
@@ -133,7 +128,7 @@ impl RateLimiter for RedisRateLimiter {
                 .key(&log)
                 .arg(pace.per_second.get())
                 .arg(pace.window.as_micros() as u64)
-                .arg(member())
+                .arg(paysig::random::hex32())
                 .invoke_async(&mut conn)
                 .await
                 .map_err(limiter_err)?;

@@ -294,11 +294,6 @@ fn decode(raw: &str) -> Option<(u64, StoredToken)> {
     ))
 }
 
-fn lock_value() -> String {
-    let (a, b) = (paysig::random::u64(), paysig::random::u64());
-    format!("{a:016x}{b:016x}")
-}
-
 #[async_trait]
 impl TokenStore for RedisTokenStore {
     async fn get_or_refresh(
@@ -314,7 +309,7 @@ impl TokenStore for RedisTokenStore {
             if let Some(t) = stored.as_ref().filter(|t| want.accepts(t)) {
                 return Ok(t.clone());
             }
-            let value = lock_value();
+            let value = paysig::random::hex32();
             let mut conn = self.conn.clone();
             let won: Option<String> = redis::cmd("SET")
                 .arg(&keys.1)
