@@ -15,7 +15,8 @@
 //!
 //! `cargo bench -p payhub --bench overhead`; `PAYHUB_OVERHEAD_QUICK=1` for a short run;
 //! `PAYHUB_OVERHEAD_TRACE=<provider>:<sdk|raw>` prints where one call's allocations are made;
-//! `PAYHUB_OVERHEAD_PIN=1` runs the client on CPU 0 and the server on CPU 1.
+//! `PAYHUB_OVERHEAD_PIN=1` runs the client on CPU 0 and the server on CPU 1;
+//! `PAYHUB_OVERHEAD_PROFILE=<provider>:<sdk|raw>` (and `PAYHUB_OVERHEAD_PROFILE_SECS`) runs one side alone.
 
 use std::alloc::{GlobalAlloc, Layout, System};
 use std::future::Future;
@@ -86,8 +87,11 @@ static GLOBAL: CountingAlloc = CountingAlloc;
 const SERVER_ENV: &str = "PAYHUB_OVERHEAD_SERVER";
 const QUICK_ENV: &str = "PAYHUB_OVERHEAD_QUICK";
 /// `<provider>:<sdk|raw>`: after the byte check, run only that side at c=64 for 20 s (for
-/// `perf record`), print nothing else.
+/// `perf record`, or `valgrind --tool=callgrind` with two lengths, to count instructions per
+/// call), then print its calls and CPU per call.
 const PROFILE_ENV: &str = "PAYHUB_OVERHEAD_PROFILE";
+/// With `PAYHUB_OVERHEAD_PROFILE`: how many seconds the block runs (20 unless set).
+const PROFILE_SECS_ENV: &str = "PAYHUB_OVERHEAD_PROFILE_SECS";
 /// `<provider>:<sdk|raw>`: after the byte check and a warm-up, make one call of that side and
 /// print where each of its allocations was made (the first frames outside std), then exit.
 const TRACE_ENV: &str = "PAYHUB_OVERHEAD_TRACE";
@@ -1405,9 +1409,14 @@ mod client {
                 };
             }
             if let Ok(which) = std::env::var(PROFILE_ENV) {
-                let secs = Duration::from_secs(20);
+                let secs = Duration::from_secs(
+                    std::env::var(PROFILE_SECS_ENV)
+                        .ok()
+                        .and_then(|s| s.parse().ok())
+                        .unwrap_or(20),
+                );
                 let mut side = Side::default();
-                return match which.as_str() {
+                let outcome = match which.as_str() {
                     "sunmi:sdk" => c64_block(&sunmi.sdk, secs, &mut side).await,
                     "sunmi:raw" => c64_block(&sunmi.raw, secs, &mut side).await,
                     "beecloud:sdk" => c64_block(&beecloud.sdk, secs, &mut side).await,
@@ -1420,6 +1429,13 @@ mod client {
                         "{PROFILE_ENV}={other}: <provider>:<sdk|raw> expected"
                     )),
                 };
+                println!(
+                    "{which}: {} calls, {:.0} calls/s, {:.3} us CPU per call",
+                    side.c64_calls,
+                    side.c64_calls as f64 / side.c64_elapsed.as_secs_f64().max(1e-9),
+                    side.c64_cpu.as_secs_f64() * 1e6 / (side.c64_calls.max(1) as f64),
+                );
+                return outcome;
             }
             warm(&*sunmi.sdk, plan.warmup).await?;
             warm(&*sunmi.raw, plan.warmup).await?;

@@ -288,6 +288,20 @@ impl Md5Signer {
         Ok(hex_string(&self.digest(params, key)?))
     }
 
+    /// [`Md5Signer::sign`], the 32 digits kept on the stack: for a sign that is copied
+    /// straight into the request.
+    ///
+    /// ```
+    /// use paysig::{CanonicalRules, Md5Signer, Params, SecretString};
+    /// use paysig::md5::{HexCase, KeySuffix};
+    /// let signer = Md5Signer::new(CanonicalRules::sorted(), KeySuffix::key_param(), HexCase::Upper);
+    /// let (p, key) = (Params::new().with("a", "1"), SecretString::from("k"));
+    /// assert_eq!(signer.sign_digits(&p, &key).unwrap().as_str(), signer.sign(&p, &key).unwrap());
+    /// ```
+    pub fn sign_digits(&self, params: &Params, key: &SecretString) -> Result<HexDigest, SignError> {
+        Ok(crate::ascii::AsciiText(self.digest(params, key)?))
+    }
+
     /// Signs and returns every stage, the secret masked.
     pub fn stages(&self, params: &Params, key: &SecretString) -> Result<SignStages, SignError> {
         let canonical = self.rules.build(params)?;

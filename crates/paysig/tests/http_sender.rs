@@ -98,6 +98,47 @@ async fn sends_each_body_kind_with_its_content_type() {
 }
 
 #[tokio::test]
+async fn extra_headers_are_sent_and_an_invalid_one_is_refused_unsent_without_its_value() {
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/h"))
+        .and(header("authorization", "Bearer t0ken"))
+        .and(header("x-trace", "a"))
+        .respond_with(ResponseTemplate::new(200))
+        .expect(1)
+        .mount(&server)
+        .await;
+    let c = client(2000);
+    let ok = Request::get("t", "h", url(&server, "/h"))
+        .header("Authorization", "Bearer t0ken")
+        .header("X-Trace", "a")
+        .idempotent();
+    assert_eq!(c.send(ok).await.unwrap().status, 200);
+
+    // A value with a line break would split the header block; a name with a space is no name.
+    for (name, value) in [
+        ("Authorization", "Bearer se\ncret"),
+        ("bad name", "se cret"),
+    ] {
+        let bad = Request::get("t", "h", url(&server, "/h"))
+            .header(name, value)
+            .idempotent();
+        let e = c.send(bad).await.unwrap_err();
+        assert!(matches!(e, HttpError::Build(_)), "{e:?}");
+        assert_eq!(
+            e.class(paysig::class::Operation::Mutation),
+            paysig::class::ErrorClass::InvalidRequest,
+            "refused before sending, so no money can have moved"
+        );
+        let shown = format!("{e} {e:?}");
+        assert!(!shown.contains("cret"), "the value is not shown: {shown}");
+    }
+    // The mock's `expect(1)` is checked on drop: the refused requests never arrived.
+    let received = server.received_requests().await.unwrap();
+    assert_eq!(received.len(), 1);
+}
+
+#[tokio::test]
 async fn idempotent_calls_are_retried_on_5xx_until_success() {
     let server = MockServer::start().await;
     Mock::given(path("/q"))

@@ -11,6 +11,10 @@ pub(crate) fn check(field: &'static str, value: &str, max: usize) -> Result<(), 
             reason: "must not be empty".into(),
         });
     }
+    // A string of no more bytes than `max` has no more characters: the count is skipped.
+    if value.len() <= max {
+        return Ok(());
+    }
     let len = value.chars().count();
     if len > max {
         return Err(Error::Validation {

@@ -57,8 +57,10 @@ impl Window {
 
 /// ms since the epoch, as the documented 13-digit `Long`.
 pub(crate) fn millis(t: OffsetDateTime) -> i64 {
-    // In range for any date the validation lets through (1970..9999).
-    (t.unix_timestamp_nanos() / 1_000_000) as i64
+    // In range for any date the validation lets through (1970..9999). Whole seconds and the
+    // millisecond apart: no 128-bit division per request. Before 1970 this floors where a
+    // division of the nanoseconds would truncate; no such instant is ever sent.
+    t.unix_timestamp() * 1000 + i64::from(t.millisecond())
 }
 
 macro_rules! window_setters {
@@ -279,3 +281,25 @@ pub struct RefundStatus {
 }
 
 pub(crate) use paysig::lenient::bool as read_bool;
+
+#[cfg(test)]
+mod tests {
+    use super::millis;
+    use time::OffsetDateTime;
+
+    #[test]
+    fn millis_are_the_nanoseconds_divided_for_every_instant_sent() {
+        let nanos: [i128; 6] = [
+            0,
+            999_999,
+            1_000_000,
+            1_433_952_000_123_456_789,
+            1_764_547_200_999_999_999,
+            253_402_300_799_999_999_999, // 9999-12-31 23:59:59.999999999
+        ];
+        for n in nanos {
+            let t = OffsetDateTime::from_unix_timestamp_nanos(n).unwrap();
+            assert_eq!(i128::from(millis(t)), n / 1_000_000, "{t}");
+        }
+    }
+}

@@ -77,7 +77,15 @@ static GLOBAL: LazyLock<Mutex<HashMap<String, Arc<MemoryTokenStore>>>> =
 /// trying again in turn.
 #[derive(Debug, Default)]
 pub struct MemoryTokenStore {
-    slots: Mutex<HashMap<String, Arc<Slot>>>,
+    slots: Mutex<Slots>,
+}
+
+/// Every merchant's slot, and the one asked for last: a store almost always serves one
+/// merchant, whose id is then compared rather than hashed on every call.
+#[derive(Debug, Default)]
+struct Slots {
+    by_merchant: HashMap<Arc<str>, Arc<Slot>>,
+    last: Option<(Arc<str>, Arc<Slot>)>,
 }
 
 #[derive(Debug, Default)]
@@ -120,11 +128,24 @@ impl MemoryTokenStore {
 
     fn slot(&self, mch_id: &str) -> Arc<Slot> {
         let mut slots = self.slots.lock().unwrap_or_else(|p| p.into_inner());
-        // Looked up by the borrowed id: the key is copied only the first time.
-        if let Some(slot) = slots.get(mch_id) {
+        if let Some((id, slot)) = &slots.last
+            && **id == *mch_id
+        {
             return slot.clone();
         }
-        slots.entry(mch_id.to_owned()).or_default().clone()
+        // Looked up by the borrowed id: the key is copied only the first time, and shared
+        // with `last` after.
+        let (id, slot) = match slots.by_merchant.get_key_value(mch_id) {
+            Some((id, slot)) => (id.clone(), slot.clone()),
+            None => {
+                let id: Arc<str> = Arc::from(mch_id);
+                let slot = Arc::<Slot>::default();
+                slots.by_merchant.insert(id.clone(), slot.clone());
+                (id, slot)
+            }
+        };
+        slots.last = Some((id, slot.clone()));
+        slot
     }
 }
 
@@ -180,5 +201,33 @@ impl TokenStore for MemoryTokenStore {
 
     async fn current(&self, mch_id: &str) -> Result<Option<StoredToken>, Error> {
         Ok(self.slot(mch_id).get(|_| true))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::MemoryTokenStore;
+    use std::sync::Arc;
+
+    #[test]
+    fn each_merchant_keeps_its_own_slot_whichever_was_asked_for_last() {
+        let store = MemoryTokenStore::default();
+        let a = store.slot("1000122");
+        assert!(
+            Arc::ptr_eq(&a, &store.slot("1000122")),
+            "the last one, compared"
+        );
+        let b = store.slot("1000123");
+        assert!(!Arc::ptr_eq(&a, &b));
+        assert!(
+            Arc::ptr_eq(&a, &store.slot("1000122")),
+            "found again by its id"
+        );
+        assert!(Arc::ptr_eq(&b, &store.slot("1000123")));
+        // A prefix or an extension of an id is another merchant.
+        let short = store.slot("100012");
+        assert!(!Arc::ptr_eq(&short, &a) && !Arc::ptr_eq(&short, &b));
+        assert!(!Arc::ptr_eq(&store.slot("10001222"), &a));
+        assert_eq!(store.slots.lock().unwrap().by_merchant.len(), 4);
     }
 }

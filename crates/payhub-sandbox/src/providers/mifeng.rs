@@ -78,7 +78,7 @@ fn params(headers: &HeaderMap, query: Option<&str>, body: &[u8]) -> Result<Param
     let mut p = Params::new();
     if let Some(q) = query {
         for (k, v) in url::form_urlencoded::parse(q.as_bytes()) {
-            p.set(&k, v.into_owned());
+            p.set(&k, &v);
         }
     }
     if body.iter().all(u8::is_ascii_whitespace) {

@@ -3,7 +3,7 @@
 use super::HttpError;
 use super::request::{Body, Method, Request, Response, host_of};
 use bytes::Bytes;
-use reqwest::header::{CONTENT_TYPE, HeaderValue, RETRY_AFTER};
+use reqwest::header::{CONTENT_TYPE, HeaderName, HeaderValue, RETRY_AFTER};
 use std::future::Future;
 use std::time::Duration;
 use tracing::Instrument;
@@ -403,40 +403,49 @@ impl HttpClient {
 
     /// One attempt.
     async fn send_once(&self, req: &Prepared, url: &Url) -> Result<Response, HttpError> {
-        // reqwest takes the URL by value: the one copy per attempt, the original kept for
-        // repeats and the answer.
-        let mut b = self.client.request(req.method.clone(), url.clone());
+        // Built as a `reqwest::Request` rather than through its builder, which moves itself
+        // (a few hundred bytes) at every step. reqwest takes the URL by value: the one copy
+        // per attempt, the original kept for repeats and the answer.
+        let mut out = reqwest::Request::new(req.method.clone(), url.clone());
         if let Some(ct) = &req.content_type {
-            b = b.header(CONTENT_TYPE, ct.clone()).body(req.body.clone());
+            out.headers_mut().insert(CONTENT_TYPE, ct.clone());
+            *out.body_mut() = Some(req.body.clone().into());
         }
         for (k, v) in &req.headers {
-            b = b.header(k.as_str(), v.as_str());
+            let (name, value) = extra_header(k, v)?;
+            out.headers_mut().append(name, value);
         }
+        // Only when set: a timeout is kept in the request's extensions, a map made on first use.
         if let Some(t) = req.timeout {
-            b = b.timeout(t);
+            *out.timeout_mut() = Some(t);
         }
-        let host = host_of(url);
-        let mut resp = b.send().await.map_err(|e| map_err(host, e))?;
+        // The host is named only in a failure: it is sliced out of the URL there.
+        let host = || host_of(url);
+        let mut resp = self
+            .client
+            .execute(out)
+            .await
+            .map_err(|e| map_err(host(), e))?;
         let status = resp.status().as_u16();
-        let retry_after = resp
-            .headers()
-            .get(RETRY_AFTER)
-            .and_then(|v| v.to_str().ok())
-            .and_then(parse_retry_after);
-        // Taken out of the received headers rather than cloned: a clone is an atomic count on
-        // the connection's read buffer, which the other core touches too.
-        let content_type = resp
-            .headers_mut()
-            .remove(CONTENT_TYPE)
-            .filter(|v| v.to_str().is_ok());
+        // Moved out, not cloned: a clone is an atomic count on the connection's read buffer,
+        // which the other core touches too.
+        let headers = std::mem::take(resp.headers_mut());
+        // Looked for only where it is honoured (`drive`): the other answers skip the lookup.
+        let retry_after = match status {
+            429 | 503 => headers
+                .get(RETRY_AFTER)
+                .and_then(|v| v.to_str().ok())
+                .and_then(parse_retry_after),
+            _ => None,
+        };
         let body = resp.bytes().await.map_err(|e| {
             if e.is_timeout() {
                 HttpError::Timeout {
-                    host: host.to_owned(),
+                    host: host().to_owned(),
                 }
             } else {
                 HttpError::Body {
-                    host: host.to_owned(),
+                    host: host().to_owned(),
                     reason: describe(&e),
                 }
             }
@@ -446,10 +455,24 @@ impl HttpClient {
             url: None,
             status,
             retry_after,
-            content_type,
+            headers,
             body,
         })
     }
+}
+
+/// An extra header as sent. One that is not valid HTTP is refused before anything is sent,
+/// named but not shown (a header may carry a token).
+fn extra_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), HttpError> {
+    let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
+        HttpError::Build("an extra header's name is not a valid HTTP header name".into())
+    })?;
+    let value = HeaderValue::from_str(value).map_err(|_| {
+        HttpError::Build(format!(
+            "the value of header {name} is not a valid HTTP header value"
+        ))
+    })?;
+    Ok((name, value))
 }
 
 /// `Retry-After` as delay-seconds or an HTTP date (RFC 9110 §10.2.3); anything else is

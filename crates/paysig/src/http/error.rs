@@ -45,8 +45,8 @@ pub enum HttpError {
         /// The start of the body (at most 200 characters), for diagnosis.
         snippet: String,
     },
-    /// The HTTP client could not be built.
-    #[error("HTTP client could not be built: {0}")]
+    /// The HTTP client, or a request, could not be built; nothing was sent.
+    #[error("HTTP client or request could not be built: {0}")]
     Build(String),
 }
 

@@ -203,11 +203,12 @@ pub struct Response {
     pub(super) url: Option<Url>,
     /// HTTP status.
     pub status: u16,
-    /// The `Retry-After` header, read as a delay, if any (honoured on 429 and 503).
+    /// The `Retry-After` header of a 429 or 503 answer, read as a delay, if any (the
+    /// statuses where it is honoured; other answers are not searched for it).
     pub retry_after: Option<std::time::Duration>,
-    /// The `Content-Type` header as received, if any and if it is text (shared with the
-    /// received headers: no copy per answer). [`Response::content_type`] reads it as `&str`.
-    pub content_type: Option<super::HeaderValue>,
+    /// The headers as received, moved out of the transport's answer (no copy, and nothing
+    /// looked up that no caller reads). [`Response::content_type`] reads one of them.
+    pub headers: super::HeaderMap,
     /// The body bytes (shared, as received: no copy).
     pub body: bytes::Bytes,
 }
@@ -224,7 +225,7 @@ impl std::fmt::Debug for Response {
 }
 
 impl Response {
-    /// An answer from `url`, with no `Content-Type` or `Retry-After` (set the fields after):
+    /// An answer from `url`, with no headers and no `Retry-After` (set the fields after):
     /// for tests of code that reads answers.
     ///
     /// ```
@@ -238,7 +239,7 @@ impl Response {
             url: Some(url),
             status,
             retry_after: None,
-            content_type: None,
+            headers: super::HeaderMap::new(),
             body: body.into(),
         }
     }
@@ -248,9 +249,11 @@ impl Response {
         self.url.as_ref().map_or("", host_of)
     }
 
-    /// The `Content-Type` header as text, if any.
+    /// The `Content-Type` header as text, if any (and if it is text).
     pub fn content_type(&self) -> Option<&str> {
-        self.content_type.as_ref().and_then(|v| v.to_str().ok())
+        self.headers
+            .get(super::header::CONTENT_TYPE)
+            .and_then(|v| v.to_str().ok())
     }
 
     /// The body as text, invalid UTF-8 replaced.

@@ -5,6 +5,7 @@ use super::WireError;
 use crate::Params;
 use serde::Serialize;
 use serde::ser::{self, Impossible};
+use std::borrow::Cow;
 use std::collections::HashSet;
 
 /// The request itself: only a struct or a map has named fields.
@@ -171,33 +172,38 @@ impl Name {
 
 impl Pairs {
     fn field<T: ?Sized + Serialize>(&mut self, name: Name, value: &T) -> Result<(), WireError> {
-        let Some(text) = value.serialize(Scalar {
+        // Written in place after the values before it: no `String` per value.
+        let out = self.params.value_buffer();
+        let start = out.len();
+        let written = value.serialize(Scalar {
             field: name.as_str(),
-        })?
-        else {
+            out,
+        })?;
+        if written.is_none() {
             return Ok(());
-        };
+        }
         if self.repeats(name.as_str()) {
             return Err(WireError::DuplicateField {
                 field: name.as_str().to_owned(),
             });
         }
-        match name {
-            Name::Static(n) => self.params.push_static(n, text),
-            Name::Owned(n) => self.params.push(n, text),
-        }
+        let key = match name {
+            Name::Static(n) => Cow::Borrowed(n),
+            Name::Owned(n) => Cow::Owned(n),
+        };
+        self.params.push_written(key, start);
         Ok(())
     }
 
     /// Whether `name` was written already: a scan of the few pairs, a set beyond them.
     fn repeats(&mut self, name: &str) -> bool {
         if self.seen.is_none() && self.params.len() < LINEAR {
-            return self.params.iter().any(|(k, _)| k == name);
+            return self.params.keys().any(|k| k == name);
         }
         let params = &self.params;
         let seen = self
             .seen
-            .get_or_insert_with(|| params.iter().map(|(k, _)| k.to_owned()).collect());
+            .get_or_insert_with(|| params.keys().map(str::to_owned).collect());
         !seen.insert(name.to_owned())
     }
 }
@@ -224,8 +230,12 @@ impl ser::SerializeMap for Pairs {
     type Ok = Params;
     type Error = WireError;
     fn serialize_key<T: ?Sized + Serialize>(&mut self, key: &T) -> Result<(), WireError> {
-        match key.serialize(Scalar { field: "(key)" })? {
-            Some(k) => {
+        let mut k = String::new();
+        match key.serialize(Scalar {
+            field: "(key)",
+            out: &mut k,
+        })? {
+            Some(()) => {
                 self.key = Some(k);
                 Ok(())
             }
@@ -246,9 +256,61 @@ impl ser::SerializeMap for Pairs {
     }
 }
 
-/// One field's value: `Some(text)`, or `None` for an absent field.
+/// One field's value, appended to `out`: `Some(())`, or `None` (nothing written) for an
+/// absent field.
 struct Scalar<'a> {
     field: &'a str,
+    out: &'a mut String,
+}
+
+impl Scalar<'_> {
+    fn text(self, v: &str) -> Result<Text, WireError> {
+        self.out.push_str(v);
+        Ok(Some(()))
+    }
+
+    /// Decimal digits, two at a time, without the formatting machinery (amounts in fen and
+    /// timestamps are written so).
+    fn unsigned(self, mut v: u64) -> Result<Text, WireError> {
+        const PAIRS: &[u8; 200] = b"0001020304050607080910111213141516171819\
+            2021222324252627282930313233343536373839\
+            4041424344454647484950515253545556575859\
+            6061626364656667686970717273747576777879\
+            8081828384858687888990919293949596979899";
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        while v >= 100 {
+            let pair = 2 * (v % 100) as usize;
+            v /= 100;
+            at -= 2;
+            digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        }
+        if v >= 10 {
+            let pair = 2 * v as usize;
+            at -= 2;
+            digits[at..at + 2].copy_from_slice(&PAIRS[pair..pair + 2]);
+        } else {
+            at -= 1;
+            digits[at] = b'0' + v as u8;
+        }
+        // ASCII digits only.
+        let text = std::str::from_utf8(&digits[at..]).unwrap_or_default();
+        self.text(text)
+    }
+
+    fn signed(self, v: i64) -> Result<Text, WireError> {
+        if v < 0 {
+            self.out.push('-');
+        }
+        self.unsigned(v.unsigned_abs())
+    }
+
+    fn display(self, v: impl std::fmt::Display) -> Result<Text, WireError> {
+        use std::fmt::Write;
+        // Writing into a `String` cannot fail.
+        let _ = write!(self.out, "{v}");
+        Ok(Some(()))
+    }
 }
 
 impl Scalar<'_> {
@@ -260,7 +322,7 @@ impl Scalar<'_> {
     }
 }
 
-type Text = Option<String>;
+type Text = Option<()>;
 
 impl ser::Serializer for Scalar<'_> {
     type Ok = Text;
@@ -274,37 +336,37 @@ impl ser::Serializer for Scalar<'_> {
     type SerializeStructVariant = Impossible<Text, WireError>;
 
     fn serialize_bool(self, v: bool) -> Result<Text, WireError> {
-        Ok(Some(if v { "true" } else { "false" }.to_owned()))
+        self.text(if v { "true" } else { "false" })
     }
     fn serialize_i8(self, v: i8) -> Result<Text, WireError> {
-        Ok(Some(v.to_string()))
+        self.signed(v.into())
     }
     fn serialize_i16(self, v: i16) -> Result<Text, WireError> {
-        Ok(Some(v.to_string()))
+        self.signed(v.into())
     }
     fn serialize_i32(self, v: i32) -> Result<Text, WireError> {
-        Ok(Some(v.to_string()))
+        self.signed(v.into())
     }
     fn serialize_i64(self, v: i64) -> Result<Text, WireError> {
-        Ok(Some(v.to_string()))
+        self.signed(v)
     }
     fn serialize_i128(self, v: i128) -> Result<Text, WireError> {
-        Ok(Some(v.to_string()))
+        self.display(v)
     }
     fn serialize_u8(self, v: u8) -> Result<Text, WireError> {
-        Ok(Some(v.to_string()))
+        self.unsigned(v.into())
     }
     fn serialize_u16(self, v: u16) -> Result<Text, WireError> {
-        Ok(Some(v.to_string()))
+        self.unsigned(v.into())
     }
     fn serialize_u32(self, v: u32) -> Result<Text, WireError> {
-        Ok(Some(v.to_string()))
+        self.unsigned(v.into())
     }
     fn serialize_u64(self, v: u64) -> Result<Text, WireError> {
-        Ok(Some(v.to_string()))
+        self.unsigned(v)
     }
     fn serialize_u128(self, v: u128) -> Result<Text, WireError> {
-        Ok(Some(v.to_string()))
+        self.display(v)
     }
     // Money is integer fen or decimal text; a float on the wire would be a rounding away.
     fn serialize_f32(self, _: f32) -> Result<Text, WireError> {
@@ -314,10 +376,10 @@ impl ser::Serializer for Scalar<'_> {
         self.unsupported("float")
     }
     fn serialize_char(self, v: char) -> Result<Text, WireError> {
-        Ok(Some(v.to_string()))
+        self.display(v)
     }
     fn serialize_str(self, v: &str) -> Result<Text, WireError> {
-        Ok(Some(v.to_owned()))
+        self.text(v)
     }
     fn serialize_bytes(self, _: &[u8]) -> Result<Text, WireError> {
         self.unsupported("byte string")
@@ -340,7 +402,7 @@ impl ser::Serializer for Scalar<'_> {
         _: u32,
         variant: &'static str,
     ) -> Result<Text, WireError> {
-        Ok(Some(variant.to_owned()))
+        self.text(variant)
     }
     fn serialize_newtype_struct<T: ?Sized + Serialize>(
         self,
@@ -436,6 +498,69 @@ mod tests {
                     other => panic!("{n} pairs, k{repeat} twice: {other:?}"),
                 }
             }
+        }
+    }
+
+    #[derive(serde::Serialize)]
+    struct Ints {
+        a: i64,
+        b: i64,
+        c: u64,
+        d: u64,
+        e: i8,
+        f: u16,
+        g: i32,
+        h: u128,
+    }
+
+    #[test]
+    fn integers_are_written_as_their_display() {
+        let cases = [
+            Ints {
+                a: i64::MIN,
+                b: -1,
+                c: u64::MAX,
+                d: 0,
+                e: i8::MIN,
+                f: u16::MAX,
+                g: -10,
+                h: u128::MAX,
+            },
+            Ints {
+                a: i64::MAX,
+                b: 0,
+                c: 10,
+                d: 9,
+                e: 0,
+                f: 100,
+                g: i32::MIN,
+                h: 0,
+            },
+        ];
+        for v in cases {
+            let p = v.to_params().unwrap();
+            let expected = [
+                v.a.to_string(),
+                v.b.to_string(),
+                v.c.to_string(),
+                v.d.to_string(),
+                v.e.to_string(),
+                v.f.to_string(),
+                v.g.to_string(),
+                v.h.to_string(),
+            ];
+            let got: Vec<&str> = p.iter().map(|(_, x)| x).collect();
+            assert_eq!(got, expected);
+        }
+        #[derive(serde::Serialize)]
+        struct One {
+            v: u64,
+        }
+        let powers = (0..20).map(|e| 10u64.pow(e));
+        let around = powers.flat_map(|p| [p - 1, p, p + 1]);
+        for v in (0..10_000).chain(around).chain([u64::MAX, u64::MAX - 1]) {
+            let p = One { v }.to_params().unwrap();
+            assert_eq!(p.get("v"), Some(v.to_string().as_str()));
         }
     }
 }

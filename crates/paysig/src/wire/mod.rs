@@ -135,8 +135,8 @@ pub trait ToWire: Serialize {
         sign_field: &'static str,
     ) -> Result<Params, WireError> {
         let mut params = self.to_params()?;
-        let sign = signer.sign(&params, key)?;
-        params.push_static(sign_field, sign);
+        let sign = signer.sign_digits(&params, key)?;
+        params.push_static(sign_field, sign.as_str());
         Ok(params)
     }
 
