@@ -1,6 +1,6 @@
 //! The client: one typed method per endpoint of beecloud.md, host choice and failover.
 
-use crate::clock::{beijing_today, unix_millis};
+use crate::clock::beijing_today;
 use crate::config::Config;
 use crate::error::Error;
 use crate::error::{NotifyError, Unconfirmed};
@@ -164,7 +164,7 @@ impl Client {
     }
 
     fn auth(&self) -> Auth<'_> {
-        let timestamp = unix_millis(self.inner.config.clock.now());
+        let timestamp = self.inner.config.clock.now_unix_millis();
         Auth {
             app_id: &self.inner.config.app_id,
             timestamp,

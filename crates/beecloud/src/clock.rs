@@ -15,6 +15,12 @@ pub const BEIJING: UtcOffset = match UtcOffset::from_hms(8, 0, 0) {
 pub trait Clock: Send + Sync + Debug {
     /// Now.
     fn now(&self) -> OffsetDateTime;
+
+    /// Now in ms since the epoch (each request's `timestamp`): [`unix_millis`] of
+    /// [`Clock::now`] unless a clock reads it more directly.
+    fn now_unix_millis(&self) -> i64 {
+        unix_millis(self.now())
+    }
 }
 
 /// The system clock.
@@ -24,6 +30,18 @@ pub struct SystemClock;
 impl Clock for SystemClock {
     fn now(&self) -> OffsetDateTime {
         OffsetDateTime::now_utc()
+    }
+
+    /// Read as a duration since the epoch: no calendar date worked out on every request.
+    fn now_unix_millis(&self) -> i64 {
+        match std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH) {
+            Ok(d) => i64::try_from(d.as_secs())
+                .unwrap_or(i64::MAX / 1000)
+                .saturating_mul(1000)
+                .saturating_add(i64::from(d.subsec_millis())),
+            // A system clock set before 1970: the calendar way, which handles it.
+            Err(_) => unix_millis(self.now()),
+        }
     }
 }
 
@@ -52,4 +70,24 @@ pub fn beijing_today(now: OffsetDateTime) -> Date {
 /// ms since the epoch.
 pub fn unix_millis(now: OffsetDateTime) -> i64 {
     crate::model::millis(now)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{Clock, FixedClock, SystemClock, unix_millis};
+    use time::macros::datetime;
+
+    #[test]
+    fn the_system_clock_reads_the_same_milliseconds_both_ways() {
+        let clock = SystemClock;
+        let before = unix_millis(clock.now());
+        let direct = clock.now_unix_millis();
+        let after = unix_millis(clock.now());
+        assert!(
+            before <= direct && direct <= after,
+            "{before} {direct} {after}"
+        );
+        let fixed = FixedClock(datetime!(2015-06-10 17:00:00.123456 UTC));
+        assert_eq!(fixed.now_unix_millis(), 1_433_955_600_123);
+    }
 }

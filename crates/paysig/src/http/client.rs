@@ -243,9 +243,10 @@ impl HttpClient {
     /// Sends the request. Idempotent requests are repeated with backoff on a transport failure
     /// or a 5xx answer; others are sent exactly once. A final 5xx comes back as
     /// `Ok(Response)`: use [`Response::require_success`] or read the provider's error body.
-    pub async fn send(&self, req: Request) -> Result<Response, HttpError> {
+    // A plain `fn` returning the loop's future: an `async fn` here would wrap it in one more
+    // state machine, polled and moved on every call.
+    pub fn send(&self, req: Request) -> impl Future<Output = Result<Response, HttpError>> + Send {
         self.drive(req, |_| std::future::ready(Next::<HttpError>::Same))
-            .await
     }
 
     /// As [`HttpClient::send`], but the request is prepared anew for every attempt, for
