@@ -312,7 +312,14 @@ impl HttpClient {
     /// The one retry loop: full-jitter backoff from the policy, `Retry-After` obeyed on 429
     /// and 503 within bounds, repeats only for idempotent requests. An answer that may be
     /// repeated (5xx, 429) that is the last one comes back as `Ok`.
-    async fn drive<E, N, Fut>(&self, first: Request, mut next: N) -> Result<Response, E>
+    // A plain `fn`: the request is taken apart and the span made at the call, and the future
+    // returned holds only what the loop needs. As an `async fn` it also kept `first` (216
+    // bytes) for its whole life: 2,160 bytes against 1,768, copied and touched on every call.
+    fn drive<E, N, Fut>(
+        &self,
+        first: Request,
+        mut next: N,
+    ) -> impl Future<Output = Result<Response, E>> + use<'_, E, N, Fut>
     where
         E: From<HttpError>,
         N: FnMut(u32) -> Fut,
@@ -338,7 +345,7 @@ impl HttpClient {
         };
         let max_retry_after = self.retry.max_retry_after;
         let retry_on_429 = self.retry.retry_on_429;
-        async {
+        async move {
             // Drawn only when a repeat is due (a jittered wait costs a random draw).
             let mut delays = None;
             let mut attempt = 1u32;
@@ -399,7 +406,6 @@ impl HttpClient {
             }
         }
         .instrument(span)
-        .await
     }
 
     /// One attempt.
