@@ -133,6 +133,20 @@ async fn extra_headers_are_sent_and_an_invalid_one_is_refused_unsent_without_its
         let shown = format!("{e} {e:?}");
         assert!(!shown.contains("cret"), "the value is not shown: {shown}");
     }
+    // Refused once, not repeated: the hook before each attempt runs only for the first.
+    let mut attempts = 0;
+    let e = c
+        .send_each(|_| {
+            attempts += 1;
+            let bad = Request::get("t", "h", url(&server, "/h"))
+                .header("Authorization", "Bearer se\ncret")
+                .idempotent();
+            async move { Ok::<_, HttpError>(bad) }
+        })
+        .await
+        .unwrap_err();
+    assert!(matches!(e, HttpError::Build(_)), "{e:?}");
+    assert_eq!(attempts, 1, "a request that cannot be built is not retried");
     // The mock's `expect(1)` is checked on drop: the refused requests never arrived.
     let received = server.received_requests().await.unwrap();
     assert_eq!(received.len(), 1);

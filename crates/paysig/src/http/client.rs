@@ -357,6 +357,8 @@ impl HttpClient {
                 let reason = match &outcome {
                     Ok(r) if r.status >= 500 || (r.status == 429 && retry_on_429) => "status",
                     Ok(_) => break outcome,
+                    // A request that could not be built is refused the same way each time.
+                    Err(HttpError::Build(_)) => break outcome,
                     Err(_) => "transport",
                 };
                 let Some(backoff) = delays.get_or_insert_with(|| self.retry.delays()).next() else {
@@ -474,11 +476,13 @@ fn extra_header(name: &str, value: &str) -> Result<(HeaderName, HeaderValue), Ht
     let name = HeaderName::from_bytes(name.as_bytes()).map_err(|_| {
         HttpError::Build("an extra header's name is not a valid HTTP header name".into())
     })?;
-    let value = HeaderValue::from_str(value).map_err(|_| {
+    let mut value = HeaderValue::from_str(value).map_err(|_| {
         HttpError::Build(format!(
             "the value of header {name} is not a valid HTTP header value"
         ))
     })?;
+    // Shown as "Sensitive" by `Debug`, and never put in an HTTP/2 header table.
+    value.set_sensitive(true);
     Ok((name, value))
 }
 
