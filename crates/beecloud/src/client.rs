@@ -249,13 +249,17 @@ impl Client {
     /// One page of bills (beecloud.md §4 订单查询, `GET /1/rest/bills?para=`).
     pub async fn bills(&self, query: &BillsQuery) -> Result<Reply<BillsPage>, Error> {
         query.validate()?;
-        let para = BillsPara {
-            auth: self.auth(),
-            channel: &query.channel,
-            bill_no: query.bill_no.as_deref(),
-            window: (&query.window).into(),
-        };
-        self.get("bills", "/1/rest/bills", &para)
+        // Written out now: the typed `para` is not kept across the call.
+        let para = para_json(
+            "bills",
+            &BillsPara {
+                auth: self.auth(),
+                channel: &query.channel,
+                bill_no: query.bill_no.as_deref(),
+                window: (&query.window).into(),
+            },
+        )?;
+        self.get("bills", "/1/rest/bills", para)
             .await
             .map(Reply::new)
     }
@@ -331,14 +335,18 @@ impl Client {
     /// One page of refunds (beecloud.md §5 退款查询, `GET /1/rest/refunds?para=`).
     pub async fn refunds(&self, query: &RefundsQuery) -> Result<Reply<RefundsPage>, Error> {
         query.validate()?;
-        let para = RefundsPara {
-            auth: self.auth(),
-            channel: &query.channel,
-            bill_no: query.bill_no.as_deref(),
-            refund_no: query.refund_no.as_deref(),
-            window: (&query.window).into(),
-        };
-        self.get("refunds", "/1/rest/refunds", &para)
+        // Written out now: the typed `para` is not kept across the call.
+        let para = para_json(
+            "refunds",
+            &RefundsPara {
+                auth: self.auth(),
+                channel: &query.channel,
+                bill_no: query.bill_no.as_deref(),
+                refund_no: query.refund_no.as_deref(),
+                window: (&query.window).into(),
+            },
+        )?;
+        self.get("refunds", "/1/rest/refunds", para)
             .await
             .map(Reply::new)
     }
@@ -356,12 +364,16 @@ impl Client {
     /// channel is not a parameter: `WX` is always sent.
     pub async fn refund_status(&self, refund_no: &str) -> Result<Reply<RefundStatus>, Error> {
         crate::validate::non_blank("refund_no", refund_no)?;
-        let para = RefundStatusPara {
-            auth: self.auth(),
-            channel: RefundChannel::Wx,
-            refund_no,
-        };
-        self.get("refund_status", "/1/rest/refund/status", &para)
+        // Written out now: the typed `para` is not kept across the call.
+        let para = para_json(
+            "refund_status",
+            &RefundStatusPara {
+                auth: self.auth(),
+                channel: RefundChannel::Wx,
+                refund_no,
+            },
+        )?;
+        self.get("refund_status", "/1/rest/refund/status", para)
             .await
             .map(Reply::new)
     }
@@ -385,19 +397,8 @@ impl Client {
         &self,
         operation: &'static str,
         path: &str,
-        para: &impl Serialize,
+        para: String,
     ) -> Result<T, Error> {
-        let para = para
-            .to_json()
-            // serde_json writes UTF-8: taken as it is, not copied.
-            .map(|json| {
-                String::from_utf8(json)
-                    .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
-            })
-            .map_err(|e| Error::Decode {
-                operation,
-                reason: format!("request could not be serialised: {e}"),
-            })?;
         let resp = self
             .send_failover(Failover::AnyFailure, |i| {
                 let mut url = self.endpoint(i, path);
@@ -447,6 +448,20 @@ impl Client {
             .send_failover(order, rule, |i| Ok(build(i)))
             .await
     }
+}
+
+/// `para` as the JSON text sent in the query string.
+fn para_json(operation: &'static str, para: &impl Serialize) -> Result<String, Error> {
+    para.to_json()
+        // serde_json writes UTF-8: taken as it is, not copied.
+        .map(|json| {
+            String::from_utf8(json)
+                .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        })
+        .map_err(|e| Error::Decode {
+            operation,
+            reason: format!("request could not be serialised: {e}"),
+        })
 }
 
 /// The client's error for a call whose hosts all failed, or that stopped where it may have
